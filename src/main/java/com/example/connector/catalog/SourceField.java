@@ -1,0 +1,28 @@
+package com.example.connector.catalog;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+
+/** One column of a source table: name, type, nullability and, for a struct, its subfields. */
+public record SourceField(String name, FieldType type, boolean nullable, List<SourceField> fields)
+    implements Serializable {
+
+  public SourceField {
+    fields = List.copyOf(fields);
+  }
+
+  public static SourceField of(String name, FieldType type, boolean nullable) {
+    return new SourceField(name, type, nullable, List.of());
+  }
+
+  /** Parses the API's field descriptor {@code {"name", "type", "nullable", "fields"?}}. */
+  public static SourceField fromJson(JsonNode node, String where) {
+    String name = node.path("name").asText();
+    FieldType type = FieldType.fromSource(node.path("type").asText(), where + "." + name);
+    List<SourceField> subfields = new ArrayList<>();
+    node.path("fields").forEach(f -> subfields.add(fromJson(f, where + "." + name)));
+    return new SourceField(name, type, node.path("nullable").asBoolean(true), subfields);
+  }
+}

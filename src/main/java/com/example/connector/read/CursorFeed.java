@@ -1,0 +1,41 @@
+package com.example.connector.read;
+
+import java.io.Serializable;
+import java.util.Map;
+import javax.annotation.Nullable;
+
+/**
+ * One cursor-ordered feed to read in this run: a table's records, or orders' tombstones.
+ *
+ * <p>Cursors are microseconds since the epoch, UTC. The run reads every record whose cursor is in
+ * {@code [fromMicros, capMicros)}. {@code fromMicros} is the cursor committed by the previous run
+ * (which read everything below it); null on a first run, when the read starts at
+ * {@code startMicros} if set, else at the feed's oldest record.
+ *
+ * @param table the source table
+ * @param tombstones true for {@code deleted_records}, false for {@code records}
+ * @param params source-side parameters sent with every call ({@code limit}, filters)
+ * @param operation what each row is, for the {@code _operation} column
+ * @param windowMicros the time window per call, for windowed reads; null otherwise
+ */
+public record CursorFeed(
+    String table,
+    boolean tombstones,
+    Map<String, String> params,
+    @Nullable Long fromMicros,
+    @Nullable Long startMicros,
+    long capMicros,
+    int maxRecordsPerBatch,
+    String operation,
+    @Nullable Long windowMicros)
+    implements Serializable {
+
+  public CursorFeed {
+    params = Map.copyOf(params);
+  }
+
+  /** The feed's name in state and metrics: {@code records} or {@code deleted_records}. */
+  public String feedName() {
+    return tombstones ? "deleted_records" : "records";
+  }
+}

@@ -1,0 +1,109 @@
+package com.example.connector.read;
+
+import com.example.connector.read.CursorGroupReader.Outcome;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.transforms.DoFn.BoundedPerElement;
+import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
+
+/**
+ * Reads a time-windowed feed ({@code metrics}): the source is asked one window of
+ * {@code window_seconds} at a time with {@code since} and {@code until}.
+ *
+ * <p><b>Restriction.</b> An {@link OffsetRange} of cursor values in microseconds,
+ * {@code [from, cap)}, where {@code from} is the committed cursor, else the
+ * {@code start_timestamp} option, else the oldest record, and {@code cap} the source's clock at
+ * the run's start. Windows are laid from the restriction's start; inside a window,
+ * {@link CursorGroupReader} claims one position per cursor value on Beam's
+ * {@link OffsetRangeTracker}, and when a window is exhausted its last position is claimed too, so
+ * empty windows still make progress.
+ *
+ * <p><b>Splitting.</b> The initial restriction is split on window boundaries into up to
+ * {@value #INITIAL_SPLITS} sub-ranges of whole windows, which read in parallel: every query is
+ * bounded by its window, so sub-ranges never read each other's records. Runners may split
+ * further (dynamic splitting) at any position above the last claim; the primary then stops at
+ * its first claim past the split point, and the residual starts its own windows there.
+ *
+ * <p><b>Checkpointing.</b> After {@code max_records_per_batch} records (rounded up to a whole tie
+ * group) the DoFn returns {@code resume()}; the residual starts after the last claimed cursor.
+ *
+ * <p><b>Size and watermark.</b> The size is the tracker's: the time span left, in microseconds,
+ * which is proportional to the work when records are spread in time as metrics are. The read is
+ * bounded; it emits no watermark of its own.
+ */
+@BoundedPerElement
+public class ReadWindowsFn extends SourceReadFn<CursorFeed> {
+  static final int INITIAL_SPLITS = 16;
+
+  public ReadWindowsFn(ReadContext context) {
+    super(context);
+  }
+
+  @GetInitialRestriction
+  public OffsetRange initialRestriction(@Element CursorFeed feed) {
+    return CursorRanges.initial(client, feed, context.table().cursorField());
+  }
+
+  @SplitRestriction
+  public void splitRestriction(
+      @Element CursorFeed feed, @Restriction OffsetRange range, OutputReceiver<OffsetRange> out) {
+    long window = feed.windowMicros();
+    long windows = Math.max(1, (range.getTo() - range.getFrom() + window - 1) / window);
+    long windowsPerSplit = (windows + INITIAL_SPLITS - 1) / INITIAL_SPLITS;
+    long step = windowsPerSplit * window;
+    for (long from = range.getFrom(); from < range.getTo(); from += step) {
+      out.output(new OffsetRange(from, Math.min(from + step, range.getTo())));
+    }
+    if (range.getFrom() == range.getTo()) {
+      out.output(range);
+    }
+  }
+
+  @NewTracker
+  public OffsetRangeTracker newTracker(@Restriction OffsetRange range) {
+    return new OffsetRangeTracker(range);
+  }
+
+  @GetRestrictionCoder
+  public Coder<OffsetRange> restrictionCoder() {
+    return OffsetRange.Coder.of();
+  }
+
+  @ProcessElement
+  public ProcessContinuation process(
+      @Element CursorFeed feed,
+      RestrictionTracker<OffsetRange, Long> tracker,
+      OutputReceiver<GenericRecord> out) {
+    CursorGroupReader reader =
+        new CursorGroupReader(
+            client,
+            feed,
+            context.table().cursorField(),
+            context.table().identityField(),
+            tracker,
+            record -> emit(out, record, feed.operation()),
+            pages);
+    long windowStart = tracker.currentRestriction().getFrom();
+    while (true) {
+      long end = tracker.currentRestriction().getTo(); // shrinks when the runner splits
+      if (windowStart >= end) {
+        reader.claim(end); // past the end: marks the range done
+        return ProcessContinuation.stop();
+      }
+      long windowEnd = Math.min(windowStart + feed.windowMicros(), end);
+      Outcome outcome = reader.read(windowStart, windowEnd);
+      if (outcome == Outcome.STOPPED) {
+        return ProcessContinuation.stop();
+      }
+      if (outcome == Outcome.BATCH_FULL) {
+        return ProcessContinuation.resume();
+      }
+      if (!reader.claim(windowEnd - 1)) { // the window is done, even if it was empty
+        return ProcessContinuation.stop();
+      }
+      windowStart = windowEnd;
+    }
+  }
+}
