@@ -1,0 +1,121 @@
+package com.example.connector.pipeline;
+
+import com.example.connector.ConfigurationException;
+import com.example.connector.client.RetryPolicy;
+import com.example.connector.client.SourceConfig;
+import com.example.source.ExampleSource;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+
+/**
+ * Runs one ingestion: validates the spec, connection and options against the source, builds the
+ * pipeline, runs it on the configured runner with a progress line, and prints a summary.
+ *
+ * <p>Exit codes: 0 committed, 1 the pipeline failed (nothing committed), 2 bad configuration
+ * (nothing read).
+ */
+public final class IngestMain {
+
+  /** What a run did, for callers that run it in-process (tests, benchmarks). */
+  public record Outcome(int exitCode, IngestPlan plan, Map<String, Map<String, Long>> counters) {}
+
+  private IngestMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err).exitCode());
+  }
+
+  public static Outcome run(String[] args, PrintStream out, PrintStream err) {
+    PipelineOptionsFactory.register(IngestOptions.class);
+    IngestOptions options;
+    ExampleSource embedded = null;
+    IngestPlan plan = null;
+    try {
+      options = PipelineOptionsFactory.fromArgs(args).withValidation().as(IngestOptions.class);
+      if (options.getSpec() == null) {
+        throw new ConfigurationException(
+            "--spec is required: the pipeline spec to run, e.g. --spec=pipelines/example_ingest.json");
+      }
+      Path specFile = Path.of(options.getSpec());
+      PipelineSpec spec = PipelineSpec.load(specFile);
+      Path connectionsDir = specFile.toAbsolutePath().getParent().resolve("connections");
+      Connection connection =
+          Connection.resolve(
+              spec.connectionName(),
+              connectionsDir,
+              options.getConnection() == null ? null : Path.of(options.getConnection()));
+      URI baseUrl = connection.baseUrl();
+      if (baseUrl == null) {
+        embedded = ExampleSource.builder().port(0).start();
+        baseUrl = embedded.baseUrl();
+        out.println("Connection '" + connection.name() + "' has no base_url: started the embedded Example source at " + baseUrl);
+      }
+      SourceConfig source =
+          new SourceConfig(
+              baseUrl,
+              connection.username(),
+              connection.password(),
+              new RetryPolicy(
+                  options.getRetryMaxAttempts(),
+                  Duration.ofMillis(options.getRetryInitialBackoffMillis()),
+                  Duration.ofMillis(Math.max(options.getRetryInitialBackoffMillis(), 30_000))));
+      FileSystems.setDefaultPipelineOptions(options);
+      Instant start = Instant.now();
+      plan = IngestPlanner.plan(spec, options.getSpec(), connection, source, options, start);
+      out.println("Run " + plan.runId() + ": " + plan.tables().size() + " tables from " + baseUrl
+          + ", cursors capped at " + plan.cap() + ", output " + plan.layout().root());
+
+      Pipeline pipeline = Pipeline.create(options);
+      IngestPipeline.build(pipeline, plan);
+      options.as(DirectOptions.class).setBlockOnRun(false);
+      PipelineResult result = pipeline.run();
+      Duration interval = Duration.ofSeconds(Math.max(1, options.getProgressIntervalSeconds()));
+      PipelineResult.State state;
+      while (!(state = waitFor(result, interval)).isTerminal()) {
+        if (options.getProgressIntervalSeconds() > 0) {
+          Progress.line(out, plan, Progress.counters(result), Duration.between(start, Instant.now()));
+        }
+      }
+      Map<String, Map<String, Long>> counters = Progress.counters(result);
+      if (state != PipelineResult.State.DONE) {
+        err.println("error: the pipeline ended " + state + "; nothing was committed");
+        return new Outcome(1, plan, counters);
+      }
+      Progress.summary(out, plan, counters, Duration.between(start, Instant.now()));
+      return new Outcome(0, plan, counters);
+    } catch (ConfigurationException | IllegalArgumentException e) {
+      err.println("error: " + e.getMessage());
+      return new Outcome(2, plan, Map.of());
+    } catch (RuntimeException e) {
+      err.println("error: the pipeline failed; nothing was committed: " + rootMessage(e));
+      return new Outcome(1, plan, Map.of());
+    } finally {
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+  }
+
+  private static PipelineResult.State waitFor(PipelineResult result, Duration interval) {
+    PipelineResult.State state =
+        result.waitUntilFinish(org.joda.time.Duration.millis(interval.toMillis()));
+    return state == null ? result.getState() : state;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getClass().getSimpleName() + ": " + t.getMessage();
+  }
+}

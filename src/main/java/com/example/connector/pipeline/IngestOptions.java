@@ -1,0 +1,56 @@
+package com.example.connector.pipeline;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/** The connector's pipeline options, beside the runner's own. None of them holds a secret. */
+public interface IngestOptions extends PipelineOptions {
+
+  @Description("The pipeline spec (JSON), e.g. pipelines/example_ingest.json.")
+  String getSpec();
+
+  void setSpec(String value);
+
+  @Description(
+      "The connection file. Default: connections/<connection_name>.json beside the spec file.")
+  String getConnection();
+
+  void setConnection(String value);
+
+  @Description("Where tables, state and staging live: a local path or a FileSystems URI.")
+  @Default.String("output")
+  String getOutputRoot();
+
+  void setOutputRoot(String value);
+
+  @Description("The catalog of tables whose spec sets no destination_catalog.")
+  @Default.String("main")
+  String getDefaultCatalog();
+
+  void setDefaultCatalog(String value);
+
+  @Description("The schema of tables whose spec sets no destination_schema.")
+  @Default.String("example")
+  String getDefaultSchema();
+
+  void setDefaultSchema(String value);
+
+  @Description("Attempts per source call on 429, 500, 503 or a connection failure.")
+  @Default.Integer(5)
+  int getRetryMaxAttempts();
+
+  void setRetryMaxAttempts(int value);
+
+  @Description("Backoff before the first retry, in milliseconds; it doubles per attempt.")
+  @Default.Long(1000)
+  long getRetryInitialBackoffMillis();
+
+  void setRetryInitialBackoffMillis(long value);
+
+  @Description("Seconds between progress lines while the pipeline runs (0: none).")
+  @Default.Integer(5)
+  int getProgressIntervalSeconds();
+
+  void setProgressIntervalSeconds(int value);
+}

@@ -1,0 +1,83 @@
+package com.example.connector.pipeline;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+
+/**
+ * What users see of a run: a progress line while it runs and a summary table at the end, both
+ * from the per-table Beam counters ({@code records}, {@code deletes}, {@code pages},
+ * {@code retries} in the namespace {@code catalog.schema.table}).
+ */
+final class Progress {
+  private static final List<String> COUNTERS = List.of("records", "deletes", "pages", "retries");
+
+  private Progress() {}
+
+  /** Counter values by destination key, then counter name, summed over steps. */
+  static Map<String, Map<String, Long>> counters(PipelineResult result) {
+    Map<String, Map<String, Long>> byTable = new HashMap<>();
+    MetricQueryResults metrics;
+    try {
+      metrics = result.metrics().queryMetrics(MetricsFilter.builder().build());
+    } catch (UnsupportedOperationException | IllegalStateException e) {
+      return byTable; // some runners report no metrics while running
+    }
+    for (MetricResult<Long> c : metrics.getCounters()) {
+      if (!COUNTERS.contains(c.getName().getName())) {
+        continue;
+      }
+      Long value = attemptedOrCommitted(c);
+      byTable
+          .computeIfAbsent(c.getName().getNamespace(), k -> new HashMap<>())
+          .merge(c.getName().getName(), value == null ? 0L : value, Long::sum);
+    }
+    return byTable;
+  }
+
+  private static Long attemptedOrCommitted(MetricResult<Long> c) {
+    try {
+      return c.getCommitted();
+    } catch (UnsupportedOperationException e) {
+      return c.getAttempted();
+    }
+  }
+
+  static void line(PrintStream out, IngestPlan plan, Map<String, Map<String, Long>> counters, Duration elapsed) {
+    StringBuilder b = new StringBuilder(String.format("[%4ds]", elapsed.toSeconds()));
+    for (PlannedTable t : plan.tables()) {
+      Map<String, Long> c = counters.getOrDefault(t.destination().key(), Map.of());
+      b.append("  ").append(t.destination().table()).append(' ').append(c.getOrDefault("records", 0L));
+      if (c.getOrDefault("deletes", 0L) > 0) {
+        b.append(" (").append(c.get("deletes")).append(" deletes)");
+      }
+    }
+    out.println(b);
+  }
+
+  static void summary(PrintStream out, IngestPlan plan, Map<String, Map<String, Long>> counters, Duration elapsed) {
+    String format = "%-24s %-17s %9s %8s %7s %8s  %-34s %s%n";
+    out.printf(format, "table", "mode", "records", "deletes", "pages", "retries", "new cursor", "output");
+    for (PlannedTable t : plan.tables()) {
+      Map<String, Long> c = counters.getOrDefault(t.destination().key(), Map.of());
+      String cursor = t.commit().state().cursors().getOrDefault("records", "-");
+      out.printf(
+          format,
+          t.destination().key(),
+          t.context().table().ingestionType().documentedName(),
+          c.getOrDefault("records", 0L),
+          c.getOrDefault("deletes", 0L),
+          c.getOrDefault("pages", 0L),
+          c.getOrDefault("retries", 0L),
+          cursor,
+          plan.layout().tableDir(t.destination()));
+    }
+    out.printf("run %s committed in %.1f s%n", plan.runId(), elapsed.toMillis() / 1000.0);
+  }
+}
