@@ -87,6 +87,12 @@ public final class Committer implements Serializable {
       Files.writeAtomically(layout.stateFile(d), toJson(table.state()));
     }
     Files.delete(Files.list(layout.stagingRoot() + run.runId() + "/**"));
+    for (TableCommit t : run.tables()) {
+      String staged = layout.stagingDir(run.runId(), t.destination());
+      Files.deleteEmptyDirectory(staged + ".temp-beam/"); // FileIO's own temporary folder
+      Files.deleteEmptyDirectory(staged);
+    }
+    Files.deleteEmptyDirectory(layout.stagingRoot() + run.runId() + "/");
     Files.delete(List.of(Files.resource(layout.commitRecord(run.runId()))));
   }
 

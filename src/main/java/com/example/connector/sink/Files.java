@@ -67,6 +67,15 @@ final class Files {
     }
   }
 
+  /** Deletes a directory if the file system has directories and it is empty; else nothing. */
+  static void deleteEmptyDirectory(String path) {
+    try {
+      FileSystems.delete(List.of(resource(path)), StandardMoveOptions.IGNORE_MISSING_FILES);
+    } catch (IOException e) {
+      // not empty, or an object store without directories: nothing to clean up
+    }
+  }
+
   static void delete(List<ResourceId> files) {
     try {
       FileSystems.delete(files, StandardMoveOptions.IGNORE_MISSING_FILES);
