@@ -185,13 +185,31 @@ final class CursorGroupReader {
     emitted++;
   }
 
-  /** The oldest cursor of the feed (below the cap), or null if it has no record. */
+  /**
+   * The cursor of the feed's first record after {@code afterMicros} (its oldest record when
+   * null), or null if there is none.
+   */
   @Nullable
-  static Long oldestCursor(ExampleClient client, CursorFeed feed, String cursorField) {
-    Page page = call(client, feed, Map.of());
+  static Long firstCursorAfter(
+      ExampleClient client, CursorFeed feed, String cursorField, @Nullable Long afterMicros) {
+    Map<String, String> params =
+        afterMicros == null ? Map.of() : Map.of("since", Timestamps.formatMicros(afterMicros));
+    Page page = call(client, feed, params);
     return page.records().isEmpty()
         ? null
         : Timestamps.toMicros(Timestamps.parse(page.records().get(0).path(cursorField).asText()));
+  }
+
+  /** As {@link #firstCursorAfter}, counted as a page of this read. */
+  @Nullable
+  Long nextCursorAfter(long afterMicros) {
+    pages.inc();
+    return firstCursorAfter(client, feed, cursorField, afterMicros);
+  }
+
+  /** Records emitted by this reader so far. */
+  long emitted() {
+    return emitted;
   }
 
   private Page fetch(long since, @Nullable Long untilExclusive, int page) {

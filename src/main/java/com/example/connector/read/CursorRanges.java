@@ -14,7 +14,7 @@ final class CursorRanges {
   static OffsetRange initial(ExampleClient client, CursorFeed feed, String cursorField) {
     Long from = feed.fromMicros() != null ? feed.fromMicros() : feed.startMicros();
     if (from == null) {
-      from = CursorGroupReader.oldestCursor(client, feed, cursorField);
+      from = CursorGroupReader.firstCursorAfter(client, feed, cursorField, null);
     }
     long cap = feed.capMicros();
     return from == null || from >= cap ? new OffsetRange(cap, cap) : new OffsetRange(from, cap);

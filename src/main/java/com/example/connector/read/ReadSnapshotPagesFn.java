@@ -23,7 +23,7 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * <p><b>Splitting.</b> The initial range is split into up to {@value #INITIAL_SPLITS} sub-ranges
  * of consecutive pages, read in parallel with Beam's {@link OffsetRangeTracker}. The last
  * sub-range is open-ended ({@code [k, Long.MAX_VALUE)}, tracked by Beam's
- * {@link GrowableOffsetRangeTracker} with the probed count as its estimate) and reads until the
+ * {@link GrowableOffsetRangeTracker}) and reads until the
  * source says there is no next page, so a table that grew since the probe is read to its end.
  * The source can only insert into this table, so pages only ever shift forward: a record may be
  * read twice at a sub-range boundary, never skipped within one; the snapshot merge de-duplicates
@@ -62,10 +62,10 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
   }
 
   @NewTracker
-  public RestrictionTracker<OffsetRange, Long> newTracker(
-      @Element SnapshotRead read, @Restriction OffsetRange range) {
+  public RestrictionTracker<OffsetRange, Long> newTracker(@Restriction OffsetRange range) {
     if (range.getTo() == Long.MAX_VALUE) {
-      long estimate = Math.max(range.getFrom() + 1, pageCount(read) + 1);
+      // The estimate only feeds progress; the tracker raises it past every claimed page.
+      long estimate = range.getFrom() + MIN_PAGES_PER_SPLIT;
       return new GrowableOffsetRangeTracker(range.getFrom(), () -> estimate);
     }
     return new OffsetRangeTracker(range);

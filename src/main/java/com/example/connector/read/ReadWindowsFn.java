@@ -18,7 +18,8 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * the run's start. Windows are laid from the restriction's start; inside a window,
  * {@link CursorGroupReader} claims one position per cursor value on Beam's
  * {@link OffsetRangeTracker}, and when a window is exhausted its last position is claimed too, so
- * empty windows still make progress.
+ * empty windows still make progress. After an empty window the next window starts at the next
+ * record's cursor (one call without {@code until}), so sparse data is not read window by window.
  *
  * <p><b>Splitting.</b> The initial restriction is split on window boundaries into up to
  * {@value #INITIAL_SPLITS} sub-ranges of whole windows, which read in parallel: every query is
@@ -93,6 +94,7 @@ public class ReadWindowsFn extends SourceReadFn<CursorFeed> {
         return ProcessContinuation.stop();
       }
       long windowEnd = Math.min(windowStart + feed.windowMicros(), end);
+      long emittedBefore = reader.emitted();
       Outcome outcome = reader.read(windowStart, windowEnd);
       if (outcome == Outcome.STOPPED) {
         return ProcessContinuation.stop();
@@ -103,7 +105,14 @@ public class ReadWindowsFn extends SourceReadFn<CursorFeed> {
       if (!reader.claim(windowEnd - 1)) { // the window is done, even if it was empty
         return ProcessContinuation.stop();
       }
-      windowStart = windowEnd;
+      if (reader.emitted() > emittedBefore) {
+        windowStart = windowEnd;
+      } else {
+        // An empty window: jump to the next record's cursor in one call, so a sparse stretch of
+        // time costs one request instead of one per window.
+        Long next = reader.nextCursorAfter(windowEnd - 1);
+        windowStart = next == null ? end : Math.min(next, end);
+      }
     }
   }
 }
