@@ -1,5 +1,6 @@
 package com.example.connector.client;
 
+import com.example.connector.ConfigurationException;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -49,15 +50,16 @@ public final class Password implements Serializable {
       case ENV:
         String fromEnv = System.getenv(value);
         if (fromEnv == null) {
-          throw new IllegalStateException(
-              "password: environment variable " + value + " is not set on this machine");
+          throw new ConfigurationException(
+              "password: environment variable " + value + " is not set on this machine;"
+                  + " set it where the pipeline and its workers run");
         }
         return fromEnv;
       case FILE:
         try {
           return Files.readString(Path.of(value), StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
-          throw new IllegalStateException(
+          throw new ConfigurationException(
               "password: cannot read password file " + value + ": " + e.getClass().getSimpleName());
         }
       default:

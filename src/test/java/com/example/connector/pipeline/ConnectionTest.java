@@ -66,12 +66,12 @@ class ConnectionTest {
     Path pw = dir.resolve("pw.txt");
     Files.writeString(pw, SECRET + "\n");
     assertEquals(SECRET, Password.fromFile(pw.toString()).reveal());
-    IllegalStateException noFile = assertThrows(IllegalStateException.class,
+    ConfigurationException noFile = assertThrows(ConfigurationException.class,
         () -> Password.fromFile(dir.resolve("missing").toString()).reveal());
     assertTrue(noFile.getMessage().contains("missing"));
     String unset = "EXAMPLE_CONNECTOR_TEST_UNSET_VARIABLE_42";
-    IllegalStateException noEnv =
-        assertThrows(IllegalStateException.class, () -> Password.fromEnv(unset).reveal());
+    ConfigurationException noEnv =
+        assertThrows(ConfigurationException.class, () -> Password.fromEnv(unset).reveal());
     assertTrue(noEnv.getMessage().contains(unset));
     assertFalse(Password.inline(SECRET).toString().contains(SECRET));
   }

@@ -92,4 +92,12 @@ class ValidationTest {
     assertRefused(h, h.spec("s.json", "\"source_table\": \"users\"",
         "\"source_table\": \"orders\", \"destination_table\": \"users\""), "users");
   }
+
+  @Test
+  void missingPasswordVariableIsAConfigurationError() {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    h.write("connections/test_connection.json",
+        "{\"username\": \"u\", \"password_env\": \"EXAMPLE_TEST_UNSET_VARIABLE_42\", \"base_url\": \"" + source.baseUrl() + "\"}");
+    assertRefused(h, h.spec("s.json", "\"source_table\": \"users\""), "EXAMPLE_TEST_UNSET_VARIABLE_42");
+  }
 }
