@@ -2,7 +2,6 @@ package com.example.connector.read;
 
 import com.example.connector.read.CursorGroupReader.Outcome;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.BoundedPerElement;
 import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
@@ -32,25 +31,10 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * emits no watermark of its own.
  */
 @BoundedPerElement
-public class ReadCursorFn extends SourceReadFn<CursorFeed> {
+public class ReadCursorFn extends CursorReadFn {
 
   public ReadCursorFn(ReadContext context) {
     super(context);
-  }
-
-  @GetInitialRestriction
-  public OffsetRange initialRestriction(@Element CursorFeed feed) {
-    return CursorRanges.initial(client, feed, context.table().cursorField());
-  }
-
-  @NewTracker
-  public OffsetRangeTracker newTracker(@Restriction OffsetRange range) {
-    return new OffsetRangeTracker(range);
-  }
-
-  @GetRestrictionCoder
-  public Coder<OffsetRange> restrictionCoder() {
-    return OffsetRange.Coder.of();
   }
 
   @ProcessElement
@@ -59,15 +43,7 @@ public class ReadCursorFn extends SourceReadFn<CursorFeed> {
       RestrictionTracker<OffsetRange, Long> tracker,
       OutputReceiver<GenericRecord> out) {
     OffsetRange range = tracker.currentRestriction();
-    CursorGroupReader reader =
-        new CursorGroupReader(
-            client,
-            feed,
-            context.table().cursorField(),
-            context.table().identityField(),
-            tracker,
-            record -> emit(out, record, feed.operation()),
-            pages);
+    CursorGroupReader reader = reader(feed, tracker, out);
     Outcome outcome = reader.read(range.getFrom(), null);
     if (outcome == Outcome.BATCH_FULL) {
       return ProcessContinuation.resume();

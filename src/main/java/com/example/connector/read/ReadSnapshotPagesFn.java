@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.BoundedPerElement;
 import org.apache.beam.sdk.transforms.splittabledofn.GrowableOffsetRangeTracker;
@@ -69,11 +68,6 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
       return new GrowableOffsetRangeTracker(range.getFrom(), () -> estimate);
     }
     return new OffsetRangeTracker(range);
-  }
-
-  @GetRestrictionCoder
-  public Coder<OffsetRange> restrictionCoder() {
-    return OffsetRange.Coder.of();
   }
 
   @ProcessElement

@@ -2,7 +2,6 @@ package com.example.connector.read;
 
 import com.example.connector.read.CursorGroupReader.Outcome;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.BoundedPerElement;
 import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
@@ -35,16 +34,11 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * bounded; it emits no watermark of its own.
  */
 @BoundedPerElement
-public class ReadWindowsFn extends SourceReadFn<CursorFeed> {
+public class ReadWindowsFn extends CursorReadFn {
   static final int INITIAL_SPLITS = 16;
 
   public ReadWindowsFn(ReadContext context) {
     super(context);
-  }
-
-  @GetInitialRestriction
-  public OffsetRange initialRestriction(@Element CursorFeed feed) {
-    return CursorRanges.initial(client, feed, context.table().cursorField());
   }
 
   @SplitRestriction
@@ -62,30 +56,12 @@ public class ReadWindowsFn extends SourceReadFn<CursorFeed> {
     }
   }
 
-  @NewTracker
-  public OffsetRangeTracker newTracker(@Restriction OffsetRange range) {
-    return new OffsetRangeTracker(range);
-  }
-
-  @GetRestrictionCoder
-  public Coder<OffsetRange> restrictionCoder() {
-    return OffsetRange.Coder.of();
-  }
-
   @ProcessElement
   public ProcessContinuation process(
       @Element CursorFeed feed,
       RestrictionTracker<OffsetRange, Long> tracker,
       OutputReceiver<GenericRecord> out) {
-    CursorGroupReader reader =
-        new CursorGroupReader(
-            client,
-            feed,
-            context.table().cursorField(),
-            context.table().identityField(),
-            tracker,
-            record -> emit(out, record, feed.operation()),
-            pages);
+    CursorGroupReader reader = reader(feed, tracker, out);
     long windowStart = tracker.currentRestriction().getFrom();
     while (true) {
       long end = tracker.currentRestriction().getTo(); // shrinks when the runner splits

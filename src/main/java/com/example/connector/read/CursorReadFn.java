@@ -1,0 +1,42 @@
+package com.example.connector.read;
+
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
+
+/**
+ * What the two cursor-ordered reads share: the restriction {@code [from, cap)} of cursor
+ * microseconds (see {@link CursorRanges#initial}), Beam's {@link OffsetRangeTracker} over it, and
+ * a {@link CursorGroupReader} per call.
+ */
+public abstract class CursorReadFn extends SourceReadFn<CursorFeed> {
+
+  protected CursorReadFn(ReadContext context) {
+    super(context);
+  }
+
+  @GetInitialRestriction
+  public OffsetRange initialRestriction(@Element CursorFeed feed) {
+    return CursorRanges.initial(client, feed, context.table().cursorField());
+  }
+
+  @NewTracker
+  public OffsetRangeTracker newTracker(@Restriction OffsetRange range) {
+    return new OffsetRangeTracker(range);
+  }
+
+  protected CursorGroupReader reader(
+      CursorFeed feed,
+      RestrictionTracker<OffsetRange, Long> tracker,
+      OutputReceiver<GenericRecord> out) {
+    return new CursorGroupReader(
+        client,
+        feed,
+        context.table().cursorField(),
+        context.table().identityField(),
+        tracker,
+        record -> emit(out, record, feed.operation()),
+        pages);
+  }
+}
