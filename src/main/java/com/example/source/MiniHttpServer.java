@@ -221,7 +221,7 @@ final class MiniHttpServer implements Closeable {
         } catch (RuntimeException | Error e) {
           r = error(500, "internal error: " + e);
         }
-        write(out, r, keepAlive);
+        write(out, r, keepAlive, !method.equals("HEAD"));
         if (!keepAlive) return;
       }
     } catch (IOException e) {
@@ -236,6 +236,11 @@ final class MiniHttpServer implements Closeable {
   }
 
   private void write(OutputStream out, Response r, boolean keepAlive) throws IOException {
+    write(out, r, keepAlive, true);
+  }
+
+  /** Writes one response; a HEAD request gets the headers only (RFC 9110). */
+  private void write(OutputStream out, Response r, boolean keepAlive, boolean withBody) throws IOException {
     StringBuilder sb = new StringBuilder(256);
     sb.append("HTTP/1.1 ").append(r.status).append(' ').append(reason(r.status)).append("\r\n");
     sb.append("Date: ").append(Timestamps.httpDate(clock.instant())).append("\r\n");
@@ -245,7 +250,7 @@ final class MiniHttpServer implements Closeable {
     for (String[] h : r.headers) sb.append(h[0]).append(": ").append(h[1]).append("\r\n");
     sb.append("\r\n");
     out.write(sb.toString().getBytes(StandardCharsets.ISO_8859_1));
-    out.write(r.body);
+    if (withBody) out.write(r.body);
     out.flush();
   }
 

@@ -1,0 +1,74 @@
+package com.example.source;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class ExampleSourceMainTest {
+
+  @Test
+  void parsesEveryFlag() {
+    assertNull(ExampleSourceMain.parse(new String[] {"--help"}));
+    ExampleSource.Builder b = ExampleSourceMain.parse(new String[] {"--port", "0", "--bind", "127.0.0.1",
+        "--rows", "products=5,events=6,users=7,orders=8,metrics=9", "--error-rate", "0", "--null-rate=0.5",
+        "--page-size", "users=2", "--seed", "9", "--base-time", "2025-01-01T00:00:00+02:00", "--ties", "2", "--activity", "0"});
+    try (ExampleSource s = b.start()) {
+      Http h = new Http(s);
+      assertEquals(2, h.get("/tables/users/records").json.get("records").size());
+      assertEquals(7, ConformanceTestAccess.count(h, "/tables/users/records"));
+      assertEquals(9, ConformanceTestAccess.count(h, "/tables/metrics/records"));
+      assertEquals("2024-12-31T22:00:00.000000+00:00",
+          h.get("/tables/users/records").json.get("records").get(1).get("updated_at").asText());
+    }
+  }
+
+  @Test
+  void rejectsBadFlags() {
+    String[][] bad = {{"--nope"}, {"--port"}, {"--port", "x"}, {"--port", "-1"}, {"--rows", "users"},
+        {"--rows", "nope=3"}, {"--error-rate", "2"}, {"--page-size", "users=0"}, {"--base-time", "2024-01-01"},
+        {"--ties", "0"}, {"--activity", "-1"}, {"--seed", "1.5"}};
+    for (String[] args : bad) {
+      assertThrows(IllegalArgumentException.class, () -> ExampleSourceMain.parse(args), String.join(" ", args));
+    }
+  }
+
+  @Test
+  void standaloneProcessPrintsOneListeningLineAndBadFlagsExit2() throws Exception {
+    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    String cp = System.getProperty("java.class.path");
+    Process p = new ProcessBuilder(java, "-cp", cp, "com.example.source.ExampleSourceMain", "--port", "0", "--error-rate", "0")
+        .redirectErrorStream(false).start();
+    try {
+      BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+      String line = out.readLine();
+      assertTrue(line != null && line.matches("listening on http://127\\.0\\.0\\.1:\\d+"), String.valueOf(line));
+    } finally {
+      p.destroy();
+      assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+    }
+    Process bad = new ProcessBuilder(java, "-cp", cp, "com.example.source.ExampleSourceMain", "--bogus").start();
+    assertTrue(bad.waitFor(20, TimeUnit.SECONDS));
+    assertEquals(2, bad.exitValue());
+    String err = new String(bad.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(err.contains("--bogus"), err);
+  }
+
+  /** Small helper shared with the conformance suite. */
+  static final class ConformanceTestAccess {
+    static int count(Http h, String path) {
+      List<Object> all = new ArrayList<>();
+      all.addAll(ExampleSourceConformanceTest.all(h, path));
+      return all.size();
+    }
+  }
+}
