@@ -1,7 +1,5 @@
 package com.example.source;
 
-import com.example.source.MiniHttpServer.Request;
-import com.example.source.MiniHttpServer.Response;
 import com.example.source.Tables.Table;
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
@@ -23,7 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Order per request: count it, call the request listener, decide an injected fault (before
  * any effect), check Basic auth, then route.
  */
-final class ApiHandler implements MiniHttpServer.Handler {
+final class ApiHandler implements SourceHttpServer.Handler {
   private static final int[] FAULTS = {429, 500, 503};
   private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
 
@@ -44,26 +42,26 @@ final class ApiHandler implements MiniHttpServer.Handler {
   }
 
   @Override
-  public Response handle(Request req) {
+  public ApiResponse handle(ApiRequest req) {
     requests.incrementAndGet();
     ExampleSource.RequestListener l = listener;
-    if (l != null) l.onRequest(req.method, req.rawPath, req.rawQuery);
+    if (l != null) l.onRequest(req.method(), req.rawPath(), req.rawQuery());
     double rate = errorRate;
     ThreadLocalRandom rnd = ThreadLocalRandom.current();
     if (rate > 0 && rnd.nextDouble() < rate) {
       int status = FAULTS[rnd.nextInt(FAULTS.length)];
-      Response r = MiniHttpServer.error(status, "injected fault (" + status + ")");
+      ApiResponse r = ApiResponse.error(status, "injected fault (" + status + ")");
       if (status == 429 && rnd.nextBoolean()) r.header("Retry-After", "1");
       return r;
     }
-    if (!authorized(req.headers.get("authorization"))) {
-      return MiniHttpServer.error(401, "authentication required: HTTP Basic with a non-empty username and password")
+    if (!authorized(req.headers().get("authorization"))) {
+      return ApiResponse.error(401, "authentication required: HTTP Basic with a non-empty username and password")
           .header("WWW-Authenticate", "Basic realm=\"example\"");
     }
     try {
       return route(req);
     } catch (ApiError e) {
-      return MiniHttpServer.error(e.status(), e.getMessage());
+      return ApiResponse.error(e.status(), e.getMessage());
     }
   }
 
@@ -85,9 +83,9 @@ final class ApiHandler implements MiniHttpServer.Handler {
     return !decoded.substring(0, colon).isBlank() && !decoded.substring(colon + 1).isBlank();
   }
 
-  private Response route(Request req) {
+  private ApiResponse route(ApiRequest req) {
     List<String> seg = new ArrayList<>();
-    String p = req.rawPath;
+    String p = req.rawPath();
     if (!p.startsWith("/")) throw new ApiError(404, "not found: " + p);
     for (String s : p.substring(1).split("/", -1)) seg.add(decode(s, "path"));
     if (seg.isEmpty() || !seg.get(0).equals("tables")) throw new ApiError(404, "not found: " + p);
@@ -113,8 +111,8 @@ final class ApiHandler implements MiniHttpServer.Handler {
           requireMethod(req, "GET");
           return ok(200, Map.of("metadata", t.metadata()));
         case "records":
-          if (req.method.equals("GET")) return readRecords(t, req);
-          if (req.method.equals("POST")) return write(t, req);
+          if (req.method().equals("GET")) return readRecords(t, req);
+          if (req.method().equals("POST")) return write(t, req);
           throw methodNotAllowed("GET, POST");
         case "deleted_records":
           requireMethod(req, "GET");
@@ -133,22 +131,22 @@ final class ApiHandler implements MiniHttpServer.Handler {
     throw new ApiError(404, "not found: " + p);
   }
 
-  private static void requireMethod(Request req, String method) {
-    if (!req.method.equals(method)) throw methodNotAllowed(method);
+  private static void requireMethod(ApiRequest req, String method) {
+    if (!req.method().equals(method)) throw methodNotAllowed(method);
   }
 
   private static ApiError methodNotAllowed(String allowed) {
     return new ApiError(405, "method not allowed; allowed: " + allowed);
   }
 
-  private Response write(Table t, Request req) {
-    Map<String, Object> rec = Store.validate(t, Json.parse(req.body));
+  private ApiResponse write(Table t, ApiRequest req) {
+    Map<String, Object> rec = Store.validate(t, Json.parse(req.body()));
     Entry e = store.upsert(t, rec);
     return ok(t.cursor == null ? 201 : 200, Map.of("record", e.record));
   }
 
-  private Response readRecords(Table t, Request req) {
-    Map<String, String> q = query(req.rawQuery);
+  private ApiResponse readRecords(Table t, ApiRequest req) {
+    Map<String, String> q = query(req.rawQuery());
     for (String name : q.keySet()) {
       if (!t.params.contains(name)) throw new ApiError(400, "unknown parameter '" + name + "' for table " + t.name);
     }
@@ -162,8 +160,8 @@ final class ApiHandler implements MiniHttpServer.Handler {
     return pageResponse(store.page(t, since, until, filters, page, size));
   }
 
-  private Response readTombstones(Table t, Request req) {
-    Map<String, String> q = query(req.rawQuery);
+  private ApiResponse readTombstones(Table t, ApiRequest req) {
+    Map<String, String> q = query(req.rawQuery());
     for (String name : q.keySet()) {
       if (!name.equals("since") && !name.equals("page"))
         throw new ApiError(400, "unknown parameter '" + name + "' for deleted_records of " + t.name);
@@ -172,17 +170,17 @@ final class ApiHandler implements MiniHttpServer.Handler {
     return pageResponse(store.tombstones(t, since, page(q.get("page")), pageSizes[t.id]));
   }
 
-  private static Response pageResponse(Store.Page page) {
+  private static ApiResponse pageResponse(Store.Page page) {
     List<Object> records = new ArrayList<>(page.records.size());
     for (Entry e : page.records) records.add(e.record);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("records", records);
     body.put("next_page", page.nextPage);
-    return new Response(200, Json.write(body));
+    return new ApiResponse(200, Json.write(body));
   }
 
-  private static Response ok(int status, Object body) {
-    return new Response(status, Json.write(body));
+  private static ApiResponse ok(int status, Object body) {
+    return new ApiResponse(status, Json.write(body));
   }
 
   private static long timestamp(String v, String name) {

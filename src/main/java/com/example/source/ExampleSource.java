@@ -40,7 +40,7 @@ public final class ExampleSource implements AutoCloseable {
 
   private final Store store;
   private final ApiHandler handler;
-  private final MiniHttpServer server;
+  private final SourceHttpServer server;
   private final URI baseUrl;
   private final ScheduledExecutorService activity;
   private volatile boolean closed;
@@ -52,10 +52,10 @@ public final class ExampleSource implements AutoCloseable {
     int[] sizes = new int[Tables.ALL.size()];
     for (Table t : Tables.ALL) sizes[t.id] = b.pageSizes.getOrDefault(t.name, t.maxPageSize);
     this.handler = new ApiHandler(store, sizes, b.errorRate);
-    this.server = new MiniHttpServer(InetAddress.getByName(b.bind), b.port, handler, clock);
+    this.server = new SourceHttpServer(InetAddress.getByName(b.bind), b.port, handler, clock);
+    server.start(); // binds; port() is the real port from here on
     String host = b.bind.contains(":") ? "[" + b.bind + "]" : b.bind;
     this.baseUrl = URI.create("http://" + host + ":" + server.port());
-    server.start();
     if (b.activity > 0) {
       activity = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "source-activity");

@@ -32,7 +32,7 @@ import okhttp3.Response;
  *
  * Arguments: number of pages per run (default 20000). With {@code --compare-jdk [--jdk-pages N]}
  * it also serves the same handler through {@code com.sun.net.httpserver.HttpServer} (which cannot
- * send the source clock's Date header, see {@link MiniHttpServer}) for N pages (default 500).
+ * send the source clock's Date header, see {@link SourceHttpServer}) for N pages (default 500).
  */
 public final class SourceBenchmark {
   private SourceBenchmark() {}
@@ -64,9 +64,9 @@ public final class SourceBenchmark {
     try {
       String base = src.baseUrl().toString();
       run("warm-up", base, Math.min(pages, 2000), 1); // JIT warm-up, not reported
-      rows.add(run("MiniHttpServer, 1 client (" + pages + " pages)", base, pages, 1));
+      rows.add(run("Undertow (SourceHttpServer), 1 client (" + pages + " pages)", base, pages, 1));
       System.out.println(rows.get(rows.size() - 1)[0] + ": " + String.join(" ", rows.get(rows.size() - 1)));
-      rows.add(run("MiniHttpServer, 2 clients (" + pages + " pages)", base, pages, 2));
+      rows.add(run("Undertow (SourceHttpServer), 2 clients (" + pages + " pages)", base, pages, 2));
       System.out.println(rows.get(rows.size() - 1)[0] + ": " + String.join(" ", rows.get(rows.size() - 1)));
     } finally {
       src.close();
@@ -89,7 +89,7 @@ public final class SourceBenchmark {
         byte[] body = ex.getRequestBody().readAllBytes();
         String target = ex.getRequestURI().getRawPath()
             + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery());
-        MiniHttpServer.Response r = handler.handle(new MiniHttpServer.Request(ex.getRequestMethod(), target, headers, body));
+        ApiResponse r = handler.handle(ApiRequest.of(ex.getRequestMethod(), target, headers, body));
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(r.status, r.body.length);
         try (OutputStream out = ex.getResponseBody()) {
