@@ -40,7 +40,7 @@ public final class IngestMain {
     ExampleSource embedded = null;
     IngestPlan plan = null;
     try {
-      options = PipelineOptionsFactory.fromArgs(args).withValidation().as(IngestOptions.class);
+      options = PipelineOptionsFactory.fromArgs(RunnerConfig.merge(args)).withValidation().as(IngestOptions.class);
       if (options.getSpec() == null) {
         throw new ConfigurationException(
             "--spec is required: the pipeline spec to run, e.g. --spec=pipelines/example_ingest.json");
@@ -105,7 +105,32 @@ public final class IngestMain {
     }
   }
 
+  /**
+   * Waits up to {@code interval} for the pipeline to end and returns its state.
+   *
+   * <p>Per runner: the DirectRunner (blockOnRun=false) and Dataflow return from {@code run()} at
+   * once and {@code waitUntilFinish(duration)} waits. The FlinkRunner in attached mode (the
+   * default, also for {@code [local]}) returns from {@code run()} only when the job has ended,
+   * with a terminal state, so this returns immediately (no progress lines; watch the Flink web
+   * UI). With {@code --attachedMode=false} (runner-configs/flink-cluster) it returns a
+   * FlinkDetachedRunnerResult whose {@code waitUntilFinish(duration)} logs a warning each time
+   * the duration passes; its {@code getState()} asks the JobManager, so that is polled here.
+   */
   private static PipelineResult.State waitFor(PipelineResult result, Duration interval) {
+    if (result.getClass().getName().equals("org.apache.beam.runners.flink.FlinkDetachedRunnerResult")) {
+      long deadline = System.nanoTime() + interval.toNanos();
+      PipelineResult.State state = result.getState();
+      while (!state.isTerminal() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(Math.min(500, Math.max(1, interval.toMillis())));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return result.getState();
+        }
+        state = result.getState();
+      }
+      return state;
+    }
     PipelineResult.State state =
         result.waitUntilFinish(org.joda.time.Duration.millis(interval.toMillis()));
     return state == null ? result.getState() : state;
