@@ -62,6 +62,11 @@ class FlinkClusterIT {
         String log = Files.readString(clientLog, StandardCharsets.UTF_8);
         assertEquals(0, exit, () -> "the Flink submission failed:\n" + log + "\n" + logs(conf));
         assertTrue(log.contains("committed"), log);
+        // The summary's counters come from the Flink job's Beam metrics.
+        for (Map.Entry<String, Integer> table : ROWS.entrySet()) {
+          assertTrue(log.matches("(?s).*main\\.example\\." + table.getKey() + " +\\S+ +" + table.getValue() + " .*"),
+              () -> "summary counters for " + table.getKey() + ":\n" + log);
+        }
         System.out.printf("FlinkClusterIT: Flink job took %.1f s%n", (System.nanoTime() - submitted) / 1e9);
       } finally {
         run(List.of("bash", SCRIPT.toString(), "stop", conf.toString()), dir.resolve("cluster-stop.log"), 60);
