@@ -112,9 +112,12 @@ public final class IngestMain {
    * once and {@code waitUntilFinish(duration)} waits. The FlinkRunner in attached mode (the
    * default, also for {@code [local]}) returns from {@code run()} only when the job has ended,
    * with a terminal state, so this returns immediately (no progress lines; watch the Flink web
-   * UI). With {@code --attachedMode=false} (runner-configs/flink-cluster) it returns a
-   * FlinkDetachedRunnerResult whose {@code waitUntilFinish(duration)} logs a warning each time
-   * the duration passes; its {@code getState()} asks the JobManager, so that is polled here.
+   * UI; runner-configs/flink-local and flink-cluster both run attached). With
+   * {@code --attachedMode=false} it returns a FlinkDetachedRunnerResult whose
+   * {@code waitUntilFinish(duration)} logs a warning each time the duration passes; its
+   * {@code getState()} asks the JobManager, so that is polled here and the exit code follows the
+   * job's final state. (Its counters for a finished job were incomplete in Beam 2.62, so the
+   * summary may under-count in detached mode.)
    */
   private static PipelineResult.State waitFor(PipelineResult result, Duration interval) {
     if (result.getClass().getName().equals("org.apache.beam.runners.flink.FlinkDetachedRunnerResult")) {
