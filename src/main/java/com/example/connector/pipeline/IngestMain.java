@@ -40,7 +40,7 @@ public final class IngestMain {
     ExampleSource embedded = null;
     IngestPlan plan = null;
     try {
-      options = PipelineOptionsFactory.fromArgs(args).withValidation().as(IngestOptions.class);
+      options = PipelineOptionsFactory.fromArgs(RunnerConfig.merge(args)).withValidation().as(IngestOptions.class);
       if (options.getSpec() == null) {
         throw new ConfigurationException(
             "--spec is required: the pipeline spec to run, e.g. --spec=pipelines/example_ingest.json");
@@ -105,7 +105,35 @@ public final class IngestMain {
     }
   }
 
+  /**
+   * Waits up to {@code interval} for the pipeline to end and returns its state.
+   *
+   * <p>Per runner: the DirectRunner (blockOnRun=false) and Dataflow return from {@code run()} at
+   * once and {@code waitUntilFinish(duration)} waits. The FlinkRunner in attached mode (the
+   * default, also for {@code [local]}) returns from {@code run()} only when the job has ended,
+   * with a terminal state, so this returns immediately (no progress lines; watch the Flink web
+   * UI; runner-configs/flink-local and flink-cluster both run attached). With
+   * {@code --attachedMode=false} it returns a FlinkDetachedRunnerResult whose
+   * {@code waitUntilFinish(duration)} logs a warning each time the duration passes; its
+   * {@code getState()} asks the JobManager, so that is polled here and the exit code follows the
+   * job's final state. (Its counters for a finished job were incomplete in Beam 2.62, so the
+   * summary may under-count in detached mode.)
+   */
   private static PipelineResult.State waitFor(PipelineResult result, Duration interval) {
+    if (result.getClass().getName().equals("org.apache.beam.runners.flink.FlinkDetachedRunnerResult")) {
+      long deadline = System.nanoTime() + interval.toNanos();
+      PipelineResult.State state = result.getState();
+      while (!state.isTerminal() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(Math.min(500, Math.max(1, interval.toMillis())));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return result.getState();
+        }
+        state = result.getState();
+      }
+      return state;
+    }
     PipelineResult.State state =
         result.waitUntilFinish(org.joda.time.Duration.millis(interval.toMillis()));
     return state == null ? result.getState() : state;

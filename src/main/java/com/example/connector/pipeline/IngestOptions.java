@@ -7,6 +7,13 @@ import org.apache.beam.sdk.options.PipelineOptions;
 /** The connector's pipeline options, beside the runner's own. None of them holds a secret. */
 public interface IngestOptions extends PipelineOptions {
 
+  @Description(
+      "A file of pipeline options, one --option=value per line (e.g. runner-configs/flink-local);"
+          + " options given on the command line override it.")
+  String getRunnerConfig();
+
+  void setRunnerConfig(String value);
+
   @Description("The pipeline spec (JSON), e.g. pipelines/example_ingest.json.")
   String getSpec();
 

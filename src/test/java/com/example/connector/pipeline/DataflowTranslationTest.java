@@ -1,0 +1,139 @@
+package com.example.connector.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.connector.client.RetryPolicy;
+import com.example.connector.client.SourceConfig;
+import com.example.source.ExampleSource;
+import com.google.api.services.dataflow.model.Job;
+import com.google.api.services.dataflow.model.Step;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.model.pipeline.v1.RunnerApi;
+import org.apache.beam.runners.dataflow.DataflowPipelineTranslator;
+import org.apache.beam.runners.dataflow.DataflowRunner;
+import org.apache.beam.runners.dataflow.options.DataflowPipelineOptions;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory;
+import org.apache.beam.sdk.extensions.gcp.storage.NoopPathValidator;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.util.construction.Environments;
+import org.apache.beam.sdk.util.construction.PipelineTranslation;
+import org.apache.beam.sdk.util.construction.SdkComponents;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Translates the example pipeline into a Dataflow job offline (no GCP project, credentials or
+ * network beyond the local simulated source the planner asks for the catalog) and checks the
+ * job's steps and that the connection password is not in the job's display data.
+ */
+class DataflowTranslationTest {
+  private static final String PASSWORD = "dataflow-s3cret-pw";
+
+  @TempDir Path dir;
+
+  /** Opens DataflowRunner's own pre-translation overrides (what run() does before translating). */
+  private static final class OfflineDataflowRunner extends DataflowRunner {
+    OfflineDataflowRunner(DataflowPipelineOptions options) {
+      super(options);
+    }
+
+    void replaceTransforms(Pipeline pipeline) {
+      replaceV1Transforms(pipeline);
+    }
+  }
+
+  @Test
+  void exampleSpecTranslatesToADataflowJobWithoutThePassword() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0.0).start()) {
+      IngestOptions options =
+          PipelineOptionsFactory.fromArgs(
+                  "--spec=pipelines/example_ingest.json", "--outputRoot=" + dir.resolve("output"))
+              .as(IngestOptions.class);
+      DataflowPipelineOptions df = options.as(DataflowPipelineOptions.class);
+      df.setRunner(DataflowRunner.class);
+      df.setProject("dummy-project");
+      df.setRegion("us-central1");
+      df.setJobName("example-ingest-translation-test");
+      df.setTempLocation("gs://bucket/tmp");
+      df.setStagingLocation("gs://bucket/staging");
+      df.setGcpTempLocation("gs://bucket/tmp");
+      df.setPathValidatorClass(NoopPathValidator.class);
+      df.setCredentialFactoryClass(NoopCredentialFactory.class);
+      df.setGcpCredential(new NoopCredentialFactory().getCredential());
+      df.setFilesToStage(new ArrayList<>());
+
+      // The planner reads committed state under the output root: a local one keeps this offline.
+      FileSystems.setDefaultPipelineOptions(df);
+      PipelineSpec spec = PipelineSpec.load(Path.of("pipelines/example_ingest.json"));
+      Connection connection =
+          Connection.parse(
+              "{\"username\": \"u\", \"password\": \"" + PASSWORD + "\", \"base_url\": \""
+                  + source.baseUrl() + "\", \"externalOptionsAllowList\":"
+                  + " \"max_records_per_batch,limit,window_seconds,category,user_id,status,start_timestamp\"}",
+              "my_example_connection.json");
+      SourceConfig sourceConfig =
+          new SourceConfig(connection.baseUrl(), connection.username(), connection.password(),
+              new RetryPolicy(1, Duration.ofMillis(1), Duration.ofMillis(1)));
+      IngestPlan plan =
+          IngestPlanner.plan(spec, "pipelines/example_ingest.json", connection, sourceConfig, options, Instant.now());
+
+      Pipeline pipeline = Pipeline.create(df);
+      IngestPipeline.build(pipeline, plan);
+      OfflineDataflowRunner runner = new OfflineDataflowRunner(df);
+      runner.replaceTransforms(pipeline);
+      SdkComponents components = SdkComponents.create();
+      components.registerEnvironment(
+          Environments.createDockerEnvironment("apache/beam_java17_sdk:2.62.0")
+              .toBuilder()
+              .addAllCapabilities(Environments.getJavaCapabilities())
+              .build());
+      RunnerApi.Pipeline proto = PipelineTranslation.toProto(pipeline, components, true);
+      Job job =
+          DataflowPipelineTranslator.fromOptions(df)
+              .translate(pipeline, proto, components, runner, List.of())
+              .getJob();
+
+      List<String> steps = new ArrayList<>();
+      for (Step step : job.getSteps()) {
+        Object name = step.getProperties().get("user_name"); // a {@type: Text, value: NAME} map
+        steps.add(String.valueOf(name instanceof Map<?, ?> m ? m.get("value") : name));
+      }
+      for (PlannedTable table : plan.tables()) {
+        String name = table.destination().key();
+        String read = table.snapshot() != null ? name + "/Read pages" : name + "/Read ";
+        assertTrue(steps.stream().anyMatch(s -> s.startsWith(read)), () -> "no read step for " + name);
+        assertTrue(steps.stream().anyMatch(s -> s.startsWith(name + "/Stage/")), () -> "no stage step for " + name);
+      }
+      assertTrue(steps.stream().anyMatch(s -> s.equals("Commit/Commit tables and cursors")), "no commit step");
+
+      // Display data (of the job's steps and of the pipeline options) never holds the password.
+      StringBuilder displayData = new StringBuilder();
+      for (Step step : job.getSteps()) {
+        Object dd = step.getProperties().get("display_data");
+        displayData.append(dd).append('\n');
+      }
+      Map<String, Object> env = job.getEnvironment().getSdkPipelineOptions();
+      displayData.append(env);
+      assertFalse(displayData.toString().contains(PASSWORD), "password in display data");
+      // The whole job as JSON: an inline password travels only inside the serialized DoFns
+      // (snappy-compressed Java serialization in each step's "serialized_fn"), never as readable
+      // text elsewhere. password_env / password_file connections keep even that out (only the
+      // variable name or path is serialized; the worker resolves it in @Setup).
+      String json = DataflowPipelineTranslator.jobToString(job);
+      assertTrue(json.contains(PASSWORD), "expected inside serialized_fn (inline password)");
+      for (Step step : job.getSteps()) {
+        step.getProperties().remove("serialized_fn");
+      }
+      String withoutFns = DataflowPipelineTranslator.jobToString(job);
+      assertFalse(withoutFns.contains(PASSWORD), "password readable outside the serialized DoFns");
+    }
+  }
+}
