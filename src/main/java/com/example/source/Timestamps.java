@@ -8,7 +8,11 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
 
-/** Timestamps are carried internally as epoch microseconds (UTC). */
+/**
+ * Timestamps are carried internally as epoch microseconds (UTC). Kept apart from the connector's
+ * {@code catalog.Timestamps} on purpose: the source stands in for an outside server, so a bug in
+ * one side's parsing must not be hidden by the other side sharing it.
+ */
 final class Timestamps {
   private Timestamps() {}
 

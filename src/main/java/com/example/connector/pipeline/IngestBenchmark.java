@@ -1,5 +1,6 @@
 package com.example.connector.pipeline;
 
+import com.example.connector.catalog.TableCatalog;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
 import com.example.connector.client.Page;
@@ -121,9 +122,9 @@ public final class IngestBenchmark {
   static long baseline(SourceConfig config) {
     long read = 0;
     try (ExampleClient client = ExampleClient.create(config)) {
+      TableCatalog catalog = TableCatalog.discover(client);
       for (String name : TABLES) {
-        String cursorField = name.equals("products") ? null
-            : name.equals("events") ? "created_at" : "updated_at";
+        String cursorField = catalog.table(name, "benchmark").cursorField();
         Map<String, String> params = new HashMap<>();
         for (int page = 1; ; ) {
           if (cursorField == null) {

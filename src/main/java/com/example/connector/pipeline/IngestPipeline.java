@@ -1,7 +1,6 @@
 package com.example.connector.pipeline;
 
 import com.example.connector.catalog.RecordSchemas;
-import com.example.connector.catalog.TableCatalog;
 import com.example.connector.read.CursorFeed;
 import com.example.connector.read.ReadCursorFn;
 import com.example.connector.read.ReadSnapshotPagesFn;
@@ -35,7 +34,7 @@ public final class IngestPipeline {
     for (PlannedTable table : plan.tables()) {
       String name = table.destination().key();
       Schema schema = RecordSchemas.schemaOf(table.context().table());
-      PCollection<GenericRecord> rows = read(pipeline, name, table).setCoder(AvroCoder.of(schema));
+      PCollection<GenericRecord> rows = read(pipeline, name, table, schema).setCoder(AvroCoder.of(schema));
       staged.add(
           rows.apply(
                   name + "/Stage",
@@ -46,10 +45,10 @@ public final class IngestPipeline {
         "Commit", new CommitRun(plan.commit(), new Committer(plan.layout()), staged));
   }
 
-  private static PCollection<GenericRecord> read(Pipeline pipeline, String name, PlannedTable table) {
+  private static PCollection<GenericRecord> read(
+      Pipeline pipeline, String name, PlannedTable table, Schema schema) {
     if (table.snapshot() != null) {
       String key = table.context().table().primaryKeys().get(0);
-      Schema schema = RecordSchemas.schemaOf(table.context().table());
       return pipeline
           .apply(name + "/Snapshot", Create.of(table.snapshot()).withCoder(SerializableCoder.of(SnapshotRead.class)))
           .apply(name + "/Read pages", ParDo.of(new ReadSnapshotPagesFn(table.context())))
@@ -64,7 +63,7 @@ public final class IngestPipeline {
         pipeline.apply(
             name + "/Feeds",
             Create.of(table.feeds()).withCoder(SerializableCoder.of(CursorFeed.class)));
-    boolean windowed = table.context().table().name().equals(TableCatalog.METRICS.name());
+    boolean windowed = table.feeds().get(0).windowMicros() != null;
     return windowed
         ? feeds.apply(name + "/Read windows", ParDo.of(new ReadWindowsFn(table.context())))
         : feeds.apply(name + "/Read cursor", ParDo.of(new ReadCursorFn(table.context())));

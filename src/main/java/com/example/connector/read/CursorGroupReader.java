@@ -195,9 +195,7 @@ final class CursorGroupReader {
     Map<String, String> params =
         afterMicros == null ? Map.of() : Map.of("since", Timestamps.formatMicros(afterMicros));
     Page page = call(client, feed, params);
-    return page.records().isEmpty()
-        ? null
-        : Timestamps.toMicros(Timestamps.parse(page.records().get(0).path(cursorField).asText()));
+    return page.records().isEmpty() ? null : cursorOf(page.records().get(0), cursorField);
   }
 
   /** As {@link #firstCursorAfter}, counted as a page of this read. */
@@ -234,6 +232,10 @@ final class CursorGroupReader {
   }
 
   private long cursorOf(ObjectNode record) {
+    return cursorOf(record, cursorField);
+  }
+
+  private static long cursorOf(ObjectNode record, String cursorField) {
     return Timestamps.toMicros(Timestamps.parse(record.path(cursorField).asText()));
   }
 }

@@ -36,23 +36,23 @@ public final class Committer implements Serializable {
 
   /** Commits a run whose outputs are all durable in staging. */
   public void commit(RunCommit run) {
-    Files.writeAtomically(layout.commitRecord(run.runId()), toJson(run));
+    BeamFiles.writeAtomically(layout.commitRecord(run.runId()), toJson(run));
     apply(run);
   }
 
   /** Finishes commits that were cut short and deletes what dead runs staged. */
   public List<String> recover() {
     List<String> done = new ArrayList<>();
-    for (ResourceId record : Files.list(layout.commitsDir() + "*.json")) {
-      RunCommit run = fromJson(Files.read(record.toString()), RunCommit.class);
+    for (ResourceId record : BeamFiles.list(layout.commitsDir() + "*.json")) {
+      RunCommit run = fromJson(BeamFiles.read(record.toString()), RunCommit.class);
       LOG.info("Finishing the commit of run {}, which was cut short", run.runId());
       apply(run);
       done.add(run.runId());
     }
-    List<ResourceId> orphans = Files.list(layout.stagingRoot() + "**");
+    List<ResourceId> orphans = BeamFiles.list(layout.stagingRoot() + "**");
     if (!orphans.isEmpty()) {
       LOG.info("Deleting {} files staged by runs that never committed", orphans.size());
-      Files.delete(orphans);
+      BeamFiles.delete(orphans);
     }
     return done;
   }
@@ -60,8 +60,8 @@ public final class Committer implements Serializable {
   /** The committed state of a table, if any run committed it. */
   public Optional<TableState> state(Destination destination) {
     String path = layout.stateFile(destination);
-    return Files.exists(path)
-        ? Optional.of(fromJson(Files.read(path), TableState.class))
+    return BeamFiles.exists(path)
+        ? Optional.of(fromJson(BeamFiles.read(path), TableState.class))
         : Optional.empty();
   }
 
@@ -69,31 +69,31 @@ public final class Committer implements Serializable {
     for (TableCommit table : run.tables()) {
       Destination d = table.destination();
       String prefix = run.runId() + "-";
-      List<ResourceId> staged = Files.list(layout.stagingDir(run.runId(), d) + "*.parquet");
+      List<ResourceId> staged = BeamFiles.list(layout.stagingDir(run.runId(), d) + "*.parquet");
       List<ResourceId> targets = new ArrayList<>();
       for (ResourceId file : staged) {
-        targets.add(Files.resource(layout.tableDir(d) + prefix + file.getFilename()));
+        targets.add(BeamFiles.resource(layout.tableDir(d) + prefix + file.getFilename()));
       }
-      Files.rename(staged, targets);
+      BeamFiles.rename(staged, targets);
       if (table.replace()) {
         List<ResourceId> old = new ArrayList<>();
-        for (ResourceId file : Files.list(layout.tableDir(d) + "*.parquet")) {
+        for (ResourceId file : BeamFiles.list(layout.tableDir(d) + "*.parquet")) {
           if (!file.getFilename().startsWith(prefix)) {
             old.add(file);
           }
         }
-        Files.delete(old);
+        BeamFiles.delete(old);
       }
-      Files.writeAtomically(layout.stateFile(d), toJson(table.state()));
+      BeamFiles.writeAtomically(layout.stateFile(d), toJson(table.state()));
     }
-    Files.delete(Files.list(layout.stagingRoot() + run.runId() + "/**"));
+    BeamFiles.delete(BeamFiles.list(layout.stagingRoot() + run.runId() + "/**"));
     for (TableCommit t : run.tables()) {
       String staged = layout.stagingDir(run.runId(), t.destination());
-      Files.deleteEmptyDirectory(staged + ".temp-beam/"); // FileIO's own temporary folder
-      Files.deleteEmptyDirectory(staged);
+      BeamFiles.deleteEmptyDirectory(staged + ".temp-beam/"); // FileIO's own temporary folder
+      BeamFiles.deleteEmptyDirectory(staged);
     }
-    Files.deleteEmptyDirectory(layout.stagingRoot() + run.runId() + "/");
-    Files.delete(List.of(Files.resource(layout.commitRecord(run.runId()))));
+    BeamFiles.deleteEmptyDirectory(layout.stagingRoot() + run.runId() + "/");
+    BeamFiles.delete(List.of(BeamFiles.resource(layout.commitRecord(run.runId()))));
   }
 
   private static String toJson(Object value) {

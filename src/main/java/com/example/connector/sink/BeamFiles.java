@@ -15,8 +15,8 @@ import org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 
 /** The few file operations the sink needs, on Beam {@link FileSystems} so any scheme works. */
-final class Files {
-  private Files() {}
+final class BeamFiles {
+  private BeamFiles() {}
 
   static ResourceId resource(String path) {
     return FileSystems.matchNewResource(path, path.endsWith("/"));
