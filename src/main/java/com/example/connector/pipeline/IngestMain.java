@@ -72,7 +72,7 @@ public final class IngestMain {
       Instant start = Instant.now();
       plan = IngestPlanner.plan(spec, options.getSpec(), connection, source, options, start);
       out.println("Run " + plan.runId() + ": " + plan.tables().size() + " tables from " + baseUrl
-          + ", cursors capped at " + plan.cap() + ", output " + plan.layout().root());
+          + ", cursors capped at " + plan.cap() + "; writing under " + plan.layout().root() + "/");
 
       Pipeline pipeline = Pipeline.create(options);
       IngestPipeline.build(pipeline, plan);
