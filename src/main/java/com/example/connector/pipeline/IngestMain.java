@@ -71,7 +71,7 @@ public final class IngestMain {
       FileSystems.setDefaultPipelineOptions(options);
       Instant start = Instant.now();
       plan = IngestPlanner.plan(spec, options.getSpec(), connection, source, options, start);
-      out.println("Run " + plan.runId() + ": " + plan.tables().size() + " tables from " + baseUrl
+      out.println("Run " + plan.runId() + ": " + plan.tables().size() + (plan.tables().size() == 1 ? " table" : " tables") + " from " + baseUrl
           + ", cursors capped at " + plan.cap() + "; writing under " + plan.layout().root() + "/");
 
       Pipeline pipeline = Pipeline.create(options);
