@@ -24,7 +24,15 @@ public final class RecordSchemas {
   /** True for a tombstone: only the primary key and cursor are set. */
   public static final String IS_DELETED = "_is_deleted";
 
+  private static final java.util.Set<String> METADATA =
+      java.util.Set.of(RUN_ID, INGESTED_AT, OPERATION, IS_DELETED);
+
   private RecordSchemas() {}
+
+  /** Whether a column is one the connector adds rather than one of the source's. */
+  public static boolean isMetadata(String column) {
+    return METADATA.contains(column);
+  }
 
   /** The Avro schema of a table's destination rows. */
   public static Schema schemaOf(TableDescriptor table) {

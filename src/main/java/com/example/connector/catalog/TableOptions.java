@@ -71,8 +71,11 @@ public record TableOptions(
    * Parses and validates one table's table_configuration. {@code where} starts every message,
    * e.g. {@code "pipelines/x.json: table 'orders' (object[0])"}.
    */
-  public static TableOptions parse(String sourceTable, IngestionType type, List<String> columns,
-      Map<String, JsonNode> config, Set<String> allowList, String where) {
+  public static TableOptions parse(TableDescriptor table, Map<String, JsonNode> config,
+      Set<String> allowList, String where) {
+    String sourceTable = table.name();
+    IngestionType type = table.ingestionType();
+    List<String> columns = table.columnNames();
     int maxRecordsPerBatch = DEFAULT_MAX_RECORDS_PER_BATCH;
     int limit = DEFAULT_LIMIT;
     long windowSeconds = DEFAULT_WINDOW_SECONDS;
@@ -147,8 +150,62 @@ public record TableOptions(
           throw new AssertionError(option);
       }
     }
+    checkMergeColumns(table, primaryKeys, sequenceBy, where);
     return new TableOptions(maxRecordsPerBatch, limit, windowSeconds, category, userId, status,
         startTimestamp, scdType, primaryKeys, sequenceBy);
+  }
+
+  /** Whether the key and sequence overrides can do their job on this table. */
+  private static void checkMergeColumns(TableDescriptor table, @Nullable List<String> primaryKeys,
+      @Nullable String sequenceBy, String where) {
+    String name = table.name();
+    if (table.ingestionType() == IngestionType.APPEND) {
+      for (String option : overridden(primaryKeys, sequenceBy)) {
+        throw error(where, option, "'" + name + "' is an append table: its rows are never"
+            + " merged by key or ordered into versions, so " + option + " has no effect",
+            "remove " + option + " from this table");
+      }
+    }
+    if (table.ingestionType() == IngestionType.SNAPSHOT && sequenceBy != null) {
+      throw error(where, "sequence_by", "'" + name + "' is a snapshot table: its versions are"
+          + " ordered by the run that read them, so sequence_by has no effect",
+          "remove sequence_by from this table");
+    }
+    // A tombstone has every column but the key and the cursor null.
+    List<String> tombstoneColumns = new ArrayList<>(table.primaryKeys());
+    if (table.cursorField() != null) {
+      tombstoneColumns.add(table.cursorField());
+    }
+    for (String option : overridden(primaryKeys, sequenceBy)) {
+      List<String> named = option.equals("sequence_by") ? List.of(sequenceBy) : primaryKeys;
+      for (String column : named) {
+        SourceField field = table.fields().stream()
+            .filter(f -> f.name().equals(column)).findFirst().orElseThrow();
+        if (field.type() == FieldType.STRUCT) {
+          throw error(where, option, "'" + column + "' is a struct column; keys and sequences"
+              + " must be plain values", "name a column of another type");
+        }
+        if (table.ingestionType() == IngestionType.CDC_WITH_DELETES
+            && !tombstoneColumns.contains(column)) {
+          throw error(where, option, "'" + column + "' is null in the deletes of '" + name
+              + "' (a tombstone carries only " + String.join(" and ", tombstoneColumns)
+              + "), so a delete could not be " + (option.equals("sequence_by") ? "ordered"
+              : "matched") + " by it", "use only " + String.join(", ", tombstoneColumns));
+        }
+      }
+    }
+  }
+
+  private static List<String> overridden(@Nullable List<String> primaryKeys,
+      @Nullable String sequenceBy) {
+    List<String> options = new ArrayList<>();
+    if (primaryKeys != null) {
+      options.add("primary_keys");
+    }
+    if (sequenceBy != null) {
+      options.add("sequence_by");
+    }
+    return options;
   }
 
   private static void checkApplies(String option, String sourceTable, IngestionType type,

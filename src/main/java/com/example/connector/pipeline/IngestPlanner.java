@@ -10,6 +10,7 @@ import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
 import com.example.connector.client.SourceConfig;
 import com.example.connector.client.SourceException;
+import com.example.connector.merge.MergeRule;
 import com.example.connector.read.CursorFeed;
 import com.example.connector.read.ReadContext;
 import com.example.connector.read.SnapshotRead;
@@ -76,9 +77,7 @@ public final class IngestPlanner {
       TableDescriptor table = catalog.table(ts.sourceTable(), where);
       TableOptions tableOptions =
           TableOptions.parse(
-              table.name(),
-              table.ingestionType(),
-              table.columnNames(),
+              table,
               ts.tableConfiguration(),
               connection.externalOptionsAllowList(),
               where);
@@ -101,26 +100,50 @@ public final class IngestPlanner {
     List<PlannedTable> tables = new ArrayList<>();
     for (Resolved r : resolved) {
       Optional<TableState> previous = committer.state(r.destination());
-      if (previous.isPresent() && !previous.get().sourceTable().equals(r.table().name())) {
-        throw new ConfigurationException(
-            r.destination() + " holds table '" + previous.get().sourceTable() + "', not '"
-                + r.table().name() + "'; choose another destination_table");
+      MergeRule merge = MergeRule.of(r.table(), r.options());
+      if (previous.isPresent()) {
+        checkSameTable(r.destination(), r.table(), merge, previous.get(), layout);
       }
       tables.add(
-          planTable(r.table(), r.options(), r.destination(), previous, source, stamp, cap, runId));
+          planTable(r.table(), r.options(), merge, r.destination(), previous, source, stamp, cap, runId, layout));
     }
     return new IngestPlan(runId, now, cap, layout, tables);
+  }
+
+  /** A destination keeps the source table and the way it is merged that first created it. */
+  private static void checkSameTable(
+      Destination destination, TableDescriptor table, MergeRule merge, TableState previous, OutputLayout layout) {
+    if (!previous.sourceTable().equals(table.name())) {
+      throw new ConfigurationException(
+          destination + " holds table '" + previous.sourceTable() + "', not '" + table.name()
+              + "'; choose another destination_table");
+    }
+    if (!merge.equals(previous.merge())) {
+      throw new ConfigurationException(
+          destination + " was built with " + describe(previous.merge()) + ", but the spec now asks for "
+              + describe(merge) + "; its rows cannot be reinterpreted. Keep the table's settings, or"
+              + " land it on another destination_table, or rebuild it from scratch by deleting "
+              + layout.tableDir(destination) + " and " + layout.stateFile(destination));
+    }
+  }
+
+  private static String describe(MergeRule merge) {
+    return merge.appendOnly() ? "append only"
+        : merge.scdType() + ", primary_keys " + merge.keys()
+            + (merge.sequenceBy() != null ? ", sequence_by " + merge.sequenceBy() : "");
   }
 
   private static PlannedTable planTable(
       TableDescriptor table,
       TableOptions options,
+      MergeRule merge,
       Destination destination,
       Optional<TableState> previous,
       SourceConfig source,
       RunStamp stamp,
       Instant cap,
-      String runId) {
+      String runId,
+      OutputLayout layout) {
     ReadContext context = new ReadContext(source, table, stamp, destination.key());
     long capMicros = Timestamps.toMicros(cap);
     Map<String, String> committed = previous.map(TableState::cursors).orElse(Map.of());
@@ -148,21 +171,27 @@ public final class IngestPlanner {
       long from = f.fromMicros() == null ? capMicros : Math.max(f.fromMicros(), capMicros);
       cursors.put(f.feedName(), Timestamps.formatMicros(from));
     }
+    List<String> committedFiles = previous.map(TableState::tableFiles).orElse(List.of());
     TableState state =
         new TableState(
             destination.key(),
             table.name(),
             type.documentedName(),
+            merge,
             cursors,
+            committedFiles,
             runId,
             Timestamps.format(Timestamps.fromMicros(stamp.ingestedAtMicros())));
     return new PlannedTable(
         destination,
         context,
-        options,
+        merge,
         snapshot,
         feeds,
-        new TableCommit(destination, type == IngestionType.SNAPSHOT, state));
+        merge.readsCommittedTable()
+            ? committedFiles.stream().map(f -> layout.tableDir(destination) + f).toList()
+            : List.of(),
+        TableCommit.planned(destination, state));
   }
 
   private static CursorFeed feed(

@@ -1,6 +1,6 @@
 package com.example.connector.pipeline;
 
-import com.example.connector.catalog.TableOptions;
+import com.example.connector.merge.MergeRule;
 import com.example.connector.read.CursorFeed;
 import com.example.connector.read.ReadContext;
 import com.example.connector.read.SnapshotRead;
@@ -11,17 +11,22 @@ import javax.annotation.Nullable;
 
 /**
  * One table of a run, fully resolved before anything is read: where it lands, how it is read
- * (a snapshot, or one or two cursor feeds), and what its commit will store.
+ * (a snapshot, or one or two cursor feeds), how it is merged, and what its commit will store.
+ *
+ * @param committedFiles the table's committed version that the merge reads (none when the merge
+ *     does not need it)
  */
 public record PlannedTable(
     Destination destination,
     ReadContext context,
-    TableOptions options,
+    MergeRule merge,
     @Nullable SnapshotRead snapshot,
     List<CursorFeed> feeds,
+    List<String> committedFiles,
     TableCommit commit) {
 
   public PlannedTable {
     feeds = List.copyOf(feeds);
+    committedFiles = List.copyOf(committedFiles);
   }
 }

@@ -13,10 +13,11 @@ import org.apache.beam.sdk.metrics.MetricsFilter;
 /**
  * What users see of a run: a progress line while it runs and a summary table at the end, both
  * from the per-table Beam counters ({@code records}, {@code deletes}, {@code pages},
- * {@code retries} in the namespace {@code catalog.schema.table}).
+ * {@code retries}, and the merge's {@code table_rows}, in the namespace
+ * {@code catalog.schema.table}).
  */
 final class Progress {
-  private static final List<String> COUNTERS = List.of("records", "deletes", "pages", "retries");
+  private static final List<String> COUNTERS = List.of("records", "deletes", "pages", "retries", "table_rows");
 
   private Progress() {}
 
@@ -62,19 +63,23 @@ final class Progress {
   }
 
   static void summary(PrintStream out, IngestPlan plan, Map<String, Map<String, Long>> counters, Duration elapsed) {
-    String format = "%-24s %-17s %9s %8s %7s %8s  %-34s %s%n";
-    out.printf(format, "table", "mode", "records", "deletes", "pages", "retries", "new cursor", "output");
+    String format = "%-24s %-17s %-11s %9s %8s %7s %8s %10s  %-34s %s%n";
+    out.printf(format, "table", "mode", "kept as", "records", "deletes", "pages", "retries",
+        "table rows", "new cursor", "output");
     for (PlannedTable t : plan.tables()) {
       Map<String, Long> c = counters.getOrDefault(t.destination().key(), Map.of());
       String cursor = t.commit().state().cursors().getOrDefault("records", "-");
+      boolean append = t.merge().appendOnly();
       out.printf(
           format,
           t.destination().key(),
           t.context().table().ingestionType().documentedName(),
+          append ? "append" : t.merge().scdType().name().toLowerCase(java.util.Locale.ROOT),
           c.getOrDefault("records", 0L),
           c.getOrDefault("deletes", 0L),
           c.getOrDefault("pages", 0L),
           c.getOrDefault("retries", 0L),
+          append ? "+" + c.getOrDefault("records", 0L) : c.getOrDefault("table_rows", 0L),
           cursor,
           plan.layout().tableDir(t.destination()));
     }

@@ -40,6 +40,25 @@ final class BeamFiles {
     return !list(path).isEmpty();
   }
 
+  /** Those of {@code paths} that do not exist. */
+  static List<String> missing(List<String> paths) {
+    if (paths.isEmpty()) {
+      return List.of();
+    }
+    try {
+      List<MatchResult> results = FileSystems.match(paths);
+      List<String> missing = new ArrayList<>();
+      for (int i = 0; i < paths.size(); i++) {
+        if (results.get(i).status() != MatchResult.Status.OK || results.get(i).metadata().isEmpty()) {
+          missing.add(paths.get(i));
+        }
+      }
+      return missing;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot check " + paths.size() + " staged files", e);
+    }
+  }
+
   static String read(String path) {
     try (InputStream in = Channels.newInputStream(FileSystems.open(resource(path)))) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -1,13 +1,17 @@
 package com.example.connector.sink;
 
+import com.example.connector.sink.StagedFile.Part;
+import com.example.connector.sink.TableCommit.Move;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,13 +19,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Commits a run's staged files and cursors together, and recovers from a run that died.
  *
- * <p>The commit point is the run's commit record ({@code _state/_commits/RUN.json}), written
- * whole before anything moves. Applying it (moving staged files into the tables, dropping a
- * snapshot's old files, writing each table's state) is idempotent, so a commit cut short is
- * finished by {@link #recover()} at the start of the next run; a run that died before writing its
- * record committed nothing, and its staged files are deleted. Either way the tables and cursors
- * stay consistent: cursors never move past rows that are not in the tables, and rows never land
- * twice.
+ * <p>The commit point is the run's commit record ({@code _state/_commits/RUN.json}): every move
+ * of a staged file into a table or change feed, and every table's new state (cursors and
+ * manifest), written whole before anything moves. Applying it is idempotent (moves of files
+ * already moved are skipped; a table's files not in its manifest are deleted), so a commit cut
+ * short is finished by {@link #recover()} at the start of the next run; a run that died before
+ * writing its record committed nothing, and its staged files are deleted. Either way the tables
+ * and cursors stay consistent: cursors never move past rows that are not in the tables, and rows
+ * never land twice.
+ *
+ * <p>One run at a time per output root: a run's recovery deletes whatever is staged.
  */
 public final class Committer implements Serializable {
   private static final Logger LOG = LoggerFactory.getLogger(Committer.class);
@@ -34,9 +41,29 @@ public final class Committer implements Serializable {
     this.layout = layout;
   }
 
-  /** Commits a run whose outputs are all durable in staging. */
-  public void commit(RunCommit run) {
-    BeamFiles.writeAtomically(layout.commitRecord(run.runId()), toJson(run));
+  /**
+   * Commits a planned run whose outputs, {@code staged}, are all durable. Safe to call again for
+   * the same run (a retried bundle): a commit already applied is not applied twice.
+   */
+  public void commit(RunCommit planned, List<StagedFile> staged) {
+    String record = layout.commitRecord(planned.runId());
+    if (BeamFiles.exists(record)) {
+      apply(fromJson(BeamFiles.read(record), RunCommit.class));
+      return;
+    }
+    if (alreadyCommitted(planned)) {
+      return;
+    }
+    RunCommit run = resolve(planned, staged);
+    List<String> missing = BeamFiles.missing(run.tables().stream()
+        .flatMap(t -> t.moves().stream()).map(Move::from).toList());
+    if (!missing.isEmpty()) {
+      throw new IllegalStateException(
+          "run " + planned.runId() + ": staged files vanished before the commit (" + missing.get(0)
+              + (missing.size() > 1 ? " and " + (missing.size() - 1) + " more" : "")
+              + "); was another run started on the same output root? Nothing was committed.");
+    }
+    BeamFiles.writeAtomically(record, toJson(run));
     apply(run);
   }
 
@@ -65,31 +92,60 @@ public final class Committer implements Serializable {
         : Optional.empty();
   }
 
+  private boolean alreadyCommitted(RunCommit run) {
+    return run.tables().stream()
+        .anyMatch(t -> state(t.destination()).map(s -> s.lastRunId().equals(run.runId())).orElse(false));
+  }
+
+  /**
+   * The planned commit with its moves: each staged file lands in its table or change feed under
+   * a name starting with the run id; the manifest lists the table's files after the moves (the
+   * committed ones too, for an append table, whose versions only grow).
+   */
+  private RunCommit resolve(RunCommit planned, List<StagedFile> staged) {
+    List<TableCommit> tables = new ArrayList<>();
+    for (TableCommit table : planned.tables()) {
+      Destination d = table.destination();
+      List<Move> moves = new ArrayList<>();
+      List<String> files = new ArrayList<>(
+          table.state().merge().appendOnly() ? table.state().tableFiles() : List.of());
+      for (StagedFile file : staged) {
+        if (!file.destination().equals(d.key())) {
+          continue;
+        }
+        String name = planned.runId() + "-" + BeamFiles.resource(file.path()).getFilename();
+        boolean toTable = file.part() == Part.TABLE;
+        moves.add(new Move(file.path(), (toTable ? layout.tableDir(d) : layout.changesDir(d)) + name));
+        if (toTable) {
+          files.add(name);
+        }
+      }
+      files.sort(null);
+      tables.add(new TableCommit(d, table.state().withTableFiles(files), moves));
+    }
+    return new RunCommit(planned.runId(), tables);
+  }
+
   private void apply(RunCommit run) {
     for (TableCommit table : run.tables()) {
       Destination d = table.destination();
-      String prefix = run.runId() + "-";
-      List<ResourceId> staged = BeamFiles.list(layout.stagingDir(run.runId(), d) + "*.parquet");
-      List<ResourceId> targets = new ArrayList<>();
-      for (ResourceId file : staged) {
-        targets.add(BeamFiles.resource(layout.tableDir(d) + prefix + file.getFilename()));
-      }
-      BeamFiles.rename(staged, targets);
-      if (table.replace()) {
-        List<ResourceId> old = new ArrayList<>();
-        for (ResourceId file : BeamFiles.list(layout.tableDir(d) + "*.parquet")) {
-          if (!file.getFilename().startsWith(prefix)) {
-            old.add(file);
-          }
-        }
-        BeamFiles.delete(old);
-      }
+      BeamFiles.rename(
+          table.moves().stream().map(m -> BeamFiles.resource(m.from())).toList(),
+          table.moves().stream().map(m -> BeamFiles.resource(m.to())).toList());
       BeamFiles.writeAtomically(layout.stateFile(d), toJson(table.state()));
+      Set<String> manifest = new HashSet<>(table.state().tableFiles());
+      BeamFiles.delete(BeamFiles.list(layout.tableDir(d) + "*.parquet").stream()
+          .filter(f -> !manifest.contains(f.getFilename()))
+          .toList());
     }
     BeamFiles.delete(BeamFiles.list(layout.stagingRoot() + run.runId() + "/**"));
     for (TableCommit t : run.tables()) {
       String staged = layout.stagingDir(run.runId(), t.destination());
-      BeamFiles.deleteEmptyDirectory(staged + ".temp-beam/"); // FileIO's own temporary folder
+      for (Part part : Part.values()) {
+        String dir = layout.stagingDir(run.runId(), t.destination(), part);
+        BeamFiles.deleteEmptyDirectory(dir + ".temp-beam/"); // FileIO's own temporary folder
+        BeamFiles.deleteEmptyDirectory(dir);
+      }
       BeamFiles.deleteEmptyDirectory(staged);
     }
     BeamFiles.deleteEmptyDirectory(layout.stagingRoot() + run.runId() + "/");

@@ -7,11 +7,17 @@ import java.io.Serializable;
  * URI, such as {@code gs://bucket/prefix}).
  *
  * <pre>
- * ROOT/CATALOG/SCHEMA/TABLE/RUN-part-*.parquet    the table a reader queries
- * ROOT/_state/CATALOG.SCHEMA.TABLE.json           committed cursors per table (readable JSON)
- * ROOT/_state/_commits/RUN.json                   a run's commit record while it is applied
- * ROOT/_staging/RUN/CATALOG.SCHEMA.TABLE/         a run's files before its commit
+ * ROOT/CATALOG/SCHEMA/TABLE/RUN-part-*.parquet           the table a reader queries
+ * ROOT/CATALOG/SCHEMA/TABLE/_changes/RUN-part-*.parquet  its change feed (not for append tables,
+ *                                                        whose table is their feed)
+ * ROOT/_state/CATALOG.SCHEMA.TABLE.json                  the table's manifest and cursors
+ * ROOT/_state/_commits/RUN.json                          a run's commit record while it is applied
+ * ROOT/_staging/RUN/CATALOG.SCHEMA.TABLE/{table,changes}/  a run's files before its commit
  * </pre>
+ *
+ * <p>Hadoop-style readers (Spark, Hive) skip names starting with {@code _}, so pointing one at the
+ * table's directory reads the table and not its change feed; a glob of {@code TABLE/*.parquet}
+ * does the same for DuckDB and the like.
  */
 public record OutputLayout(String root) implements Serializable {
 
@@ -21,6 +27,10 @@ public record OutputLayout(String root) implements Serializable {
 
   public String tableDir(Destination d) {
     return root + "/" + d.catalog() + "/" + d.schema() + "/" + d.table() + "/";
+  }
+
+  public String changesDir(Destination d) {
+    return tableDir(d) + "_changes/";
   }
 
   public String stateFile(Destination d) {
@@ -41,5 +51,9 @@ public record OutputLayout(String root) implements Serializable {
 
   public String stagingDir(String runId, Destination d) {
     return stagingRoot() + runId + "/" + d.key() + "/";
+  }
+
+  public String stagingDir(String runId, Destination d, StagedFile.Part part) {
+    return stagingDir(runId, d) + part.name().toLowerCase(java.util.Locale.ROOT) + "/";
   }
 }

@@ -27,10 +27,25 @@ class TableOptionsTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
   private static final Set<String> ALL = Set.of("max_records_per_batch", "limit",
       "window_seconds", "category", "user_id", "status", "start_timestamp");
-  private static final Map<String, IngestionType> TYPES = Map.of("products",
-      IngestionType.SNAPSHOT, "events", IngestionType.APPEND, "users", IngestionType.CDC,
-      "orders", IngestionType.CDC_WITH_DELETES, "metrics", IngestionType.CDC);
-  private static final List<String> COLUMNS = List.of("id", "updated_at", "name");
+  private static final List<SourceField> COLUMNS = List.of(
+      SourceField.of("id", FieldType.STRING, false),
+      SourceField.of("updated_at", FieldType.TIMESTAMP, true),
+      SourceField.of("name", FieldType.STRING, true));
+  /** Each table as the catalog describes it, over the same three columns (metrics: plus a struct). */
+  private static final Map<String, TableDescriptor> TABLES = Map.of(
+      "products", table("products", List.of("id"), null, IngestionType.SNAPSHOT),
+      "events", table("events", List.of(), "updated_at", IngestionType.APPEND),
+      "users", table("users", List.of("id"), "updated_at", IngestionType.CDC),
+      "orders", table("orders", List.of("id"), "updated_at", IngestionType.CDC_WITH_DELETES),
+      "metrics", new TableDescriptor("metrics", List.of(COLUMNS.get(0), COLUMNS.get(1),
+          COLUMNS.get(2), new SourceField("value", FieldType.STRUCT, true,
+              List.of(SourceField.of("count", FieldType.INTEGER, true)))),
+          List.of("id"), "updated_at", "id", IngestionType.CDC));
+
+  private static TableDescriptor table(String name, List<String> keys, String cursor,
+      IngestionType type) {
+    return new TableDescriptor(name, COLUMNS, keys, cursor, "id", type);
+  }
   private static final String WHERE = "p.json: table 'orders' (object[0])";
 
   /** {@code config} is a JSON object's body, e.g. {@code "\"limit\": 5"}. */
@@ -46,7 +61,7 @@ class TableOptionsTest {
   }
 
   private static TableOptions parse(String table, String body) {
-    return TableOptions.parse(table, TYPES.get(table), COLUMNS, config(body), ALL, WHERE);
+    return TableOptions.parse(TABLES.get(table), config(body), ALL, WHERE);
   }
 
   private static ConfigurationException fails(String table, String body, String... parts) {
@@ -102,7 +117,7 @@ class TableOptionsTest {
 
   @Test
   void commonOptions() {
-    TableOptions o = parse("orders", "\"scd_type\": \"SCD_TYPE_2\", \"primary_keys\":"
+    TableOptions o = parse("users", "\"scd_type\": \"SCD_TYPE_2\", \"primary_keys\":"
         + " [\"id\", \"name\"], \"sequence_by\": \"updated_at\"");
     assertEquals(ScdType.SCD_TYPE_2, o.scdType());
     assertEquals(List.of("id", "name"), o.primaryKeys());
@@ -111,10 +126,13 @@ class TableOptionsTest {
         parse("users", "\"primary_keys\": \"[\\\"id\\\", \\\"name\\\"]\"").primaryKeys());
     assertEquals(List.of("id", "name"),
         parse("users", "\"primary_keys\": \" id , name,\"").primaryKeys());
-    assertEquals(List.of("id"), parse("events", "\"primary_keys\": \"id\"").primaryKeys());
+    assertEquals(List.of("id", "updated_at"),
+        parse("orders", "\"primary_keys\": \"id,updated_at\", \"sequence_by\": \"updated_at\"")
+            .primaryKeys());
+    assertEquals(List.of("id"), parse("products", "\"primary_keys\": [\"id\"]").primaryKeys());
     assertEquals(ScdType.SCD_TYPE_2, parse("products", "\"scd_type\": \"SCD_TYPE_2\"").scdType());
     // Common options are not gated by the allowlist.
-    assertEquals(ScdType.SCD_TYPE_2, TableOptions.parse("users", IngestionType.CDC, COLUMNS,
+    assertEquals(ScdType.SCD_TYPE_2, TableOptions.parse(TABLES.get("users"),
         config("\"scd_type\": \"SCD_TYPE_2\", \"sequence_by\": \"id\""), Set.of(), WHERE)
         .scdType());
   }
@@ -144,6 +162,22 @@ class TableOptionsTest {
   }
 
   @Test
+  void keyAndSequenceMustBeAbleToDoTheirJob() {
+    fails("events", "\"primary_keys\": [\"id\"]", "primary_keys: 'events' is an append table",
+        "remove primary_keys");
+    fails("events", "\"sequence_by\": \"updated_at\"", "sequence_by: 'events' is an append table");
+    fails("products", "\"sequence_by\": \"name\"", "sequence_by: 'products' is a snapshot table",
+        "remove sequence_by");
+    fails("metrics", "\"primary_keys\": [\"id\", \"value\"]",
+        "primary_keys: 'value' is a struct column");
+    fails("metrics", "\"sequence_by\": \"value\"", "sequence_by: 'value' is a struct column");
+    fails("orders", "\"primary_keys\": [\"name\"]", "primary_keys: 'name' is null in the deletes"
+        + " of 'orders' (a tombstone carries only id and updated_at), so a delete could not be"
+        + " matched by it", "use only id, updated_at");
+    fails("orders", "\"sequence_by\": \"name\"", "could not be ordered by it");
+  }
+
+  @Test
   void unknownOptionListsKnownOnes() {
     fails("users", "\"num_rows\": \"5\"", "num_rows: unknown option",
         "scd_type, primary_keys, sequence_by, max_records_per_batch, limit, window_seconds,"
@@ -153,8 +187,7 @@ class TableOptionsTest {
   @Test
   void sourceSpecificOptionsNeedTheAllowList() {
     ConfigurationException e = assertThrows(ConfigurationException.class,
-        () -> TableOptions.parse("orders", IngestionType.CDC_WITH_DELETES, COLUMNS,
-            config("\"status\": \"shipped\""), Set.of("user_id"), WHERE));
+        () -> TableOptions.parse(TABLES.get("orders"), config("\"status\": \"shipped\""), Set.of("user_id"), WHERE));
     assertEquals(WHERE + ": table_configuration.status: 'status' is not in the connection's"
         + " externalOptionsAllowList; add 'status' to externalOptionsAllowList of the connection",
         e.getMessage());
@@ -229,8 +262,8 @@ class TableOptionsTest {
       PipelineSpec spec = PipelineSpec.load(Path.of("pipelines", file));
       assertEquals(connection.name(), spec.connectionName());
       for (TableSpec t : spec.tables()) {
-        TableOptions o = TableOptions.parse(t.sourceTable(), TYPES.get(t.sourceTable()), COLUMNS,
-            t.tableConfiguration(), connection.externalOptionsAllowList(), file);
+        TableOptions o = TableOptions.parse(TABLES.get(t.sourceTable()), t.tableConfiguration(),
+            connection.externalOptionsAllowList(), file);
         if (!t.sourceTable().equals("products")) {
           assertEquals(file.equals("minimal.json") ? 200 : 500, o.maxRecordsPerBatch());
         }

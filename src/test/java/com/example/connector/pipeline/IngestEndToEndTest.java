@@ -44,6 +44,7 @@ class IngestEndToEndTest {
       String run1 = h.runOk(spec).plan().runId();
       Map<String, Integer> seeded = Map.of("products", 53, "events", 101, "users", 37, "orders", 103, "metrics", 253);
       seeded.forEach((table, n) -> assertEquals(n, h.rows(table).size(), table));
+      seeded.forEach((table, n) -> assertEquals(n, h.changes(table).size(), table + " change feed"));
       seeded.forEach((table, n) -> assertEquals(n, Set.copyOf(h.column(table, key(table), null)).size(), table + " keys"));
       assertTypes(h.rows("metrics").get(0));
       assertTrue(h.lastOut.contains("main.example.metrics"), h.lastOut);
@@ -54,9 +55,9 @@ class IngestEndToEndTest {
       assertEquals(List.of(), h.column("events", "event_id", run2));
       assertEquals(List.of(), h.column("orders", "order_id", run2));
       assertEquals(List.of(), h.column("metrics", "metric_id", run2));
-      assertEquals(53, h.column("products", "product_id", run2).size(), "snapshot replaced");
-      assertEquals(53, h.rows("products").size(), "only the latest snapshot");
-      assertEquals(List.of(), h.column("products", "product_id", run1));
+      assertEquals(53, h.column("products", "product_id", run2).size(), "a new snapshot read");
+      assertEquals(53, h.rows("products").size(), "the table is the latest snapshot");
+      assertEquals(53, h.column("products", "product_id", run1).size(), "the feed keeps the first");
 
       source.upsert("users", Map.of("user_id", "user_0005", "email", "changed@example.com"));
       source.upsert("users", Map.of("user_id", "user_9000", "email", "new@example.com"));
@@ -70,13 +71,24 @@ class IngestEndToEndTest {
       assertEquals(2, h.column("users", "user_id", run3).size());
       assertEquals(List.of("00000000-0000-4000-8000-ffffffffffff"), h.column("events", "event_id", run3));
       assertEquals(List.of(), h.column("metrics", "metric_id", run3));
-      List<GenericRecord> orders = h.rows("orders").stream().filter(r -> run3.equals(r.get("_run_id").toString())).toList();
+      List<GenericRecord> orders = h.changes("orders").stream().filter(r -> run3.equals(r.get("_run_id").toString())).toList();
       assertEquals(1, orders.size());
       assertEquals("order_0007", orders.get(0).get("order_id").toString());
       assertEquals(true, orders.get(0).get("_is_deleted"));
       assertEquals("delete", orders.get(0).get("_operation").toString());
       assertNull(orders.get(0).get("amount"));
       assertEquals(54, h.column("products", "product_id", run3).size());
+
+      // The tables a reader queries: the source's current rows.
+      assertEquals(102, h.rows("orders").size());
+      assertFalse(h.rows("orders").stream().anyMatch(r -> r.get("order_id").toString().equals("order_0007")));
+      assertEquals(38, h.rows("users").size());
+      assertEquals(Set.of("changed@example.com"), h.rows("users").stream()
+          .filter(r -> r.get("user_id").toString().equals("user_0005"))
+          .map(r -> r.get("email").toString()).collect(java.util.stream.Collectors.toSet()));
+      assertEquals(102, h.rows("events").size());
+      assertEquals(54, h.rows("products").size());
+      assertEquals(253, h.rows("metrics").size());
 
       JsonNode state = new ObjectMapper().readTree(h.output.resolve("_state/main.example.orders.json").toFile());
       assertEquals("orders", state.get("source_table").asText());

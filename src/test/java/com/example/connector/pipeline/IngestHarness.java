@@ -85,8 +85,17 @@ final class IngestHarness {
 
   /** Every row of a destination table, read from its Parquet files. */
   List<GenericRecord> rows(String table) {
+    return read(tableDir(table));
+  }
+
+  /** Every row of a table's change feed (an append table's is the table itself). */
+  List<GenericRecord> changes(String table) {
+    Path feed = tableDir(table).resolve("_changes");
+    return read(Files.isDirectory(feed) ? feed : tableDir(table));
+  }
+
+  private static List<GenericRecord> read(Path dir) {
     List<GenericRecord> rows = new ArrayList<>();
-    Path dir = tableDir(table);
     if (!Files.isDirectory(dir)) {
       return rows;
     }
@@ -107,9 +116,9 @@ final class IngestHarness {
     return rows;
   }
 
-  /** The values of one column over a table's rows of one run (all runs when runId is null). */
+  /** The values of one column in a table's change feed, of one run (all runs when runId is null). */
   List<String> column(String table, String column, String runId) {
-    return rows(table).stream()
+    return changes(table).stream()
         .filter(r -> runId == null || runId.equals(String.valueOf(r.get("_run_id"))))
         .map(r -> String.valueOf(r.get(column)))
         .toList();

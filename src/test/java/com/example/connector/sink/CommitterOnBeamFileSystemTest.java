@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.connector.catalog.ScdType;
+import com.example.connector.merge.MergeRule;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
 import java.nio.charset.StandardCharsets;
@@ -33,15 +35,20 @@ class CommitterOnBeamFileSystemTest {
     OutputLayout layout = new OutputLayout("mem://bucket/out");
     Committer committer = new Committer(layout);
 
+    List<StagedFile> staged = new java.util.ArrayList<>();
     for (String name : List.of("part-0.parquet", "part-1.parquet")) {
+      String path = layout.stagingDir("r1", users, StagedFile.Part.TABLE) + name;
       try (OutputStream out = Channels.newOutputStream(FileSystems.create(
-          FileSystems.matchNewResource(layout.stagingDir("r1", users) + name, false), "application/octet-stream"))) {
+          FileSystems.matchNewResource(path, false), "application/octet-stream"))) {
         out.write(name.getBytes(StandardCharsets.UTF_8));
       }
+      staged.add(new StagedFile(users.key(), StagedFile.Part.TABLE, path));
     }
     TableState state = new TableState(users.key(), "users", "cdc",
-        Map.of("records", "2024-01-01T00:00:00.000000+00:00"), "r1", "2024-01-01T00:00:00.000000+00:00");
-    committer.commit(new RunCommit("r1", List.of(new TableCommit(users, false, state))));
+        new MergeRule(ScdType.SCD_TYPE_1, List.of("user_id"), "updated_at", false),
+        Map.of("records", "2024-01-01T00:00:00.000000+00:00"), List.of(), "r1",
+        "2024-01-01T00:00:00.000000+00:00");
+    committer.commit(new RunCommit("r1", List.of(TableCommit.planned(users, state))), staged);
 
     assertEquals(List.of("r1-part-0.parquet", "r1-part-1.parquet"),
         localFiles(store.resolve("bucket/out/main/example/users")));

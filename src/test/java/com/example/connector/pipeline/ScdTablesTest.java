@@ -1,0 +1,215 @@
+package com.example.connector.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.merge.MergeRule;
+import com.example.source.ExampleSource;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The destination tables after several runs with updates, deletes, re-inserts and new rows in
+ * between: SCD type 1 tables equal the source's current rows, SCD type 2 tables hold exactly the
+ * versions the runs observed, the append table holds every event exactly once. Checked against
+ * the source itself (read over HTTP), not against the connector's own bookkeeping.
+ */
+class ScdTablesTest {
+  static final String[] TABLES = {
+    "\"source_table\": \"users\"",
+    "\"source_table\": \"users\", \"destination_table\": \"users_history\", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_2\"}",
+    "\"source_table\": \"orders\"",
+    "\"source_table\": \"orders\", \"destination_table\": \"orders_history\", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_2\"}",
+    "\"source_table\": \"events\"",
+  };
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path dir;
+  private final List<JsonNode> tombstones = new ArrayList<>();
+
+  /** Every version of each key the runs could see (the source's rows at each run, and deletes). */
+  private final Map<String, Map<String, List<JsonNode>>> observed = new TreeMap<>();
+
+  @Test
+  void tablesMatchTheSourceRunAfterRun() throws Exception {
+    SteppableClock clock = new SteppableClock(Duration.ZERO);
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("scd.json", TABLES);
+
+      h.runOk(spec);
+      check(h, source);
+
+      write(source, "users", Map.of("user_id", "user_0005", "email", "first@example.com"));
+      write(source, "orders", Map.of("order_id", "order_0003", "status", "delivered", "amount", 1.0));
+      delete(source, "order_0007");
+      write(source, "events", Map.of("event_id", "00000000-0000-4000-8000-00000000f001", "event_type", "click"));
+      clock.advance(Duration.ofSeconds(2));
+      h.runOk(spec);
+      check(h, source);
+
+      write(source, "orders", Map.of("order_id", "order_0007", "status", "pending", "amount", 2.0));
+      write(source, "users", Map.of("user_id", "user_0005", "email", "second@example.com"));
+      write(source, "users", Map.of("user_id", "user_9000", "email", "new@example.com"));
+      write(source, "events", Map.of("event_id", "00000000-0000-4000-8000-00000000f002", "event_type", "view"));
+      clock.advance(Duration.ofSeconds(2));
+      h.runOk(spec);
+      check(h, source);
+      assertEquals(3, h.rows("users_history").stream().filter(r -> r.get("user_id").toString().equals("user_0005")).count());
+      assertEquals(2, h.rows("orders_history").stream().filter(r -> r.get("order_id").toString().equals("order_0007")).count());
+
+      clock.advance(Duration.ofSeconds(2));
+      h.runOk(spec);
+      check(h, source);
+      readWithDuckDb(h, source);
+    }
+  }
+
+  /** The README's DuckDB queries work on the output as it is: a directory glob, nothing else. */
+  private static void readWithDuckDb(IngestHarness h, ExampleSource source) throws Exception {
+    try (java.sql.Connection db = java.sql.DriverManager.getConnection("jdbc:duckdb:");
+        java.sql.Statement sql = db.createStatement()) {
+      String users = h.tableDir("users").toString();
+      assertEquals(currentRows(source, "users").size(), count(sql, "SELECT count(*) FROM read_parquet('" + users + "/*.parquet')"));
+      assertEquals(h.changes("users").size(), count(sql, "SELECT count(*) FROM read_parquet('" + users + "/_changes/*.parquet')"));
+      String history = h.tableDir("users_history").toString();
+      assertEquals(1, count(sql, "SELECT count(*) FROM read_parquet('" + history + "/*.parquet')"
+          + " WHERE user_id = 'user_0005' AND __END_AT IS NULL AND email = 'second@example.com'"
+          + " AND __START_AT = updated_at AND typeof(__START_AT) LIKE 'TIMESTAMP%'"));
+    }
+  }
+
+  private static long count(java.sql.Statement sql, String query) throws Exception {
+    try (java.sql.ResultSet rs = sql.executeQuery(query)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  private static void write(ExampleSource source, String table, Map<String, ?> record) {
+    source.upsert(table, record);
+  }
+
+  private void delete(ExampleSource source, String key) {
+    JsonNode tombstone = JSON.valueToTree(source.delete("orders", key));
+    tombstones.add(tombstone);
+    observe("orders", tombstone);
+  }
+
+  private void observe(String table, JsonNode version) {
+    List<JsonNode> versions = observed.computeIfAbsent(table, t -> new TreeMap<>())
+        .computeIfAbsent(version.get(IngestEndToEndTest.key(table)).asText(), k -> new ArrayList<>());
+    if (!versions.contains(version)) {
+      versions.add(version);
+    }
+  }
+
+  /** After a run: every table against the source and the versions written so far. */
+  private void check(IngestHarness h, ExampleSource source) throws Exception {
+    for (String table : List.of("users", "orders")) {
+      List<JsonNode> current = currentRows(source, table);
+      current.forEach(row -> observe(table, row)); // nothing is written while a run reads
+      assertEquals(rendered(current), renderedTable(h.rows(table)), table + " equals the source");
+      assertEquals(expectedVersions(table), renderedTable(h.rows(table + "_history")), table + "_history");
+    }
+    assertEquals(rendered(currentRows(source, "events")), renderedTable(h.rows("events")), "events, each exactly once");
+  }
+
+  /**
+   * SCD type 2 as the observed history says: every version, open until the next one's
+   * {@code updated_at}; a delete closes it.
+   */
+  private List<String> expectedVersions(String table) {
+    List<String> out = new ArrayList<>();
+    observed.get(table).forEach((key, versions) -> {
+      versions.sort((a, b) -> Long.compare(micros(a.get("updated_at")), micros(b.get("updated_at"))));
+      for (int i = 0; i < versions.size(); i++) {
+        JsonNode v = versions.get(i);
+        if (tombstones.contains(v)) {
+          continue;
+        }
+        Long end = i + 1 < versions.size() ? micros(versions.get(i + 1).get("updated_at")) : null;
+        out.add(render(v) + "[" + micros(v.get("updated_at")) + "," + end + ")");
+      }
+    });
+    out.sort(null);
+    return out;
+  }
+
+  private static long micros(JsonNode timestamp) {
+    return Timestamps.toMicros(Timestamps.parse(timestamp.asText()));
+  }
+
+  /** The source's current rows, read page by page over HTTP. */
+  static List<JsonNode> currentRows(ExampleSource source, String table) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    String auth = "Basic " + Base64.getEncoder().encodeToString("u:p".getBytes(StandardCharsets.UTF_8));
+    List<JsonNode> rows = new ArrayList<>();
+    for (int page = 1; page > 0; ) {
+      HttpResponse<String> response = http.send(
+          HttpRequest.newBuilder(URI.create(source.baseUrl() + "/tables/" + table + "/records?page=" + page))
+              .header("Authorization", auth).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, response.statusCode(), response.body());
+      JsonNode body = JSON.readTree(response.body());
+      body.get("records").forEach(rows::add);
+      page = body.get("next_page").isNull() ? 0 : body.get("next_page").asInt();
+    }
+    return rows;
+  }
+
+  private static List<String> rendered(List<JsonNode> rows) {
+    return rows.stream().map(ScdTablesTest::render).sorted().toList();
+  }
+
+  /** A source row's columns: timestamps as microseconds, numbers as doubles, in column order. */
+  private static String render(JsonNode row) {
+    StringBuilder b = new StringBuilder();
+    row.fields().forEachRemaining(f -> {
+      JsonNode v = f.getValue();
+      String text = v.isNull() ? "null"
+          : f.getKey().equals("updated_at") || f.getKey().equals("created_at") ? Long.toString(micros(v))
+          : v.isNumber() ? Double.toString(v.asDouble()) : v.asText();
+      b.append(f.getKey()).append('=').append(text).append(';');
+    });
+    return b.toString();
+  }
+
+  /** A table's rows rendered like {@link #render(JsonNode)}, SCD type 2 columns as "[start,end)". */
+  private static List<String> renderedTable(List<GenericRecord> rows) {
+    List<String> out = new ArrayList<>();
+    for (GenericRecord r : rows) {
+      StringBuilder b = new StringBuilder();
+      for (Schema.Field f : r.getSchema().getFields()) {
+        String name = f.name();
+        if (name.startsWith("_")) {
+          continue;
+        }
+        Object v = r.get(name);
+        b.append(name).append('=').append(v instanceof Number n && !(v instanceof Long) ? Double.toString(n.doubleValue()) : v).append(';');
+      }
+      if (r.getSchema().getField(MergeRule.START_AT) != null) {
+        b.append('[').append(r.get(MergeRule.START_AT)).append(',').append(r.get(MergeRule.END_AT)).append(')');
+      }
+      out.add(b.toString());
+    }
+    out.sort(null);
+    return out;
+  }
+}
