@@ -31,8 +31,9 @@ import org.apache.beam.sdk.io.fs.ResourceId;
  *
  * <p>Supports what Beam's FileIO/ParquetIO and the Committer use: match with Beam globs ({@code *}
  * within a directory, {@code **} across directories; a path without a glob also matches an
- * existing directory, as on Beam's local file system), create, open, copy, rename, delete (a
- * directory only when empty) and matchNewResource.
+ * existing directory, as on Beam's local file system), create, open, copy, rename (move options
+ * left to FileSystems, as LocalFileSystem does), delete (a directory only when empty) and
+ * matchNewResource.
  */
 abstract class DiskBackedFileSystem extends FileSystem<DiskBackedFileSystem.Id> {
   private final String scheme;
@@ -226,8 +227,16 @@ abstract class DiskBackedFileSystem extends FileSystem<DiskBackedFileSystem.Id> 
     Files.copy(local(from), local(to), StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /**
+   * Like Beam's LocalFileSystem: with move options (IGNORE_MISSING_FILES, SKIP_IF_DESTINATION_EXISTS)
+   * this throws UnsupportedOperationException, and FileSystems.rename then filters the files itself
+   * (matching sources and destinations) and calls this again without options.
+   */
   @Override
   protected void rename(List<Id> from, List<Id> to, MoveOptions... options) throws IOException {
+    if (options.length > 0) {
+      throw new UnsupportedOperationException("move options are left to FileSystems.rename");
+    }
     called("rename");
     for (int i = 0; i < from.size(); i++) {
       renameOne(from.get(i), to.get(i));
