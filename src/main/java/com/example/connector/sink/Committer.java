@@ -8,10 +8,12 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import org.apache.beam.sdk.io.fs.ResourceId;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,10 +78,22 @@ public final class Committer implements Serializable {
       apply(run);
       done.add(run.runId());
     }
+    // A record still named .tmp never reached the commit point: its run committed nothing.
+    BeamFiles.delete(BeamFiles.list(layout.commitsDir() + "*.tmp"));
     List<ResourceId> orphans = BeamFiles.list(layout.stagingRoot() + "**");
     if (!orphans.isEmpty()) {
       LOG.info("Deleting {} files staged by runs that never committed", orphans.size());
       BeamFiles.delete(orphans);
+      String root = BeamFiles.resource(layout.stagingRoot()).toString();
+      TreeSet<String> dirs = new TreeSet<>(Comparator.reverseOrder());
+      for (ResourceId f : orphans) {
+        // Every directory between the file and the staging root, deepest first.
+        for (String d = f.getCurrentDirectory().toString(); d.startsWith(root) && !d.equals(root);
+            d = d.substring(0, d.lastIndexOf('/', d.length() - 2) + 1)) {
+          dirs.add(d);
+        }
+      }
+      dirs.forEach(BeamFiles::deleteEmptyDirectory);
     }
     return done;
   }

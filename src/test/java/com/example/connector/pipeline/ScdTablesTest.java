@@ -1,6 +1,7 @@
 package com.example.connector.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.merge.MergeRule;
@@ -26,9 +27,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The destination tables after several runs with updates, deletes, re-inserts and new rows in
- * between: SCD type 1 tables equal the source's current rows, SCD type 2 tables hold exactly the
- * versions the runs observed, the append table holds every event exactly once. Checked against
- * the source itself (read over HTTP), not against the connector's own bookkeeping.
+ * between, and runs killed (a real process, dead at a file operation) mid-write, between write
+ * and commit, and mid-commit: SCD type 1 tables equal the source's current rows, SCD type 2
+ * tables hold exactly the versions the runs observed, the append table holds every event exactly
+ * once. Checked against the source itself (read over HTTP), not the connector's bookkeeping.
  */
 class ScdTablesTest {
   static final String[] TABLES = {
@@ -42,6 +44,7 @@ class ScdTablesTest {
 
   @TempDir Path dir;
   private final List<JsonNode> tombstones = new ArrayList<>();
+  private int kills;
 
   /** Every version of each key the runs could see (the source's rows at each run, and deletes). */
   private final Map<String, Map<String, List<JsonNode>>> observed = new TreeMap<>();
@@ -69,7 +72,18 @@ class ScdTablesTest {
       write(source, "users", Map.of("user_id", "user_9000", "email", "new@example.com"));
       write(source, "events", Map.of("event_id", "00000000-0000-4000-8000-00000000f002", "event_type", "view"));
       clock.advance(Duration.ofSeconds(2));
+      // Killed mid-write, then between write and commit: the committed tables and cursors stay.
+      Map<String, List<String>> committed = tables(h);
+      for (String point : List.of("write:/_staging/:2:1000", "create:/_state/_commits/:1")) {
+        kill(h, spec, point);
+        assertEquals(committed, tables(h), "after a run killed at " + point);
+      }
+      // Killed after its commit point, with some files moved: the next run finishes that commit.
+      kill(h, spec, "rename:/main/example/:3");
+      assertEquals(1, java.nio.file.Files.list(h.output.resolve("_state/_commits")).count(), "the commit record");
       h.runOk(spec);
+      assertEquals(0, java.nio.file.Files.list(h.output.resolve("_state/_commits")).count(), "finished");
+      assertTrue(h.lastOut.contains("main.example.users "), h.lastOut);
       check(h, source);
       assertEquals(3, h.rows("users_history").stream().filter(r -> r.get("user_id").toString().equals("user_0005")).count());
       assertEquals(2, h.rows("orders_history").stream().filter(r -> r.get("order_id").toString().equals("order_0007")).count());
@@ -100,6 +114,26 @@ class ScdTablesTest {
       rs.next();
       return rs.getLong(1);
     }
+  }
+
+  /** Runs the pipeline in a child JVM that dies (exit 137, like kill -9) at {@code point}. */
+  private void kill(IngestHarness h, Path spec, String point) {
+    ChildRun.Result r = ChildRun.run(
+        List.of("--spec=" + spec, "--outputRoot=crash://" + h.output, "--runner=DirectRunner",
+            "--retryInitialBackoffMillis=1", "--progressIntervalSeconds=0"),
+        Map.of("crash.at", point), dir.resolve("killed-" + (++kills) + ".log"), Duration.ofMinutes(3));
+    assertEquals(137, r.exitCode(), r::toString);
+    assertTrue(r.haltLine() != null && r.haltLine().startsWith("crash.at: halting at " + point.split(":")[0]), r::toString);
+  }
+
+  /** Every table's rows, rendered, plus its state file. */
+  private static Map<String, List<String>> tables(IngestHarness h) throws Exception {
+    Map<String, List<String>> out = new TreeMap<>();
+    for (String table : List.of("users", "users_history", "orders", "orders_history", "events")) {
+      out.put(table, renderedTable(h.rows(table)));
+      out.put(table + " state", List.of(java.nio.file.Files.readString(h.output.resolve("_state/main.example." + table + ".json"))));
+    }
+    return out;
   }
 
   private static void write(ExampleSource source, String table, Map<String, ?> record) {
