@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -14,68 +16,132 @@ import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.Keys;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.join.CoGbkResult;
 import org.apache.beam.sdk.transforms.join.CoGroupByKey;
 import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 
 /**
  * Merges a destination table as committed with the changes a run read, keyed by primary key, into
- * the table's next version: a {@link CoGroupByKey} of the two on the key, then {@link KeyHistory}
- * per key. Being keyed, it spreads over workers like any Beam join; the work is proportional to
- * the table plus the changes.
+ * the table's next version, applying {@link KeyHistory} to each key.
+ *
+ * <p>Only the keys a run touched are shuffled: the changed keys go to every worker as a side
+ * input, committed rows of other keys pass straight through, and the touched committed rows meet
+ * the changes in a {@link CoGroupByKey}. So an incremental run costs a scan of the table plus a
+ * shuffle of its changes, and on any runner the memory a shuffle needs grows with the changes,
+ * not with the table. (A snapshot touches every key: its whole table is shuffled.)
+ *
+ * <p>A table's first version, when the reads guarantee one change per key ({@code
+ * oneChangePerKey}: a cursor feed of the source's own keys, ordered by its cursor, reads each
+ * record once per run, and a record outranks any tombstone of its key read with it, since the
+ * source deletes a record when it writes its tombstone), needs no shuffle at all: each change is
+ * replayed on its own.
  *
  * <p>Input: a tuple of {@link #COMMITTED} (rows in the table's schema) and {@link #CHANGES} (rows
- * in the change feed's schema). Output: every row of the new table version. Counts them in the
+ * in the change feed's schema). Output: every row of the new table version, counted in the
  * destination's {@code table_rows} metric.
  */
 public class MergeTable extends PTransform<PCollectionTuple, PCollection<GenericRecord>> {
   public static final TupleTag<GenericRecord> COMMITTED = new TupleTag<>("committed") {};
   public static final TupleTag<GenericRecord> CHANGES = new TupleTag<>("changes") {};
+  private static final TupleTag<GenericRecord> UNTOUCHED = new TupleTag<>("untouched") {};
+  private static final TupleTag<KV<String, GenericRecord>> TOUCHED = new TupleTag<>("touched") {};
 
   private final MergeRule rule;
   private final String feedSchemaJson;
   private final @Nullable Long snapshotAt;
   private final String metricsNamespace;
+  private final boolean firstVersion;
+  private final boolean oneChangePerKey;
 
   /**
    * @param snapshotAt for a snapshot table, the sequence of this run's snapshot (the source's
    *     clock when the run started, in microseconds)
+   * @param firstVersion whether the table has no committed version yet
+   * @param oneChangePerKey whether the reads guarantee the condition above
    */
-  public MergeTable(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, String metricsNamespace) {
+  public MergeTable(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, String metricsNamespace,
+      boolean firstVersion, boolean oneChangePerKey) {
     this.rule = rule;
     this.feedSchemaJson = feedSchema.toString();
     this.snapshotAt = snapshotAt;
     this.metricsNamespace = metricsNamespace;
+    this.firstVersion = firstVersion;
+    this.oneChangePerKey = oneChangePerKey;
   }
 
   @Override
   public PCollection<GenericRecord> expand(PCollectionTuple input) {
     Schema feedSchema = new Schema.Parser().parse(feedSchemaJson);
     Schema tableSchema = rule.tableSchema(feedSchema);
-    PCollection<KV<String, GenericRecord>> committed =
-        input.get(COMMITTED)
-            .apply("Key committed rows", ParDo.of(new KeyFn(rule.keys())))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), AvroCoder.of(tableSchema)));
+    Replay replay = new Replay(rule, feedSchemaJson, snapshotAt, metricsNamespace);
+    if (firstVersion && oneChangePerKey) {
+      return input.get(CHANGES)
+          .apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)))
+          .setCoder(AvroCoder.of(tableSchema));
+    }
     PCollection<KV<String, GenericRecord>> changes =
         input.get(CHANGES)
             .apply("Key changes", ParDo.of(new KeyFn(rule.keys())))
             .setCoder(KvCoder.of(StringUtf8Coder.of(), AvroCoder.of(feedSchema)));
-    return KeyedPCollectionTuple.of(COMMITTED, committed)
+    if (rule.snapshot()) {
+      // A complete image touches every key: one missing from it was deleted.
+      return group(input.get(COMMITTED).apply("Key committed rows", ParDo.of(new KeyFn(rule.keys()))),
+          changes, tableSchema, replay);
+    }
+    PCollectionView<List<String>> changedKeys =
+        changes.apply("Changed keys", Keys.create()).apply("To every worker", View.asList());
+    PCollectionTuple committed =
+        input.get(COMMITTED)
+            .apply("Split committed rows", ParDo.of(new SplitFn(rule.keys(), changedKeys))
+                .withSideInputs(changedKeys)
+                .withOutputTags(UNTOUCHED, TupleTagList.of(TOUCHED)));
+    PCollection<GenericRecord> untouched =
+        committed.get(UNTOUCHED)
+            .setCoder(AvroCoder.of(tableSchema))
+            .apply("Count untouched rows", ParDo.of(new CountFn(replay)))
+            .setCoder(AvroCoder.of(tableSchema));
+    PCollection<GenericRecord> merged = group(committed.get(TOUCHED), changes, tableSchema, replay);
+    return PCollectionList.of(untouched).and(merged).apply("New version", Flatten.pCollections());
+  }
+
+  private static PCollection<GenericRecord> group(PCollection<KV<String, GenericRecord>> committed,
+      PCollection<KV<String, GenericRecord>> changes, Schema tableSchema, Replay replay) {
+    return KeyedPCollectionTuple.of(COMMITTED,
+            committed.setCoder(KvCoder.of(StringUtf8Coder.of(), AvroCoder.of(tableSchema))))
         .and(CHANGES, changes)
-        .apply("Group by key", CoGroupByKey.create())
-        .apply("Replay each key", ParDo.of(new ReplayFn(rule, feedSchemaJson, snapshotAt, metricsNamespace)))
+        .apply("Group touched keys", CoGroupByKey.create())
+        .apply("Replay each key", ParDo.of(new ReplayKeyFn(replay)))
         .setCoder(AvroCoder.of(tableSchema));
   }
 
-  /** Keys a row by its primary key's values, as a JSON array (nulls kept, types told apart). */
+  /** A row's primary key values as a JSON array (nulls kept, types told apart). */
+  static String keyOf(GenericRecord row, List<String> keys) {
+    List<Object> values = new ArrayList<>(keys.size());
+    for (String key : keys) {
+      Object v = row.get(key);
+      values.add(v instanceof CharSequence ? v.toString() : v);
+    }
+    try {
+      return KeyFn.JSON.writeValueAsString(values);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static class KeyFn extends DoFn<GenericRecord, KV<String, GenericRecord>> {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    static final ObjectMapper JSON = new ObjectMapper();
     private final List<String> keys;
 
     KeyFn(List<String> keys) {
@@ -84,36 +150,60 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
 
     @ProcessElement
     public void process(@Element GenericRecord row, OutputReceiver<KV<String, GenericRecord>> out) {
-      List<Object> values = new ArrayList<>(keys.size());
-      for (String key : keys) {
-        Object v = row.get(key);
-        values.add(v instanceof CharSequence ? v.toString() : v);
+      out.output(KV.of(keyOf(row, keys), row));
+    }
+  }
+
+  /** Committed rows of keys this run did not change pass through; the others are keyed for the merge. */
+  private static class SplitFn extends DoFn<GenericRecord, GenericRecord> {
+    private final List<String> keys;
+    private final PCollectionView<List<String>> changedKeys;
+    private transient Set<String> changed;
+
+    SplitFn(List<String> keys, PCollectionView<List<String>> changedKeys) {
+      this.keys = keys;
+      this.changedKeys = changedKeys;
+    }
+
+    @ProcessElement
+    public void process(@Element GenericRecord row, MultiOutputReceiver out, ProcessContext context) {
+      if (changed == null) {
+        changed = new HashSet<>(context.sideInput(changedKeys)); // the same for the whole run
       }
-      try {
-        out.output(KV.of(JSON.writeValueAsString(values), row));
-      } catch (JsonProcessingException e) {
-        throw new UncheckedIOException(e);
+      String key = keyOf(row, keys);
+      if (changed.contains(key)) {
+        out.get(TOUCHED).output(KV.of(key, row));
+      } else {
+        out.get(UNTOUCHED).output(row);
       }
     }
   }
 
-  private static class ReplayFn extends DoFn<KV<String, CoGbkResult>, GenericRecord> {
-    private final MergeRule rule;
-    private final String feedSchemaJson;
-    private final @Nullable Long snapshotAt;
+  /** What the replaying DoFns share: how to build a key's history, and the row counter. */
+  private record Replay(MergeRule rule, String feedSchemaJson, @Nullable Long snapshotAt, String metricsNamespace)
+      implements java.io.Serializable {
+    KeyHistory history() {
+      return new KeyHistory(rule, new Schema.Parser().parse(feedSchemaJson), snapshotAt);
+    }
+
+    Counter rows() {
+      return Metrics.counter(metricsNamespace, "table_rows");
+    }
+  }
+
+  private static class ReplayKeyFn extends DoFn<KV<String, CoGbkResult>, GenericRecord> {
+    private final Replay replay;
     private final Counter rows;
     private transient KeyHistory history;
 
-    ReplayFn(MergeRule rule, String feedSchemaJson, @Nullable Long snapshotAt, String metricsNamespace) {
-      this.rule = rule;
-      this.feedSchemaJson = feedSchemaJson;
-      this.snapshotAt = snapshotAt;
-      this.rows = Metrics.counter(metricsNamespace, "table_rows");
+    ReplayKeyFn(Replay replay) {
+      this.replay = replay;
+      this.rows = replay.rows();
     }
 
     @Setup
     public void setup() {
-      history = new KeyHistory(rule, new Schema.Parser().parse(feedSchemaJson), snapshotAt);
+      history = replay.history();
     }
 
     @ProcessElement
@@ -122,6 +212,44 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
         out.output(row);
         rows.inc();
       }
+    }
+  }
+
+  private static class ReplayChangeFn extends DoFn<GenericRecord, GenericRecord> {
+    private final Replay replay;
+    private final Counter rows;
+    private transient KeyHistory history;
+
+    ReplayChangeFn(Replay replay) {
+      this.replay = replay;
+      this.rows = replay.rows();
+    }
+
+    @Setup
+    public void setup() {
+      history = replay.history();
+    }
+
+    @ProcessElement
+    public void process(@Element GenericRecord change, OutputReceiver<GenericRecord> out) {
+      for (GenericRecord row : history.merge(List.of(), List.of(change))) {
+        out.output(row);
+        rows.inc();
+      }
+    }
+  }
+
+  private static class CountFn extends DoFn<GenericRecord, GenericRecord> {
+    private final Counter rows;
+
+    CountFn(Replay replay) {
+      this.rows = replay.rows();
+    }
+
+    @ProcessElement
+    public void process(@Element GenericRecord row, OutputReceiver<GenericRecord> out) {
+      out.output(row);
+      rows.inc();
     }
   }
 }

@@ -60,7 +60,8 @@ public final class IngestPipeline {
               .and(
                   MergeTable.COMMITTED,
                   pipeline.apply(name + "/Committed table", new CommittedTable(table.committedFiles(), tableSchema)))
-              .apply(name + "/Merge", new MergeTable(merge, feedSchema, snapshotAt, name))
+              .apply(name + "/Merge", new MergeTable(merge, feedSchema, snapshotAt, name,
+                  table.committedFiles().isEmpty(), table.oneChangePerKey()))
               .apply(name + "/Stage table", stage(plan, d, Part.TABLE, tableSchema)));
     }
     pipeline.apply("Commit", new CommitRun(plan.commit(), new Committer(plan.layout()), staged));

@@ -1,5 +1,6 @@
 package com.example.connector.pipeline;
 
+import com.example.connector.catalog.TableDescriptor;
 import com.example.connector.merge.MergeRule;
 import com.example.connector.read.CursorFeed;
 import com.example.connector.read.ReadContext;
@@ -28,5 +29,17 @@ public record PlannedTable(
   public PlannedTable {
     feeds = List.copyOf(feeds);
     committedFiles = List.copyOf(committedFiles);
+  }
+
+  /**
+   * Whether a run reads at most one change per key that matters: cursor feeds read each record
+   * once per run, and the merge's key and order are the source's own (its primary key, its
+   * cursor), under which a record read outranks its key's tombstones read with it.
+   */
+  public boolean oneChangePerKey() {
+    TableDescriptor table = context.table();
+    return snapshot == null
+        && merge.keys().equals(table.primaryKeys())
+        && java.util.Objects.equals(merge.sequenceBy(), table.cursorField());
   }
 }

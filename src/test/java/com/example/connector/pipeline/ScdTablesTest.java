@@ -39,12 +39,15 @@ class ScdTablesTest {
     "\"source_table\": \"orders\"",
     "\"source_table\": \"orders\", \"destination_table\": \"orders_history\", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_2\"}",
     "\"source_table\": \"events\"",
+    "\"source_table\": \"products\", \"destination_table\": \"products_history\", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_2\"}",
   };
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path dir;
   private final List<JsonNode> tombstones = new ArrayList<>();
   private int kills;
+  /** Each run's products snapshot (rendered rows) by the run's cap, in microseconds. */
+  private final TreeMap<Long, List<String>> snapshots = new TreeMap<>();
 
   /** Every version of each key the runs could see (the source's rows at each run, and deletes). */
   private final Map<String, Map<String, List<JsonNode>>> observed = new TreeMap<>();
@@ -56,16 +59,15 @@ class ScdTablesTest {
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
       Path spec = h.spec("scd.json", TABLES);
 
-      h.runOk(spec);
-      check(h, source);
+      check(h, source, h.runOk(spec), null);
 
       write(source, "users", Map.of("user_id", "user_0005", "email", "first@example.com"));
       write(source, "orders", Map.of("order_id", "order_0003", "status", "delivered", "amount", 1.0));
       delete(source, "order_0007");
       write(source, "events", Map.of("event_id", "00000000-0000-4000-8000-00000000f001", "event_type", "click"));
+      write(source, "products", Map.of("product_id", "prod_9001", "name", "new", "price", 1.5, "category", "books"));
       clock.advance(Duration.ofSeconds(2));
-      h.runOk(spec);
-      check(h, source);
+      check(h, source, h.runOk(spec), null);
 
       write(source, "orders", Map.of("order_id", "order_0007", "status", "pending", "amount", 2.0));
       write(source, "users", Map.of("user_id", "user_0005", "email", "second@example.com"));
@@ -81,16 +83,18 @@ class ScdTablesTest {
       // Killed after its commit point, with some files moved: the next run finishes that commit.
       kill(h, spec, "rename:/main/example/:3");
       assertEquals(1, java.nio.file.Files.list(h.output.resolve("_state/_commits")).count(), "the commit record");
-      h.runOk(spec);
+      IngestMain.Outcome finishing = h.runOk(spec);
       assertEquals(0, java.nio.file.Files.list(h.output.resolve("_state/_commits")).count(), "finished");
-      assertTrue(h.lastOut.contains("main.example.users "), h.lastOut);
-      check(h, source);
+      // The killed run's commit held this run's changes: it read none, and found the tables right.
+      check(h, source, finishing, null);
       assertEquals(3, h.rows("users_history").stream().filter(r -> r.get("user_id").toString().equals("user_0005")).count());
       assertEquals(2, h.rows("orders_history").stream().filter(r -> r.get("order_id").toString().equals("order_0007")).count());
 
+      // A narrower snapshot: the products it no longer holds are closed.
       clock.advance(Duration.ofSeconds(2));
-      h.runOk(spec);
-      check(h, source);
+      String[] narrowed = TABLES.clone();
+      narrowed[5] = narrowed[5].replace("\"scd_type\"", "\"category\": \"books\", \"scd_type\"");
+      check(h, source, h.runOk(h.spec("scd.json", narrowed)), "books");
       readWithDuckDb(h, source);
     }
   }
@@ -129,7 +133,7 @@ class ScdTablesTest {
   /** Every table's rows, rendered, plus its state file. */
   private static Map<String, List<String>> tables(IngestHarness h) throws Exception {
     Map<String, List<String>> out = new TreeMap<>();
-    for (String table : List.of("users", "users_history", "orders", "orders_history", "events")) {
+    for (String table : List.of("users", "users_history", "orders", "orders_history", "events", "products_history")) {
       out.put(table, renderedTable(h.rows(table)));
       out.put(table + " state", List.of(java.nio.file.Files.readString(h.output.resolve("_state/main.example." + table + ".json"))));
     }
@@ -154,8 +158,20 @@ class ScdTablesTest {
     }
   }
 
-  /** After a run: every table against the source and the versions written so far. */
-  private void check(IngestHarness h, ExampleSource source) throws Exception {
+  /**
+   * After a run: every table against the source and the versions observed so far.
+   *
+   * @param category the products filter the run used, if any
+   */
+  private void check(IngestHarness h, ExampleSource source, IngestMain.Outcome run, String category) throws Exception {
+    List<String> products = new ArrayList<>();
+    for (JsonNode row : currentRows(source, "products")) {
+      if (category == null || category.equals(row.get("category").asText())) {
+        products.add(render(row));
+      }
+    }
+    snapshots.put(Timestamps.toMicros(run.plan().cap()), products);
+    assertEquals(expectedSnapshotVersions(), renderedTable(h.rows("products_history")), "products_history");
     for (String table : List.of("users", "orders")) {
       List<JsonNode> current = currentRows(source, table);
       current.forEach(row -> observe(table, row)); // nothing is written while a run reads
@@ -182,6 +198,30 @@ class ScdTablesTest {
         out.add(render(v) + "[" + micros(v.get("updated_at")) + "," + end + ")");
       }
     });
+    out.sort(null);
+    return out;
+  }
+
+  /** A product's version opens at the first snapshot holding it and closes at the first without it. */
+  private List<String> expectedSnapshotVersions() {
+    List<String> out = new ArrayList<>();
+    java.util.Set<String> all = new java.util.TreeSet<>();
+    snapshots.values().forEach(all::addAll);
+    for (String product : all) {
+      Long start = null;
+      for (Map.Entry<Long, List<String>> snapshot : snapshots.entrySet()) {
+        boolean present = snapshot.getValue().contains(product);
+        if (present && start == null) {
+          start = snapshot.getKey();
+        } else if (!present && start != null) {
+          out.add(product + "[" + start + "," + snapshot.getKey() + ")");
+          start = null;
+        }
+      }
+      if (start != null) {
+        out.add(product + "[" + start + ",null)");
+      }
+    }
     out.sort(null);
     return out;
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.example.source.ExampleSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -99,5 +100,21 @@ class ValidationTest {
     h.write("connections/test_connection.json",
         "{\"username\": \"u\", \"password_env\": \"EXAMPLE_TEST_UNSET_VARIABLE_42\", \"base_url\": \"" + source.baseUrl() + "\"}");
     assertRefused(h, h.spec("s.json", "\"source_table\": \"users\""), "EXAMPLE_TEST_UNSET_VARIABLE_42");
+  }
+
+  @Test
+  void aTableKeepsTheScdSettingsItWasBuiltWith() throws Exception {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    h.runOk(h.spec("s.json", "\"source_table\": \"users\""));
+    Path state = h.output.resolve("_state/main.example.users.json");
+    String before = Files.readString(state);
+    IngestMain.Outcome outcome = h.run(h.spec("s2.json",
+        "\"source_table\": \"users\", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_2\"}"));
+    assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
+    for (String f : List.of("main.example.users was built with SCD_TYPE_1, primary_keys [user_id], sequence_by updated_at",
+        "now asks for SCD_TYPE_2", "deleting " + h.tableDir("users") + "/")) {
+      assertTrue(h.lastErr.contains(f), "expected '" + f + "' in: " + h.lastErr);
+    }
+    assertEquals(before, Files.readString(state), "the table is untouched");
   }
 }
