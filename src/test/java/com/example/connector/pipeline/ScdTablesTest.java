@@ -106,6 +106,9 @@ class ScdTablesTest {
       String users = h.tableDir("users").toString();
       assertEquals(currentRows(source, "users").size(), count(sql, "SELECT count(*) FROM read_parquet('" + users + "/*.parquet')"));
       assertEquals(h.changes("users").size(), count(sql, "SELECT count(*) FROM read_parquet('" + users + "/_changes/*.parquet')"));
+      sql.execute("SET VARIABLE users_files = (SELECT list('" + users + "/' || f) FROM (SELECT unnest(table_files) AS f"
+          + " FROM read_json('" + h.output.resolve("_state/main.example.users.json") + "')))");
+      assertEquals(currentRows(source, "users").size(), count(sql, "SELECT count(*) FROM read_parquet(getvariable('users_files'))"));
       String history = h.tableDir("users_history").toString();
       assertEquals(1, count(sql, "SELECT count(*) FROM read_parquet('" + history + "/*.parquet')"
           + " WHERE user_id = 'user_0005' AND __END_AT IS NULL AND email = 'second@example.com'"
