@@ -191,12 +191,14 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
     }
   }
 
-  private static class ReplayKeyFn extends DoFn<KV<String, CoGbkResult>, GenericRecord> {
+  /** Applies {@link KeyHistory} and counts the rows it emits. */
+  // Public: a private generic base would make javac add bridge methods Beam's signature checks reject.
+  public abstract static class ReplayFn<InputT> extends DoFn<InputT, GenericRecord> {
     private final Replay replay;
     private final Counter rows;
     private transient KeyHistory history;
 
-    ReplayKeyFn(Replay replay) {
+    ReplayFn(Replay replay) {
       this.replay = replay;
       this.rows = replay.rows();
     }
@@ -206,36 +208,33 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
       history = replay.history();
     }
 
-    @ProcessElement
-    public void process(@Element KV<String, CoGbkResult> key, OutputReceiver<GenericRecord> out) {
-      for (GenericRecord row : history.merge(key.getValue().getAll(COMMITTED), key.getValue().getAll(CHANGES))) {
+    void emit(Iterable<GenericRecord> committed, Iterable<GenericRecord> changes, OutputReceiver<GenericRecord> out) {
+      for (GenericRecord row : history.merge(committed, changes)) {
         out.output(row);
         rows.inc();
       }
     }
   }
 
-  private static class ReplayChangeFn extends DoFn<GenericRecord, GenericRecord> {
-    private final Replay replay;
-    private final Counter rows;
-    private transient KeyHistory history;
-
-    ReplayChangeFn(Replay replay) {
-      this.replay = replay;
-      this.rows = replay.rows();
+  private static class ReplayKeyFn extends ReplayFn<KV<String, CoGbkResult>> {
+    ReplayKeyFn(Replay replay) {
+      super(replay);
     }
 
-    @Setup
-    public void setup() {
-      history = replay.history();
+    @ProcessElement
+    public void process(@Element KV<String, CoGbkResult> key, OutputReceiver<GenericRecord> out) {
+      emit(key.getValue().getAll(COMMITTED), key.getValue().getAll(CHANGES), out);
+    }
+  }
+
+  private static class ReplayChangeFn extends ReplayFn<GenericRecord> {
+    ReplayChangeFn(Replay replay) {
+      super(replay);
     }
 
     @ProcessElement
     public void process(@Element GenericRecord change, OutputReceiver<GenericRecord> out) {
-      for (GenericRecord row : history.merge(List.of(), List.of(change))) {
-        out.output(row);
-        rows.inc();
-      }
+      emit(List.of(), List.of(change), out);
     }
   }
 
