@@ -258,14 +258,15 @@ class TableOptionsTest {
   void shippedSpecsValidateAgainstShippedConnection() {
     Connection connection =
         Connection.resolve("my_example_connection", Path.of("pipelines/connections"), null);
-    for (String file : List.of("example_ingest.json", "filtered_ingest.json", "minimal.json")) {
+    for (String file : List.of("example_ingest.json", "filtered_ingest.json", "minimal.json", "history_ingest.json")) {
       PipelineSpec spec = PipelineSpec.load(Path.of("pipelines", file));
       assertEquals(connection.name(), spec.connectionName());
       for (TableSpec t : spec.tables()) {
         TableOptions o = TableOptions.parse(TABLES.get(t.sourceTable()), t.tableConfiguration(),
             connection.externalOptionsAllowList(), file);
         if (!t.sourceTable().equals("products")) {
-          assertEquals(file.equals("minimal.json") ? 200 : 500, o.maxRecordsPerBatch());
+          assertEquals(file.equals("minimal.json") || file.equals("history_ingest.json") ? 200 : 500,
+              o.maxRecordsPerBatch());
         }
         if (t.sourceTable().equals("metrics")) {
           assertEquals(7200, o.windowSeconds());

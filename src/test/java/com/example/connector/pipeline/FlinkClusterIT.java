@@ -64,7 +64,7 @@ class FlinkClusterIT {
         assertTrue(log.contains("committed"), log);
         // The summary's counters come from the Flink job's Beam metrics.
         for (Map.Entry<String, Integer> table : ROWS.entrySet()) {
-          assertTrue(log.matches("(?s).*main\\.example\\." + table.getKey() + " +\\S+ +" + table.getValue() + " .*"),
+          assertTrue(log.matches("(?s).*main\\.example\\." + table.getKey() + " +\\S+ +\\S+ +" + table.getValue() + " .*"),
               () -> "summary counters for " + table.getKey() + ":\n" + log);
         }
         System.out.printf("FlinkClusterIT: Flink job took %.1f s%n", (System.nanoTime() - submitted) / 1e9);
