@@ -63,7 +63,8 @@ final class Progress {
   }
 
   static void summary(PrintStream out, IngestPlan plan, Map<String, Map<String, Long>> counters, Duration elapsed) {
-    String format = "%-24s %-17s %-11s %9s %8s %7s %8s %10s  %-34s %s%n";
+    int width = plan.tables().stream().mapToInt(t -> t.destination().key().length()).max().orElse(0);
+    String format = "%-" + Math.max(24, width) + "s %-17s %-11s %9s %8s %7s %8s %10s  %-34s %s%n";
     out.printf(format, "table", "mode", "kept as", "records", "deletes", "pages", "retries",
         "table rows", "new cursor", "output");
     for (PlannedTable t : plan.tables()) {
