@@ -128,7 +128,8 @@ public final class IngestPlanner {
   }
 
   private static String describe(MergeRule merge) {
-    return merge.appendOnly() ? "append only"
+    return merge == null ? "no recorded settings (an older connector's state)"
+        : merge.appendOnly() ? "append only"
         : merge.scdType() + ", primary_keys " + merge.keys()
             + (merge.sequenceBy() != null ? ", sequence_by " + merge.sequenceBy() : "");
   }
