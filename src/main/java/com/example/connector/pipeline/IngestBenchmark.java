@@ -12,9 +12,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import com.sun.management.GarbageCollectionNotificationInfo;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +27,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.NotificationEmitter;
+import javax.management.openmbean.CompositeData;
 
 /**
  * Measures how fast the pipeline drains a source against the ceiling of a plain sequential
@@ -39,12 +45,38 @@ import java.util.Map;
  * table once with the connector's HTTP client and keyset paging ({@code since} = the last cursor
  * seen), no Beam. Each <b>pipeline</b> run is the real main, end to end into Parquet under a
  * temporary root. Peak heap is the sum of the heap pools' peaks during that run (reset before
- * it); RSS is the process's high-water mark so far (it includes everything before).
+ * it): what the heap held, garbage included, so it follows the collector's sizing as much as the
+ * pipeline. Live heap is the largest heap occupancy right after a collection during that run:
+ * what the pipeline kept. RSS is the process's high-water mark so far (it includes everything
+ * before).
  */
 public final class IngestBenchmark {
   private static final List<String> TABLES = List.of("products", "events", "users", "orders", "metrics");
 
+  /** The largest heap occupancy after a collection since {@link #resetPeaks}. */
+  private static final AtomicLong PEAK_LIVE = new AtomicLong();
+
   private IngestBenchmark() {}
+
+  private static void watchCollections() {
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      ((NotificationEmitter) gc).addNotificationListener((notification, handback) -> {
+        if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
+          return;
+        }
+        GarbageCollectionNotificationInfo info =
+            GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
+        long live = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+          MemoryUsage after = info.getGcInfo().getMemoryUsageAfterGc().get(pool.getName());
+          if (pool.getType() == MemoryType.HEAP && after != null) {
+            live += after.getUsed();
+          }
+        }
+        PEAK_LIVE.accumulateAndGet(live, Math::max);
+      }, null, null);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     Map<String, Long> rows = new LinkedHashMap<>(Map.of(
@@ -70,6 +102,7 @@ public final class IngestBenchmark {
         .baseTime(Instant.now().minus(Duration.ofMinutes(minutes)));
     rows.forEach(builder::rows);
 
+    watchCollections();
     List<String[]> table = new ArrayList<>();
     try (ExampleSource source = builder.start()) {
       SourceConfig config = new SourceConfig(source.baseUrl(), "bench", Password.inline("bench"), RetryPolicy.DEFAULT);
@@ -91,7 +124,7 @@ public final class IngestBenchmark {
           + "{\"table\": {\"source_table\": \"events\", \"table_configuration\": {\"max_records_per_batch\": \"5000\"}}},"
           + "{\"table\": {\"source_table\": \"users\", \"table_configuration\": {\"max_records_per_batch\": \"5000\"}}},"
           + "{\"table\": {\"source_table\": \"orders\", \"table_configuration\": {\"max_records_per_batch\": \"5000\"}}},"
-          + "{\"table\": {\"source_table\": \"metrics\", \"table_configuration\": {\"max_records_per_batch\": \"5000\"}}}]}}");
+          + "{\"table\": {\"source_table\": \"metrics\", \"table_configuration\": {\"max_records_per_batch\": \"5000\", \"window_seconds\": \"86400\"}}}]}}");
       for (String runner : runners) {
         List<String> runArgs = new ArrayList<>(List.of("--spec=" + spec, "--outputRoot=" + work.resolve("out-" + runner),
             "--progressIntervalSeconds=0"));
@@ -111,8 +144,8 @@ public final class IngestBenchmark {
     }
     System.out.printf("%nIngest benchmark: %,d records (%s), %d cores, max heap %d MB%n",
         total, rows, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
-    String format = "%-30s %12s %9s %12s %8s %14s %9s%n";
-    System.out.printf(format, "run", "records", "seconds", "records/s", "ratio", "peak heap MB", "RSS MB");
+    String format = "%-30s %12s %9s %12s %8s %14s %14s %9s%n";
+    System.out.printf(format, "run", "records", "seconds", "records/s", "ratio", "peak heap MB", "live heap MB", "RSS MB");
     for (String[] r : table) {
       System.out.printf(format, (Object[]) r);
     }
@@ -148,13 +181,16 @@ public final class IngestBenchmark {
   private static String[] row(String name, long records, double seconds, double rate, double ratio) {
     return new String[] {
       name, String.format("%,d", records), String.format("%.1f", seconds), String.format("%,.0f", rate),
-      String.format("%.2f", ratio), Long.toString(peakHeap() >> 20), Long.toString(rss() >> 20)
+      String.format("%.2f", ratio), Long.toString(peakHeap() >> 20), Long.toString(PEAK_LIVE.get() >> 20),
+      Long.toString(rss() >> 20)
     };
   }
 
-  private static void resetPeaks() {
+  private static void resetPeaks() throws InterruptedException {
     System.gc();
+    Thread.sleep(200); // the collection's notification arrives on another thread
     ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+    PEAK_LIVE.set(0);
   }
 
   private static long peakHeap() {

@@ -115,12 +115,16 @@ final class CursorGroupReader {
       if (records.isEmpty()) {
         return Outcome.EXHAUSTED;
       }
+      long[] cursors = new long[records.size()]; // parsed once: ISO parsing is a hot spot
+      for (int i = 0; i < cursors.length; i++) {
+        cursors[i] = cursorOf(records.get(i));
+      }
       Long lastComplete = null;
       int start = 0;
       while (start < records.size()) {
-        long cursor = cursorOf(records.get(start));
+        long cursor = cursors[start];
         int end = start;
-        while (end < records.size() && cursorOf(records.get(end)) == cursor) {
+        while (end < records.size() && cursors[end] == cursor) {
           end++;
         }
         if (end == records.size() && !page.isLast()) {
@@ -144,7 +148,7 @@ final class CursorGroupReader {
         continue;
       }
       // The whole page is one group that continues past it.
-      long cursor = cursorOf(records.get(0));
+      long cursor = cursors[0];
       if (!claim(cursor)) {
         return Outcome.STOPPED;
       }
