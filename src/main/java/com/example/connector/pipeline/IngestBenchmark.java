@@ -107,11 +107,12 @@ public final class IngestBenchmark {
     try (ExampleSource source = builder.start()) {
       SourceConfig config = new SourceConfig(source.baseUrl(), "bench", Password.inline("bench"), RetryPolicy.DEFAULT);
       resetPeaks();
+      long cpu0 = cpuNanos();
       long t0 = System.nanoTime();
       long read = baseline(config);
       double baselineSeconds = (System.nanoTime() - t0) / 1e9;
       double baselineRate = read / baselineSeconds;
-      table.add(row("baseline (sequential client)", read, baselineSeconds, baselineRate, 1.0));
+      table.add(row("baseline (sequential client)", read, baselineSeconds, baselineRate, 1.0, cpuNanos() - cpu0));
 
       Path work = Files.createTempDirectory("ingest-bench");
       Path spec = work.resolve("bench.json");
@@ -132,6 +133,7 @@ public final class IngestBenchmark {
             ? List.of("--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + Runtime.getRuntime().availableProcessors())
             : List.of("--runner=DirectRunner", "--enforceImmutability=false", "--enforceEncodability=false"));
         resetPeaks();
+        long cpuStart = cpuNanos();
         long start = System.nanoTime();
         IngestMain.Outcome outcome = IngestMain.run(runArgs.toArray(String[]::new), silent(), System.err);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -139,13 +141,16 @@ public final class IngestBenchmark {
           throw new IllegalStateException("the " + runner + " run failed");
         }
         long records = outcome.counters().values().stream().mapToLong(c -> c.getOrDefault("records", 0L)).sum();
-        table.add(row("pipeline, " + runner, records, seconds, records / seconds, records / seconds / baselineRate));
+        table.add(row("pipeline, " + runner, records, seconds, records / seconds, records / seconds / baselineRate,
+            cpuNanos() - cpuStart));
       }
     }
-    System.out.printf("%nIngest benchmark: %,d records (%s), %d cores, max heap %d MB%n",
-        total, rows, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
-    String format = "%-30s %12s %9s %12s %8s %14s %14s %9s%n";
-    System.out.printf(format, "run", "records", "seconds", "records/s", "ratio", "peak heap MB", "live heap MB", "RSS MB");
+    System.out.printf("%nIngest benchmark: %,d records (%s), %d cores, max heap %d MB, load average %.1f%n",
+        total, rows, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    String format = "%-30s %10s %8s %10s %8s %13s %8s %13s %13s %7s%n";
+    System.out.printf(format, "run", "records", "seconds", "records/s", "CPU s", "records/CPU s", "ratio",
+        "peak heap MB", "live heap MB", "RSS MB");
     for (String[] r : table) {
       System.out.printf(format, (Object[]) r);
     }
@@ -178,12 +183,15 @@ public final class IngestBenchmark {
     return read;
   }
 
-  private static String[] row(String name, long records, double seconds, double rate, double ratio) {
-    return new String[] {
+  private static String[] row(String name, long records, double seconds, double rate, double ratio, long cpu) {
+    String[] row = new String[] {
       name, String.format("%,d", records), String.format("%.1f", seconds), String.format("%,.0f", rate),
+      String.format("%.1f", cpu / 1e9), String.format("%,.0f", records / (cpu / 1e9)),
       String.format("%.2f", ratio), Long.toString(peakHeap() >> 20), Long.toString(PEAK_LIVE.get() >> 20),
       Long.toString(rss() >> 20)
     };
+    System.err.println("measured: " + String.join(" | ", row)); // survives a later run that fails
+    return row;
   }
 
   private static void resetPeaks() throws InterruptedException {
@@ -191,6 +199,11 @@ public final class IngestBenchmark {
     Thread.sleep(200); // the collection's notification arrives on another thread
     ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
     PEAK_LIVE.set(0);
+  }
+
+  /** CPU time of the whole process (source, client, runner), all threads. */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private static long peakHeap() {
