@@ -90,11 +90,20 @@ final class CursorGroupReader {
     if (position <= lastClaimed) {
       return true;
     }
-    boolean ok = tracker.tryClaim(position);
-    if (ok) {
-      lastClaimed = position;
+    // Beam allows no output after a failed claim, so the rows held (all claimed) leave first when
+    // this claim is past the restriction's end. Runners wrap the tracker in a synchronized
+    // observer (RestrictionTrackers.observe) and split through it: holding its lock, no split can
+    // move the end between the check and the claim.
+    synchronized (tracker) {
+      if (position >= tracker.currentRestriction().getTo()) {
+        sink.flush();
+      }
+      boolean ok = tracker.tryClaim(position);
+      if (ok) {
+        lastClaimed = position;
+      }
+      return ok;
     }
-    return ok;
   }
 
   /**
