@@ -12,9 +12,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import com.sun.management.GarbageCollectionNotificationInfo;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +27,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.management.NotificationEmitter;
+import javax.management.openmbean.CompositeData;
 
 /**
  * Measures how fast the pipeline drains a source against the ceiling of a plain sequential
@@ -39,12 +45,38 @@ import java.util.Map;
  * table once with the connector's HTTP client and keyset paging ({@code since} = the last cursor
  * seen), no Beam. Each <b>pipeline</b> run is the real main, end to end into Parquet under a
  * temporary root. Peak heap is the sum of the heap pools' peaks during that run (reset before
- * it); RSS is the process's high-water mark so far (it includes everything before).
+ * it): what the heap held, garbage included, so it follows the collector's sizing as much as the
+ * pipeline. Live heap is the largest heap occupancy right after a collection during that run:
+ * what the pipeline kept. RSS is the process's high-water mark so far (it includes everything
+ * before).
  */
 public final class IngestBenchmark {
   private static final List<String> TABLES = List.of("products", "events", "users", "orders", "metrics");
 
+  /** The largest heap occupancy after a collection since {@link #resetPeaks}. */
+  private static final AtomicLong PEAK_LIVE = new AtomicLong();
+
   private IngestBenchmark() {}
+
+  private static void watchCollections() {
+    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+      ((NotificationEmitter) gc).addNotificationListener((notification, handback) -> {
+        if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
+          return;
+        }
+        GarbageCollectionNotificationInfo info =
+            GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
+        long live = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+          MemoryUsage after = info.getGcInfo().getMemoryUsageAfterGc().get(pool.getName());
+          if (pool.getType() == MemoryType.HEAP && after != null) {
+            live += after.getUsed();
+          }
+        }
+        PEAK_LIVE.accumulateAndGet(live, Math::max);
+      }, null, null);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     Map<String, Long> rows = new LinkedHashMap<>(Map.of(
@@ -70,15 +102,17 @@ public final class IngestBenchmark {
         .baseTime(Instant.now().minus(Duration.ofMinutes(minutes)));
     rows.forEach(builder::rows);
 
+    watchCollections();
     List<String[]> table = new ArrayList<>();
     try (ExampleSource source = builder.start()) {
       SourceConfig config = new SourceConfig(source.baseUrl(), "bench", Password.inline("bench"), RetryPolicy.DEFAULT);
       resetPeaks();
+      long cpu0 = cpuNanos();
       long t0 = System.nanoTime();
       long read = baseline(config);
       double baselineSeconds = (System.nanoTime() - t0) / 1e9;
       double baselineRate = read / baselineSeconds;
-      table.add(row("baseline (sequential client)", read, baselineSeconds, baselineRate, 1.0));
+      table.add(row("baseline (sequential client)", read, baselineSeconds, baselineRate, 1.0, cpuNanos() - cpu0));
 
       Path work = Files.createTempDirectory("ingest-bench");
       Path spec = work.resolve("bench.json");
@@ -91,7 +125,7 @@ public final class IngestBenchmark {
           + "{\"table\": {\"source_table\": \"events\", \"table_configuration\": {\"max_records_per_batch\": \"5000\"}}},"
           + "{\"table\": {\"source_table\": \"users\", \"table_configuration\": {\"max_records_per_batch\": \"5000\"}}},"
           + "{\"table\": {\"source_table\": \"orders\", \"table_configuration\": {\"max_records_per_batch\": \"5000\"}}},"
-          + "{\"table\": {\"source_table\": \"metrics\", \"table_configuration\": {\"max_records_per_batch\": \"5000\"}}}]}}");
+          + "{\"table\": {\"source_table\": \"metrics\", \"table_configuration\": {\"max_records_per_batch\": \"5000\", \"window_seconds\": \"86400\"}}}]}}");
       for (String runner : runners) {
         List<String> runArgs = new ArrayList<>(List.of("--spec=" + spec, "--outputRoot=" + work.resolve("out-" + runner),
             "--progressIntervalSeconds=0"));
@@ -99,6 +133,7 @@ public final class IngestBenchmark {
             ? List.of("--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + Runtime.getRuntime().availableProcessors())
             : List.of("--runner=DirectRunner", "--enforceImmutability=false", "--enforceEncodability=false"));
         resetPeaks();
+        long cpuStart = cpuNanos();
         long start = System.nanoTime();
         IngestMain.Outcome outcome = IngestMain.run(runArgs.toArray(String[]::new), silent(), System.err);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -106,13 +141,16 @@ public final class IngestBenchmark {
           throw new IllegalStateException("the " + runner + " run failed");
         }
         long records = outcome.counters().values().stream().mapToLong(c -> c.getOrDefault("records", 0L)).sum();
-        table.add(row("pipeline, " + runner, records, seconds, records / seconds, records / seconds / baselineRate));
+        table.add(row("pipeline, " + runner, records, seconds, records / seconds, records / seconds / baselineRate,
+            cpuNanos() - cpuStart));
       }
     }
-    System.out.printf("%nIngest benchmark: %,d records (%s), %d cores, max heap %d MB%n",
-        total, rows, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
-    String format = "%-30s %12s %9s %12s %8s %14s %9s%n";
-    System.out.printf(format, "run", "records", "seconds", "records/s", "ratio", "peak heap MB", "RSS MB");
+    System.out.printf("%nIngest benchmark: %,d records (%s), %d cores, max heap %d MB, load average %.1f%n",
+        total, rows, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    String format = "%-30s %10s %8s %10s %8s %13s %8s %13s %13s %7s%n";
+    System.out.printf(format, "run", "records", "seconds", "records/s", "CPU s", "records/CPU s", "ratio",
+        "peak heap MB", "live heap MB", "RSS MB");
     for (String[] r : table) {
       System.out.printf(format, (Object[]) r);
     }
@@ -145,16 +183,27 @@ public final class IngestBenchmark {
     return read;
   }
 
-  private static String[] row(String name, long records, double seconds, double rate, double ratio) {
-    return new String[] {
+  private static String[] row(String name, long records, double seconds, double rate, double ratio, long cpu) {
+    String[] row = new String[] {
       name, String.format("%,d", records), String.format("%.1f", seconds), String.format("%,.0f", rate),
-      String.format("%.2f", ratio), Long.toString(peakHeap() >> 20), Long.toString(rss() >> 20)
+      String.format("%.1f", cpu / 1e9), String.format("%,.0f", records / (cpu / 1e9)),
+      String.format("%.2f", ratio), Long.toString(peakHeap() >> 20), Long.toString(PEAK_LIVE.get() >> 20),
+      Long.toString(rss() >> 20)
     };
+    System.err.println("measured: " + String.join(" | ", row)); // survives a later run that fails
+    return row;
   }
 
-  private static void resetPeaks() {
+  private static void resetPeaks() throws InterruptedException {
     System.gc();
+    Thread.sleep(200); // the collection's notification arrives on another thread
     ManagementFactory.getMemoryPoolMXBeans().forEach(MemoryPoolMXBean::resetPeakUsage);
+    PEAK_LIVE.set(0);
+  }
+
+  /** CPU time of the whole process (source, client, runner), all threads. */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   private static long peakHeap() {

@@ -5,7 +5,9 @@ import com.example.connector.catalog.Timestamps;
 import com.example.connector.merge.MergeRule;
 import com.example.connector.merge.MergeTable;
 import com.example.connector.read.CursorFeed;
+import com.example.connector.read.OneRowPerKey;
 import com.example.connector.read.ReadCursorFn;
+import com.example.connector.read.ReadRows;
 import com.example.connector.read.ReadSnapshotPagesFn;
 import com.example.connector.read.ReadWindowsFn;
 import com.example.connector.read.SnapshotRead;
@@ -24,11 +26,8 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.transforms.Distinct;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * The Beam graph of a run. Per table: a read (one Splittable DoFn per ingestion style) into
@@ -77,13 +76,9 @@ public final class IngestPipeline {
       String key = table.context().table().primaryKeys().get(0);
       return pipeline
           .apply(name + "/Snapshot", Create.of(table.snapshot()).withCoder(SerializableCoder.of(SnapshotRead.class)))
-          .apply(name + "/Read pages", ParDo.of(new ReadSnapshotPagesFn(table.context())))
-          .setCoder(AvroCoder.of(schema))
+          .apply(name + "/Read pages", new ReadRows<>(new ReadSnapshotPagesFn(table.context()), schema))
           // Pages only shift forward while products are inserted: a row may be read twice.
-          .apply(
-              name + "/One row per key",
-              Distinct.withRepresentativeValueFn((GenericRecord r) -> String.valueOf(r.get(key)))
-                  .withRepresentativeType(TypeDescriptors.strings()));
+          .apply(name + "/One row per key", new OneRowPerKey(key, schema));
     }
     PCollection<CursorFeed> feeds =
         pipeline.apply(
@@ -91,7 +86,7 @@ public final class IngestPipeline {
             Create.of(table.feeds()).withCoder(SerializableCoder.of(CursorFeed.class)));
     boolean windowed = table.feeds().get(0).windowMicros() != null;
     return windowed
-        ? feeds.apply(name + "/Read windows", ParDo.of(new ReadWindowsFn(table.context())))
-        : feeds.apply(name + "/Read cursor", ParDo.of(new ReadCursorFn(table.context())));
+        ? feeds.apply(name + "/Read windows", new ReadRows<>(new ReadWindowsFn(table.context()), schema))
+        : feeds.apply(name + "/Read cursor", new ReadRows<>(new ReadCursorFn(table.context()), schema));
   }
 }

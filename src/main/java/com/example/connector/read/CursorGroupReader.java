@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Consumer;
 import javax.annotation.Nullable;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.metrics.Counter;
@@ -29,9 +28,19 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * scanned again from page 1, skipping records already emitted (the source orders a group by its
  * identity column).
  *
+ * <p>Emitted records go to a {@link Sink}, which is flushed before every request and before
+ * {@link #read} returns, so what it outputs at a time is (part of) one page, never more.
+ *
  * <p>One reader serves one {@code @ProcessElement} call.
  */
 final class CursorGroupReader {
+
+  /** Where emitted records go; {@link #flush} outputs those added since the last flush. */
+  interface Sink {
+    void add(ObjectNode record);
+
+    void flush();
+  }
 
   /** Why {@link #read} returned. */
   enum Outcome {
@@ -48,7 +57,7 @@ final class CursorGroupReader {
   private final String cursorField;
   private final String identityField;
   private final RestrictionTracker<OffsetRange, Long> tracker;
-  private final Consumer<ObjectNode> sink;
+  private final Sink sink;
   private final Counter pages;
 
   private long emitted;
@@ -60,7 +69,7 @@ final class CursorGroupReader {
       String cursorField,
       String identityField,
       RestrictionTracker<OffsetRange, Long> tracker,
-      Consumer<ObjectNode> sink,
+      Sink sink,
       Counter pages) {
     this.client = client;
     this.feed = feed;
@@ -81,11 +90,20 @@ final class CursorGroupReader {
     if (position <= lastClaimed) {
       return true;
     }
-    boolean ok = tracker.tryClaim(position);
-    if (ok) {
-      lastClaimed = position;
+    // Beam allows no output after a failed claim, so the rows held (all claimed) leave first when
+    // this claim is past the restriction's end. Runners wrap the tracker in a synchronized
+    // observer (RestrictionTrackers.observe) and split through it: holding its lock, no split can
+    // move the end between the check and the claim.
+    synchronized (tracker) {
+      if (position >= tracker.currentRestriction().getTo()) {
+        sink.flush();
+      }
+      boolean ok = tracker.tryClaim(position);
+      if (ok) {
+        lastClaimed = position;
+      }
+      return ok;
     }
-    return ok;
   }
 
   /**
@@ -93,6 +111,12 @@ final class CursorGroupReader {
    * (windowed reads send it as {@code until}; others stop at the first claim past the range).
    */
   Outcome read(long from, @Nullable Long untilExclusive) {
+    Outcome outcome = readGroups(from, untilExclusive);
+    sink.flush();
+    return outcome;
+  }
+
+  private Outcome readGroups(long from, @Nullable Long untilExclusive) {
     long since = from - 1;
     while (true) {
       Page page = fetch(since, untilExclusive, 1);
@@ -100,12 +124,16 @@ final class CursorGroupReader {
       if (records.isEmpty()) {
         return Outcome.EXHAUSTED;
       }
+      long[] cursors = new long[records.size()]; // parsed once: ISO parsing is a hot spot
+      for (int i = 0; i < cursors.length; i++) {
+        cursors[i] = cursorOf(records.get(i));
+      }
       Long lastComplete = null;
       int start = 0;
       while (start < records.size()) {
-        long cursor = cursorOf(records.get(start));
+        long cursor = cursors[start];
         int end = start;
-        while (end < records.size() && cursorOf(records.get(end)) == cursor) {
+        while (end < records.size() && cursors[end] == cursor) {
           end++;
         }
         if (end == records.size() && !page.isLast()) {
@@ -129,7 +157,7 @@ final class CursorGroupReader {
         continue;
       }
       // The whole page is one group that continues past it.
-      long cursor = cursorOf(records.get(0));
+      long cursor = cursors[0];
       if (!claim(cursor)) {
         return Outcome.STOPPED;
       }
@@ -181,7 +209,7 @@ final class CursorGroupReader {
   }
 
   private void emit(ObjectNode record) {
-    sink.accept(record);
+    sink.add(record);
     emitted++;
   }
 
@@ -201,6 +229,7 @@ final class CursorGroupReader {
   /** As {@link #firstCursorAfter}, counted as a page of this read. */
   @Nullable
   Long nextCursorAfter(long afterMicros) {
+    sink.flush();
     pages.inc();
     return firstCursorAfter(client, feed, cursorField, afterMicros);
   }
@@ -219,6 +248,7 @@ final class CursorGroupReader {
     if (page > 1) {
       params.put("page", Integer.toString(page));
     }
+    sink.flush(); // what was read so far leaves before the next request
     pages.inc();
     return call(client, feed, params);
   }

@@ -1,5 +1,6 @@
 package com.example.connector.read;
 
+import java.util.List;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
@@ -29,14 +30,14 @@ public abstract class CursorReadFn extends SourceReadFn<CursorFeed> {
   protected CursorGroupReader reader(
       CursorFeed feed,
       RestrictionTracker<OffsetRange, Long> tracker,
-      OutputReceiver<GenericRecord> out) {
+      OutputReceiver<List<GenericRecord>> out) {
     return new CursorGroupReader(
         client,
         feed,
         context.table().cursorField(),
         context.table().identityField(),
         tracker,
-        record -> emit(out, record, feed.operation()),
+        rows(out, feed.operation()),
         pages);
   }
 }

@@ -1,6 +1,7 @@
 package com.example.connector.read;
 
 import com.example.connector.read.CursorGroupReader.Outcome;
+import java.util.List;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.BoundedPerElement;
@@ -41,7 +42,7 @@ public class ReadCursorFn extends CursorReadFn {
   public ProcessContinuation process(
       @Element CursorFeed feed,
       RestrictionTracker<OffsetRange, Long> tracker,
-      OutputReceiver<GenericRecord> out) {
+      OutputReceiver<List<GenericRecord>> out) {
     OffsetRange range = tracker.currentRestriction();
     CursorGroupReader reader = reader(feed, tracker, out);
     Outcome outcome = reader.read(range.getFrom(), null);

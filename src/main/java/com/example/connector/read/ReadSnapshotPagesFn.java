@@ -3,6 +3,7 @@ package com.example.connector.read;
 import com.example.connector.client.Page;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.OffsetRange;
@@ -74,15 +75,17 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
   public ProcessContinuation process(
       @Element SnapshotRead read,
       RestrictionTracker<OffsetRange, Long> tracker,
-      OutputReceiver<GenericRecord> out) {
+      OutputReceiver<List<GenericRecord>> out) {
+    Rows rows = rows(out, "snapshot");
     for (long page = tracker.currentRestriction().getFrom(); ; page++) {
       if (!tracker.tryClaim(page)) {
         return ProcessContinuation.stop();
       }
       Page result = fetch(read, page);
       for (ObjectNode record : result.records()) {
-        emit(out, record, "snapshot");
+        rows.add(record);
       }
+      rows.flush(); // one output per page
       if (result.isLast() || result.records().isEmpty()) {
         tracker.tryClaim(Long.MAX_VALUE); // no page after this one: the range is done
         return ProcessContinuation.stop();

@@ -1,6 +1,7 @@
 package com.example.connector.read;
 
 import com.example.connector.read.CursorGroupReader.Outcome;
+import java.util.List;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.BoundedPerElement;
@@ -60,7 +61,7 @@ public class ReadWindowsFn extends CursorReadFn {
   public ProcessContinuation process(
       @Element CursorFeed feed,
       RestrictionTracker<OffsetRange, Long> tracker,
-      OutputReceiver<GenericRecord> out) {
+      OutputReceiver<List<GenericRecord>> out) {
     CursorGroupReader reader = reader(feed, tracker, out);
     long windowStart = tracker.currentRestriction().getFrom();
     while (true) {

@@ -3,6 +3,9 @@ package com.example.connector.read;
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.client.ExampleClient;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.Coder;
@@ -16,10 +19,14 @@ import org.apache.beam.sdk.transforms.DoFn;
  * microseconds or of page numbers), a client per DoFn instance, the conversion of source records
  * to destination rows, and the per-table counters {@code records}, {@code deletes},
  * {@code pages} and {@code retries} in the destination table's metrics namespace.
+ *
+ * <p>Rows leave as one immutable list per source page ({@link Rows}, flushed before the next
+ * request and before {@code @ProcessElement} returns), and {@link ReadRows} hands them on one by
+ * one: see there why.
  */
 // Public: a package-private base would make javac add bridge methods with raw return types to the
 // public DoFns, which Beam's signature checks reject.
-public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, GenericRecord> {
+public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<GenericRecord>> {
   protected final ReadContext context;
   protected final Counter records;
   protected final Counter deletes;
@@ -55,11 +62,39 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, GenericRecor
     }
   }
 
-  protected void emit(OutputReceiver<GenericRecord> out, ObjectNode record, String operation) {
-    out.output(RecordSchemas.toRow(rowSchema, context.table(), record, context.stamp(), operation));
-    records.inc();
-    if ("delete".equals(operation)) {
-      deletes.inc();
+  /** Rows of one {@code @ProcessElement} call, converted as they come and output per page. */
+  protected Rows rows(OutputReceiver<List<GenericRecord>> out, String operation) {
+    return new Rows(out, operation);
+  }
+
+  /** Collects the rows of one page and outputs them as one element. */
+  protected final class Rows implements CursorGroupReader.Sink {
+    private final OutputReceiver<List<GenericRecord>> out;
+    private final String operation;
+    private List<GenericRecord> pending = new ArrayList<>();
+
+    private Rows(OutputReceiver<List<GenericRecord>> out, String operation) {
+      this.out = out;
+      this.operation = operation;
+    }
+
+    @Override
+    public void add(ObjectNode record) {
+      pending.add(RecordSchemas.toRow(rowSchema, context.table(), record, context.stamp(), operation));
+    }
+
+    /** Outputs the rows added since the last flush, if any, and counts them. */
+    @Override
+    public void flush() {
+      if (pending.isEmpty()) {
+        return;
+      }
+      out.output(Collections.unmodifiableList(pending));
+      records.inc(pending.size());
+      if ("delete".equals(operation)) {
+        deletes.inc(pending.size());
+      }
+      pending = new ArrayList<>();
     }
   }
 }
