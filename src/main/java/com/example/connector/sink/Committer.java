@@ -156,9 +156,7 @@ public final class Committer implements Serializable {
     for (TableCommit t : run.tables()) {
       String staged = layout.stagingDir(run.runId(), t.destination());
       for (Part part : Part.values()) {
-        String dir = layout.stagingDir(run.runId(), t.destination(), part);
-        BeamFiles.deleteEmptyDirectory(dir + ".temp-beam/"); // FileIO's own temporary folder
-        BeamFiles.deleteEmptyDirectory(dir);
+        BeamFiles.deleteEmptyDirectory(layout.stagingDir(run.runId(), t.destination(), part));
       }
       BeamFiles.deleteEmptyDirectory(staged);
     }

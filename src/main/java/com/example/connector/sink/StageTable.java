@@ -1,20 +1,31 @@
 package com.example.connector.sink;
 
 import com.example.connector.sink.StagedFile.Part;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.WritableByteChannel;
+import java.util.UUID;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.parquet.ParquetIO;
-import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
- * Writes rows as Parquet files (snappy) into a run's staging directory with Beam's {@link FileIO}
- * and {@link ParquetIO}, and names each file it wrote. Nothing a reader sees changes until
- * {@link Committer} commits the run.
+ * Writes rows as Parquet files (snappy) into a run's staging directory, one file per bundle, with
+ * Beam's {@link ParquetIO} sink on Beam {@link FileSystems}, and names each file it wrote.
+ * Nothing a reader sees changes until {@link Committer} commits the run.
+ *
+ * <p>Why not {@link FileIO#write()}: the DirectRunner replaces its runner-determined sharding with
+ * a GroupByKey of every row, held in memory, so the heap grew with the table. Bundle files need no
+ * shuffle on any runner; a bundle that fails leaves a file no output names, which the commit never
+ * moves and the staging clean-up deletes.
  */
 public class StageTable extends PTransform<PCollection<GenericRecord>, PCollection<StagedFile>> {
   private final OutputLayout layout;
@@ -33,20 +44,75 @@ public class StageTable extends PTransform<PCollection<GenericRecord>, PCollecti
 
   @Override
   public PCollection<StagedFile> expand(PCollection<GenericRecord> rows) {
-    Schema schema = new Schema.Parser().parse(schemaJson);
-    String key = destination.key();
-    Part part = this.part;
-    return rows.apply(
-            FileIO.<GenericRecord>write()
-                .via(ParquetIO.sink(schema))
-                .to(layout.stagingDir(runId, destination, part))
-                .withPrefix("part")
-                .withSuffix(".parquet"))
-        .getPerDestinationOutputFilenames()
-        .apply(
-            "Name staged files",
-            MapElements.into(TypeDescriptor.of(StagedFile.class))
-                .via(file -> new StagedFile(key, part, file.getValue())))
+    return rows.apply("Write bundle files", ParDo.of(new WriteBundleFn(
+            layout.stagingDir(runId, destination, part), destination.key(), part, schemaJson)))
         .setCoder(SerializableCoder.of(StagedFile.class));
+  }
+
+  private static class WriteBundleFn extends DoFn<GenericRecord, StagedFile> {
+    private final String directory;
+    private final String destination;
+    private final Part part;
+    private final String schemaJson;
+    private transient Schema schema;
+    private transient FileIO.Sink<GenericRecord> sink;
+    private transient WritableByteChannel channel;
+    private transient String path;
+
+    WriteBundleFn(String directory, String destination, Part part, String schemaJson) {
+      this.directory = directory;
+      this.destination = destination;
+      this.part = part;
+      this.schemaJson = schemaJson;
+    }
+
+    @Setup
+    public void setup() {
+      schema = new Schema.Parser().parse(schemaJson);
+    }
+
+    @StartBundle
+    public void start() {
+      teardown(); // a bundle that failed on this instance leaves its file behind, unnamed
+      sink = null;
+    }
+
+    @ProcessElement
+    public void process(@Element GenericRecord row) throws IOException {
+      if (sink == null) {
+        path = directory + "part-" + UUID.randomUUID() + ".parquet";
+        channel = FileSystems.create(FileSystems.matchNewResource(path, false), "application/octet-stream");
+        sink = ParquetIO.sink(schema);
+        sink.open(channel);
+      }
+      sink.write(row);
+    }
+
+    @FinishBundle
+    public void finish(FinishBundleContext context) throws IOException {
+      if (sink == null) {
+        return;
+      }
+      try {
+        sink.flush(); // closes the Parquet writer, and with it the channel
+        if (channel.isOpen()) {
+          channel.close();
+        }
+      } finally {
+        sink = null;
+      }
+      context.output(new StagedFile(destination, part, path), GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+    }
+
+    @Teardown
+    public void teardown() {
+      if (channel != null && channel.isOpen()) {
+        try {
+          channel.close(); // a bundle that failed: its partial file is left for the clean-up
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      }
+    }
   }
 }
