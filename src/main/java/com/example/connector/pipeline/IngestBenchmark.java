@@ -131,7 +131,7 @@ public final class IngestBenchmark {
             "--progressIntervalSeconds=0"));
         runArgs.addAll(runner.equals("flink")
             ? List.of("--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + Runtime.getRuntime().availableProcessors())
-            : List.of("--runner=DirectRunner", "--enforceImmutability=false", "--enforceEncodability=false"));
+            : List.of("--runner=DirectRunner"));
         resetPeaks();
         long cpuStart = cpuNanos();
         long start = System.nanoTime();
