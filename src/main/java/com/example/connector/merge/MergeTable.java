@@ -20,6 +20,7 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.Keys;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.join.CoGbkResult;
 import org.apache.beam.sdk.transforms.join.CoGroupByKey;
@@ -123,6 +124,10 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
         .and(CHANGES, changes)
         .apply("Group touched keys", CoGroupByKey.create())
         .apply("Replay each key", ParDo.of(new ReplayKeyFn(replay)))
+        .setCoder(AvroCoder.of(tableSchema))
+        .apply("Gather into files", new KeyBuckets(replay.rule().keys(), tableSchema))
+        .apply("Rows", Values.create())
+        .apply("Each row", Flatten.iterables())
         .setCoder(AvroCoder.of(tableSchema));
   }
 

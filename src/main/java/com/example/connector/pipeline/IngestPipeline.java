@@ -4,8 +4,8 @@ import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.merge.MergeRule;
 import com.example.connector.merge.MergeTable;
+import com.example.connector.merge.OneRowPerKey;
 import com.example.connector.read.CursorFeed;
-import com.example.connector.read.OneRowPerKey;
 import com.example.connector.read.ReadCursorFn;
 import com.example.connector.read.ReadRows;
 import com.example.connector.read.ReadSnapshotPagesFn;
@@ -73,12 +73,11 @@ public final class IngestPipeline {
   private static PCollection<GenericRecord> read(
       Pipeline pipeline, String name, PlannedTable table, Schema schema) {
     if (table.snapshot() != null) {
-      String key = table.context().table().primaryKeys().get(0);
       return pipeline
           .apply(name + "/Snapshot", Create.of(table.snapshot()).withCoder(SerializableCoder.of(SnapshotRead.class)))
           .apply(name + "/Read pages", new ReadRows<>(new ReadSnapshotPagesFn(table.context()), schema))
           // Pages only shift forward while products are inserted: a row may be read twice.
-          .apply(name + "/One row per key", new OneRowPerKey(key, schema));
+          .apply(name + "/One row per key", new OneRowPerKey(table.context().table().primaryKeys(), schema));
     }
     PCollection<CursorFeed> feeds =
         pipeline.apply(
