@@ -40,8 +40,11 @@ class IngestEndToEndTest {
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
       Path spec = h.spec("all.json", FIVE_TABLES);
+      // The DirectRunner's checks that no DoFn mutates its input or emits what its coder cannot
+      // round-trip: off by default for speed (IngestMain), on here.
+      String[] checked = {"--enforceImmutability=true", "--enforceEncodability=true"};
 
-      String run1 = h.runOk(spec).plan().runId();
+      String run1 = h.runOk(spec, checked).plan().runId();
       Map<String, Integer> seeded = Map.of("products", 53, "events", 101, "users", 37, "orders", 103, "metrics", 253);
       seeded.forEach((table, n) -> assertEquals(n, h.rows(table).size(), table));
       seeded.forEach((table, n) -> assertEquals(n, h.changes(table).size(), table + " change feed"));
@@ -50,7 +53,7 @@ class IngestEndToEndTest {
       assertTrue(h.lastOut.contains("main.example.metrics"), h.lastOut);
 
       clock.advance(Duration.ofSeconds(2));
-      String run2 = h.runOk(spec).plan().runId();
+      String run2 = h.runOk(spec, checked).plan().runId();
       assertEquals(List.of(), h.column("users", "user_id", run2));
       assertEquals(List.of(), h.column("events", "event_id", run2));
       assertEquals(List.of(), h.column("orders", "order_id", run2));
@@ -65,7 +68,7 @@ class IngestEndToEndTest {
       source.upsert("events", Map.of("event_id", "00000000-0000-4000-8000-ffffffffffff", "event_type", "click"));
       source.upsert("products", Map.of("product_id", "prod_9999", "name", "new", "price", 1.5, "category", "books"));
       clock.advance(Duration.ofSeconds(2));
-      String run3 = h.runOk(spec).plan().runId();
+      String run3 = h.runOk(spec, checked).plan().runId();
 
       assertEquals(Set.of("user_0005", "user_9000"), Set.copyOf(h.column("users", "user_id", run3)));
       assertEquals(2, h.column("users", "user_id", run3).size());
