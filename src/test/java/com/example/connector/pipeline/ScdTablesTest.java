@@ -123,6 +123,38 @@ class ScdTablesTest {
     }
   }
 
+  @Test
+  void overriddenKeysAndSequenceDecideTheRows() throws Exception {
+    SteppableClock clock = new SteppableClock(Duration.ZERO);
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("overrides.json",
+          "\"source_table\": \"users\", \"destination_table\": \"latest_per_status\","
+              + " \"table_configuration\": {\"primary_keys\": [\"status\"]}",
+          "\"source_table\": \"users\", \"destination_table\": \"by_email\","
+              + " \"table_configuration\": {\"sequence_by\": \"email\"}");
+      write(source, "users", Map.of("user_id", "user_0001", "email", "zzz@example.com"));
+      clock.advance(Duration.ofSeconds(2));
+      h.runOk(spec);
+
+      // One row per status: the user updated last among those with it.
+      Map<String, JsonNode> latest = new TreeMap<>();
+      for (JsonNode user : currentRows(source, "users")) {
+        latest.merge(user.get("status").asText("null"), user,
+            (a, b) -> micros(a.get("updated_at")) >= micros(b.get("updated_at")) ? a : b);
+      }
+      assertEquals(rendered(List.copyOf(latest.values())), renderedTable(h.rows("latest_per_status")));
+
+      // A newer write whose email sorts lower is an older version by sequence_by: not applied.
+      write(source, "users", Map.of("user_id", "user_0001", "email", "aaa@example.com"));
+      clock.advance(Duration.ofSeconds(2));
+      h.runOk(spec);
+      List<String> emails = h.rows("by_email").stream()
+          .filter(r -> r.get("user_id").toString().equals("user_0001")).map(r -> r.get("email").toString()).toList();
+      assertEquals(List.of("zzz@example.com"), emails);
+    }
+  }
+
   /** Runs the pipeline in a child JVM that dies (exit 137, like kill -9) at {@code point}. */
   private void kill(IngestHarness h, Path spec, String point) {
     ChildRun.Result r = ChildRun.run(
