@@ -1,56 +1,81 @@
 package com.example.connector.merge;
 
+import java.io.Serializable;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.GroupByKey;
-import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
- * Gathers rows into a few buckets by the hash of their primary key: every row of a key lands in
- * the same bucket, and each bucket is one element (and so one bundle, and one staged file).
+ * Gathers rows by the hash of their primary key into buckets of about {@link #ROWS_PER_BUCKET}
+ * rows: every row of a key lands in the same bucket, and a bucket is what the merge and the
+ * de-duplication hold in memory at once, whatever the table's size. The number of buckets is
+ * counted from the rows themselves (a side input), so it grows with the table.
  *
- * <p>Why: the DirectRunner evaluates what follows a GroupByKey one key per bundle, at a few
- * milliseconds each, and the staging writes one file per bundle; grouped by primary key, 20,000
- * products became 20,000 bundles and files. A bucket's rows are iterated, not held, on runners
- * that stream a group (Flink, Dataflow).
+ * <p>Why buckets and not a group per key: the DirectRunner evaluates what follows a GroupByKey
+ * one key per bundle, at a few milliseconds each, and the staging writes one file per bundle;
+ * grouped by primary key, 100,000 products took ten minutes and became 100,000 files.
  */
-public final class KeyBuckets
-    extends PTransform<PCollection<GenericRecord>, PCollection<KV<Integer, Iterable<GenericRecord>>>> {
-  static final int BUCKETS = 8;
+final class KeyBuckets implements Serializable {
+  static final long ROWS_PER_BUCKET = 10_000;
+
   private final List<String> keys;
-  private final String schemaJson;
+  private final PCollectionView<Integer> buckets;
 
-  public KeyBuckets(List<String> keys, Schema rowSchema) {
+  private KeyBuckets(List<String> keys, PCollectionView<Integer> buckets) {
     this.keys = List.copyOf(keys);
-    this.schemaJson = rowSchema.toString();
+    this.buckets = buckets;
   }
 
-  @Override
-  public PCollection<KV<Integer, Iterable<GenericRecord>>> expand(PCollection<GenericRecord> rows) {
-    AvroCoder<GenericRecord> rowCoder = AvroCoder.of(new Schema.Parser().parse(schemaJson));
-    return rows.apply("Bucket by key", ParDo.of(new BucketFn(keys)))
-        .setCoder(KvCoder.of(VarIntCoder.of(), rowCoder))
-        .apply("Group buckets", GroupByKey.create());
+  /** Buckets sized for all of {@code rows} together (a merge's committed rows and changes). */
+  static KeyBuckets sizedFor(List<String> keys, List<PCollection<GenericRecord>> rows) {
+    PCollectionList<Long> counts = PCollectionList.empty(rows.get(0).getPipeline());
+    for (int i = 0; i < rows.size(); i++) {
+      counts = counts.and(rows.get(i).apply("Count rows " + i, Count.globally()));
+    }
+    PCollectionView<Integer> buckets =
+        counts.apply("All rows", Flatten.pCollections())
+            .apply("Sum rows", Sum.longsGlobally())
+            .apply("Buckets", MapElements.into(TypeDescriptors.integers())
+                .via(n -> (int) Math.max(1, (n + ROWS_PER_BUCKET - 1) / ROWS_PER_BUCKET)))
+            .apply("To every worker", View.asSingleton());
+    return new KeyBuckets(keys, buckets);
   }
 
-  private static final class BucketFn extends DoFn<GenericRecord, KV<Integer, GenericRecord>> {
+  /** {@code rows} keyed by their bucket, ready for a GroupByKey or CoGroupByKey. */
+  PCollection<KV<Integer, GenericRecord>> assign(String name, PCollection<GenericRecord> rows, Schema schema) {
+    return rows.apply(name, ParDo.of(new AssignFn(keys, buckets)).withSideInputs(buckets))
+        .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.of(schema)));
+  }
+
+  private static final class AssignFn extends DoFn<GenericRecord, KV<Integer, GenericRecord>> {
     private final List<String> keys;
+    private final PCollectionView<Integer> buckets;
 
-    BucketFn(List<String> keys) {
+    AssignFn(List<String> keys, PCollectionView<Integer> buckets) {
       this.keys = keys;
+      this.buckets = buckets;
     }
 
     @ProcessElement
-    public void process(@Element GenericRecord row, OutputReceiver<KV<Integer, GenericRecord>> out) {
-      out.output(KV.of(Math.floorMod(MergeTable.keyOf(row, keys).hashCode(), BUCKETS), row));
+    public void process(@Element GenericRecord row, OutputReceiver<KV<Integer, GenericRecord>> out,
+        ProcessContext context) {
+      int bucket = Math.floorMod(MergeTable.keyOf(row, keys).hashCode(), context.sideInput(buckets));
+      out.output(KV.of(bucket, row));
     }
   }
 }

@@ -4,23 +4,21 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.transforms.Keys;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.join.CoGbkResult;
 import org.apache.beam.sdk.transforms.join.CoGroupByKey;
@@ -39,9 +37,10 @@ import org.apache.beam.sdk.values.TupleTagList;
  *
  * <p>Only the keys a run touched are shuffled: the changed keys go to every worker as a side
  * input, committed rows of other keys pass straight through, and the touched committed rows meet
- * the changes in a {@link CoGroupByKey}. So an incremental run costs a scan of the table plus a
- * shuffle of its changes, and on any runner the memory a shuffle needs grows with the changes,
- * not with the table. (A snapshot touches every key: its whole table is shuffled.)
+ * the changes in {@link KeyBuckets} (a {@link CoGroupByKey} by bucket), where each key is replayed.
+ * So an incremental run costs a scan of the table plus a shuffle of its changes, and a worker holds
+ * one bucket at a time (about {@link KeyBuckets#ROWS_PER_BUCKET} rows), whatever the table's size.
+ * (A snapshot touches every key: its whole table is shuffled.)
  *
  * <p>A table's first version, when the reads guarantee one change per key ({@code
  * oneChangePerKey}: a cursor feed of the source's own keys, ordered by its cursor, reads each
@@ -57,7 +56,7 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
   public static final TupleTag<GenericRecord> COMMITTED = new TupleTag<>("committed") {};
   public static final TupleTag<GenericRecord> CHANGES = new TupleTag<>("changes") {};
   private static final TupleTag<GenericRecord> UNTOUCHED = new TupleTag<>("untouched") {};
-  private static final TupleTag<KV<String, GenericRecord>> TOUCHED = new TupleTag<>("touched") {};
+  private static final TupleTag<GenericRecord> TOUCHED = new TupleTag<>("touched") {};
 
   private final MergeRule rule;
   private final String feedSchemaJson;
@@ -92,17 +91,14 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
           .apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)))
           .setCoder(AvroCoder.of(tableSchema));
     }
-    PCollection<KV<String, GenericRecord>> changes =
-        input.get(CHANGES)
-            .apply("Key changes", ParDo.of(new KeyFn(rule.keys())))
-            .setCoder(KvCoder.of(StringUtf8Coder.of(), AvroCoder.of(feedSchema)));
+    PCollection<GenericRecord> changes = input.get(CHANGES);
     if (rule.snapshot()) {
       // A complete image touches every key: one missing from it was deleted.
-      return group(input.get(COMMITTED).apply("Key committed rows", ParDo.of(new KeyFn(rule.keys()))),
-          changes, tableSchema, replay);
+      return group(input.get(COMMITTED), changes, tableSchema, feedSchema, replay);
     }
     PCollectionView<List<String>> changedKeys =
-        changes.apply("Changed keys", Keys.create()).apply("To every worker", View.asList());
+        changes.apply("Changed keys", ParDo.of(new KeyFn(rule.keys())))
+            .apply("To every worker", View.asList());
     PCollectionTuple committed =
         input.get(COMMITTED)
             .apply("Split committed rows", ParDo.of(new SplitFn(rule.keys(), changedKeys))
@@ -113,21 +109,20 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
             .setCoder(AvroCoder.of(tableSchema))
             .apply("Count untouched rows", ParDo.of(new CountFn(replay)))
             .setCoder(AvroCoder.of(tableSchema));
-    PCollection<GenericRecord> merged = group(committed.get(TOUCHED), changes, tableSchema, replay);
+    PCollection<GenericRecord> merged =
+        group(committed.get(TOUCHED).setCoder(AvroCoder.of(tableSchema)), changes, tableSchema, feedSchema, replay);
     return PCollectionList.of(untouched).and(merged).apply("New version", Flatten.pCollections());
   }
 
-  private static PCollection<GenericRecord> group(PCollection<KV<String, GenericRecord>> committed,
-      PCollection<KV<String, GenericRecord>> changes, Schema tableSchema, Replay replay) {
-    return KeyedPCollectionTuple.of(COMMITTED,
-            committed.setCoder(KvCoder.of(StringUtf8Coder.of(), AvroCoder.of(tableSchema))))
-        .and(CHANGES, changes)
-        .apply("Group touched keys", CoGroupByKey.create())
-        .apply("Replay each key", ParDo.of(new ReplayKeyFn(replay)))
-        .setCoder(AvroCoder.of(tableSchema))
-        .apply("Gather into files", new KeyBuckets(replay.rule().keys(), tableSchema))
-        .apply("Rows", Values.create())
-        .apply("Each row", Flatten.iterables())
+  /** Committed rows and changes of the same keys, gathered in key buckets and replayed key by key. */
+  private static PCollection<GenericRecord> group(PCollection<GenericRecord> committed,
+      PCollection<GenericRecord> changes, Schema tableSchema, Schema feedSchema, Replay replay) {
+    List<String> keys = replay.rule().keys();
+    KeyBuckets buckets = KeyBuckets.sizedFor(keys, List.of(committed, changes));
+    return KeyedPCollectionTuple.of(COMMITTED, buckets.assign("Bucket committed rows", committed, tableSchema))
+        .and(CHANGES, buckets.assign("Bucket changes", changes, feedSchema))
+        .apply("Gather buckets", CoGroupByKey.create())
+        .apply("Replay each key", ParDo.of(new ReplayBucketFn(replay)))
         .setCoder(AvroCoder.of(tableSchema));
   }
 
@@ -145,7 +140,7 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
     }
   }
 
-  private static class KeyFn extends DoFn<GenericRecord, KV<String, GenericRecord>> {
+  private static class KeyFn extends DoFn<GenericRecord, String> {
     static final ObjectMapper JSON = new ObjectMapper();
     private final List<String> keys;
 
@@ -154,8 +149,8 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
     }
 
     @ProcessElement
-    public void process(@Element GenericRecord row, OutputReceiver<KV<String, GenericRecord>> out) {
-      out.output(KV.of(keyOf(row, keys), row));
+    public void process(@Element GenericRecord row, OutputReceiver<String> out) {
+      out.output(keyOf(row, keys));
     }
   }
 
@@ -177,7 +172,7 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
       }
       String key = keyOf(row, keys);
       if (changed.contains(key)) {
-        out.get(TOUCHED).output(KV.of(key, row));
+        out.get(TOUCHED).output(row);
       } else {
         out.get(UNTOUCHED).output(row);
       }
@@ -221,14 +216,32 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
     }
   }
 
-  private static class ReplayKeyFn extends ReplayFn<KV<String, CoGbkResult>> {
-    ReplayKeyFn(Replay replay) {
+  /** Splits a bucket by key and replays each key (a bucket is what is held in memory). */
+  private static class ReplayBucketFn extends ReplayFn<KV<Integer, CoGbkResult>> {
+    private final List<String> keys;
+
+    ReplayBucketFn(Replay replay) {
       super(replay);
+      this.keys = replay.rule().keys();
     }
 
     @ProcessElement
-    public void process(@Element KV<String, CoGbkResult> key, OutputReceiver<GenericRecord> out) {
-      emit(key.getValue().getAll(COMMITTED), key.getValue().getAll(CHANGES), out);
+    public void process(@Element KV<Integer, CoGbkResult> bucket, OutputReceiver<GenericRecord> out) {
+      Map<String, KeyRows> byKey = new HashMap<>();
+      for (GenericRecord row : bucket.getValue().getAll(COMMITTED)) {
+        byKey.computeIfAbsent(keyOf(row, keys), k -> new KeyRows()).committed.add(row);
+      }
+      for (GenericRecord row : bucket.getValue().getAll(CHANGES)) {
+        byKey.computeIfAbsent(keyOf(row, keys), k -> new KeyRows()).changes.add(row);
+      }
+      for (KeyRows key : byKey.values()) {
+        emit(key.committed, key.changes, out);
+      }
+    }
+
+    private static final class KeyRows {
+      final List<GenericRecord> committed = new ArrayList<>();
+      final List<GenericRecord> changes = new ArrayList<>();
     }
   }
 

@@ -7,6 +7,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
@@ -16,7 +17,7 @@ import org.apache.beam.sdk.values.PCollection;
  * Keeps one row per primary key of a snapshot read (a row read twice because pages shifted
  * while products were inserted), so that the change feed holds each row once. Rows are gathered
  * into {@link KeyBuckets}, and each bucket passes its rows on, skipping a key it has seen (it
- * holds the keys, not the rows).
+ * holds the bucket's keys, not its rows).
  *
  * <p>Not {@code Distinct} on the key: that groups by every key, and the DirectRunner evaluates
  * each group's downstream steps as a bundle of its own: 20,000 products took minutes.
@@ -33,7 +34,9 @@ public final class OneRowPerKey extends PTransform<PCollection<GenericRecord>, P
   @Override
   public PCollection<GenericRecord> expand(PCollection<GenericRecord> rows) {
     Schema schema = new Schema.Parser().parse(schemaJson);
-    return rows.apply("Gather", new KeyBuckets(keys, schema))
+    return KeyBuckets.sizedFor(keys, List.of(rows))
+        .assign("Bucket by key", rows, schema)
+        .apply("Gather buckets", GroupByKey.create())
         .apply("First per key", ParDo.of(new FirstPerKey(keys)))
         .setCoder(AvroCoder.of(schema));
   }
