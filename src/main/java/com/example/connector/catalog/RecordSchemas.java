@@ -108,29 +108,28 @@ public final class RecordSchemas {
     if (node == null || node.isNull()) {
       return null;
     }
-    String column = where + "." + f.name();
     switch (f.type()) {
       case STRING:
-        require(node.isTextual(), column, "a string", node);
+        require(node.isTextual(), where, f, "a string", node);
         return node.asText();
       case INTEGER:
-        require(node.isIntegralNumber() && node.canConvertToLong(), column, "an integer", node);
+        require(node.isIntegralNumber() && node.canConvertToLong(), where, f, "an integer", node);
         return node.asLong();
       case DOUBLE:
-        require(node.isNumber(), column, "a number", node);
+        require(node.isNumber(), where, f, "a number", node);
         return node.asDouble();
       case TIMESTAMP:
-        require(node.isTextual(), column, "an ISO-8601 timestamp", node);
-        return Timestamps.toMicros(Timestamps.parse(node.asText()));
+        require(node.isTextual(), where, f, "an ISO-8601 timestamp", node);
+        return Timestamps.parseMicros(node.asText());
       case DATE:
-        require(node.isTextual(), column, "an ISO-8601 date", node);
+        require(node.isTextual(), where, f, "an ISO-8601 date", node);
         return (int) LocalDate.parse(node.asText()).toEpochDay();
       case STRUCT:
-        require(node.isObject(), column, "an object", node);
+        require(node.isObject(), where, f, "an object", node);
         Schema recordSchema = union.getTypes().get(1);
         GenericRecord nested = new GenericData.Record(recordSchema);
         for (SourceField s : f.fields()) {
-          nested.put(s.name(), value(s, node.get(s.name()), recordSchema.getField(s.name()).schema(), column));
+          nested.put(s.name(), value(s, node.get(s.name()), recordSchema.getField(s.name()).schema(), where + "." + f.name()));
         }
         return nested;
       default:
@@ -138,10 +137,10 @@ public final class RecordSchemas {
     }
   }
 
-  private static void require(boolean ok, String column, String expected, JsonNode actual) {
-    if (!ok) {
+  private static void require(boolean ok, String where, SourceField f, String expected, JsonNode actual) {
+    if (!ok) { // the column's name is only spelled out here: this runs for every value
       throw new IllegalArgumentException(
-          "source record: column " + column + " should be " + expected + " but was " + actual);
+          "source record: column " + where + "." + f.name() + " should be " + expected + " but was " + actual);
     }
   }
 }

@@ -266,6 +266,6 @@ final class CursorGroupReader {
   }
 
   private static long cursorOf(ObjectNode record, String cursorField) {
-    return Timestamps.toMicros(Timestamps.parse(record.path(cursorField).asText()));
+    return Timestamps.parseMicros(record.path(cursorField).asText());
   }
 }
