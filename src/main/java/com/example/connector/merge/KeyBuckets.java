@@ -42,7 +42,7 @@ final class KeyBuckets implements Serializable {
   }
 
   /** Buckets sized for all of {@code rows} together (a merge's committed rows and changes). */
-  static KeyBuckets sizedFor(List<String> keys, List<PCollection<GenericRecord>> rows) {
+  static KeyBuckets sizedFor(List<String> keys, List<PCollection<GenericRecord>> rows, long rowsPerBucket) {
     PCollectionList<Long> counts = PCollectionList.empty(rows.get(0).getPipeline());
     for (int i = 0; i < rows.size(); i++) {
       counts = counts.and(rows.get(i).apply("Count rows " + i, Count.globally()));
@@ -51,12 +51,12 @@ final class KeyBuckets implements Serializable {
         counts.apply("All rows", Flatten.pCollections())
             .apply("Sum rows", Sum.longsGlobally())
             .apply("Buckets", MapElements.into(TypeDescriptors.integers())
-                .via(n -> (int) Math.max(1, (n + ROWS_PER_BUCKET - 1) / ROWS_PER_BUCKET)))
+                .via(n -> (int) Math.max(1, (n + rowsPerBucket - 1) / rowsPerBucket)))
             .apply("To every worker", View.asSingleton());
     return new KeyBuckets(keys, buckets);
   }
 
-  /** {@code rows} keyed by their bucket, ready for a GroupByKey or CoGroupByKey. */
+  /** {@code rows} keyed by their bucket, ready for a GroupByKey. */
   PCollection<KV<Integer, GenericRecord>> assign(String name, PCollection<GenericRecord> rows, Schema schema) {
     return rows.apply(name, ParDo.of(new AssignFn(keys, buckets)).withSideInputs(buckets))
         .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.of(schema)));

@@ -12,6 +12,9 @@ import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
@@ -20,9 +23,9 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.View;
-import org.apache.beam.sdk.transforms.join.CoGbkResult;
-import org.apache.beam.sdk.transforms.join.CoGroupByKey;
-import org.apache.beam.sdk.transforms.join.KeyedPCollectionTuple;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.join.RawUnionValue;
+import org.apache.beam.sdk.transforms.join.UnionCoder;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -37,7 +40,7 @@ import org.apache.beam.sdk.values.TupleTagList;
  *
  * <p>Only the keys a run touched are shuffled: the changed keys go to every worker as a side
  * input, committed rows of other keys pass straight through, and the touched committed rows meet
- * the changes in {@link KeyBuckets} (a {@link CoGroupByKey} by bucket), where each key is replayed.
+ * the changes in {@link KeyBuckets} (a GroupByKey by bucket), where each key is replayed.
  * So an incremental run costs a scan of the table plus a shuffle of its changes, and a worker holds
  * one bucket at a time (about {@link KeyBuckets#ROWS_PER_BUCKET} rows), whatever the table's size.
  * (A snapshot touches every key: its whole table is shuffled.)
@@ -57,6 +60,8 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
   public static final TupleTag<GenericRecord> CHANGES = new TupleTag<>("changes") {};
   private static final TupleTag<GenericRecord> UNTOUCHED = new TupleTag<>("untouched") {};
   private static final TupleTag<GenericRecord> TOUCHED = new TupleTag<>("touched") {};
+  private static final int COMMITTED_TAG = 0;
+  private static final int CHANGES_TAG = 1;
 
   private final MergeRule rule;
   private final String feedSchemaJson;
@@ -64,6 +69,7 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
   private final String metricsNamespace;
   private final boolean firstVersion;
   private final boolean oneChangePerKey;
+  private final long rowsPerBucket;
 
   /**
    * @param snapshotAt for a snapshot table, the sequence of this run's snapshot (the source's
@@ -73,12 +79,19 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
    */
   public MergeTable(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, String metricsNamespace,
       boolean firstVersion, boolean oneChangePerKey) {
+    this(rule, feedSchema, snapshotAt, metricsNamespace, firstVersion, oneChangePerKey, KeyBuckets.ROWS_PER_BUCKET);
+  }
+
+  /** With buckets of about {@code rowsPerBucket} rows (tests make them large). */
+  MergeTable(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, String metricsNamespace,
+      boolean firstVersion, boolean oneChangePerKey, long rowsPerBucket) {
     this.rule = rule;
     this.feedSchemaJson = feedSchema.toString();
     this.snapshotAt = snapshotAt;
     this.metricsNamespace = metricsNamespace;
     this.firstVersion = firstVersion;
     this.oneChangePerKey = oneChangePerKey;
+    this.rowsPerBucket = rowsPerBucket;
   }
 
   @Override
@@ -114,14 +127,23 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
     return PCollectionList.of(untouched).and(merged).apply("New version", Flatten.pCollections());
   }
 
-  /** Committed rows and changes of the same keys, gathered in key buckets and replayed key by key. */
-  private static PCollection<GenericRecord> group(PCollection<GenericRecord> committed,
+  /**
+   * Committed rows and changes of the same keys, gathered in key buckets and replayed key by key.
+   * One GroupByKey of both, told apart by a union tag, and not a CoGroupByKey: its result re-reads
+   * a group of more than 10,000 rows, which Flink's batch groups do not allow.
+   */
+  private PCollection<GenericRecord> group(PCollection<GenericRecord> committed,
       PCollection<GenericRecord> changes, Schema tableSchema, Schema feedSchema, Replay replay) {
-    List<String> keys = replay.rule().keys();
-    KeyBuckets buckets = KeyBuckets.sizedFor(keys, List.of(committed, changes));
-    return KeyedPCollectionTuple.of(COMMITTED, buckets.assign("Bucket committed rows", committed, tableSchema))
-        .and(CHANGES, buckets.assign("Bucket changes", changes, feedSchema))
-        .apply("Gather buckets", CoGroupByKey.create())
+    KeyBuckets buckets = KeyBuckets.sizedFor(replay.rule().keys(), List.of(committed, changes), rowsPerBucket);
+    Coder<KV<Integer, RawUnionValue>> tagged = KvCoder.of(VarIntCoder.of(),
+        UnionCoder.of(List.of(AvroCoder.of(tableSchema), AvroCoder.of(feedSchema))));
+    return PCollectionList
+        .of(buckets.assign("Bucket committed rows", committed, tableSchema)
+            .apply("Tag committed rows", ParDo.of(new TagFn(COMMITTED_TAG))).setCoder(tagged))
+        .and(buckets.assign("Bucket changes", changes, feedSchema)
+            .apply("Tag changes", ParDo.of(new TagFn(CHANGES_TAG))).setCoder(tagged))
+        .apply("Rows and changes", Flatten.pCollections())
+        .apply("Gather buckets", GroupByKey.create())
         .apply("Replay each key", ParDo.of(new ReplayBucketFn(replay)))
         .setCoder(AvroCoder.of(tableSchema));
   }
@@ -216,8 +238,21 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
     }
   }
 
-  /** Splits a bucket by key and replays each key (a bucket is what is held in memory). */
-  private static class ReplayBucketFn extends ReplayFn<KV<Integer, CoGbkResult>> {
+  private static class TagFn extends DoFn<KV<Integer, GenericRecord>, KV<Integer, RawUnionValue>> {
+    private final int tag;
+
+    TagFn(int tag) {
+      this.tag = tag;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, GenericRecord> row, OutputReceiver<KV<Integer, RawUnionValue>> out) {
+      out.output(KV.of(row.getKey(), new RawUnionValue(tag, row.getValue())));
+    }
+  }
+
+  /** Splits a bucket by key, reading it once, and replays each key (a bucket is what is held in memory). */
+  private static class ReplayBucketFn extends ReplayFn<KV<Integer, Iterable<RawUnionValue>>> {
     private final List<String> keys;
 
     ReplayBucketFn(Replay replay) {
@@ -226,13 +261,12 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
     }
 
     @ProcessElement
-    public void process(@Element KV<Integer, CoGbkResult> bucket, OutputReceiver<GenericRecord> out) {
+    public void process(@Element KV<Integer, Iterable<RawUnionValue>> bucket, OutputReceiver<GenericRecord> out) {
       Map<String, KeyRows> byKey = new HashMap<>();
-      for (GenericRecord row : bucket.getValue().getAll(COMMITTED)) {
-        byKey.computeIfAbsent(keyOf(row, keys), k -> new KeyRows()).committed.add(row);
-      }
-      for (GenericRecord row : bucket.getValue().getAll(CHANGES)) {
-        byKey.computeIfAbsent(keyOf(row, keys), k -> new KeyRows()).changes.add(row);
+      for (RawUnionValue tagged : bucket.getValue()) {
+        GenericRecord row = (GenericRecord) tagged.getValue();
+        KeyRows rows = byKey.computeIfAbsent(keyOf(row, keys), k -> new KeyRows());
+        (tagged.getUnionTag() == COMMITTED_TAG ? rows.committed : rows.changes).add(row);
       }
       for (KeyRows key : byKey.values()) {
         emit(key.committed, key.changes, out);

@@ -34,7 +34,7 @@ public final class OneRowPerKey extends PTransform<PCollection<GenericRecord>, P
   @Override
   public PCollection<GenericRecord> expand(PCollection<GenericRecord> rows) {
     Schema schema = new Schema.Parser().parse(schemaJson);
-    return KeyBuckets.sizedFor(keys, List.of(rows))
+    return KeyBuckets.sizedFor(keys, List.of(rows), KeyBuckets.ROWS_PER_BUCKET)
         .assign("Bucket by key", rows, schema)
         .apply("Gather buckets", GroupByKey.create())
         .apply("First per key", ParDo.of(new FirstPerKey(keys)))
