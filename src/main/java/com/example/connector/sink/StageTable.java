@@ -29,6 +29,13 @@ import org.apache.hadoop.conf.Configuration;
  * moves and the staging clean-up deletes.
  */
 public class StageTable extends PTransform<PCollection<GenericRecord>, PCollection<StagedFile>> {
+  /**
+   * A writer holds its row group in memory until it is this large. Parquet's default, 128 MB, let
+   * the heap grow with the table on runners whose bundles are long (Flink writes a task's whole
+   * input to one file), and a run has a writer open per table, part and worker thread.
+   */
+  static final int ROW_GROUP_BYTES = 16 << 20;
+
   private final OutputLayout layout;
   private final String runId;
   private final Destination destination;
@@ -71,7 +78,9 @@ public class StageTable extends PTransform<PCollection<GenericRecord>, PCollecti
     public void setup() {
       // One configuration for every file: a default one parses Hadoop's XML resources each time,
       // which was a twentieth of the DirectRunner's CPU. Parquet's own defaults need none of them.
-      sink = ParquetIO.sink(new Schema.Parser().parse(schemaJson)).withConfiguration(new Configuration(false));
+      sink = ParquetIO.sink(new Schema.Parser().parse(schemaJson))
+          .withConfiguration(new Configuration(false))
+          .withRowGroupSize(ROW_GROUP_BYTES);
     }
 
     @StartBundle
