@@ -2,44 +2,25 @@ package com.example.connector.merge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.example.connector.catalog.FieldType;
-import com.example.connector.catalog.IngestionType;
-import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.ScdType;
-import com.example.connector.catalog.SourceField;
-import com.example.connector.catalog.TableDescriptor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.junit.jupiter.api.Test;
 
 /** The SCD semantics of one key, without Beam: the order is the sequence's, never arrival's. */
 class KeyHistoryTest {
-  private static final TableDescriptor USERS = new TableDescriptor("users",
-      List.of(SourceField.of("user_id", FieldType.STRING, false),
-          SourceField.of("email", FieldType.STRING, true),
-          SourceField.of("updated_at", FieldType.TIMESTAMP, true)),
-      List.of("user_id"), "updated_at", "user_id", IngestionType.CDC);
-  private static final Schema FEED = RecordSchemas.schemaOf(USERS);
+  private static final Schema FEED = TestUsers.FEED;
 
   private static final MergeRule SCD1 = new MergeRule(ScdType.SCD_TYPE_1, List.of("user_id"), "updated_at", false);
   private static final MergeRule SCD2 = new MergeRule(ScdType.SCD_TYPE_2, List.of("user_id"), "updated_at", false);
   private static final MergeRule SNAPSHOT2 = new MergeRule(ScdType.SCD_TYPE_2, List.of("user_id"), null, true);
 
-  /** A change feed row: an upsert of {@code email} at {@code at}, or a delete when email is null. */
+  /** User u1's change: an upsert of {@code email} at {@code at}, or a delete when email is null. */
   private static GenericRecord change(String email, long at) {
-    GenericRecord r = new GenericData.Record(FEED);
-    r.put("user_id", "u1");
-    r.put("email", email);
-    r.put("updated_at", at);
-    r.put(RecordSchemas.RUN_ID, "r");
-    r.put(RecordSchemas.INGESTED_AT, 0L);
-    r.put(RecordSchemas.OPERATION, email == null ? "delete" : "upsert");
-    r.put(RecordSchemas.IS_DELETED, email == null);
-    return r;
+    return TestUsers.change("u1", email, at);
   }
 
   private static List<GenericRecord> changes(GenericRecord... rows) {

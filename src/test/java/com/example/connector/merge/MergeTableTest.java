@@ -2,12 +2,7 @@ package com.example.connector.merge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import com.example.connector.catalog.FieldType;
-import com.example.connector.catalog.IngestionType;
-import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.ScdType;
-import com.example.connector.catalog.SourceField;
-import com.example.connector.catalog.TableDescriptor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -31,12 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * refuse): the bucket must be read once.
  */
 class MergeTableTest {
-  private static final TableDescriptor USERS = new TableDescriptor("users",
-      List.of(SourceField.of("user_id", FieldType.STRING, false),
-          SourceField.of("email", FieldType.STRING, true),
-          SourceField.of("updated_at", FieldType.TIMESTAMP, true)),
-      List.of("user_id"), "updated_at", "user_id", IngestionType.CDC);
-  private static final Schema FEED = RecordSchemas.schemaOf(USERS);
+  private static final Schema FEED = TestUsers.FEED;
   private static final MergeRule SCD1 = new MergeRule(ScdType.SCD_TYPE_1, List.of("user_id"), "updated_at", false);
   private static final Schema TABLE = SCD1.tableSchema(FEED);
 
@@ -45,7 +35,7 @@ class MergeTableTest {
   void oneLargeBucketIsReadOnce(String runner) {
     List<GenericRecord> committed = new ArrayList<>();
     for (int i = 0; i < 12_000; i++) {
-      committed.add(row(TABLE, i, "e" + i, 100));
+      committed.add(committed(i, "e" + i, 100));
     }
     List<GenericRecord> changes = new ArrayList<>();
     Map<String, String> expected = new HashMap<>();
@@ -53,18 +43,18 @@ class MergeTableTest {
       expected.put("u" + i, "e" + i);
     }
     for (int i = 0; i < 8_000; i++) { // updated
-      changes.add(row(FEED, i, "new" + i, 200));
+      changes.add(TestUsers.change("u" + i, "new" + i, 200));
       expected.put("u" + i, "new" + i);
     }
     for (int i = 8_000; i < 9_000; i++) { // deleted
-      changes.add(row(FEED, i, null, 200));
+      changes.add(TestUsers.change("u" + i, null, 200));
       expected.remove("u" + i);
     }
     for (int i = 12_000; i < 12_500; i++) { // inserted
-      changes.add(row(FEED, i, "e" + i, 200));
+      changes.add(TestUsers.change("u" + i, "e" + i, 200));
       expected.put("u" + i, "e" + i);
     }
-    changes.add(row(FEED, 9_000, "stale", 50)); // older than the committed row: no effect
+    changes.add(TestUsers.change("u9000", "stale", 50)); // older than the committed row: no effect
 
     Pipeline pipeline = Pipeline.create(PipelineOptionsFactory.fromArgs(
         "--runner=" + runner, "--flinkMaster=[local]", "--parallelism=2").withoutStrictParsing().create());
@@ -83,18 +73,12 @@ class MergeTableTest {
     pipeline.run().waitUntilFinish();
   }
 
-  /** User {@code i}'s row (in the table's or the feed's schema): a delete when email is null. */
-  private static GenericRecord row(Schema schema, int i, String email, long updatedAt) {
-    GenericRecord r = new GenericData.Record(schema);
+  /** User {@code i}'s row in the committed table. */
+  private static GenericRecord committed(int i, String email, long updatedAt) {
+    GenericRecord r = new GenericData.Record(TABLE);
     r.put("user_id", "u" + i);
     r.put("email", email);
     r.put("updated_at", updatedAt);
-    if (schema == FEED) {
-      r.put(RecordSchemas.RUN_ID, "r");
-      r.put(RecordSchemas.INGESTED_AT, 0L);
-      r.put(RecordSchemas.OPERATION, email == null ? "delete" : "upsert");
-      r.put(RecordSchemas.IS_DELETED, email == null);
-    }
     return r;
   }
 }
