@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -24,8 +25,7 @@ public final class RecordSchemas {
   /** True for a tombstone: only the primary key and cursor are set. */
   public static final String IS_DELETED = "_is_deleted";
 
-  private static final java.util.Set<String> METADATA =
-      java.util.Set.of(RUN_ID, INGESTED_AT, OPERATION, IS_DELETED);
+  private static final Set<String> METADATA = Set.of(RUN_ID, INGESTED_AT, OPERATION, IS_DELETED);
 
   private RecordSchemas() {}
 

@@ -1,6 +1,8 @@
 package com.example.connector.catalog;
 
+import java.time.DateTimeException;
 import java.time.Instant;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -34,62 +36,63 @@ public final class Timestamps {
    * row, and java.time's general parser was a sixth of a run's CPU. Anything else goes to java.time.
    */
   public static long parseMicros(String text) {
-    int n = text.length();
-    int fraction = n > 19 && text.charAt(19) == '.' ? digitsFrom(text, 20) : 0;
-    int zone = fraction > 0 ? 20 + fraction : 19;
-    if (n < 20 || text.charAt(4) != '-' || text.charAt(7) != '-' || text.charAt(10) != 'T'
-        || text.charAt(13) != ':' || text.charAt(16) != ':' || fraction > 6
-        || (n > 19 && text.charAt(19) == '.' && fraction == 0)) {
-      return toMicros(parse(text));
+    try {
+      return sourceForm(text);
+    } catch (RuntimeException otherForm) {
+      return toMicros(parse(text)); // any other ISO form, or java.time's message for a malformed one
     }
-    int offsetSeconds;
-    if (n == zone + 1 && text.charAt(zone) == 'Z') {
-      offsetSeconds = 0;
-    } else if (n == zone + 6 && (text.charAt(zone) == '+' || text.charAt(zone) == '-') && text.charAt(zone + 3) == ':') {
-      int hours = number(text, zone + 1, 2);
-      int minutes = number(text, zone + 4, 2);
-      if (hours < 0 || hours > 18 || minutes < 0 || minutes > 59 || (hours == 18 && minutes > 0)) {
-        return toMicros(parse(text));
+  }
+
+  private static final long[] FRACTION_SCALE = {0, 100_000, 10_000, 1_000, 100, 10, 1};
+
+  /** Microseconds of the source's own form; throws on anything else (ranges checked by java.time). */
+  private static long sourceForm(String text) {
+    separator(text, 4, '-');
+    separator(text, 7, '-');
+    separator(text, 10, 'T');
+    separator(text, 13, ':');
+    separator(text, 16, ':');
+    int at = 19;
+    long micros = 0;
+    if (at < text.length() && text.charAt(at) == '.') {
+      int digits = 0;
+      while (at + 1 + digits < text.length() && Character.isDigit(text.charAt(at + 1 + digits))) {
+        digits++;
       }
-      offsetSeconds = (text.charAt(zone) == '-' ? -1 : 1) * (hours * 3600 + minutes * 60);
+      if (digits == 0 || digits > 6) {
+        throw new DateTimeException("not 1 to 6 fraction digits");
+      }
+      micros = number(text, at + 1, digits) * FRACTION_SCALE[digits];
+      at += 1 + digits;
+    }
+    ZoneOffset offset;
+    if (text.length() == at + 1 && text.charAt(at) == 'Z') {
+      offset = ZoneOffset.UTC;
+    } else if (text.length() == at + 6 && (text.charAt(at) == '+' || text.charAt(at) == '-')) {
+      separator(text, at + 3, ':');
+      int sign = text.charAt(at) == '-' ? -1 : 1;
+      offset = ZoneOffset.ofHoursMinutes(sign * number(text, at + 1, 2), sign * number(text, at + 4, 2));
     } else {
-      return toMicros(parse(text));
+      throw new DateTimeException("not Z or a +HH:MM offset");
     }
-    int year = number(text, 0, 4);
-    int month = number(text, 5, 2);
-    int day = number(text, 8, 2);
-    int hour = number(text, 11, 2);
-    int minute = number(text, 14, 2);
-    int second = number(text, 17, 2);
-    if (year < 0 || month < 1 || month > 12 || day < 1 || day > java.time.YearMonth.of(year, month).lengthOfMonth()
-        || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
-      return toMicros(parse(text)); // java.time says what is wrong
-    }
-    long micros = fraction == 0 ? 0 : number(text, 20, fraction);
-    for (int i = fraction; i < 6; i++) {
-      micros *= 10;
-    }
-    long seconds = java.time.LocalDate.of(year, month, day).toEpochDay() * 86_400L
-        + hour * 3600L + minute * 60L + second - offsetSeconds;
-    return seconds * 1_000_000L + micros;
+    return LocalDateTime.of(number(text, 0, 4), number(text, 5, 2), number(text, 8, 2),
+            number(text, 11, 2), number(text, 14, 2), number(text, 17, 2))
+        .toEpochSecond(offset) * 1_000_000L + micros;
   }
 
-  /** How many ASCII digits start at {@code from}. */
-  private static int digitsFrom(String text, int from) {
-    int i = from;
-    while (i < text.length() && text.charAt(i) >= '0' && text.charAt(i) <= '9') {
-      i++;
+  private static void separator(String text, int at, char expected) {
+    if (text.charAt(at) != expected) {
+      throw new DateTimeException("not '" + expected + "' at " + at);
     }
-    return i - from;
   }
 
-  /** The decimal number in {@code text[from, from + length)}, or -1 if any of it is not a digit. */
+  /** The decimal number in {@code text[from, from + length)}, all ASCII digits. */
   private static int number(String text, int from, int length) {
     int value = 0;
     for (int i = from; i < from + length; i++) {
       char c = text.charAt(i);
       if (c < '0' || c > '9') {
-        return -1;
+        throw new DateTimeException("not a digit at " + i);
       }
       value = value * 10 + (c - '0');
     }
