@@ -11,7 +11,7 @@
 # CONF_DIR/*.log each process's output (slf4j-simple on stderr: read it to see why one exited).
 #
 # Classpath: $FLINK_CLASSPATH if set, else the project's bundled jar (it holds Flink 1.19.0's
-# runtime via beam-runners-flink-1.19); build it first with `mvn -o package -DskipTests`.
+# runtime via beam-runners-flink-1.19); build it first with `mvn package -DskipTests`.
 # Readiness: polls GET /overview until it reports 1 TaskManager and 2 slots (bounded: 120 s).
 set -euo pipefail
 
