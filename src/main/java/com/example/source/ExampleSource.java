@@ -31,8 +31,9 @@ import java.util.concurrent.TimeUnit;
 public final class ExampleSource implements AutoCloseable {
 
   /**
-   * Called synchronously for every request, before fault injection, authentication and routing
-   * (so also for requests that then fail with 401 or an injected fault). {@code path} is the raw
+   * Called synchronously for every request, before the rate limit, fault injection,
+   * authentication and routing, and before any request body is read (so also for requests that
+   * then fail with 429, 401 or an injected fault). {@code path} is the raw
    * (still percent-encoded) path, {@code query} the raw query string or null.
    */
   @FunctionalInterface

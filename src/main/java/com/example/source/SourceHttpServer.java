@@ -166,7 +166,8 @@ final class SourceHttpServer implements Closeable {
       ex.setPersistent(false); // the unread body makes the connection unusable
       respond(ex, refused);
     } else if (HttpContinue.requiresContinueResponse(ex)) {
-      HttpContinue.sendContinueResponse(ex, new IoCallback() {
+      // parked while the interim response goes out: it may complete later, on the I/O thread
+      ex.dispatch(SameThreadExecutor.INSTANCE, () -> HttpContinue.sendContinueResponse(ex, new IoCallback() {
         @Override
         public void onComplete(HttpServerExchange exchange, Sender sender) {
           receiveBody(exchange, head);
@@ -176,7 +177,7 @@ final class SourceHttpServer implements Closeable {
         public void onException(HttpServerExchange exchange, Sender sender, IOException e) {
           IoUtils.safeClose(exchange.getConnection());
         }
-      });
+      }));
     } else {
       receiveBody(ex, head);
     }

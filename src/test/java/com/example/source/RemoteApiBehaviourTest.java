@@ -99,6 +99,22 @@ class RemoteApiBehaviourTest {
   }
 
   @Test
+  void expectContinueGetsAnInterimResponseBeforeTheBody() throws Exception {
+    try (ExampleSource s = ExampleSource.builder().errorRate(0).start();
+         Socket c = connect(s)) {
+      String body = "{\"user_id\":\"user_0002\"}";
+      send(c, "POST /tables/users/records HTTP/1.1\r\nHost: x\r\nAuthorization: " + Http.AUTH
+          + "\r\nExpect: 100-continue\r\nConnection: close\r\nContent-Length: " + body.length() + "\r\n\r\n");
+      byte[] interim = c.getInputStream().readNBytes("HTTP/1.1 100 Continue\r\n".length());
+      assertEquals("HTTP/1.1 100 Continue\r\n", new String(interim, StandardCharsets.ISO_8859_1));
+      send(c, body);
+      String rest = readUntilClosed(c);
+      assertTrue(rest.contains("HTTP/1.1 200 "), rest);
+      assertEquals(1, s.writeCount());
+    }
+  }
+
+  @Test
   void bodiesOverOneMegabyteAre413() throws Exception {
     try (ExampleSource s = ExampleSource.builder().errorRate(0).start()) {
       try (Socket c = connect(s)) {
