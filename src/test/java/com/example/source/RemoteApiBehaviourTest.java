@@ -1,9 +1,9 @@
 package com.example.source;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.undertow.server.HttpServerExchange;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -145,7 +145,7 @@ class RemoteApiBehaviourTest {
     final Semaphore scheduled = new Semaphore(0);
 
     @Override
-    public void after(io.undertow.server.HttpServerExchange ex, long delayMs, Runnable task) {
+    public void after(HttpServerExchange ex, long delayMs, Runnable task) {
       delays.add(delayMs);
       tasks.add(task);
       scheduled.release();
