@@ -16,10 +16,11 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Routing, authentication and fault injection for the contract in source-api.md.
+ * Routing, rate limiting, authentication and fault injection for the contract in source-api.md.
  *
- * <p>Order per request: count it, call the request listener, decide an injected fault (before
- * any effect), check Basic auth, then route.
+ * <p>Order per request, all decided from the request line and headers before any body is read
+ * ({@link #admit}): count it, call the request listener, apply the per-credential rate limit,
+ * decide an injected fault (before any effect), check Basic auth. Then {@link #handle} routes.
  */
 final class ApiHandler implements SourceHttpServer.Handler {
   private static final int[] FAULTS = {429, 500, 503};
@@ -27,14 +28,16 @@ final class ApiHandler implements SourceHttpServer.Handler {
 
   private final Store store;
   private final int[] pageSizes; // by table id
+  private final RateLimiter rateLimiter; // null: unlimited
   private final AtomicLong requests = new AtomicLong();
   volatile double errorRate;
   volatile ExampleSource.RequestListener listener;
 
-  ApiHandler(Store store, int[] pageSizes, double errorRate) {
+  ApiHandler(Store store, int[] pageSizes, double errorRate, RateLimiter rateLimiter) {
     this.store = store;
     this.pageSizes = pageSizes;
     this.errorRate = errorRate;
+    this.rateLimiter = rateLimiter;
   }
 
   long requestCount() {
@@ -42,22 +45,22 @@ final class ApiHandler implements SourceHttpServer.Handler {
   }
 
   @Override
-  public ApiResponse handle(ApiRequest req) {
+  public ApiResponse admit(ApiRequest req) {
     requests.incrementAndGet();
     ExampleSource.RequestListener l = listener;
     if (l != null) l.onRequest(req.method(), req.rawPath(), req.rawQuery());
-    double rate = errorRate;
-    ThreadLocalRandom rnd = ThreadLocalRandom.current();
-    if (rate > 0 && rnd.nextDouble() < rate) {
-      int status = FAULTS[rnd.nextInt(FAULTS.length)];
-      ApiResponse r = ApiResponse.error(status, "injected fault (" + status + ")");
-      if (status == 429 && rnd.nextBoolean()) r.header("Retry-After", "1");
-      return r;
-    }
-    if (!authorized(req.headers().get("authorization"))) {
-      return ApiResponse.error(401, "authentication required: HTTP Basic with a non-empty username and password")
+    String user = username(req.headers().get("authorization"));
+    ApiResponse refused = user == null || rateLimiter == null ? null : rateLimited(user);
+    if (refused == null) refused = injectedFault();
+    if (refused == null && user == null) {
+      refused = ApiResponse.error(401, "authentication required: HTTP Basic with a non-empty username and password")
           .header("WWW-Authenticate", "Basic realm=\"example\"");
     }
+    return refused;
+  }
+
+  @Override
+  public ApiResponse handle(ApiRequest req) {
     try {
       return route(req);
     } catch (ApiError e) {
@@ -65,10 +68,28 @@ final class ApiHandler implements SourceHttpServer.Handler {
     }
   }
 
-  static boolean authorized(String header) {
-    if (header == null) return false;
+  private ApiResponse rateLimited(String user) {
+    long retryAfter = rateLimiter.acquire(user);
+    if (retryAfter == 0) return null;
+    return ApiResponse.error(429, "rate limit exceeded: at most " + rateLimiter.callsPerSecond()
+        + " calls per second per user; retry after " + retryAfter + " s").header("Retry-After", Long.toString(retryAfter));
+  }
+
+  private ApiResponse injectedFault() {
+    double rate = errorRate;
+    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+    if (!(rate > 0 && rnd.nextDouble() < rate)) return null;
+    int status = FAULTS[rnd.nextInt(FAULTS.length)];
+    ApiResponse r = ApiResponse.error(status, "injected fault (" + status + ")");
+    if (status == 429 && rnd.nextBoolean()) r.header("Retry-After", "1");
+    return r;
+  }
+
+  /** The username of valid Basic credentials (both parts non-blank), else null. */
+  static String username(String header) {
+    if (header == null) return null;
     String h = header.trim();
-    if (h.length() < 6 || !h.substring(0, 6).equalsIgnoreCase("basic ")) return false;
+    if (h.length() < 6 || !h.substring(0, 6).equalsIgnoreCase("basic ")) return null;
     String decoded;
     try {
       byte[] raw = Base64.getDecoder().decode(h.substring(6).trim());
@@ -76,11 +97,12 @@ final class ApiHandler implements SourceHttpServer.Handler {
           .onMalformedInput(CodingErrorAction.REPORT)
           .decode(ByteBuffer.wrap(raw)).toString();
     } catch (IllegalArgumentException | CharacterCodingException e) {
-      return false;
+      return null;
     }
     int colon = decoded.indexOf(':');
-    if (colon < 0) return false;
-    return !decoded.substring(0, colon).isBlank() && !decoded.substring(colon + 1).isBlank();
+    if (colon < 0) return null;
+    String user = decoded.substring(0, colon);
+    return user.isBlank() || decoded.substring(colon + 1).isBlank() ? null : user;
   }
 
   private ApiResponse route(ApiRequest req) {

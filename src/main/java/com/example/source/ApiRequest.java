@@ -18,4 +18,9 @@ record ApiRequest(String method, String target, String rawPath, String rawQuery,
     return new ApiRequest(method, target, q < 0 ? target : target.substring(0, q), q < 0 ? null : target.substring(q + 1),
         headers, body);
   }
+
+  /** This request with its body, once received. */
+  ApiRequest withBody(byte[] received) {
+    return new ApiRequest(method, target, rawPath, rawQuery, headers, received);
+  }
 }

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -18,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The simulated Example source: a real HTTP server honouring source-api.md, with deterministic
- * seed data, an in-memory write overlay, fault injection and optional background activity.
+ * seed data, an in-memory write overlay, fault injection, optional background activity, and
+ * optional remote-API behaviour (response latency, a per-user rate limit).
  *
  * <pre>{@code
  * try (ExampleSource src = ExampleSource.builder().port(0).errorRate(0.0).start()) {
@@ -29,8 +31,9 @@ import java.util.concurrent.TimeUnit;
 public final class ExampleSource implements AutoCloseable {
 
   /**
-   * Called synchronously for every request, before fault injection, authentication and routing
-   * (so also for requests that then fail with 401 or an injected fault). {@code path} is the raw
+   * Called synchronously for every request, before the rate limit, fault injection,
+   * authentication and routing, and before any request body is read (so also for requests that
+   * then fail with 429, 401 or an injected fault). {@code path} is the raw
    * (still percent-encoded) path, {@code query} the raw query string or null.
    */
   @FunctionalInterface
@@ -43,6 +46,7 @@ public final class ExampleSource implements AutoCloseable {
   private final SourceHttpServer server;
   private final URI baseUrl;
   private final ScheduledExecutorService activity;
+  private volatile boolean activityStopped;
   private volatile boolean closed;
 
   private ExampleSource(Builder b) throws IOException {
@@ -51,8 +55,9 @@ public final class ExampleSource implements AutoCloseable {
     this.store = new Store(seed, clock);
     int[] sizes = new int[Tables.ALL.size()];
     for (Table t : Tables.ALL) sizes[t.id] = b.pageSizes.getOrDefault(t.name, t.maxPageSize);
-    this.handler = new ApiHandler(store, sizes, b.errorRate);
-    this.server = new SourceHttpServer(InetAddress.getByName(b.bind), b.port, handler, clock);
+    this.handler = new ApiHandler(store, sizes, b.errorRate, b.rateLimit == 0 ? null : new RateLimiter(clock, b.rateLimit));
+    this.server = new SourceHttpServer(InetAddress.getByName(b.bind), b.port, handler, clock,
+        new SourceHttpServer.Timing(b.latencyMs, b.latencyTimer, b.bodyTimeoutMs));
     server.start(); // binds; port() is the real port from here on
     String host = b.bind.contains(":") ? "[" + b.bind + "]" : b.bind;
     this.baseUrl = URI.create("http://" + host + ":" + server.port());
@@ -96,6 +101,14 @@ public final class ExampleSource implements AutoCloseable {
     return store.writeCount();
   }
 
+  /**
+   * Waits until {@link #writeCount()} reaches {@code count} (e.g. background activity having
+   * written enough); false if {@code timeout} passed first.
+   */
+  public boolean awaitWrites(long count, Duration timeout) throws InterruptedException {
+    return store.awaitWrites(count, timeout);
+  }
+
   public void setRequestListener(RequestListener listener) {
     handler.listener = listener;
   }
@@ -129,12 +142,31 @@ public final class ExampleSource implements AutoCloseable {
     return t;
   }
 
-  /** Stops the server and the background activity. Idempotent. */
+  /**
+   * Stops the background activity and waits for a write in progress, so that no activity write
+   * lands after this returns (the server keeps serving). Idempotent.
+   */
+  public void stopActivity() {
+    if (activity == null) return;
+    activityStopped = true;
+    activity.shutdown(); // cancels the schedule; a running tick sees the flag after its current write
+    boolean interrupted = false;
+    while (!activity.isTerminated()) {
+      try {
+        activity.awaitTermination(1, TimeUnit.MINUTES);
+      } catch (InterruptedException e) {
+        interrupted = true; // keep waiting: the guarantee above must hold
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+  }
+
+  /** Stops the background activity (waiting for a write in progress), then the server. Idempotent. */
   @Override
   public void close() {
     if (closed) return;
     closed = true;
-    if (activity != null) activity.shutdownNow();
+    stopActivity();
     server.close();
   }
 
@@ -160,7 +192,7 @@ public final class ExampleSource implements AutoCloseable {
 
     void tick() {
       carry += perTick;
-      while (carry >= 1 && !closed) {
+      while (carry >= 1 && !activityStopped) {
         carry -= 1;
         try {
           writeOne();
@@ -214,6 +246,10 @@ public final class ExampleSource implements AutoCloseable {
     private int ties = 1;
     private double activity = 0.0;
     private Clock clock = Clock.systemUTC();
+    private long latencyMs = 0;
+    private int rateLimit = 0;
+    private SourceHttpServer.Timer latencyTimer = SourceHttpServer.Timer.IO_THREAD;
+    private long bodyTimeoutMs = 10_000;
 
     private Builder() {}
 
@@ -280,7 +316,40 @@ public final class ExampleSource implements AutoCloseable {
       return this;
     }
 
-    /** The source's clock: write stamps and the HTTP Date header. */
+    /**
+     * Delay added before every response, like a remote API's round trip (0 = none). Waited out
+     * by a timer, not a thread, so any number of calls can be waiting at once.
+     */
+    public Builder latencyMs(long ms) {
+      if (ms < 0) throw new IllegalArgumentException("latency must be >= 0 ms: " + ms);
+      this.latencyMs = ms;
+      return this;
+    }
+
+    /**
+     * Calls per second allowed per username (0 = unlimited); beyond it {@code 429} with
+     * {@code Retry-After}. A token bucket with a burst of the same size, on {@link #clock}.
+     */
+    public Builder rateLimit(int callsPerSecond) {
+      if (callsPerSecond < 0) throw new IllegalArgumentException("rate limit must be >= 0 calls per second: " + callsPerSecond);
+      this.rateLimit = callsPerSecond;
+      return this;
+    }
+
+    /** What waits out {@link #latencyMs}: the I/O thread timer; tests substitute a manual one. */
+    Builder latencyTimer(SourceHttpServer.Timer timer) {
+      this.latencyTimer = Objects.requireNonNull(timer);
+      return this;
+    }
+
+    /** How long a request body may take to arrive before the connection is closed (default 10 s). */
+    Builder bodyTimeoutMs(long ms) {
+      if (ms < 1) throw new IllegalArgumentException("body timeout must be >= 1 ms: " + ms);
+      this.bodyTimeoutMs = ms;
+      return this;
+    }
+
+    /** The source's clock: write stamps, the HTTP Date header and the rate limit. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock);
       return this;

@@ -21,6 +21,8 @@ public final class ExampleSourceMain {
       "  --base-time ISO        base instant of the seed cursors (default 2024-01-01T00:00:00Z)",
       "  --ties K               K consecutive seed records share each cursor value (default 1)",
       "  --activity N           background writes per second (default 0)",
+      "  --latency-ms N         delay every response by N ms, like a remote API (default 0)",
+      "  --rate-limit N         calls per second per username, beyond it 429 + Retry-After (default 0 = unlimited)",
       "  --help                 this text");
 
   public static void main(String[] args) {
@@ -90,6 +92,8 @@ public final class ExampleSourceMain {
         case "--base-time": b.baseTime(instantArg(flag, value)); break;
         case "--ties": b.ties(intArg(flag, value)); break;
         case "--activity": b.activity(doubleArg(flag, value)); break;
+        case "--latency-ms": b.latencyMs(longArg(flag, value)); break;
+        case "--rate-limit": b.rateLimit(intArg(flag, value)); break;
         default: throw new IllegalArgumentException("unknown option: " + flag);
       }
     }

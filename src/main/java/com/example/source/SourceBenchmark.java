@@ -80,7 +80,7 @@ public final class SourceBenchmark {
               "metrics", 10_000_000L)), Clock.systemUTC());
       int[] sizes = new int[Tables.ALL.size()];
       for (Tables.Table t : Tables.ALL) sizes[t.id] = t.maxPageSize;
-      ApiHandler handler = new ApiHandler(store, sizes, 0.0);
+      ApiHandler handler = new ApiHandler(store, sizes, 0.0, null);
       HttpServer jdk = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 256);
       jdk.setExecutor(Executors.newFixedThreadPool(8));
       jdk.createContext("/", ex -> {
@@ -89,7 +89,7 @@ public final class SourceBenchmark {
         byte[] body = ex.getRequestBody().readAllBytes();
         String target = ex.getRequestURI().getRawPath()
             + (ex.getRequestURI().getRawQuery() == null ? "" : "?" + ex.getRequestURI().getRawQuery());
-        ApiResponse r = handler.handle(ApiRequest.of(ex.getRequestMethod(), target, headers, body));
+        ApiResponse r = handler.serve(ApiRequest.of(ex.getRequestMethod(), target, headers, body));
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(r.status, r.body.length);
         try (OutputStream out = ex.getResponseBody()) {

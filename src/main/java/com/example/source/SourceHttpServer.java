@@ -2,6 +2,9 @@ package com.example.source;
 
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.io.IoCallback;
+import io.undertow.io.Receiver;
+import io.undertow.io.Sender;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.server.protocol.http.HttpContinue;
@@ -10,19 +13,22 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
+import io.undertow.util.SameThreadExecutor;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.xnio.IoUtils;
 import org.xnio.Options;
+import org.xnio.XnioExecutor;
 
 /**
  * The source's HTTP/1.1 server: a thin adapter from Undertow to {@link Handler}.
@@ -33,6 +39,12 @@ import org.xnio.Options;
  * ({@link UndertowOptions#ALWAYS_SET_DATE}); every response written here carries exactly one
  * {@code Date} read from that clock. URL decoding is off too, so the handler sees the raw,
  * still percent-encoded path and query exactly as sent.
+ *
+ * <p>No thread ever waits on a client: the I/O threads parse headers, a worker decides whether
+ * the request is admitted (before any body is read, see {@link Handler#admit}), bodies are
+ * received asynchronously with a deadline, and the configured latency is waited out by a timer
+ * while the exchange is parked. So stalled uploads and slow responses cost a connection each, not
+ * one of the few worker threads.
  */
 final class SourceHttpServer implements Closeable {
   static final int MAX_BODY = 1 << 20;
@@ -47,20 +59,52 @@ final class SourceHttpServer implements Closeable {
     }
   }
 
+  /** The API, in two steps so that a refused request never has its body read. */
   interface Handler {
+    /**
+     * A response decided from the request line and headers alone (sent without reading any
+     * body), or null to receive the body and call {@link #handle}.
+     */
+    ApiResponse admit(ApiRequest head);
+
+    /** The response to an admitted request, body included. */
     ApiResponse handle(ApiRequest request);
+
+    /** Both steps, for a request whose body is already at hand. */
+    default ApiResponse serve(ApiRequest request) {
+      ApiResponse refused = admit(request);
+      return refused != null ? refused : handle(request);
+    }
   }
+
+  /** Runs a task after a delay without any thread waiting for it. */
+  @FunctionalInterface
+  interface Timer {
+    /** The exchange's own XNIO I/O thread timer. */
+    Timer IO_THREAD = (ex, delayMs, task) -> ex.getIoThread().executeAfter(task, delayMs, TimeUnit.MILLISECONDS);
+
+    void after(HttpServerExchange ex, long delayMs, Runnable task);
+  }
+
+  /**
+   * @param latencyMs added before every response, 0 for none
+   * @param latencyTimer waits out the latency
+   * @param bodyTimeoutMs a request body not complete by then gets its connection closed
+   */
+  record Timing(long latencyMs, Timer latencyTimer, long bodyTimeoutMs) {}
 
   private final Handler handler;
   private final Clock clock;
+  private final Timing timing;
   private final Undertow undertow;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile int port = -1;
 
-  SourceHttpServer(InetAddress bind, int port, Handler handler, Clock clock) {
+  SourceHttpServer(InetAddress bind, int port, Handler handler, Clock clock, Timing timing) {
     this.handler = handler;
     this.clock = clock;
+    this.timing = timing;
     HttpHandler root = this::handleRequest;
     this.undertow = Undertow.builder()
         .addHttpListener(port, bind.getHostAddress())
@@ -94,47 +138,91 @@ final class SourceHttpServer implements Closeable {
     return port;
   }
 
+  /** On the I/O thread: refuses a body it cannot frame, hands everything else to a worker. */
   private void handleRequest(HttpServerExchange ex) {
-    if (ex.isInIoThread()) {
-      ex.dispatch(this::handleRequest); // the API handler blocks (store lock, body read)
+    String te = ex.getRequestHeaders().getLast(Headers.TRANSFER_ENCODING);
+    if (te != null && !te.equalsIgnoreCase("identity") && !te.toLowerCase(Locale.ROOT).endsWith("chunked")) {
+      ex.setPersistent(false); // Undertow would read such a body until EOF
+      respond(ex, ApiResponse.error(501, "unsupported transfer-encoding"));
       return;
     }
-    ex.startBlocking();
-    try {
-      ApiResponse r;
-      String te = ex.getRequestHeaders().getLast(Headers.TRANSFER_ENCODING);
-      if (te != null && !te.equalsIgnoreCase("identity") && !te.toLowerCase(Locale.ROOT).endsWith("chunked")) {
-        ex.setPersistent(false); // Undertow would read such a body until EOF
-        write(ex, ApiResponse.error(501, "unsupported transfer-encoding"));
-        return;
-      }
-      byte[] body = readBody(ex);
-      if (body == null) {
-        ex.setPersistent(false); // the unread body makes the connection unusable
-        r = ApiResponse.error(413, "request body too large");
-      } else {
-        try {
-          r = handler.handle(new ApiRequest(ex.getRequestMethod().toString(), target(ex), rawPath(ex), rawQuery(ex),
-              headers(ex), body));
-        } catch (RuntimeException | Error e) {
-          r = ApiResponse.error(500, "internal error: " + e);
+    ex.dispatch(this::admit); // the request listener and the store lock may block: not on the I/O thread
+  }
+
+  /**
+   * On a worker: rate limit, faults and authentication are decided before any body is read, so
+   * a refused client cannot make the server wait for its body; an admitted body is received
+   * without holding this thread.
+   */
+  private void admit(HttpServerExchange ex) {
+    ApiRequest head = new ApiRequest(ex.getRequestMethod().toString(), target(ex), rawPath(ex), rawQuery(ex),
+        headers(ex), EMPTY);
+    if (!hasBody(ex)) {
+      respond(ex, guarded(() -> handler.serve(head)));
+      return;
+    }
+    ApiResponse refused = guarded(() -> handler.admit(head));
+    if (refused != null) {
+      ex.setPersistent(false); // the unread body makes the connection unusable
+      respond(ex, refused);
+    } else if (HttpContinue.requiresContinueResponse(ex)) {
+      // parked while the interim response goes out: it may complete later, on the I/O thread
+      ex.dispatch(SameThreadExecutor.INSTANCE, () -> HttpContinue.sendContinueResponse(ex, new IoCallback() {
+        @Override
+        public void onComplete(HttpServerExchange exchange, Sender sender) {
+          receiveBody(exchange, head);
         }
-      }
-      write(ex, r);
-    } catch (IOException e) {
-      IoUtils.safeClose(ex.getConnection()); // connection dropped mid-request
+
+        @Override
+        public void onException(HttpServerExchange exchange, Sender sender, IOException e) {
+          IoUtils.safeClose(exchange.getConnection());
+        }
+      }));
+    } else {
+      receiveBody(ex, head);
     }
   }
 
-  /** The whole request body, or null if it exceeds {@link #MAX_BODY}. */
-  private static byte[] readBody(HttpServerExchange ex) throws IOException {
+  private static boolean hasBody(HttpServerExchange ex) {
     long len = ex.getRequestContentLength();
-    if (len == 0 || (len < 0 && !ex.getRequestHeaders().contains(Headers.TRANSFER_ENCODING))) return EMPTY;
-    if (len > MAX_BODY) return null;
-    if (HttpContinue.requiresContinueResponse(ex)) HttpContinue.sendContinueResponseBlocking(ex);
-    InputStream in = ex.getInputStream();
-    byte[] body = in.readNBytes(MAX_BODY + 1);
-    return body.length > MAX_BODY ? null : body;
+    return len > 0 || (len < 0 && ex.getRequestHeaders().contains(Headers.TRANSFER_ENCODING));
+  }
+
+  /**
+   * Receives the body asynchronously (no thread waits for a slow client), at most
+   * {@link #MAX_BODY} bytes, and closes the connection if it is not complete within the body
+   * timeout; then routes it on a worker.
+   */
+  private void receiveBody(HttpServerExchange ex, ApiRequest head) {
+    XnioExecutor.Key timeout = ex.getIoThread().executeAfter(() -> IoUtils.safeClose(ex.getConnection()),
+        timing.bodyTimeoutMs(), TimeUnit.MILLISECONDS);
+    Receiver receiver = ex.getRequestReceiver();
+    receiver.setMaxBufferSize(MAX_BODY);
+    receiver.receiveFullBytes((e, body) -> {
+      timeout.remove();
+      e.dispatch((HttpHandler) x -> respond(x, guarded(() -> handler.handle(head.withBody(body)))));
+    }, (e, error) -> {
+      timeout.remove();
+      if (error instanceof Receiver.RequestToLargeException) {
+        e.setPersistent(false); // the rest of the body is never read
+        respond(e, ApiResponse.error(413, "request body too large: at most " + MAX_BODY + " bytes"));
+      } else {
+        IoUtils.safeClose(e.getConnection()); // connection dropped or body timed out
+      }
+    });
+  }
+
+  /**
+   * A handler's RuntimeException becomes a 500 with an error body. Errors (OutOfMemoryError,
+   * AssertionError, ...) are not the request's fault: they propagate to Undertow, which logs
+   * them and answers a bare 500.
+   */
+  private static ApiResponse guarded(Supplier<ApiResponse> call) {
+    try {
+      return call.get();
+    } catch (RuntimeException e) {
+      return ApiResponse.error(500, "internal error: " + e);
+    }
   }
 
   /** The raw path: origin-form as sent (an absolute-form target is reduced to its path). */
@@ -165,19 +253,32 @@ final class SourceHttpServer implements Closeable {
     return headers;
   }
 
-  /** Writes one response; a HEAD request gets the headers only (RFC 9110). */
-  private void write(HttpServerExchange ex, ApiResponse r) throws IOException {
+  /**
+   * Sends the response after the configured latency. Meanwhile the exchange is parked
+   * (dispatched to no thread, so Undertow keeps it open) and the timer holds only a task.
+   */
+  private void respond(HttpServerExchange ex, ApiResponse r) {
+    if (timing.latencyMs() == 0) {
+      send(ex, r);
+      return;
+    }
+    ex.dispatch(SameThreadExecutor.INSTANCE, () -> timing.latencyTimer().after(ex, timing.latencyMs(),
+        () -> ex.dispatch(SameThreadExecutor.INSTANCE, (HttpHandler) e -> send(e, r))));
+  }
+
+  /** Writes one response without blocking; a HEAD request gets the headers only (RFC 9110). */
+  private void send(HttpServerExchange ex, ApiResponse r) {
     ex.setStatusCode(r.status);
     HeaderMap h = ex.getResponseHeaders();
     h.put(Headers.DATE, Timestamps.httpDate(clock.instant()));
     h.put(Headers.CONTENT_TYPE, "application/json");
     h.put(Headers.CONTENT_LENGTH, r.body.length);
     for (String[] x : r.headers) h.add(new HttpString(x[0]), x[1]);
-    if (!ex.getRequestMethod().equals(Methods.HEAD)) {
-      OutputStream out = ex.getOutputStream();
-      out.write(r.body);
+    if (ex.getRequestMethod().equals(Methods.HEAD)) {
+      ex.endExchange();
+    } else {
+      ex.getResponseSender().send(ByteBuffer.wrap(r.body));
     }
-    ex.endExchange();
   }
 
   /** Stops accepting and closes open connections; idempotent. */

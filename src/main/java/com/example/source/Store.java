@@ -4,6 +4,7 @@ import com.example.source.Tables.Field;
 import com.example.source.Tables.Table;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -38,6 +40,7 @@ final class Store {
   private final State[] states = new State[Tables.ALL.size()];
   private long lastStamp = Long.MIN_VALUE; // guarded by the write lock
   private final AtomicLong writes = new AtomicLong();
+  private final Condition written = lock.writeLock().newCondition();
 
   private static final class State {
     final ArrayList<Entry> sorted = new ArrayList<>(); // overlay, by (cursor, key)
@@ -68,6 +71,27 @@ final class Store {
 
   long writeCount() {
     return writes.get();
+  }
+
+  /** Waits until {@code count} writes have been applied; false if the timeout passed first. */
+  boolean awaitWrites(long count, Duration timeout) throws InterruptedException {
+    long nanos = timeout.toNanos();
+    lock.writeLock().lock();
+    try {
+      while (writes.get() < count) {
+        if (nanos <= 0) return false;
+        nanos = written.awaitNanos(nanos);
+      }
+      return true;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Counts a write; called with the write lock held. */
+  private void counted() {
+    writes.incrementAndGet();
+    written.signalAll();
   }
 
   // ---------------------------------------------------------------- reads
@@ -327,7 +351,7 @@ final class Store {
       Entry e = new Entry(key, cursor, java.util.Collections.unmodifiableMap(rec));
       insertSorted(st.sorted, e);
       st.byKey.put(key, e);
-      writes.incrementAndGet();
+      counted();
       return e;
     } finally {
       lock.writeLock().unlock();
@@ -348,7 +372,7 @@ final class Store {
       rec.put(t.cursor, Timestamps.format(stamp));
       Entry tomb = new Entry(key, stamp, java.util.Collections.unmodifiableMap(rec));
       insertSorted(st.tombstones, tomb);
-      writes.incrementAndGet();
+      counted();
       return tomb;
     } finally {
       lock.writeLock().unlock();

@@ -3,15 +3,20 @@ package com.example.source;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -19,6 +24,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -619,22 +626,101 @@ class ExampleSourceConformanceTest {
 
   @Test
   void backgroundActivityWrites() throws Exception {
-    try (ExampleSource s = ExampleSource.builder().errorRate(0).activity(500).start()) {
-      long deadline = System.nanoTime() + 30_000_000_000L; // generous bound, not a timing assertion
-      while (s.writeCount() < 50 && System.nanoTime() < deadline) Thread.sleep(20);
-      assertTrue(s.writeCount() >= 50, "activity wrote " + s.writeCount());
+    // Seed rows all lie before 2020 (10,000,000 rows from 2000-01-01: the last users/metrics
+    // cursor is in 2019); every write is stamped from the fixed clock in 2030.
+    try (ExampleSource s = ExampleSource.builder().errorRate(0).baseTime(Instant.parse("2000-01-01T00:00:00Z"))
+        .rows("users", 10_000_000).rows("orders", 10_000_000).rows("metrics", 10_000_000)
+        .clock(Clock.fixed(Instant.parse("2030-01-01T00:00:00Z"), ZoneOffset.UTC)).activity(500).start()) {
+      assertTrue(s.awaitWrites(50, Duration.ofMinutes(2)), "activity wrote " + s.writeCount()); // failure detector only
+      s.stopActivity();
+      long writes = s.writeCount();
       Http h = new Http(s);
       int fresh = 0;
       for (String t : new String[] {"events", "users", "orders", "metrics"}) {
-        fresh += all(h, "/tables/" + t + "/records?since=2024-01-02T00:00:00Z").size();
+        fresh += all(h, "/tables/" + t + "/records?since=2029-12-31T00:00:00Z").size();
       }
       fresh += all(h, "/tables/orders/deleted_records").size();
       fresh += all(h, "/tables/products/records").size() - 53;
-      assertTrue(fresh > 0);
+      // By hand: each activity write inserts a new key (one more fresh row), rewrites a seed row
+      // (it moves to 2030: one more fresh row) or deletes a seed order (one more tombstone). Two
+      // writes to the same key would count once; among 10,000,000 seed rows per updatable table
+      // the seed-42 sequence touches distinct keys (checked over its first 3,000 writes).
+      assertEquals(writes, fresh);
+      assertEquals(writes, s.writeCount()); // stopped: the reads above raced with no write
       s.close();
-      long after = s.writeCount();
       s.close(); // idempotent
-      assertEquals(after, s.writeCount());
+      assertEquals(writes, s.writeCount());
+    }
+  }
+
+  @Test
+  void closeWaitsForAnActivityWriteInProgress() throws Exception {
+    CountDownLatch inWrite = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean first = new AtomicBoolean(true);
+    Instant fixed = Instant.parse("2030-01-01T00:00:00Z");
+    // The store reads the clock inside a write; the first activity write is held there.
+    Clock clock = new Clock() {
+      @Override
+      public Instant instant() {
+        if (Thread.currentThread().getName().equals("source-activity") && first.compareAndSet(true, false)) {
+          inWrite.countDown();
+          awaitIgnoringInterrupts(release);
+        }
+        return fixed;
+      }
+
+      @Override
+      public ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(ZoneId zone) {
+        throw new UnsupportedOperationException();
+      }
+    };
+    ExampleSource s = ExampleSource.builder().errorRate(0).clock(clock).activity(100).start();
+    inWrite.await();
+    Thread closer = new Thread(s::close);
+    closer.start();
+    // The fixed close() cannot return before the held write completes, whatever the timing;
+    // this window only gives an early-returning close() the time to show itself.
+    closer.join(500);
+    assertTrue(closer.isAlive(), "close() returned while an activity write was in progress");
+    release.countDown();
+    closer.join();
+    assertEquals(1, s.writeCount()); // the held write landed before close() returned, nothing after
+  }
+
+  private static void awaitIgnoringInterrupts(CountDownLatch latch) {
+    boolean interrupted = false;
+    while (latch.getCount() > 0) {
+      try {
+        latch.await();
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+  }
+
+  @Test
+  void onlyRuntimeExceptionsBecomeApiErrors() throws Exception {
+    try (ExampleSource s = fresh()) {
+      s.setRequestListener((method, path, query) -> {
+        if (path.equals("/tables")) throw new IllegalStateException("listener bug");
+        throw new AssertionError("listener assertion");
+      });
+      Http.Resp bug = new Http(s).get("/tables");
+      assertEquals(500, bug.status);
+      assertEquals("{\"error\":\"internal error: java.lang.IllegalStateException: listener bug\"}", bug.raw.body());
+      // An Error is not swallowed into an API error body: Undertow logs it and answers a bare 500.
+      HttpResponse<String> error = HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create(s.baseUrl() + "/tables/users/records")).header("Authorization", Http.AUTH).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(500, error.statusCode());
+      assertEquals("", error.body());
     }
   }
 
@@ -661,6 +747,8 @@ class ExampleSourceConformanceTest {
     assertThrows(IllegalArgumentException.class, () -> ExampleSource.builder().errorRate(-0.1));
     assertThrows(IllegalArgumentException.class, () -> ExampleSource.builder().nullRate(2));
     assertThrows(IllegalArgumentException.class, () -> ExampleSource.builder().port(70000));
+    assertThrows(IllegalArgumentException.class, () -> ExampleSource.builder().latencyMs(-1));
+    assertThrows(IllegalArgumentException.class, () -> ExampleSource.builder().rateLimit(-1));
   }
 
   @Test

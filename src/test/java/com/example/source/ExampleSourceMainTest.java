@@ -9,8 +9,12 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -33,10 +37,32 @@ class ExampleSourceMainTest {
   }
 
   @Test
+  void latencyAndRateLimitFlags() {
+    ExampleSource.Builder b = ExampleSourceMain.parse(new String[] {"--port", "0", "--error-rate", "0",
+        "--latency-ms", "250", "--rate-limit=2"});
+    List<Long> delays = new CopyOnWriteArrayList<>();
+    b.clock(Clock.fixed(Instant.parse("2030-01-01T00:00:00Z"), ZoneOffset.UTC)) // time stands still
+        .latencyTimer((ex, ms, send) -> {
+          delays.add(ms);
+          send.run();
+        });
+    try (ExampleSource s = b.start()) {
+      Http h = new Http(s);
+      assertEquals(200, h.get("/tables").status);
+      assertEquals(200, h.get("/tables").status);
+      Http.Resp third = h.get("/tables");
+      assertEquals(429, third.status);
+      assertEquals("1", third.header("retry-after"));
+      assertEquals(List.of(250L, 250L, 250L), delays);
+    }
+  }
+
+  @Test
   void rejectsBadFlags() {
     String[][] bad = {{"--nope"}, {"--port"}, {"--port", "x"}, {"--port", "-1"}, {"--rows", "users"},
         {"--rows", "nope=3"}, {"--error-rate", "2"}, {"--page-size", "users=0"}, {"--base-time", "2024-01-01"},
-        {"--ties", "0"}, {"--activity", "-1"}, {"--seed", "1.5"}};
+        {"--ties", "0"}, {"--activity", "-1"}, {"--seed", "1.5"}, {"--latency-ms", "-1"}, {"--latency-ms", "0.5"},
+        {"--rate-limit", "-1"}, {"--rate-limit", "x"}};
     for (String[] args : bad) {
       assertThrows(IllegalArgumentException.class, () -> ExampleSourceMain.parse(args), String.join(" ", args));
     }
