@@ -1,5 +1,6 @@
 package com.example.connector.client;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -268,13 +269,16 @@ public final class ExampleClient implements AutoCloseable {
     } catch (JsonProcessingException e) {
       throw new SourceException(
           request + " answered HTTP 200 with a body that is not the Example API's JSON: "
-              + e.getOriginalMessage() + " (at line " + e.getLocation().getLineNr() + ", column "
-              + e.getLocation().getColumnNr() + "); Content-Type: "
+              + e.getOriginalMessage() + at(e.getLocation()) + "; Content-Type: "
               + (body.contentType() == null ? "(none)" : body.contentType()) + "; the body began: "
               + in.head() + ". Check that the connection's base_url is the Example source itself",
           200,
           null);
     }
+  }
+
+  private static String at(@Nullable JsonLocation location) {
+    return location == null ? "" : " (at line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
   }
 
   /** The object's {@code name} member, required to be of {@code type}. */
