@@ -1,6 +1,8 @@
 package com.example.connector.catalog;
 
+import com.example.connector.client.SourceException;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.DateTimeException;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,8 +90,10 @@ public final class RecordSchemas {
   public record RunStamp(String runId, long ingestedAtMicros) implements java.io.Serializable {}
 
   /**
-   * Converts one source record to a destination row. Fails with the column name on a value of
-   * the wrong type, so a source that breaks its contract is reported, not half-written.
+   * Converts one source record to a destination row. A record that breaks the table's schema (a
+   * value of the wrong type, a null in a column the source declares not nullable) fails with a
+   * {@link SourceException} naming the table, the column and the value, so a source that breaks
+   * its contract is reported, not half-written; the client adds the request it came from.
    */
   public static GenericRecord toRow(
       Schema schema, TableDescriptor table, JsonNode record, RunStamp stamp, String operation) {
@@ -104,8 +108,13 @@ public final class RecordSchemas {
     return row;
   }
 
+  /** {@code where}: the table, then the struct columns leading to {@code f}. */
   private static Object value(SourceField f, JsonNode node, Schema union, String where) {
     if (node == null || node.isNull()) {
+      if (!f.nullable()) {
+        throw invalid(where, f, "should not be null (the source's schema declares it not nullable) but was "
+            + (node == null ? "missing" : "null"));
+      }
       return null;
     }
     switch (f.type()) {
@@ -120,10 +129,18 @@ public final class RecordSchemas {
         return node.asDouble();
       case TIMESTAMP:
         require(node.isTextual(), where, f, "an ISO-8601 timestamp", node);
-        return Timestamps.parseMicros(node.asText());
+        try {
+          return Timestamps.parseMicros(node.asText());
+        } catch (RuntimeException e) {
+          throw invalid(where, f, "should be an ISO-8601 timestamp but was " + node);
+        }
       case DATE:
         require(node.isTextual(), where, f, "an ISO-8601 date", node);
-        return (int) LocalDate.parse(node.asText()).toEpochDay();
+        try {
+          return (int) LocalDate.parse(node.asText()).toEpochDay();
+        } catch (DateTimeException e) {
+          throw invalid(where, f, "should be an ISO-8601 date but was " + node);
+        }
       case STRUCT:
         require(node.isObject(), where, f, "an object", node);
         Schema recordSchema = union.getTypes().get(1);
@@ -138,9 +155,18 @@ public final class RecordSchemas {
   }
 
   private static void require(boolean ok, String where, SourceField f, String expected, JsonNode actual) {
-    if (!ok) { // the column's name is only spelled out here: this runs for every value
-      throw new IllegalArgumentException(
-          "source record: column " + where + "." + f.name() + " should be " + expected + " but was " + actual);
+    if (!ok) { // the message is only built here: this runs for every value
+      throw invalid(where, f, "should be " + expected + " but was " + actual);
     }
+  }
+
+  private static SourceException invalid(String where, SourceField f, String problem) {
+    String table = where.contains(".") ? where.substring(0, where.indexOf('.')) : where;
+    String column = (where.contains(".") ? where.substring(where.indexOf('.') + 1) + "." : "") + f.name();
+    String text = problem.length() > 300 ? problem.substring(0, 300) + "..." : problem;
+    return new SourceException(
+        "a record of table " + table + " does not fit the source's schema: column " + column + " " + text,
+        200,
+        null);
   }
 }

@@ -1,10 +1,15 @@
 package com.example.connector.client;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -22,12 +27,20 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Example source's HTTP API, as the connector uses it: discovery, pages of records and
  * pages of tombstones. Authenticates with HTTP Basic; retries 429, 500, 503 and connection
- * failures by its {@link RetryPolicy}, honouring {@code Retry-After}; fails at once on any other
- * error with the server's message and the request path, never the credentials.
+ * failures (a body cut mid-way included) by its {@link RetryPolicy}, honouring
+ * {@code Retry-After} up to {@link #MAX_RETRY_AFTER}; fails at once on any other error with the
+ * server's message and the request, never the credentials.
+ *
+ * <p>Pages are parsed as they arrive ({@link #records(String, Map, RecordHandler)}), so memory
+ * does not grow with the page size. A {@code 200} whose body is not the API's JSON (an HTML page
+ * from a proxy, truncated or mistyped JSON) fails at once, saying what came back: retrying an
+ * answer that was delivered whole will not change it.
  *
  * <p>Thread-safe; one instance per worker (DoFn {@code @Setup}) shares a connection pool.
  */
@@ -38,6 +51,31 @@ public final class ExampleClient implements AutoCloseable {
     void onRetry(String path, String reason);
   }
 
+  /** Receives a page's records one by one as they are parsed, so no page is ever held whole. */
+  public interface RecordHandler {
+    /** One record, in the source's order. Returns false to stop reading the page there. */
+    boolean record(ObjectNode record);
+
+    /**
+     * A transient failure cut the page after records were handed on: it is requested again and
+     * delivered from its first record.
+     */
+    void restart();
+  }
+
+  /** Waits between attempts; tests record the waits instead of sleeping. */
+  interface Sleeper {
+    void sleep(Duration duration) throws InterruptedException;
+  }
+
+  /**
+   * The longest {@code Retry-After} honoured. A worker waiting holds its bundle; a minute is
+   * twice the default policy's longest backoff (30 s) and bounds what a misbehaving server can
+   * stall a read by per attempt (the attempts still run out as usual).
+   */
+  static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(60);
+
+  private static final Logger LOG = LoggerFactory.getLogger(ExampleClient.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final OkHttpClient http;
@@ -45,18 +83,22 @@ public final class ExampleClient implements AutoCloseable {
   private final String authorization;
   private final RetryPolicy retry;
   private final RetryListener retryListener;
+  private final Sleeper sleeper;
 
-  private ExampleClient(SourceConfig config, RetryListener retryListener) {
+  private ExampleClient(SourceConfig config, RetryListener retryListener, Sleeper sleeper) {
     this.baseUrl = HttpUrl.get(config.baseUrl().toString());
     this.authorization = Credentials.basic(config.username(), config.password().reveal());
     this.retry = config.retry();
     this.retryListener = retryListener;
+    this.sleeper = sleeper;
     this.http =
         new OkHttpClient.Builder()
             .connectionPool(new ConnectionPool(16, 5, TimeUnit.MINUTES))
             .connectTimeout(Duration.ofSeconds(10))
             .readTimeout(Duration.ofSeconds(60))
-            .callTimeout(Duration.ofSeconds(120))
+            // No call timeout: a streamed page is read while its rows are output, which may wait on the
+            // runner; the read timeout still bounds a stalled server.
+            .callTimeout(Duration.ZERO)
             .retryOnConnectionFailure(false) // our own policy decides, and counts
             .build();
   }
@@ -66,50 +108,90 @@ public final class ExampleClient implements AutoCloseable {
   }
 
   public static ExampleClient create(SourceConfig config, RetryListener retryListener) {
-    return new ExampleClient(config, retryListener);
+    return create(config, retryListener, d -> Thread.sleep(d.toMillis()));
+  }
+
+  static ExampleClient create(SourceConfig config, RetryListener retryListener, Sleeper sleeper) {
+    return new ExampleClient(config, retryListener, sleeper);
   }
 
   /** The discoverable tables, in the source's order (the hidden {@code metrics} is never here). */
   public List<String> listTables() {
-    JsonNode tables = get(url("tables"), Map.of()).body.get("tables");
     List<String> names = new ArrayList<>();
-    tables.forEach(t -> names.add(t.asText()));
+    call(url("tables"), Map.of(), member("tables", JsonNodeType.ARRAY))
+        .forEach(t -> names.add(t.asText()));
     return names;
   }
 
-  /** The source's clock, read from the {@code Date} header of a discovery call, if it sends one. */
+  /**
+   * The source's clock, read from the {@code Date} header of a discovery call; null, with a
+   * warning, when the source sends none or a malformed one (the caller then uses its own clock).
+   */
   @Nullable
   public Instant sourceTime() {
-    return get(url("tables"), Map.of()).sourceTime;
+    Instant time = call(url("tables"), Map.of(), (parser, response, request) -> {
+      member("tables", JsonNodeType.ARRAY).read(parser, response, request);
+      return parseDate(response.header("Date"));
+    });
+    if (time == null) {
+      LOG.warn(
+          "The source at {} sent no valid Date header: the run's cursor cap falls back to this"
+              + " machine's clock, which weakens the protection against clock skew between the"
+              + " pipeline and the source (records written during the run may be missed or read twice"
+              + " if the clocks differ)",
+          redactedBaseUrl());
+    }
+    return time;
   }
 
   /** {@code {"schema": [...]}} of a discoverable table: the field descriptors. */
   public JsonNode schema(String table) {
-    return get(url("tables", table, "schema"), Map.of()).body.get("schema");
+    return call(url("tables", table, "schema"), Map.of(), member("schema", JsonNodeType.ARRAY));
   }
 
   /** {@code {"metadata": {...}}} of a discoverable table. */
   public JsonNode metadata(String table) {
-    return get(url("tables", table, "metadata"), Map.of()).body.get("metadata");
+    return call(url("tables", table, "metadata"), Map.of(), member("metadata", JsonNodeType.OBJECT));
   }
 
-  /** One page of {@code /tables/{table}/records}. */
+  /** One page of {@code /tables/{table}/records}, held whole: for small pages only. */
   public Page records(String table, Map<String, String> params) {
-    return page(url("tables", table, "records"), params);
+    return collect(handler -> records(table, params, handler));
   }
 
-  /** One page of {@code /tables/{table}/deleted_records}. */
+  /** One page of {@code /tables/{table}/deleted_records}, held whole: for small pages only. */
   public Page deletedRecords(String table, Map<String, String> params) {
-    return page(url("tables", table, "deleted_records"), params);
+    return collect(handler -> deletedRecords(table, params, handler));
   }
 
-  private Page page(HttpUrl url, Map<String, String> params) {
-    Reply reply = get(url, params);
+  /** Streams one page of {@code /tables/{table}/records} to {@code handler}. */
+  public PageEnd records(String table, Map<String, String> params, RecordHandler handler) {
+    return call(url("tables", table, "records"), params, new PageReader(handler));
+  }
+
+  /** Streams one page of {@code /tables/{table}/deleted_records} to {@code handler}. */
+  public PageEnd deletedRecords(String table, Map<String, String> params, RecordHandler handler) {
+    return call(url("tables", table, "deleted_records"), params, new PageReader(handler));
+  }
+
+  private interface StreamedCall {
+    PageEnd run(RecordHandler handler);
+  }
+
+  private static Page collect(StreamedCall call) {
     List<ObjectNode> records = new ArrayList<>();
-    reply.body.get("records").forEach(r -> records.add((ObjectNode) r));
-    JsonNode next = reply.body.get("next_page");
-    return new Page(
-        records, next == null || next.isNull() ? null : next.asInt(), reply.sourceTime);
+    PageEnd end = call.run(new RecordHandler() {
+      @Override
+      public boolean record(ObjectNode record) {
+        return records.add(record);
+      }
+
+      @Override
+      public void restart() {
+        records.clear();
+      }
+    });
+    return new Page(records, end.nextPage());
   }
 
   private HttpUrl url(String... segments) {
@@ -120,49 +202,205 @@ public final class ExampleClient implements AutoCloseable {
     return b.build();
   }
 
-  private record Reply(JsonNode body, @Nullable Instant sourceTime) {}
+  /** Reads a {@code 200}'s body; a {@link JsonProcessingException} means it is not the API's. */
+  private interface BodyReader<T> {
+    T read(JsonParser parser, Response response, String request) throws IOException;
 
-  private Reply get(HttpUrl url, Map<String, String> params) {
+    /** Called before an attempt that follows a failed one. */
+    default void beforeRetry() {}
+  }
+
+  private <T> T call(HttpUrl url, Map<String, String> params, BodyReader<T> reader) {
     HttpUrl.Builder b = url.newBuilder();
     params.forEach(b::addQueryParameter);
     HttpUrl target = b.build();
     String path = target.encodedPath() + (target.encodedQuery() == null ? "" : "?" + target.encodedQuery());
-    Request request = new Request.Builder().url(target).header("Authorization", authorization).get().build();
+    String request = "GET " + path;
+    Request httpRequest = new Request.Builder().url(target).header("Authorization", authorization).get().build();
 
     for (int attempt = 1; ; attempt++) {
       String failure;
       Duration wait = retry.backoffAfter(attempt);
-      try (Response response = http.newCall(request).execute()) {
+      try (Response response = http.newCall(httpRequest).execute()) {
         int code = response.code();
         if (code == 200) {
-          return new Reply(readJson(response.body(), path), parseDate(response.header("Date")));
+          return readBody(response, request, reader);
         }
         String message = errorMessage(response.body());
-        if (code != 429 && code != 500 && code != 503) {
+        if (!SourceException.isTransient(code)) {
           throw new SourceException(
-              "GET " + path + " failed with HTTP " + code + ": " + message + hint(code), code, null);
+              request + " failed with HTTP " + code + ": " + message + hint(code), code, null);
         }
         failure = "HTTP " + code + ": " + message;
-        Duration retryAfter = parseRetryAfter(response.header("Retry-After"));
+        Duration retryAfter = retryAfter(response.header("Retry-After"), parseDate(response.header("Date")));
         if (retryAfter != null) {
           wait = retryAfter;
         }
         if (attempt >= retry.maxAttempts()) {
           throw new SourceException(
-              "GET " + path + " still failing after " + attempt + " attempts: " + failure, code, null);
+              request + " still failing after " + attempt + " attempts: " + failure, code, null);
         }
-      } catch (IOException e) {
+      } catch (IOException e) { // no answer, or its body cut mid-way: a new attempt may succeed
         failure = e.getClass().getSimpleName() + ": " + e.getMessage();
         if (attempt >= retry.maxAttempts()) {
           throw new SourceException(
-              "GET " + path + " could not reach the source at " + baseUrl + " after " + attempt
+              request + " could not reach the source at " + redactedBaseUrl() + " after " + attempt
                   + " attempts: " + failure,
               0,
               e);
         }
       }
       retryListener.onRetry(path, failure);
+      reader.beforeRetry();
       sleep(wait);
+    }
+  }
+
+  /**
+   * Parses a {@code 200}'s body with {@code reader}. A body that is not the API's JSON was
+   * delivered whole (a cut one fails with an {@link IOException} of the connection instead), so
+   * it fails at once with what came back.
+   */
+  private static <T> T readBody(Response response, String request, BodyReader<T> reader) throws IOException {
+    ResponseBody body = response.body();
+    BodyHead in = new BodyHead(body.byteStream());
+    try (JsonParser parser = JSON.createParser(in)) {
+      return reader.read(parser, response, request);
+    } catch (JsonProcessingException e) {
+      throw new SourceException(
+          request + " answered HTTP 200 with a body that is not the Example API's JSON: "
+              + e.getOriginalMessage() + at(e.getLocation()) + "; Content-Type: "
+              + (body.contentType() == null ? "(none)" : body.contentType()) + "; the body began: "
+              + in.head() + ". Check that the connection's base_url is the Example source itself",
+          200,
+          null);
+    }
+  }
+
+  private static String at(@Nullable JsonLocation location) {
+    return location == null ? "" : " (at line " + location.getLineNr() + ", column " + location.getColumnNr() + ")";
+  }
+
+  /** The object's {@code name} member, required to be of {@code type}. */
+  private static BodyReader<JsonNode> member(String name, JsonNodeType type) {
+    return (parser, response, request) -> {
+      JsonNode body = parser.readValueAsTree();
+      if (body == null || !body.isObject()) {
+        throw new JsonParseException(parser, "the body is not a JSON object");
+      }
+      requireEnd(parser);
+      JsonNode value = body.get(name);
+      if (value == null || value.getNodeType() != type) {
+        throw new JsonParseException(
+            parser, "'" + name + "' should be " + type.name().toLowerCase() + " but was " + describe(value));
+      }
+      return value;
+    };
+  }
+
+  private static void requireEnd(JsonParser parser) throws IOException {
+    if (parser.nextToken() != null) {
+      throw new JsonParseException(parser, "content after the JSON object");
+    }
+  }
+
+  private static String describe(@Nullable JsonNode value) {
+    return value == null ? "missing" : value.getNodeType().name().toLowerCase() + " " + shorten(value.toString());
+  }
+
+  private static String shorten(String text) {
+    return text.length() > 100 ? text.substring(0, 100) + "..." : text;
+  }
+
+  /**
+   * Reads {@code {"records": [...], "next_page": N}} token by token, handing each record on as
+   * soon as it is parsed.
+   */
+  private static final class PageReader implements BodyReader<PageEnd> {
+    private final RecordHandler handler;
+    private boolean delivered; // records were handed on in the current attempt
+
+    PageReader(RecordHandler handler) {
+      this.handler = handler;
+    }
+
+    @Override
+    public PageEnd read(JsonParser parser, Response response, String request) throws IOException {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        throw new JsonParseException(parser, "the page is not a JSON object");
+      }
+      boolean sawRecords = false;
+      boolean sawNextPage = false;
+      Integer nextPage = null;
+      while (parser.nextToken() == JsonToken.FIELD_NAME) {
+        String name = parser.getCurrentName();
+        JsonToken value = parser.nextToken();
+        if (name.equals("records")) {
+          if (value != JsonToken.START_ARRAY) {
+            throw new JsonParseException(parser, "'records' should be an array but was " + value);
+          }
+          sawRecords = true;
+          if (!readRecords(parser, request)) {
+            return PageEnd.STOPPED;
+          }
+        } else if (name.equals("next_page")) {
+          nextPage = nextPage(parser, value);
+          sawNextPage = true;
+        } else {
+          parser.skipChildren();
+        }
+      }
+      if (!sawRecords || !sawNextPage) {
+        throw new JsonParseException(parser, "the page has no '" + (sawRecords ? "next_page" : "records") + "'");
+      }
+      requireEnd(parser);
+      return new PageEnd(nextPage, false);
+    }
+
+    /** Hands the array's records on; false if the handler stopped. */
+    private boolean readRecords(JsonParser parser, String request) throws IOException {
+      for (int index = 0; ; index++) {
+        JsonToken token = parser.nextToken();
+        if (token == JsonToken.END_ARRAY) {
+          return true;
+        }
+        if (token != JsonToken.START_OBJECT) {
+          throw new JsonParseException(parser, "records[" + index + "] should be an object but was " + token);
+        }
+        ObjectNode record = parser.readValueAsTree();
+        delivered = true;
+        if (!deliver(record, request)) {
+          return false;
+        }
+      }
+    }
+
+    /** A record the handler rejects (it does not fit the table) fails naming the request. */
+    private boolean deliver(ObjectNode record, String request) {
+      try {
+        return handler.record(record);
+      } catch (SourceException e) {
+        throw new SourceException(request + ": " + e.getMessage(), e.status(), e);
+      }
+    }
+
+    @Nullable
+    private static Integer nextPage(JsonParser parser, JsonToken value) throws IOException {
+      if (value == JsonToken.VALUE_NULL) {
+        return null;
+      }
+      if (value == JsonToken.VALUE_NUMBER_INT && parser.getNumberType() == JsonParser.NumberType.INT) {
+        return parser.getIntValue();
+      }
+      throw new JsonParseException(parser, "'next_page' should be an integer or null but was " + value);
+    }
+
+    @Override
+    public void beforeRetry() {
+      if (delivered) {
+        handler.restart();
+        delivered = false;
+      }
     }
   }
 
@@ -170,16 +408,6 @@ public final class ExampleClient implements AutoCloseable {
     return code == 401
         ? " (the source rejected the connection's username or password: check the connection)"
         : "";
-  }
-
-  private static JsonNode readJson(ResponseBody body, String path) throws IOException {
-    try (InputStream in = body.byteStream()) {
-      JsonNode node = JSON.readTree(in);
-      if (node == null || !node.isObject()) {
-        throw new SourceException("GET " + path + " answered something other than a JSON object", 200, null);
-      }
-      return node;
-    }
   }
 
   private static String errorMessage(@Nullable ResponseBody body) {
@@ -208,27 +436,44 @@ public final class ExampleClient implements AutoCloseable {
       return null;
     }
     try {
-      return ZonedDateTime.parse(header, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+      return ZonedDateTime.parse(header.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
     } catch (DateTimeParseException e) {
-      return null; // a malformed Date is as good as none: the caller falls back to its own clock
+      return null; // a malformed date is as good as none
     }
   }
 
+  /**
+   * The wait a {@code Retry-After} asks for, in seconds or as an HTTP-date (measured from the
+   * response's {@code Date}, else this machine's clock), at most {@link #MAX_RETRY_AFTER}; null
+   * if absent or unreadable.
+   */
   @Nullable
-  private static Duration parseRetryAfter(@Nullable String header) {
+  static Duration retryAfter(@Nullable String header, @Nullable Instant serverNow) {
     if (header == null) {
       return null;
     }
-    try {
-      return Duration.ofSeconds(Math.max(0, Long.parseLong(header.trim())));
-    } catch (NumberFormatException e) {
-      return null; // an HTTP-date form is rare; the exponential backoff applies instead
+    String value = header.trim();
+    Duration wait;
+    if (!value.isEmpty() && value.chars().allMatch(c -> c >= '0' && c <= '9')) {
+      wait = value.length() > 9 ? MAX_RETRY_AFTER : Duration.ofSeconds(Long.parseLong(value));
+    } else {
+      Instant at = parseDate(value);
+      if (at == null) {
+        return null;
+      }
+      wait = Duration.between(serverNow != null ? serverNow : Instant.now(), at);
     }
+    return wait.isNegative() ? Duration.ZERO : wait.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : wait;
   }
 
-  private static void sleep(Duration d) {
+  /** The base URL without any user info, for messages. */
+  private String redactedBaseUrl() {
+    return baseUrl.newBuilder().username("").password("").build().toString();
+  }
+
+  private void sleep(Duration d) {
     try {
-      Thread.sleep(d.toMillis());
+      sleeper.sleep(d);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new SourceException("interrupted while waiting to retry", 0, e);

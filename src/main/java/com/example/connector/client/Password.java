@@ -1,6 +1,7 @@
 package com.example.connector.client;
 
 import com.example.connector.ConfigurationException;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +38,10 @@ public final class Password implements Serializable {
     return new Password(Kind.ENV, variable);
   }
 
-  /** A password read from a file (first line, trimmed) where the client runs. */
+  /**
+   * A password read from a file where the client runs: its first line, without the line break
+   * (and nothing else stripped: spaces may be part of a password).
+   */
   public static Password fromFile(String path) {
     return new Password(Kind.FILE, path);
   }
@@ -56,15 +60,27 @@ public final class Password implements Serializable {
         }
         return fromEnv;
       case FILE:
-        try {
-          return Files.readString(Path.of(value), StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-          throw new ConfigurationException(
-              "password: cannot read password file " + value + ": " + e.getClass().getSimpleName());
-        }
+        return firstLine(Path.of(value));
       default:
         throw new AssertionError(kind);
     }
+  }
+
+  /** The file's first line; an empty one is an error that names the file, never its content. */
+  private static String firstLine(Path file) {
+    String line;
+    try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      line = reader.readLine(); // ends at \n, \r or \r\n, which it drops
+    } catch (IOException e) {
+      throw new ConfigurationException(
+          "password: cannot read password file " + file + ": " + e.getClass().getSimpleName());
+    }
+    if (line == null || line.isEmpty()) {
+      throw new ConfigurationException(
+          "password: the first line of password file " + file + " is empty;"
+              + " write the password on its first line");
+    }
+    return line;
   }
 
   /** Names the source only: {@code <inline, redacted>}, {@code env:NAME}, {@code file:PATH}. */

@@ -2,8 +2,12 @@ package com.example.connector.read;
 
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
-import com.example.connector.client.Page;
+import com.example.connector.client.ExampleClient.RecordHandler;
+import com.example.connector.client.PageEnd;
+import com.example.connector.client.SourceException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,16 +32,27 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * scanned again from page 1, skipping records already emitted (the source orders a group by its
  * identity column).
  *
- * <p>Emitted records go to a {@link Sink}, which is flushed before every request and before
- * {@link #read} returns, so what it outputs at a time is (part of) one page, never more.
+ * <p>Pages are read as streams ({@link ExampleClient#records(String, Map, RecordHandler)}): the
+ * reader holds only the group being read, converted to rows as it arrives. When a record with a
+ * new cursor arrives, the group before it is complete: it is claimed and emitted there and then.
+ * So memory is bounded by the largest tie group (and, inside a group larger than a page, by one
+ * page of it), not by the page size. A page the client delivers again after a transient failure
+ * skips the groups this page already emitted. Emitted rows go to a {@link Sink}, flushed before
+ * every request and before {@link #read} returns.
  *
  * <p>One reader serves one {@code @ProcessElement} call.
  */
-final class CursorGroupReader {
+final class CursorGroupReader<RowT> {
 
-  /** Where emitted records go; {@link #flush} outputs those added since the last flush. */
-  interface Sink {
-    void add(ObjectNode record);
+  /**
+   * Where emitted records go. {@link #convert} runs as each record arrives, inside its request,
+   * so a record that does not fit the table fails naming the request; {@link #flush} outputs the
+   * rows emitted since the last flush.
+   */
+  interface Sink<RowT> {
+    RowT convert(ObjectNode record);
+
+    void emit(RowT row);
 
     void flush();
   }
@@ -52,12 +67,15 @@ final class CursorGroupReader {
     BATCH_FULL
   }
 
+  /** A record of the group being read: its identity (the order inside a group) and its row. */
+  private record Member<RowT>(String key, RowT row) {}
+
   private final ExampleClient client;
   private final CursorFeed feed;
   private final String cursorField;
   private final String identityField;
   private final RestrictionTracker<OffsetRange, Long> tracker;
-  private final Sink sink;
+  private final Sink<RowT> sink;
   private final Counter pages;
 
   private long emitted;
@@ -69,7 +87,7 @@ final class CursorGroupReader {
       String cursorField,
       String identityField,
       RestrictionTracker<OffsetRange, Long> tracker,
-      Sink sink,
+      Sink<RowT> sink,
       Counter pages) {
     this.client = client;
     this.feed = feed;
@@ -78,11 +96,6 @@ final class CursorGroupReader {
     this.tracker = tracker;
     this.sink = sink;
     this.pages = pages;
-  }
-
-  /** The last cursor claimed by this reader, or {@code Long.MIN_VALUE}. */
-  long lastClaimed() {
-    return lastClaimed;
   }
 
   /** Claims a position with no records of its own (an empty window's end, the range's end). */
@@ -119,45 +132,23 @@ final class CursorGroupReader {
   private Outcome readGroups(long from, @Nullable Long untilExclusive) {
     long since = from - 1;
     while (true) {
-      Page page = fetch(since, untilExclusive, 1);
-      List<ObjectNode> records = page.records();
-      if (records.isEmpty()) {
-        return Outcome.EXHAUSTED;
+      PageGroups page = new PageGroups();
+      PageEnd end = fetch(since, untilExclusive, 1, page);
+      if (page.stop != null) {
+        return page.stop;
       }
-      long[] cursors = new long[records.size()]; // parsed once: ISO parsing is a hot spot
-      for (int i = 0; i < cursors.length; i++) {
-        cursors[i] = cursorOf(records.get(i));
+      if (page.held.isEmpty()) {
+        return Outcome.EXHAUSTED; // an empty page
       }
-      Long lastComplete = null;
-      int start = 0;
-      while (start < records.size()) {
-        long cursor = cursors[start];
-        int end = start;
-        while (end < records.size() && cursors[end] == cursor) {
-          end++;
-        }
-        if (end == records.size() && !page.isLast()) {
-          break; // the last group may go on in the next page
-        }
-        if (!claim(cursor)) {
-          return Outcome.STOPPED;
-        }
-        records.subList(start, end).forEach(this::emit);
-        lastComplete = cursor;
-        start = end;
-        if (emitted >= feed.maxRecordsPerBatch()) {
-          return page.isLast() && start == records.size() ? Outcome.EXHAUSTED : Outcome.BATCH_FULL;
-        }
+      if (end.isLast()) { // its last group is complete too
+        return page.completeHeld() == Outcome.STOPPED ? Outcome.STOPPED : Outcome.EXHAUSTED;
       }
-      if (page.isLast()) {
-        return Outcome.EXHAUSTED;
-      }
-      if (lastComplete != null) {
-        since = lastComplete; // the open group starts again at page 1
+      if (page.lastComplete != null) {
+        since = page.lastComplete; // the open group starts again at page 1
         continue;
       }
       // The whole page is one group that continues past it.
-      long cursor = cursors[0];
+      long cursor = page.heldCursor;
       if (!claim(cursor)) {
         return Outcome.STOPPED;
       }
@@ -172,44 +163,195 @@ final class CursorGroupReader {
   }
 
   /**
-   * Emits the claimed group {@code cursor} that fills page 1 under {@code since} and continues
-   * on later pages. Returns true if the feed ended with it.
+   * Page 1 under a {@code since}, as it streams: each group is claimed and emitted as soon as the
+   * next group's first record shows it complete; the last group seen is held until the page says
+   * whether it goes on.
    */
-  private boolean readSpanningGroup(long since, @Nullable Long until, long cursor, Page first) {
-    String lastKey = null;
-    int pageNumber = 1; // the page number of `current`
-    Page current = first;
-    while (true) {
-      for (ObjectNode record : current.records()) {
-        if (cursorOf(record) != cursor) {
-          return false; // the group ended inside this page
+  private final class PageGroups implements RecordHandler {
+    final List<Member<RowT>> held = new ArrayList<>();
+    long heldCursor;
+    @Nullable ObjectNode last; // the page's last record so far
+    @Nullable Long lastComplete; // the cursor of the last group emitted from this page
+    @Nullable Outcome stop; // why the page was left before its end
+
+    @Override
+    public boolean record(ObjectNode record) {
+      last = record;
+      long cursor = cursorOf(record);
+      if (lastComplete != null && cursor <= lastComplete) {
+        return true; // delivered again after a restart: emitted already
+      }
+      if (!held.isEmpty() && cursor != heldCursor) {
+        stop = completeHeld();
+        if (stop != null) {
+          return false;
         }
-        String key = record.path(identityField).asText();
-        if (lastKey == null || key.compareTo(lastKey) > 0) {
-          emit(record);
-          lastKey = key;
-        }
       }
-      if (current.isLast() || current.records().isEmpty()) {
-        return true;
+      heldCursor = cursor;
+      held.add(member(record));
+      return true;
+    }
+
+    @Override
+    public void restart() {
+      held.clear();
+      last = null;
+    }
+
+    /** Claims and emits the held group; the outcome that ends the read, or null to go on. */
+    @Nullable
+    Outcome completeHeld() {
+      if (!claim(heldCursor)) {
+        return Outcome.STOPPED;
       }
-      ObjectNode lastOfCurrent = current.records().get(current.records().size() - 1);
-      Page next = fetch(since, until, pageNumber + 1);
-      Page again = fetch(since, until, pageNumber);
-      List<ObjectNode> recheck = again.records();
-      if (recheck.isEmpty() || !recheck.get(recheck.size() - 1).equals(lastOfCurrent)) {
-        // Records before our position left the group, so `next` may have skipped one: rescan.
-        pageNumber = 1;
-        current = fetch(since, until, 1);
-      } else {
-        pageNumber++;
-        current = next;
-      }
+      held.forEach(m -> emit(m.row()));
+      held.clear();
+      lastComplete = heldCursor;
+      return emitted >= feed.maxRecordsPerBatch() ? Outcome.BATCH_FULL : null;
     }
   }
 
-  private void emit(ObjectNode record) {
-    sink.add(record);
+  /**
+   * Emits the claimed group {@code cursor} that fills page 1 under {@code since} ({@code first})
+   * and continues on later pages. Returns true if the feed ended with it.
+   */
+  private boolean readSpanningGroup(long since, @Nullable Long until, long cursor, PageGroups first) {
+    SpanningGroup group = new SpanningGroup(cursor);
+    first.held.forEach(group::offer);
+    ObjectNode lastOfCurrent = first.last;
+    int pageNumber = 1; // the page number of the page lastOfCurrent ends
+    while (true) {
+      GroupPage next = group.page(true);
+      PageEnd nextEnd = fetch(since, until, pageNumber + 1, next);
+      LastRecord again = new LastRecord();
+      fetch(since, until, pageNumber, again);
+      GroupPage current;
+      PageEnd currentEnd;
+      if (again.last == null || !again.last.equals(lastOfCurrent)) {
+        // Records before our position left the group, so `next` may have skipped one: rescan.
+        pageNumber = 1;
+        current = group.page(false);
+        currentEnd = fetch(since, until, 1, current);
+      } else {
+        pageNumber++;
+        current = next;
+        currentEnd = nextEnd;
+        next.held.forEach(group::offer);
+      }
+      if (current.ended) {
+        return false; // the group ended inside this page
+      }
+      if (currentEnd.isLast() || current.last == null) {
+        return true;
+      }
+      lastOfCurrent = current.last;
+    }
+  }
+
+  /** A group read by page number: emits its records in identity order, each once. */
+  private final class SpanningGroup {
+    final long cursor;
+    @Nullable String lastKey; // the identity of the last record emitted
+
+    SpanningGroup(long cursor) {
+      this.cursor = cursor;
+    }
+
+    void offer(Member<RowT> member) {
+      if (lastKey == null || member.key().compareTo(lastKey) > 0) {
+        emit(member.row());
+        lastKey = member.key();
+      }
+    }
+
+    /** A page of this group: its members are offered as they arrive, or held until confirmed. */
+    GroupPage page(boolean hold) {
+      return new GroupPage(this, hold);
+    }
+  }
+
+  /** One page of a spanning group; it stops at the first record of another cursor. */
+  private final class GroupPage implements RecordHandler {
+    final SpanningGroup group;
+    final boolean hold;
+    final List<Member<RowT>> held = new ArrayList<>();
+    @Nullable ObjectNode last; // the last record of the group on this page
+    boolean ended; // a record of another cursor came: the group ends on this page
+
+    GroupPage(SpanningGroup group, boolean hold) {
+      this.group = group;
+      this.hold = hold;
+    }
+
+    @Override
+    public boolean record(ObjectNode record) {
+      if (cursorOf(record) != group.cursor) {
+        ended = true;
+        return false;
+      }
+      last = record;
+      Member<RowT> member = member(record);
+      if (hold) {
+        held.add(member);
+      } else {
+        group.offer(member); // delivered again after a restart: the identity order skips it
+      }
+      return true;
+    }
+
+    @Override
+    public void restart() {
+      held.clear();
+      last = null;
+    }
+  }
+
+  /** Keeps only a page's last record, to confirm that the page did not shift. */
+  private static final class LastRecord implements RecordHandler {
+    @Nullable ObjectNode last;
+
+    @Override
+    public boolean record(ObjectNode record) {
+      last = record;
+      return true;
+    }
+
+    @Override
+    public void restart() {
+      last = null;
+    }
+  }
+
+  /** Reads a page's first record's cursor, and no further. */
+  private static final class FirstCursor implements RecordHandler {
+    private final String table;
+    private final String cursorField;
+    @Nullable Long cursor;
+
+    FirstCursor(String table, String cursorField) {
+      this.table = table;
+      this.cursorField = cursorField;
+    }
+
+    @Override
+    public boolean record(ObjectNode record) {
+      cursor = cursorOf(record, table, cursorField);
+      return false;
+    }
+
+    @Override
+    public void restart() {
+      cursor = null;
+    }
+  }
+
+  private Member<RowT> member(ObjectNode record) {
+    RowT row = sink.convert(record); // first: it checks the identity column, too
+    return new Member<>(record.path(identityField).asText(), row);
+  }
+
+  private void emit(RowT row) {
+    sink.emit(row);
     emitted++;
   }
 
@@ -222,8 +364,9 @@ final class CursorGroupReader {
       ExampleClient client, CursorFeed feed, String cursorField, @Nullable Long afterMicros) {
     Map<String, String> params =
         afterMicros == null ? Map.of() : Map.of("since", Timestamps.formatMicros(afterMicros));
-    Page page = call(client, feed, params);
-    return page.records().isEmpty() ? null : cursorOf(page.records().get(0), cursorField);
+    FirstCursor first = new FirstCursor(feed.table(), cursorField);
+    call(client, feed, params, first);
+    return first.cursor;
   }
 
   /** As {@link #firstCursorAfter}, counted as a page of this read. */
@@ -239,7 +382,7 @@ final class CursorGroupReader {
     return emitted;
   }
 
-  private Page fetch(long since, @Nullable Long untilExclusive, int page) {
+  private PageEnd fetch(long since, @Nullable Long untilExclusive, int page, RecordHandler handler) {
     Map<String, String> params = new HashMap<>();
     params.put("since", Timestamps.formatMicros(since));
     if (untilExclusive != null) {
@@ -250,22 +393,36 @@ final class CursorGroupReader {
     }
     sink.flush(); // what was read so far leaves before the next request
     pages.inc();
-    return call(client, feed, params);
+    return call(client, feed, params, handler);
   }
 
-  private static Page call(ExampleClient client, CursorFeed feed, Map<String, String> params) {
+  private static PageEnd call(
+      ExampleClient client, CursorFeed feed, Map<String, String> params, RecordHandler handler) {
     Map<String, String> all = new HashMap<>(feed.params());
     all.putAll(params);
     return feed.tombstones()
-        ? client.deletedRecords(feed.table(), all)
-        : client.records(feed.table(), all);
+        ? client.deletedRecords(feed.table(), all, handler)
+        : client.records(feed.table(), all, handler);
   }
 
   private long cursorOf(ObjectNode record) {
-    return cursorOf(record, cursorField);
+    return cursorOf(record, feed.table(), cursorField);
   }
 
-  private static long cursorOf(ObjectNode record, String cursorField) {
-    return Timestamps.parseMicros(record.path(cursorField).asText());
+  /** The record's cursor in microseconds; a record without a readable one breaks the contract. */
+  private static long cursorOf(ObjectNode record, String table, String cursorField) {
+    JsonNode value = record.get(cursorField);
+    if (value != null && value.isTextual()) {
+      try {
+        return Timestamps.parseMicros(value.asText());
+      } catch (RuntimeException e) {
+        // reported below
+      }
+    }
+    throw new SourceException(
+        "a record of table " + table + " has no valid cursor: column " + cursorField
+            + " should be an ISO-8601 timestamp but was " + (value == null ? "missing" : value.toString()),
+        200,
+        null);
   }
 }

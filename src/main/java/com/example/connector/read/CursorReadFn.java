@@ -27,11 +27,11 @@ public abstract class CursorReadFn extends SourceReadFn<CursorFeed> {
     return new OffsetRangeTracker(range);
   }
 
-  protected CursorGroupReader reader(
+  protected CursorGroupReader<GenericRecord> reader(
       CursorFeed feed,
       RestrictionTracker<OffsetRange, Long> tracker,
       OutputReceiver<List<GenericRecord>> out) {
-    return new CursorGroupReader(
+    return new CursorGroupReader<>(
         client,
         feed,
         context.table().cursorField(),

@@ -44,7 +44,7 @@ public class ReadCursorFn extends CursorReadFn {
       RestrictionTracker<OffsetRange, Long> tracker,
       OutputReceiver<List<GenericRecord>> out) {
     OffsetRange range = tracker.currentRestriction();
-    CursorGroupReader reader = reader(feed, tracker, out);
+    CursorGroupReader<GenericRecord> reader = reader(feed, tracker, out);
     Outcome outcome = reader.read(range.getFrom(), null);
     if (outcome == Outcome.BATCH_FULL) {
       return ProcessContinuation.resume();

@@ -13,12 +13,12 @@ import org.apache.beam.sdk.values.PCollection;
 /**
  * A read DoFn ({@link SourceReadFn}) and the rows it reads, one destination row per element.
  *
- * <p>The Splittable DoFn outputs one immutable list of rows per source page (or per tie-group
- * aligned part of one), not one element per row; a plain {@code ParDo} then hands the rows on one
- * by one. Runners pay for Splittable DoFn outputs per element: the DirectRunner checkpoints after
+ * <p>The Splittable DoFn outputs immutable lists of rows, up to {@value SourceReadFn#CHUNK_ROWS}
+ * rows or the rest of a source page each, not one element per row; a plain {@code ParDo} then
+ * hands the rows on one by one. Runners pay for Splittable DoFn outputs per element: the DirectRunner checkpoints after
  * about 100 outputs or 1 s and starts a new bundle (with a fresh translation of the ParDo) for the
- * residual, which made it cost a bundle per ~100 records; with a page per output it costs one per
- * ~100 pages. Memory stays bounded by a page: a list holds the records of one response.
+ * residual, which made it cost a bundle per ~100 records; with a page (or chunk) per output it
+ * costs one per ~100 pages. A list holds at most one chunk, so memory does not grow with pages.
  */
 public final class ReadRows<ElementT>
     extends PTransform<PCollection<ElementT>, PCollection<GenericRecord>> {

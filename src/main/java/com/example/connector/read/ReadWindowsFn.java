@@ -62,7 +62,7 @@ public class ReadWindowsFn extends CursorReadFn {
       @Element CursorFeed feed,
       RestrictionTracker<OffsetRange, Long> tracker,
       OutputReceiver<List<GenericRecord>> out) {
-    CursorGroupReader reader = reader(feed, tracker, out);
+    CursorGroupReader<GenericRecord> reader = reader(feed, tracker, out);
     long windowStart = tracker.currentRestriction().getFrom();
     while (true) {
       long end = tracker.currentRestriction().getTo(); // shrinks when the runner splits

@@ -20,13 +20,19 @@ import org.apache.beam.sdk.transforms.DoFn;
  * to destination rows, and the per-table counters {@code records}, {@code deletes},
  * {@code pages} and {@code retries} in the destination table's metrics namespace.
  *
- * <p>Rows leave as one immutable list per source page ({@link Rows}, flushed before the next
- * request and before {@code @ProcessElement} returns), and {@link ReadRows} hands them on one by
- * one: see there why.
+ * <p>Rows leave as immutable lists of at most {@value #CHUNK_ROWS} rows ({@link Rows}, flushed
+ * when that many are pending, before the next request and before {@code @ProcessElement}
+ * returns), and {@link ReadRows} hands them on one by one: see there why.
  */
 // Public: a package-private base would make javac add bridge methods with raw return types to the
 // public DoFns, which Beam's signature checks reject.
 public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<GenericRecord>> {
+  /**
+   * The most rows one output holds: large enough that runners pay per output rarely (see
+   * {@link ReadRows}), small enough that a huge page never sits in memory as rows.
+   */
+  static final int CHUNK_ROWS = 1_000;
+
   protected final ReadContext context;
   protected final Counter records;
   protected final Counter deletes;
@@ -62,13 +68,13 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
     }
   }
 
-  /** Rows of one {@code @ProcessElement} call, converted as they come and output per page. */
+  /** Rows of one {@code @ProcessElement} call, converted as they come and output in chunks. */
   protected Rows rows(OutputReceiver<List<GenericRecord>> out, String operation) {
     return new Rows(out, operation);
   }
 
-  /** Collects the rows of one page and outputs them as one element. */
-  protected final class Rows implements CursorGroupReader.Sink {
+  /** Collects rows and outputs them as one element per chunk. */
+  protected final class Rows implements CursorGroupReader.Sink<GenericRecord> {
     private final OutputReceiver<List<GenericRecord>> out;
     private final String operation;
     private List<GenericRecord> pending = new ArrayList<>();
@@ -78,9 +84,22 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
       this.operation = operation;
     }
 
-    @Override
+    /** Converts and emits one record. */
     public void add(ObjectNode record) {
-      pending.add(RecordSchemas.toRow(rowSchema, context.table(), record, context.stamp(), operation));
+      emit(convert(record));
+    }
+
+    @Override
+    public GenericRecord convert(ObjectNode record) {
+      return RecordSchemas.toRow(rowSchema, context.table(), record, context.stamp(), operation);
+    }
+
+    @Override
+    public void emit(GenericRecord row) {
+      pending.add(row);
+      if (pending.size() >= CHUNK_ROWS) {
+        flush();
+      }
     }
 
     /** Outputs the rows added since the last flush, if any, and counts them. */
