@@ -41,8 +41,8 @@ public record TableOptions(
    */
   public static final long MAX_WINDOW_SECONDS = 36_525L * 86_400; // 100 years of 365.25 days
   /** The range of {@code start_timestamp}: years 1 to 9999, whose microseconds fit a long. */
-  static final Instant EARLIEST_START = Instant.parse("0001-01-01T00:00:00Z");
-  static final Instant LATEST_START = Instant.parse("9999-12-31T23:59:59.999999Z");
+  private static final Instant EARLIEST_START = Instant.parse("0001-01-01T00:00:00Z");
+  private static final Instant LATEST_START = Instant.parse("9999-12-31T23:59:59.999999Z");
 
   private static final Range INT_RANGE = new Range(Integer.MAX_VALUE, "" + Integer.MAX_VALUE);
   private static final Range WINDOW_RANGE =

@@ -59,7 +59,11 @@ public final class IngestPlanner {
   private record Run(String id, RunStamp stamp, long capMicros, OutputLayout layout, SourceConfig source) {}
 
   /** A table's committed state with its cursors read, in microseconds. */
-  private record Committed(TableState state, Map<String, Long> cursors) {}
+  private record Committed(TableState state, Map<String, Long> cursors) {
+    Committed {
+      cursors = Map.copyOf(cursors);
+    }
+  }
 
   public static IngestPlan plan(
       PipelineSpec spec,
@@ -144,7 +148,7 @@ public final class IngestPlanner {
     }
   }
 
-  static boolean isConfigurationError(int status) {
+  private static boolean isConfigurationError(int status) {
     return status >= 400 && status < 500 && status != 408 && status != 429;
   }
 
@@ -291,7 +295,7 @@ public final class IngestPlanner {
    * cursor from a source clock that went back, or a {@code start_timestamp} in the future), so
    * the committed cursor never moves back below what was read or asked for.
    */
-  static long committedCursor(CursorFeed feed) {
+  private static long committedCursor(CursorFeed feed) {
     Long from = feed.fromMicros() != null ? feed.fromMicros() : feed.startMicros();
     return from == null ? feed.capMicros() : Math.max(from, feed.capMicros());
   }

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  */
 final class OptionChecks {
   /** The longest first backoff: an hour (it doubles up to 30 s or itself, whichever is more). */
-  static final long MAX_INITIAL_BACKOFF_MILLIS = 3_600_000;
+  private static final long MAX_INITIAL_BACKOFF_MILLIS = 3_600_000;
   /** A URI's scheme as Beam's FileSystems reads it; {@code file:} and plain paths are local. */
   private static final Pattern SCHEME = Pattern.compile("^([a-zA-Z][-a-zA-Z0-9+.]*):/");
 
@@ -49,7 +49,7 @@ final class OptionChecks {
    * A local output root must be a writable directory, or creatable as one: checked by creating
    * it and a probe file, then removing both. Other schemes are left to their file system.
    */
-  static void outputRoot(String root) {
+  private static void outputRoot(String root) {
     if (root.isBlank()) {
       throw outputRootError(root, "is empty", "give a directory or a FileSystems URI, e.g. --outputRoot=output");
     }
