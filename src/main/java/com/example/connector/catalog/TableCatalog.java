@@ -88,8 +88,4 @@ public final class TableCatalog {
     }
     return t;
   }
-
-  public List<String> names() {
-    return List.copyOf(tables.keySet());
-  }
 }

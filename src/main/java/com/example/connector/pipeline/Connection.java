@@ -1,6 +1,7 @@
 package com.example.connector.pipeline;
 
 import com.example.connector.ConfigurationException;
+import com.example.connector.Json;
 import com.example.connector.client.Password;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

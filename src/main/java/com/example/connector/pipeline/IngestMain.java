@@ -3,8 +3,11 @@ package com.example.connector.pipeline;
 import com.example.connector.ConfigurationException;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
+import com.example.connector.sink.Committer;
 import com.example.source.ExampleSource;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,19 +17,45 @@ import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Runs one ingestion: validates the spec, connection and options against the source, builds the
  * pipeline, runs it on the configured runner with a progress line, and prints a summary.
  *
- * <p>Exit codes: 0 committed, 1 the pipeline failed (nothing committed), 2 bad configuration
- * (nothing read).
+ * <p>Exit codes: 0 committed; 1 the run failed (the message says whether it committed); 2 bad
+ * configuration (nothing read, no file changed).
  */
 public final class IngestMain {
 
   /** What a run did, for callers that run it in-process (tests, benchmarks). */
   public record Outcome(int exitCode, IngestPlan plan, Map<String, Map<String, Long>> counters) {}
+
+  /** The source a run reads: the connection's, or an embedded one started for the run. */
+  private record Endpoint(SourceConfig config, @Nullable ExampleSource embedded) implements AutoCloseable {
+    static Endpoint open(Connection connection, IngestOptions options, PrintStream out) {
+      ExampleSource embedded = null;
+      URI baseUrl = connection.baseUrl();
+      if (baseUrl == null) {
+        embedded = ExampleSource.builder().port(0).start();
+        baseUrl = embedded.baseUrl();
+        out.println("Connection '" + connection.name() + "' has no base_url: started the embedded Example source at " + baseUrl);
+      }
+      long backoff = options.getRetryInitialBackoffMillis();
+      RetryPolicy retry = new RetryPolicy(options.getRetryMaxAttempts(), Duration.ofMillis(backoff),
+          Duration.ofMillis(Math.max(backoff, 30_000)));
+      return new Endpoint(new SourceConfig(baseUrl, connection.username(), connection.password(), retry), embedded);
+    }
+
+    @Override
+    public void close() {
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+  }
 
   private IngestMain() {}
 
@@ -49,75 +78,122 @@ public final class IngestMain {
   }
 
   public static Outcome run(String[] args, PrintStream out, PrintStream err) {
-    PipelineOptionsFactory.register(IngestOptions.class);
     IngestOptions options;
-    ExampleSource embedded = null;
-    IngestPlan plan = null;
+    PipelineSpec spec;
+    Connection connection;
     try {
-      String[] merged = RunnerConfig.merge(args);
-      options = PipelineOptionsFactory.fromArgs(merged).withValidation().as(IngestOptions.class);
-      relaxDirectRunnerChecks(options.as(DirectOptions.class), merged);
-      if (options.getSpec() == null) {
-        throw new ConfigurationException(
-            "--spec is required: the pipeline spec to run, e.g. --spec=pipelines/example_ingest.json");
-      }
-      Path specFile = Path.of(options.getSpec());
-      PipelineSpec spec = PipelineSpec.load(specFile);
-      Path connectionsDir = specFile.toAbsolutePath().getParent().resolve("connections");
-      Connection connection =
-          Connection.resolve(
-              spec.connectionName(),
-              connectionsDir,
-              options.getConnection() == null ? null : Path.of(options.getConnection()));
-      URI baseUrl = connection.baseUrl();
-      if (baseUrl == null) {
-        embedded = ExampleSource.builder().port(0).start();
-        baseUrl = embedded.baseUrl();
-        out.println("Connection '" + connection.name() + "' has no base_url: started the embedded Example source at " + baseUrl);
-      }
-      SourceConfig source =
-          new SourceConfig(
-              baseUrl,
-              connection.username(),
-              connection.password(),
-              new RetryPolicy(
-                  options.getRetryMaxAttempts(),
-                  Duration.ofMillis(options.getRetryInitialBackoffMillis()),
-                  Duration.ofMillis(Math.max(options.getRetryInitialBackoffMillis(), 30_000))));
-      FileSystems.setDefaultPipelineOptions(options);
-      Instant start = Instant.now();
-      plan = IngestPlanner.plan(spec, options.getSpec(), connection, source, options, start);
-      out.println("Run " + plan.runId() + ": " + plan.tables().size() + (plan.tables().size() == 1 ? " table" : " tables") + " from " + baseUrl
-          + ", cursors capped at " + plan.cap() + "; writing under " + plan.layout().root() + "/");
+      options = options(args);
+      spec = PipelineSpec.load(Path.of(options.getSpec()));
+      connection = connection(spec, options);
+    } catch (ConfigurationException e) {
+      return configurationError(e, err);
+    }
+    try (Endpoint source = Endpoint.open(connection, options, out)) {
+      IngestPlan plan = IngestPlanner.plan(spec, options.getSpec(), connection, source.config(), options, Instant.now());
+      out.println("Run " + plan.runId() + ": " + plan.tables().size() + (plan.tables().size() == 1 ? " table" : " tables")
+          + " from " + source.config().baseUrl() + ", cursors capped at " + plan.cap() + "; writing under "
+          + plan.layout().root() + "/");
+      return execute(plan, options, out, err);
+    } catch (ConfigurationException e) {
+      return configurationError(e, err);
+    } catch (RuntimeException e) {
+      // Before the pipeline started: a failing source, an unreadable state file, an I/O error.
+      err.println("error: " + describe(e) + "; this run read and committed nothing");
+      return new Outcome(1, null, Map.of());
+    }
+  }
 
+  /** The merged, checked options; Beam's own parse errors are configuration errors too. */
+  private static IngestOptions options(String[] args) {
+    PipelineOptionsFactory.register(IngestOptions.class);
+    String[] merged = RunnerConfig.merge(args);
+    IngestOptions options;
+    try {
+      options = PipelineOptionsFactory.fromArgs(merged).withValidation().as(IngestOptions.class);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigurationException("pipeline options: " + e.getMessage()
+          + "; see --help=IngestOptions for the connector's options");
+    }
+    relaxDirectRunnerChecks(options.as(DirectOptions.class), merged);
+    OptionChecks.check(options);
+    FileSystems.setDefaultPipelineOptions(options);
+    return options;
+  }
+
+  private static Connection connection(PipelineSpec spec, IngestOptions options) {
+    Path connectionsDir = Path.of(options.getSpec()).toAbsolutePath().getParent().resolve("connections");
+    return Connection.resolve(spec.connectionName(), connectionsDir,
+        options.getConnection() == null ? null : Path.of(options.getConnection()));
+  }
+
+  private static Outcome configurationError(ConfigurationException e, PrintStream err) {
+    err.println("error: " + e.getMessage());
+    return new Outcome(2, null, Map.of());
+  }
+
+  /** Runs the planned pipeline to its end, with progress lines, and reports how it ended. */
+  private static Outcome execute(IngestPlan plan, IngestOptions options, PrintStream out, PrintStream err) {
+    Instant start = Instant.now();
+    try {
       Pipeline pipeline = Pipeline.create(options);
       IngestPipeline.build(pipeline, plan);
       options.as(DirectOptions.class).setBlockOnRun(false);
       PipelineResult result = pipeline.run();
-      Duration interval = Duration.ofSeconds(Math.max(1, options.getProgressIntervalSeconds()));
-      PipelineResult.State state;
-      while (!(state = waitFor(result, interval)).isTerminal()) {
-        if (options.getProgressIntervalSeconds() > 0) {
-          Progress.line(out, plan, Progress.counters(result), Duration.between(start, Instant.now()));
-        }
-      }
+      PipelineResult.State state = awaitWithProgress(result, plan, options, out, start);
       Map<String, Map<String, Long>> counters = Progress.counters(result);
       if (state != PipelineResult.State.DONE) {
-        err.println("error: the pipeline ended " + state + "; nothing was committed");
+        err.println("error: the pipeline ended " + state + "; " + commitStatus(plan));
         return new Outcome(1, plan, counters);
       }
       Progress.summary(out, plan, counters, Duration.between(start, Instant.now()));
       return new Outcome(0, plan, counters);
-    } catch (ConfigurationException | IllegalArgumentException e) {
-      err.println("error: " + e.getMessage());
-      return new Outcome(2, plan, Map.of());
     } catch (RuntimeException e) {
-      err.println("error: the pipeline failed; nothing was committed: " + rootMessage(e));
+      err.println("error: the pipeline failed: " + rootMessage(e) + "; " + commitStatus(plan));
       return new Outcome(1, plan, Map.of());
-    } finally {
-      if (embedded != null) {
-        embedded.close();
+    }
+  }
+
+  private static PipelineResult.State awaitWithProgress(
+      PipelineResult result, IngestPlan plan, IngestOptions options, PrintStream out, Instant start) {
+    Duration interval = Duration.ofSeconds(Math.max(1, options.getProgressIntervalSeconds()));
+    PipelineResult.State state;
+    while (!(state = waitFor(result, interval)).isTerminal()) {
+      if (options.getProgressIntervalSeconds() > 0) {
+        Progress.line(out, plan, Progress.counters(result), Duration.between(start, Instant.now()));
       }
+    }
+    return state;
+  }
+
+  /**
+   * Whether a failed run committed, read from the output: its commit record (the commit point,
+   * which the next run finishes applying) or a table state it wrote. When that cannot be read,
+   * says so rather than guess.
+   */
+  static String commitStatus(IngestPlan plan) {
+    try {
+      return reachedCommitPoint(plan)
+          ? "run " + plan.runId() + " reached its commit point: its tables and cursors are committed"
+              + " (if applying the commit was cut short, the next run finishes it)"
+          : "nothing was committed";
+    } catch (RuntimeException e) {
+      return "whether run " + plan.runId() + " committed could not be checked (" + rootMessage(e)
+          + "); the next run's summary shows each table's cursor";
+    }
+  }
+
+  private static boolean reachedCommitPoint(IngestPlan plan) {
+    Committer committer = new Committer(plan.layout());
+    return exists(plan.layout().commitRecord(plan.runId()))
+        || plan.tables().stream().anyMatch(t -> committer.state(t.destination())
+            .map(s -> s.lastRunId().equals(plan.runId())).orElse(false));
+  }
+
+  private static boolean exists(String path) {
+    try {
+      return !FileSystems.match(path, EmptyMatchTreatment.ALLOW).metadata().isEmpty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot check " + path, e);
     }
   }
 
@@ -155,11 +231,26 @@ public final class IngestMain {
     return state == null ? result.getState() : state;
   }
 
-  private static String rootMessage(Throwable e) {
+  /** The exception's own message, with its root cause's when that is not already in it. */
+  private static String describe(RuntimeException e) {
+    Throwable root = root(e);
+    if (e.getMessage() == null) {
+      return rootMessage(e);
+    }
+    return root == e || e.getMessage().contains(String.valueOf(root.getMessage())) ? e.getMessage()
+        : e.getMessage() + " (" + rootMessage(e) + ")";
+  }
+
+  private static Throwable root(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
     }
+    return t;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = root(e);
     return t.getClass().getSimpleName() + ": " + t.getMessage();
   }
 }

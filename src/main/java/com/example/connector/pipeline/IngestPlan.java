@@ -6,11 +6,10 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A validated run: its id, when it started, the cap of every cursor (the source's clock at the
- * start), its tables and its commit.
+ * A validated run: its id, the cap of every cursor (the source's clock at the start), its tables
+ * and its commit.
  */
-public record IngestPlan(
-    String runId, Instant startedAt, Instant cap, OutputLayout layout, List<PlannedTable> tables) {
+public record IngestPlan(String runId, Instant cap, OutputLayout layout, List<PlannedTable> tables) {
 
   public IngestPlan {
     tables = List.copyOf(tables);

@@ -1,6 +1,7 @@
 package com.example.connector.pipeline;
 
 import com.example.connector.ConfigurationException;
+import com.example.connector.Json;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -59,7 +60,14 @@ public record PipelineSpec(String connectionName, List<TableSpec> tables) {
 
   /** Parses and checks spec JSON; {@code sourceName} (usually the file) starts every message. */
   public static PipelineSpec parse(String json, String sourceName) {
-    String src = sourceName;
+    ObjectNode spec = specObject(json, sourceName);
+    String listKey = listKey(spec, sourceName);
+    return new PipelineSpec(connectionName(spec, sourceName),
+        tables(tableList(spec, sourceName, listKey), sourceName, listKey));
+  }
+
+  /** The {@code pipeline_spec} object, the only key at the top level. */
+  private static ObjectNode specObject(String json, String src) {
     ObjectNode root = Json.object(Json.read(json, src, true), src, "(top level)");
     Json.onlyKeys(root, src, "", ROOT_KEYS);
     JsonNode specNode = root.get("pipeline_spec");
@@ -69,19 +77,29 @@ public record PipelineSpec(String connectionName, List<TableSpec> tables) {
     }
     ObjectNode spec = Json.object(specNode, src, "pipeline_spec");
     Json.onlyKeys(spec, src, "pipeline_spec", SPEC_KEYS);
+    return spec;
+  }
 
+  private static String connectionName(ObjectNode spec, String src) {
     String connectionName = Json.requiredString(spec, src, "pipeline_spec", "connection_name");
     if (!CONNECTION_NAME.matcher(connectionName).matches()) {
       throw Json.error(src, "pipeline_spec.connection_name",
           "'" + connectionName + "' is not a valid connection name",
           "use letters, digits, '_', '-' and '.' only (it names the file <name>.json)");
     }
+    return connectionName;
+  }
 
+  /** {@code object} or its synonym {@code objects}, not both. */
+  private static String listKey(ObjectNode spec, String src) {
     if (spec.has("object") && spec.has("objects")) {
       throw Json.error(src, "pipeline_spec", "both 'object' and 'objects' are given",
           "put all tables in one list, under 'object'");
     }
-    String listKey = spec.has("objects") ? "objects" : "object";
+    return spec.has("objects") ? "objects" : "object";
+  }
+
+  private static JsonNode tableList(ObjectNode spec, String src, String listKey) {
     String listPath = "pipeline_spec." + listKey;
     JsonNode list = spec.get(listKey);
     if (list == null || list.isNull()) {
@@ -95,11 +113,14 @@ public record PipelineSpec(String connectionName, List<TableSpec> tables) {
     if (list.isEmpty()) {
       throw Json.error(src, listPath, "is empty", "list at least one {\"table\": {...}}");
     }
+    return list;
+  }
 
+  private static List<TableSpec> tables(JsonNode list, String src, String listKey) {
     List<TableSpec> tables = new ArrayList<>();
     Map<List<String>, Integer> seen = new HashMap<>();
     for (int i = 0; i < list.size(); i++) {
-      String entryPath = listPath + "[" + i + "]";
+      String entryPath = "pipeline_spec." + listKey + "[" + i + "]";
       ObjectNode entry = Json.object(list.get(i), src, entryPath);
       Json.onlyKeys(entry, src, entryPath, ENTRY_KEYS);
       String tablePath = entryPath + ".table";
@@ -124,7 +145,7 @@ public record PipelineSpec(String connectionName, List<TableSpec> tables) {
       }
       tables.add(table);
     }
-    return new PipelineSpec(connectionName, tables);
+    return tables;
   }
 
   private static TableSpec table(ObjectNode table, String src, String path) {

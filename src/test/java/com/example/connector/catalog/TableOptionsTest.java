@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.example.connector.ConfigurationException;
 import com.example.connector.pipeline.Connection;
 import com.example.connector.pipeline.PipelineSpec;
+import com.example.connector.pipeline.ProjectFiles;
 import com.example.connector.pipeline.TableSpec;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,7 +16,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -77,21 +77,11 @@ class TableOptionsTest {
   @Test
   void defaults() {
     TableOptions o = parse("users", "");
-    assertEquals(TableOptions.DEFAULT_MAX_RECORDS_PER_BATCH, o.maxRecordsPerBatch());
-    assertEquals(200, o.maxRecordsPerBatch());
-    assertEquals(50, o.limit());
-    assertEquals(3600, o.windowSeconds());
-    assertNull(o.category());
-    assertNull(o.userId());
-    assertNull(o.status());
-    assertNull(o.startTimestamp());
-    assertEquals(ScdType.SCD_TYPE_1, o.scdType());
-    assertNull(o.primaryKeys());
-    assertNull(o.sequenceBy());
-    assertNull(parse("events", "").scdType());
+    assertEquals(new TableOptions(200, 50, 3600, null, null, null, null, ScdType.SCD_TYPE_1,
+        null, null), o);
+    assertEquals(new TableOptions(200, 50, 3600, null, null, null, null, null, null, null),
+        parse("events", ""));
     assertEquals(ScdType.SCD_TYPE_1, parse("products", "").scdType());
-    assertEquals(TableOptions.defaults(IngestionType.CDC), o);
-    assertEquals(TableOptions.defaults(IngestionType.APPEND), parse("events", ""));
   }
 
   @Test
@@ -105,9 +95,9 @@ class TableOptionsTest {
     TableOptions events = parse("events", "\"max_records_per_batch\": 500, \"limit\": \" 7 \"");
     assertEquals(500, events.maxRecordsPerBatch());
     assertEquals(7, events.limit());
-    TableOptions metrics = parse("metrics", "\"window_seconds\": 9999999999,"
+    TableOptions metrics = parse("metrics", "\"window_seconds\": 3155760000,"
         + " \"start_timestamp\": \"2024-01-01T02:00:00+02:00\"");
-    assertEquals(9_999_999_999L, metrics.windowSeconds());
+    assertEquals(3_155_760_000L, metrics.windowSeconds());
     assertEquals(Instant.parse("2024-01-01T00:00:00Z"), metrics.startTimestamp());
     assertEquals(Instant.parse("2024-01-01T00:00:00Z"),
         parse("metrics", "\"start_timestamp\": \"2024-01-01T00:00:00Z\"").startTimestamp());
@@ -219,6 +209,10 @@ class TableOptionsTest {
     fails("events", "\"limit\": null", "limit: must be a number, found null");
     fails("metrics", "\"window_seconds\": \"99999999999999999999\"", "window_seconds:",
         "out of range");
+    // Reads multiply the window by 10^6 and add it to cursors: bounded at 100 years of seconds.
+    fails("metrics", "\"window_seconds\": 3155760001", "window_seconds: '3155760001' is out of"
+        + " range; write a whole number from 1 to 3155760000 (100 years)");
+    fails("metrics", "\"window_seconds\": \"9223372036854775807\"", "out of range");
     fails("users", "\"max_records_per_batch\": \"2147483648\"", "out of range");
   }
 
@@ -231,7 +225,14 @@ class TableOptionsTest {
         "start_timestamp: '2024-01-01T00:00:00' is not an ISO-8601 timestamp with an offset",
         "2024-01-01T00:00:00Z");
     fails("metrics", "\"start_timestamp\": \"yesterday\"", "start_timestamp: 'yesterday'");
+    // Cursors are microseconds in a long: years 1 to 9999 only.
+    fails("metrics", "\"start_timestamp\": \"+999999-01-01T00:00:00Z\"",
+        "start_timestamp: '+999999-01-01T00:00:00Z' is outside the years 1 to 9999");
+    fails("metrics", "\"start_timestamp\": \"-0001-01-01T00:00:00Z\"", "outside the years 1 to 9999");
   }
+
+  private static final TableOptions APPEND_DEFAULTS =
+      new TableOptions(200, 50, 3600, null, null, null, null, null, null, null);
 
   @Test
   void serializesAndCopiesLists() throws Exception {
@@ -243,23 +244,25 @@ class TableOptionsTest {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(o);
-      out.writeObject(TableOptions.defaults(IngestionType.APPEND));
+      out.writeObject(APPEND_DEFAULTS);
     }
     try (ObjectInputStream in =
         new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
       assertEquals(o, in.readObject());
-      assertEquals(TableOptions.defaults(IngestionType.APPEND), in.readObject());
+      assertEquals(APPEND_DEFAULTS, in.readObject());
     }
     assertThrows(IllegalArgumentException.class,
         () -> new TableOptions(0, 1, 1, null, null, null, null, null, null, null));
+    assertThrows(IllegalArgumentException.class,
+        () -> new TableOptions(1, 1, 3_155_760_001L, null, null, null, null, null, null, null));
   }
 
   @Test
   void shippedSpecsValidateAgainstShippedConnection() {
     Connection connection =
-        Connection.resolve("my_example_connection", Path.of("pipelines/connections"), null);
+        Connection.resolve("my_example_connection", ProjectFiles.pipelines("connections"), null);
     for (String file : List.of("example_ingest.json", "filtered_ingest.json", "minimal.json", "history_ingest.json")) {
-      PipelineSpec spec = PipelineSpec.load(Path.of("pipelines", file));
+      PipelineSpec spec = PipelineSpec.load(ProjectFiles.pipelines(file));
       assertEquals(connection.name(), spec.connectionName());
       for (TableSpec t : spec.tables()) {
         TableOptions o = TableOptions.parse(TABLES.get(t.sourceTable()), t.tableConfiguration(),

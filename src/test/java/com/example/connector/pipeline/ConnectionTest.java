@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.example.connector.ConfigurationException;
 import com.example.connector.client.Password;
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -50,9 +52,14 @@ class ConnectionTest {
 
   @Test
   void envAndFilePasswordsAndDefaults() {
-    Connection env = Connection.parse("{\"username\": \"u\", \"password_env\": \"PATH\"}", "c");
-    assertEquals(Password.fromEnv("PATH"), env.password());
-    assertEquals(System.getenv("PATH"), env.password().reveal());
+    // Any variable this JVM has, rather than one (PATH) that a bare environment may lack.
+    String variable = System.getenv().entrySet().stream()
+        .filter(e -> !e.getValue().isBlank() && e.getKey().matches("[A-Za-z_][A-Za-z0-9_]*"))
+        .map(Map.Entry::getKey).sorted().findFirst().orElse(null);
+    assumeTrue(variable != null, "the test JVM has no environment variable to read");
+    Connection env = Connection.parse("{\"username\": \"u\", \"password_env\": \"" + variable + "\"}", "c");
+    assertEquals(Password.fromEnv(variable), env.password());
+    assertEquals(System.getenv(variable), env.password().reveal());
     assertEquals(Set.of(), env.externalOptionsAllowList());
     assertNull(env.baseUrl());
     assertTrue(env.toString().contains("embedded"), env.toString());
@@ -111,7 +118,7 @@ class ConnectionTest {
 
   @Test
   void shippedConnectionResolves() {
-    Connection c = Connection.resolve("my_example_connection", Path.of("pipelines/connections"),
+    Connection c = Connection.resolve("my_example_connection", ProjectFiles.pipelines("connections"),
         null);
     assertEquals("example_user", c.username());
     assertEquals("example_password", c.password().reveal());

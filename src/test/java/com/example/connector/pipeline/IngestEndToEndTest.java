@@ -1,5 +1,6 @@
 package com.example.connector.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -99,6 +100,39 @@ class IngestEndToEndTest {
       assertTrue(state.get("cursors").has("records") && state.get("cursors").has("deleted_records"));
       assertFalse(Files.exists(h.output.resolve("_staging").resolve(run3)), "staging cleaned up");
     }
+  }
+
+  @Test
+  void aFailingPipelineExits1AndLeavesEveryCommittedFileAsItWas() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("users.json", "\"source_table\": \"users\"", "\"source_table\": \"orders\"");
+      h.runOk(spec);
+      Map<Path, byte[]> committed = files(h.output);
+      // Validation passes (it reads no records); then every records call fails.
+      source.setRequestListener((method, path, query) -> {
+        if (path.endsWith("/records")) {
+          throw new IllegalStateException("records are down");
+        }
+      });
+      IngestMain.Outcome outcome = h.run(spec, "--retryMaxAttempts=2");
+      assertEquals(1, outcome.exitCode(), h.lastOut + h.lastErr);
+      assertTrue(h.lastErr.contains("the pipeline failed") && h.lastErr.contains("nothing was committed"), h.lastErr);
+      Map<Path, byte[]> after = files(h.output);
+      after.keySet().removeIf(p -> p.startsWith(h.output.resolve("_staging"))); // the failed run's own, deleted by the next
+      assertEquals(committed.keySet(), after.keySet());
+      committed.forEach((file, bytes) -> assertArrayEquals(bytes, after.get(file), file.toString()));
+    }
+  }
+
+  private static Map<Path, byte[]> files(Path root) throws Exception {
+    Map<Path, byte[]> files = new HashMap<>();
+    try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
+      for (Path file : walk.filter(Files::isRegularFile).toList()) {
+        files.put(file, Files.readAllBytes(file));
+      }
+    }
+    return files;
   }
 
   static String key(String table) {

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.avro.generic.GenericRecord;
@@ -60,9 +61,14 @@ final class IngestHarness {
   }
 
   IngestMain.Outcome run(Path spec, String... extraArgs) {
-    List<String> args = new ArrayList<>(List.of(
-        "--spec=" + spec, "--outputRoot=" + output, "--retryInitialBackoffMillis=1",
-        "--progressIntervalSeconds=0", "--runner=DirectRunner"));
+    List<String> args = new ArrayList<>(List.of("--spec=" + spec, "--runner=DirectRunner"));
+    // Each default unless the test gives the option itself.
+    for (String option : List.of("--outputRoot=" + output, "--retryInitialBackoffMillis=1", "--progressIntervalSeconds=0")) {
+      String name = option.substring(0, option.indexOf('=') + 1);
+      if (Arrays.stream(extraArgs).noneMatch(a -> a.startsWith(name))) {
+        args.add(option);
+      }
+    }
     args.addAll(List.of(extraArgs));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -67,7 +67,7 @@ class PipelineSpecTest {
 
   @Test
   void shippedSpecsLoad() {
-    PipelineSpec example = PipelineSpec.load(Path.of("pipelines/example_ingest.json"));
+    PipelineSpec example = PipelineSpec.load(ProjectFiles.pipelines("example_ingest.json"));
     assertEquals("my_example_connection", example.connectionName());
     assertEquals(List.of("orders", "products", "metrics", "events", "users"),
         example.tables().stream().map(TableSpec::sourceTable).toList());
@@ -76,11 +76,11 @@ class PipelineSpecTest {
         assertTrue(!t.tableConfiguration().containsKey(filter), "demo spec must not filter");
       }
     }
-    PipelineSpec filtered = PipelineSpec.load(Path.of("pipelines/filtered_ingest.json"));
+    PipelineSpec filtered = PipelineSpec.load(ProjectFiles.pipelines("filtered_ingest.json"));
     assertEquals("shipped", filtered.tables().get(0).tableConfiguration().get("status").asText());
     assertEquals("electronics",
         filtered.tables().get(1).tableConfiguration().get("category").asText());
-    PipelineSpec minimal = PipelineSpec.load(Path.of("pipelines/minimal.json"));
+    PipelineSpec minimal = PipelineSpec.load(ProjectFiles.pipelines("minimal.json"));
     assertEquals(1, minimal.tables().size());
     assertEquals("users", minimal.tables().get(0).sourceTable());
     assertTrue(minimal.tables().get(0).tableConfiguration().isEmpty());

@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.source.ExampleSource;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,7 +35,11 @@ class ValidationTest {
   }
 
   private void assertRefused(IngestHarness h, Path spec, String... fragments) {
-    IngestMain.Outcome outcome = h.run(spec, "--retryMaxAttempts=2");
+    assertRefusedWith(h, spec, List.of("--retryMaxAttempts=2"), fragments);
+  }
+
+  private void assertRefusedWith(IngestHarness h, Path spec, List<String> args, String... fragments) {
+    IngestMain.Outcome outcome = h.run(spec, args.toArray(String[]::new));
     assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
     for (String f : fragments) {
       assertTrue(h.lastErr.contains(f), "expected '" + f + "' in: " + h.lastErr);
@@ -77,14 +87,67 @@ class ValidationTest {
         "nope.json");
   }
 
-  @Test
-  void unreachableSourceIsAClearError() throws Exception {
-    int closedPort;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-      closedPort = s.getLocalPort();
+  /** Exit 1, not 2: the configuration may be right and the source down; nothing is written. */
+  private void assertSourceFailure(IngestHarness h, String... fragments) {
+    IngestMain.Outcome outcome = h.run(h.spec("s.json", "\"source_table\": \"users\""), "--retryMaxAttempts=1");
+    assertEquals(1, outcome.exitCode(), h.lastOut + h.lastErr);
+    for (String f : fragments) {
+      assertTrue(h.lastErr.contains(f), "expected '" + f + "' in: " + h.lastErr);
     }
-    IngestHarness h = new IngestHarness(dir, "http://127.0.0.1:" + closedPort);
-    assertRefused(h, h.spec("s.json", "\"source_table\": \"users\""), "could not reach the source");
+    assertFalse(Files.exists(h.output), "nothing may be written");
+  }
+
+  @Test
+  void unreachableSourceIsExit1NamingBaseUrl() throws Exception {
+    // A socket bound but not listening holds the port, so the connection is refused for sure.
+    try (Socket held = new Socket()) {
+      held.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      String url = "http://127.0.0.1:" + held.getLocalPort();
+      assertSourceFailure(new IngestHarness(dir, url),
+          "the source cannot be reached at base_url " + url, "could not reach the source", "run again later");
+    }
+  }
+
+  @Test
+  void aFailingSourceIsExit1AndRetriable() throws Exception {
+    try (Answering server = new Answering(503)) {
+      assertSourceFailure(new IngestHarness(dir, server.url()),
+          "the source at " + server.url() + " is failing", "HTTP 503", "--retryMaxAttempts");
+    }
+  }
+
+  @Test
+  void aRefusalThatConfigurationCausesIsExit2() throws Exception {
+    try (Answering server = new Answering(404)) {
+      IngestHarness h = new IngestHarness(dir, server.url());
+      assertRefused(h, h.spec("s.json", "\"source_table\": \"users\""), "HTTP 404",
+          "check the connection's base_url (" + server.url() + ")");
+    }
+  }
+
+  /** A real HTTP server that answers every request with one status. */
+  private static final class Answering implements AutoCloseable {
+    private final HttpServer server;
+
+    Answering(int status) throws IOException {
+      server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+      server.createContext("/", exchange -> {
+        byte[] body = ("{\"error\": \"status " + status + "\"}").getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(status, body.length);
+        exchange.getResponseBody().write(body);
+        exchange.close();
+      });
+      server.start();
+    }
+
+    String url() {
+      return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+      server.stop(0);
+    }
   }
 
   @Test
@@ -108,6 +171,8 @@ class ValidationTest {
     h.runOk(h.spec("s.json", "\"source_table\": \"users\""));
     Path state = h.output.resolve("_state/main.example.users.json");
     String before = Files.readString(state);
+    // What a dead run staged: the next run's recovery deletes it, but only once the run is valid.
+    Path staged = h.write("output/_staging/20260101T000000Z-000000/main.example.users/table/part-0.parquet", "x");
     IngestMain.Outcome outcome = h.run(h.spec("s2.json",
         "\"source_table\": \"users\", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_2\"}"));
     assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
@@ -116,5 +181,90 @@ class ValidationTest {
       assertTrue(h.lastErr.contains(f), "expected '" + f + "' in: " + h.lastErr);
     }
     assertEquals(before, Files.readString(state), "the table is untouched");
+    assertTrue(Files.exists(staged), "recovery waits until the configuration is valid");
+  }
+
+  @Test
+  void destinationNamesThatCannotMapOneToOneAreRefused() {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    // Would land in <root>/_staging/..., which the next run's recovery deletes as staged files.
+    assertRefused(h, h.spec("s.json", "\"source_table\": \"users\", \"destination_catalog\": \"_staging\""),
+        "table 'users' (object[0]): destination_catalog: '_staging' is not a valid destination name",
+        "only letters, digits, '_' and '-', starting with a letter or digit", "use e.g. 'staging'");
+    // a.b/c/events and a/b.c/events would share the state file a.b.c.events.json.
+    assertRefused(h, h.spec("s.json", "\"source_table\": \"events\", \"destination_catalog\": \"a.b\","
+        + " \"destination_schema\": \"c\""), "destination_catalog: 'a.b' is not a valid destination name", "'a_b'");
+    assertRefused(h, h.spec("s.json", "\"source_table\": \"events\", \"destination_catalog\": \"a\","
+        + " \"destination_schema\": \"b.c\""), "destination_schema: 'b.c' is not a valid destination name");
+    assertRefused(h, h.spec("s.json", "\"source_table\": \"events\", \"destination_table\": \"_changes\""),
+        "destination_table: '_changes'");
+    assertRefusedWith(h, h.spec("s.json", "\"source_table\": \"users\""), List.of("--defaultCatalog=_state"),
+        "--defaultCatalog: '_state' is not a valid destination name");
+    assertRefusedWith(h, h.spec("s.json", "\"source_table\": \"users\""), List.of("--defaultSchema=a.b"),
+        "--defaultSchema: 'a.b' is not a valid destination name");
+  }
+
+  @Test
+  void destinationsDifferingOnlyInCaseAreOneDestination() {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    assertRefused(h, h.spec("s.json", "\"source_table\": \"users\"",
+        "\"source_table\": \"orders\", \"destination_table\": \"Users\""),
+        "table 'orders' (object[1]): lands on main.example.Users, as does", "differ only in case");
+  }
+
+  @Test
+  void pipelineOptionsAreCheckedByName() {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    Path spec = h.spec("s.json", "\"source_table\": \"users\"");
+    assertRefusedWith(h, spec, List.of("--retryMaxAttempts=0"), "--retryMaxAttempts=0: must be at least 1");
+    assertRefusedWith(h, spec, List.of("--retryInitialBackoffMillis=-1"),
+        "--retryInitialBackoffMillis=-1: must be from 0 to 3600000");
+    assertRefusedWith(h, spec, List.of("--progressIntervalSeconds=-5"), "--progressIntervalSeconds=-5: must be at least 0");
+    assertRefusedWith(h, spec, List.of("--retryMaxAttempts=many"), "pipeline options:", "many");
+  }
+
+  @Test
+  void anUnusableOutputRootIsRefusedBeforeAnyRequest() throws Exception {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    Path spec = h.spec("s.json", "\"source_table\": \"users\"");
+    Path file = h.write("a-file", "x");
+    long requests = source.requestCount();
+    for (String[] bad : List.of(
+        new String[] {file.toString(), "is a file, not a directory"},
+        new String[] {file.resolve("sub/dir").toString(), "is under " + file + ", which is a file"},
+        new String[] {"/proc/connector-output", "cannot be written"})) {
+      IngestMain.Outcome outcome = h.run(spec, "--outputRoot=" + bad[0]);
+      assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
+      assertTrue(h.lastErr.contains("--outputRoot=" + bad[0] + ": " + bad[1]), h.lastErr);
+    }
+    assertEquals(requests, source.requestCount(), "refused before the source was asked anything");
+    assertEquals("x", Files.readString(file));
+  }
+
+  @Test
+  void theOutputRootCheckLeavesNothingBehind() {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    Path root = dir.resolve("x/y/z");
+    // Refused after the output root was probed: the table is checked against the source.
+    IngestMain.Outcome outcome = h.run(h.spec("s.json", "\"source_table\": \"customers\""), "--outputRoot=" + root);
+    assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
+    assertTrue(h.lastErr.contains("source_table 'customers'"), h.lastErr);
+    assertFalse(Files.exists(dir.resolve("x")), "the probe removes the directories it created");
+  }
+
+  @Test
+  void aCorruptStateIsExit1NamingTheFile() throws Exception {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    Path spec = h.spec("s.json", "\"source_table\": \"users\"");
+    h.runOk(spec);
+    Path state = h.output.resolve("_state/main.example.users.json");
+    String corrupt = Files.readString(state).replaceFirst("\"records\" : \"[^\"]*\"", "\"records\" : \"not a time\"");
+    Files.writeString(state, corrupt);
+    IngestMain.Outcome outcome = h.run(spec);
+    assertEquals(1, outcome.exitCode(), h.lastOut + h.lastErr);
+    assertTrue(h.lastErr.contains(state + ": the committed state of main.example.users is unreadable"), h.lastErr);
+    assertTrue(h.lastErr.contains("'not a time' is not an ISO-8601 timestamp"), h.lastErr);
+    assertTrue(h.lastErr.contains("this run read and committed nothing"), h.lastErr);
+    assertEquals(corrupt, Files.readString(state));
   }
 }

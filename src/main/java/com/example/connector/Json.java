@@ -1,6 +1,5 @@
-package com.example.connector.pipeline;
+package com.example.connector;
 
-import com.example.connector.ConfigurationException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -14,8 +13,11 @@ import java.util.List;
 import java.util.Set;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
-/** Reading and checking the JSON of configuration files; every failure is a ConfigurationException. */
-final class Json {
+/**
+ * Reading and checking the JSON of configuration files (pipeline specs, connections, table
+ * options); every failure is a ConfigurationException of the form {@code SOURCE: PATH: WHAT; FIX}.
+ */
+public final class Json {
   private static final ObjectMapper MAPPER =
       new ObjectMapper()
           .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
@@ -28,7 +30,7 @@ final class Json {
    * included only when {@code explain} is true, since it may quote text from the file (a
    * connection file holds a password).
    */
-  static JsonNode read(String json, String source, boolean explain) {
+  public static JsonNode read(String json, String source, boolean explain) {
     JsonNode root;
     try {
       root = MAPPER.readTree(json);
@@ -46,7 +48,7 @@ final class Json {
     return root;
   }
 
-  static ObjectNode object(JsonNode node, String source, String path) {
+  public static ObjectNode object(JsonNode node, String source, String path) {
     if (!node.isObject()) {
       throw error(source, path, "must be a JSON object {...}, found " + kind(node),
           "write it as an object");
@@ -55,7 +57,7 @@ final class Json {
   }
 
   /** Rejects any key not in {@code allowed} (which is in the documented order). */
-  static void onlyKeys(ObjectNode node, String source, String path, Set<String> allowed) {
+  public static void onlyKeys(ObjectNode node, String source, String path, Set<String> allowed) {
     List<String> unknown = new ArrayList<>();
     for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
       String key = it.next();
@@ -71,7 +73,7 @@ final class Json {
   }
 
   /** A required non-blank string. Never echoes the value. */
-  static String requiredString(ObjectNode node, String source, String path, String key) {
+  public static String requiredString(ObjectNode node, String source, String path, String key) {
     String value = optionalString(node, source, path, key);
     if (value == null) {
       throw error(source, join(path, key), "is missing", "add \"" + key + "\": \"...\"");
@@ -80,30 +82,31 @@ final class Json {
   }
 
   /** A non-blank string, or null if the key is absent or JSON null. Never echoes the value. */
-  static @Nullable String optionalString(ObjectNode node, String source, String path, String key) {
+  public static @Nullable String optionalString(ObjectNode node, String source, String path, String key) {
     JsonNode value = node.get(key);
-    if (value == null || value.isNull()) {
-      return null;
-    }
+    return value == null || value.isNull() ? null : string(value, source, join(path, key));
+  }
+
+  /** A non-blank string value at {@code path}. Never echoes the value. */
+  public static String string(JsonNode value, String source, String path) {
     if (!value.isTextual()) {
-      throw error(source, join(path, key), "must be a string, found " + kind(value),
-          "write it in double quotes");
+      throw error(source, path, "must be a string, found " + kind(value), "write it in double quotes");
     }
     if (value.asText().isBlank()) {
-      throw error(source, join(path, key), "is empty", "give it a non-empty value or remove it");
+      throw error(source, path, "is empty", "give it a non-empty value or remove it");
     }
     return value.asText();
   }
 
-  static String join(String path, String key) {
+  public static String join(String path, String key) {
     return path.isEmpty() ? key : path + "." + key;
   }
 
-  static ConfigurationException error(String source, String path, String what, String fix) {
+  public static ConfigurationException error(String source, String path, String what, String fix) {
     return new ConfigurationException(source + ": " + path + ": " + what + "; " + fix);
   }
 
-  static String kind(JsonNode node) {
+  public static String kind(JsonNode node) {
     switch (node.getNodeType()) {
       case ARRAY: return "an array";
       case OBJECT: return "an object";
