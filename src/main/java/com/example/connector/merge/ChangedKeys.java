@@ -1,9 +1,17 @@
 package com.example.connector.merge;
 
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
+import javax.annotation.Nullable;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.SerializableCoder;
@@ -23,17 +31,14 @@ final class ChangedKeys implements Serializable {
 
   private final long[] words;
 
-  private ChangedKeys(int bits) {
-    if (bits < 64 || Integer.bitCount(bits) != 1) {
-      throw new IllegalArgumentException("a key filter has a power of two bits, at least 64: " + bits);
-    }
-    this.words = new long[bits / 64];
+  private ChangedKeys(long[] words) {
+    this.words = words;
   }
 
   boolean mightContain(String key) {
     long hash = hash(key);
     for (int i = 0; i < HASHES; i++) {
-      int bit = bit(hash, i);
+      int bit = bit(words, hash, i);
       if ((words[bit >>> 6] & (1L << bit)) == 0) {
         return false;
       }
@@ -41,22 +46,15 @@ final class ChangedKeys implements Serializable {
     return true;
   }
 
-  private void add(String key) {
-    long hash = hash(key);
+  private static void set(long[] words, long hash) {
     for (int i = 0; i < HASHES; i++) {
-      int bit = bit(hash, i);
+      int bit = bit(words, hash, i);
       words[bit >>> 6] |= 1L << bit;
     }
   }
 
-  private void addAll(ChangedKeys other) {
-    for (int i = 0; i < words.length; i++) {
-      words[i] |= other.words[i];
-    }
-  }
-
-  /** The i-th of the key's bit positions, from two 32-bit halves of one hash (Kirsch-Mitzenmacher). */
-  private int bit(long hash, int i) {
+  /** The i-th of a key's bit positions, from two 32-bit halves of its hash (Kirsch-Mitzenmacher). */
+  private static int bit(long[] words, long hash, int i) {
     int combined = (int) hash + i * (int) (hash >>> 32);
     return combined & (words.length * 64 - 1);
   }
@@ -72,8 +70,107 @@ final class ChangedKeys implements Serializable {
     return h ^ (h >>> 31);
   }
 
+  /**
+   * A filter being built: the keys' hashes while they take less room than the filter's bits, then
+   * the bits. Runners combine a partial per bundle, and a bundle of a hundred changes must not
+   * cost a megabyte; none costs more than the filter.
+   */
+  static final class Partial {
+    private final int bits;
+    private long[] hashes = new long[16];
+    private int size;
+    private @Nullable long[] words;
+
+    Partial(int bits) {
+      if (bits < 64 || Integer.bitCount(bits) != 1) {
+        throw new IllegalArgumentException("a key filter has a power of two bits, at least 64: " + bits);
+      }
+      this.bits = bits;
+    }
+
+    void add(long hash) {
+      if (words != null) {
+        set(words, hash);
+        return;
+      }
+      if (size == hashes.length) {
+        hashes = Arrays.copyOf(hashes, size * 2);
+      }
+      hashes[size++] = hash;
+      if (size * 64L >= bits) {
+        densify();
+      }
+    }
+
+    void addAll(Partial other) {
+      if (other.words == null) {
+        for (int i = 0; i < other.size; i++) {
+          add(other.hashes[i]);
+        }
+        return;
+      }
+      densify();
+      for (int i = 0; i < words.length; i++) {
+        words[i] |= other.words[i];
+      }
+    }
+
+    ChangedKeys filter() {
+      densify();
+      return new ChangedKeys(words.clone());
+    }
+
+    /** From hashes to bits, once the hashes would take as much room. */
+    private void densify() {
+      if (words == null) {
+        words = new long[bits / 64];
+        for (int i = 0; i < size; i++) {
+          set(words, hashes[i]);
+        }
+        hashes = null;
+      }
+    }
+  }
+
+  /** Encodes a partial as its hashes or its bits, whichever it holds. */
+  static final class PartialCoder extends AtomicCoder<Partial> {
+    @Override
+    public void encode(Partial p, OutputStream outStream) throws IOException {
+      DataOutputStream out = new DataOutputStream(outStream);
+      out.writeInt(p.bits);
+      out.writeBoolean(p.words != null);
+      long[] values = p.words != null ? p.words : p.hashes;
+      int count = p.words != null ? p.words.length : p.size;
+      out.writeInt(count);
+      for (int i = 0; i < count; i++) {
+        out.writeLong(values[i]);
+      }
+      out.flush();
+    }
+
+    @Override
+    public Partial decode(InputStream inStream) throws IOException {
+      DataInputStream in = new DataInputStream(inStream);
+      Partial p = new Partial(in.readInt());
+      boolean dense = in.readBoolean();
+      long[] values = new long[in.readInt()];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = in.readLong();
+      }
+      if (dense) {
+        p.words = values;
+        p.hashes = null;
+      } else {
+        for (long hash : values) {
+          p.add(hash);
+        }
+      }
+      return p;
+    }
+  }
+
   /** Collects the keys of change feed rows into one filter of {@code bits} bits. */
-  static final class Collect extends Combine.CombineFn<GenericRecord, ChangedKeys, ChangedKeys> {
+  static final class Collect extends Combine.CombineFn<GenericRecord, Partial, ChangedKeys> {
     private final List<String> keys;
     private final int bits;
 
@@ -83,31 +180,31 @@ final class ChangedKeys implements Serializable {
     }
 
     @Override
-    public ChangedKeys createAccumulator() {
-      return new ChangedKeys(bits);
+    public Partial createAccumulator() {
+      return new Partial(bits);
     }
 
     @Override
-    public ChangedKeys addInput(ChangedKeys filter, GenericRecord row) {
-      filter.add(MergeTable.keyOf(row, keys));
-      return filter;
+    public Partial addInput(Partial partial, GenericRecord row) {
+      partial.add(hash(MergeTable.keyOf(row, keys)));
+      return partial;
     }
 
     @Override
-    public ChangedKeys mergeAccumulators(Iterable<ChangedKeys> filters) {
-      ChangedKeys merged = createAccumulator();
-      filters.forEach(merged::addAll);
+    public Partial mergeAccumulators(Iterable<Partial> partials) {
+      Partial merged = createAccumulator();
+      partials.forEach(merged::addAll);
       return merged;
     }
 
     @Override
-    public ChangedKeys extractOutput(ChangedKeys filter) {
-      return filter;
+    public ChangedKeys extractOutput(Partial partial) {
+      return partial.filter();
     }
 
     @Override
-    public Coder<ChangedKeys> getAccumulatorCoder(CoderRegistry registry, Coder<GenericRecord> input) {
-      return SerializableCoder.of(ChangedKeys.class);
+    public Coder<Partial> getAccumulatorCoder(CoderRegistry registry, Coder<GenericRecord> input) {
+      return new PartialCoder();
     }
 
     @Override

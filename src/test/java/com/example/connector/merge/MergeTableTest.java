@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.ScdType;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectOutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -127,29 +130,44 @@ class MergeTableTest {
     assertTrue(message.contains("primary_keys"), message);
   }
 
+  /**
+   * The filter of 200,000 changed keys holds every one of them, claims few others, and is no
+   * larger than the filter of one; a partial (what runners shuffle per bundle) is the size of its
+   * keys' hashes until the filter is smaller, and survives its coder.
+   */
   @Test
   void aChangedKeyFilterHasNoFalseNegativesAndAFixedSize() throws Exception {
     ChangedKeys.Collect collect = new ChangedKeys.Collect(List.of("user_id"), ChangedKeys.DEFAULT_BITS);
-    ChangedKeys few = collect.createAccumulator();
-    collect.addInput(few, TestUsers.change("u0", "a", 1));
-    ChangedKeys many = collect.createAccumulator();
-    for (int i = 0; i < 100_000; i++) {
+    ChangedKeys.Partial one = collect.addInput(collect.createAccumulator(), TestUsers.change("u0", "a", 1));
+    ChangedKeys.Partial many = collect.createAccumulator();
+    for (int i = 0; i < 200_000; i++) {
       collect.addInput(many, TestUsers.change("u" + i, "a", 1));
     }
-    for (int i = 0; i < 100_000; i++) {
-      assertTrue(many.mightContain(MergeTable.keyOf(TestUsers.change("u" + i, "a", 1), List.of("user_id"))));
+    assertEquals(4 + 1 + 4 + 8, encoded(one).length, "one key: a header and one hash");
+    assertEquals(4 + 1 + 4 + ChangedKeys.DEFAULT_BITS / 8, encoded(many).length, "at most the filter's bits");
+
+    ChangedKeys.Partial decoded = new ChangedKeys.PartialCoder().decode(new ByteArrayInputStream(encoded(many)));
+    ChangedKeys filter = collect.extractOutput(collect.mergeAccumulators(List.of(decoded, one)));
+    for (int i = 0; i < 200_000; i++) {
+      assertTrue(filter.mightContain("[\"u" + i + "\"]"), "u" + i);
     }
     int falsePositives = 0;
-    for (int i = 100_000; i < 200_000; i++) {
-      falsePositives += many.mightContain(MergeTable.keyOf(TestUsers.change("u" + i, "a", 1), List.of("user_id"))) ? 1 : 0;
+    for (int i = 200_000; i < 300_000; i++) {
+      falsePositives += filter.mightContain("[\"u" + i + "\"]") ? 1 : 0;
     }
-    assertTrue(falsePositives < 100, "under 0.1 % of 100,000 unchanged keys at 100,000 changed ones: " + falsePositives);
-    assertEquals(serializedSize(few), serializedSize(many), "the filter does not grow with the keys");
+    assertTrue(falsePositives < 100, "under 0.1 % of 100,000 unchanged keys: " + falsePositives);
+    assertEquals(serializedSize(collect.extractOutput(one)), serializedSize(filter), "the filter does not grow with the keys");
+  }
+
+  private static byte[] encoded(ChangedKeys.Partial partial) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new ChangedKeys.PartialCoder().encode(partial, bytes);
+    return bytes.toByteArray();
   }
 
   private static int serializedSize(Object o) throws Exception {
-    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(o);
     }
     return bytes.size();
