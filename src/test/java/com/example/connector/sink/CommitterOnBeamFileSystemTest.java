@@ -110,7 +110,9 @@ class CommitterOnBeamFileSystemTest {
 
   /**
    * A commit interrupted between the copy and the delete of any of its renames (the commit record,
-   * each of the three file moves, the state file) is finished by the next run's recovery.
+   * each of the three file moves, the state file) is finished by the next run's recovery. At 1,
+   * the record was just written and recovery finds it by listing {@code _state/_commits/}: the
+   * read-after-write listing the commit protocol relies on (see {@link Committer}).
    */
   @ParameterizedTest
   @ValueSource(ints = {1, 2, 3, 4, 5})
