@@ -5,6 +5,8 @@ import com.example.connector.catalog.ScdType;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -78,6 +80,10 @@ final class KeyHistory {
     return events;
   }
 
+  /**
+   * Sorts the versions once and counts the versions starting at each sequence, so that telling a
+   * version closed by its successor from one closed by a delete is a lookup, not a scan of the key.
+   */
   private List<Event> fromVersions(Iterable<GenericRecord> committed) {
     List<GenericRecord> versions = new ArrayList<>();
     committed.forEach(versions::add);
@@ -85,13 +91,15 @@ final class KeyHistory {
     versions.sort(
         Comparator.<GenericRecord, Object>comparing(v -> v.get(MergeRule.START_AT), bySequence)
             .thenComparing(v -> v.get(MergeRule.END_AT), Comparator.nullsLast(bySequence)));
+    Map<Object, Integer> starts = new TreeMap<>(bySequence);
+    versions.forEach(v -> starts.merge(v.get(MergeRule.START_AT), 1, Integer::sum));
     List<Event> events = new ArrayList<>();
     for (GenericRecord version : versions) {
-      events.add(new Event(version.get(MergeRule.START_AT), events.size(), false, values(version)));
+      Object start = version.get(MergeRule.START_AT);
       Object end = version.get(MergeRule.END_AT);
-      boolean succeeded =
-          versions.stream()
-              .anyMatch(v -> v != version && bySequence.compare(v.get(MergeRule.START_AT), end) == 0);
+      events.add(new Event(start, events.size(), false, values(version)));
+      int itself = end != null && bySequence.compare(start, end) == 0 ? 1 : 0;
+      boolean succeeded = end != null && starts.getOrDefault(end, 0) > itself;
       if (end != null && !succeeded) {
         events.add(new Event(end, events.size(), true, null));
       }

@@ -1,14 +1,13 @@
 package com.example.connector.merge;
 
+import com.example.connector.catalog.RecordSchemas;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -18,11 +17,11 @@ import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.join.RawUnionValue;
 import org.apache.beam.sdk.transforms.join.UnionCoder;
@@ -39,11 +38,15 @@ import org.apache.beam.sdk.values.TupleTagList;
  * the table's next version, applying {@link KeyHistory} to each key.
  *
  * <p>Only the keys a run touched are shuffled: the changed keys go to every worker as a side
- * input, committed rows of other keys pass straight through, and the touched committed rows meet
- * the changes in {@link KeyBuckets} (a GroupByKey by bucket), where each key is replayed.
- * So an incremental run costs a scan of the table plus a shuffle of its changes, and a worker holds
- * one bucket at a time (about {@link KeyBuckets#ROWS_PER_BUCKET} rows), whatever the table's size.
+ * input of a fixed size ({@link ChangedKeys}, a Bloom filter), committed rows of other keys pass
+ * straight through, and the touched committed rows meet the changes in {@link KeyBuckets} (a
+ * GroupByKey by bucket), where each key is replayed. So an incremental run costs a scan of the
+ * table plus a shuffle of its changes, and a worker holds the filter and one bucket at a time
+ * (about {@link KeyBuckets#ROWS_PER_BUCKET} rows), whatever the table's size or the run's changes.
  * (A snapshot touches every key: its whole table is shuffled.)
+ *
+ * <p>Every change must have a value in each primary key column (a {@code primary_keys} override
+ * may name a nullable one): rows without one would all merge into one key, so the table fails.
  *
  * <p>A table's first version, when the reads guarantee one change per key ({@code
  * oneChangePerKey}: a cursor feed of the source's own keys, ordered by its cursor, reads each
@@ -62,14 +65,17 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
   private static final TupleTag<GenericRecord> TOUCHED = new TupleTag<>("touched") {};
   private static final int COMMITTED_TAG = 0;
   private static final int CHANGES_TAG = 1;
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   private final MergeRule rule;
   private final String feedSchemaJson;
   private final @Nullable Long snapshotAt;
-  private final String metricsNamespace;
+  /** The destination ({@code catalog.schema.table}): names its row counter and its errors. */
+  private final String table;
   private final boolean firstVersion;
   private final boolean oneChangePerKey;
   private final long rowsPerBucket;
+  private final int changedKeyBits;
 
   /**
    * @param snapshotAt for a snapshot table, the sequence of this run's snapshot (the source's
@@ -77,41 +83,45 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
    * @param firstVersion whether the table has no committed version yet
    * @param oneChangePerKey whether the reads guarantee the condition above
    */
-  public MergeTable(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, String metricsNamespace,
+  public MergeTable(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, String table,
       boolean firstVersion, boolean oneChangePerKey) {
-    this(rule, feedSchema, snapshotAt, metricsNamespace, firstVersion, oneChangePerKey, KeyBuckets.ROWS_PER_BUCKET);
+    this(rule, feedSchema, snapshotAt, table, firstVersion, oneChangePerKey, KeyBuckets.ROWS_PER_BUCKET,
+        ChangedKeys.DEFAULT_BITS);
   }
 
-  /** With buckets of about {@code rowsPerBucket} rows (tests make them large). */
-  MergeTable(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, String metricsNamespace,
-      boolean firstVersion, boolean oneChangePerKey, long rowsPerBucket) {
+  /** With buckets of about {@code rowsPerBucket} rows and a changed-key filter of that many bits (tests). */
+  MergeTable(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, String table,
+      boolean firstVersion, boolean oneChangePerKey, long rowsPerBucket, int changedKeyBits) {
     this.rule = rule;
     this.feedSchemaJson = feedSchema.toString();
     this.snapshotAt = snapshotAt;
-    this.metricsNamespace = metricsNamespace;
+    this.table = table;
     this.firstVersion = firstVersion;
     this.oneChangePerKey = oneChangePerKey;
     this.rowsPerBucket = rowsPerBucket;
+    this.changedKeyBits = changedKeyBits;
   }
 
   @Override
   public PCollection<GenericRecord> expand(PCollectionTuple input) {
     Schema feedSchema = new Schema.Parser().parse(feedSchemaJson);
     Schema tableSchema = rule.tableSchema(feedSchema);
-    Replay replay = new Replay(rule, feedSchemaJson, snapshotAt, metricsNamespace);
+    Replay replay = new Replay(rule, feedSchemaJson, snapshotAt, table);
+    PCollection<GenericRecord> changes = input.get(CHANGES)
+        .apply("Check primary keys", ParDo.of(new CheckKeysFn(rule.keys(), table)))
+        .setCoder(AvroCoder.of(feedSchema));
     if (firstVersion && oneChangePerKey) {
-      return input.get(CHANGES)
+      return changes
           .apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)))
           .setCoder(AvroCoder.of(tableSchema));
     }
-    PCollection<GenericRecord> changes = input.get(CHANGES);
     if (rule.snapshot()) {
       // A complete image touches every key: one missing from it was deleted.
       return group(input.get(COMMITTED), changes, tableSchema, feedSchema, replay);
     }
-    PCollectionView<List<String>> changedKeys =
-        changes.apply("Changed keys", ParDo.of(new KeyFn(rule.keys())))
-            .apply("To every worker", View.asList());
+    PCollectionView<ChangedKeys> changedKeys =
+        changes.apply("Changed keys", Combine.globally(new ChangedKeys.Collect(rule.keys(), changedKeyBits))
+            .asSingletonView());
     PCollectionTuple committed =
         input.get(COMMITTED)
             .apply("Split committed rows", ParDo.of(new SplitFn(rule.keys(), changedKeys))
@@ -156,44 +166,49 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
       values.add(v instanceof CharSequence ? v.toString() : v);
     }
     try {
-      return KeyFn.JSON.writeValueAsString(values);
+      return JSON.writeValueAsString(values);
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  private static class KeyFn extends DoFn<GenericRecord, String> {
-    static final ObjectMapper JSON = new ObjectMapper();
+  /** Fails the table on a change without a value in a primary key column. */
+  private static class CheckKeysFn extends DoFn<GenericRecord, GenericRecord> {
     private final List<String> keys;
+    private final String table;
 
-    KeyFn(List<String> keys) {
+    CheckKeysFn(List<String> keys, String table) {
       this.keys = keys;
+      this.table = table;
     }
 
     @ProcessElement
-    public void process(@Element GenericRecord row, OutputReceiver<String> out) {
-      out.output(keyOf(row, keys));
+    public void process(@Element GenericRecord row, OutputReceiver<GenericRecord> out) {
+      for (String key : keys) {
+        if (row.get(key) == null) {
+          throw new IllegalStateException("table " + table + ": primary key column '" + key + "' is null in "
+              + (Boolean.TRUE.equals(row.get(RecordSchemas.IS_DELETED)) ? "a delete (tombstone)" : "a record")
+              + " read by this run; rows without a key would all merge into one. Key the table by columns"
+              + " that always have a value (table_configuration.primary_keys " + keys + ")");
+        }
+      }
+      out.output(row);
     }
   }
 
   /** Committed rows of keys this run did not change pass through; the others are keyed for the merge. */
   private static class SplitFn extends DoFn<GenericRecord, GenericRecord> {
     private final List<String> keys;
-    private final PCollectionView<List<String>> changedKeys;
-    private transient Set<String> changed;
+    private final PCollectionView<ChangedKeys> changedKeys;
 
-    SplitFn(List<String> keys, PCollectionView<List<String>> changedKeys) {
+    SplitFn(List<String> keys, PCollectionView<ChangedKeys> changedKeys) {
       this.keys = keys;
       this.changedKeys = changedKeys;
     }
 
     @ProcessElement
     public void process(@Element GenericRecord row, MultiOutputReceiver out, ProcessContext context) {
-      if (changed == null) {
-        changed = new HashSet<>(context.sideInput(changedKeys)); // the same for the whole run
-      }
-      String key = keyOf(row, keys);
-      if (changed.contains(key)) {
+      if (context.sideInput(changedKeys).mightContain(keyOf(row, keys))) {
         out.get(TOUCHED).output(row);
       } else {
         out.get(UNTOUCHED).output(row);
@@ -202,14 +217,14 @@ public class MergeTable extends PTransform<PCollectionTuple, PCollection<Generic
   }
 
   /** What the replaying DoFns share: how to build a key's history, and the row counter. */
-  private record Replay(MergeRule rule, String feedSchemaJson, @Nullable Long snapshotAt, String metricsNamespace)
+  private record Replay(MergeRule rule, String feedSchemaJson, @Nullable Long snapshotAt, String table)
       implements java.io.Serializable {
     KeyHistory history() {
       return new KeyHistory(rule, new Schema.Parser().parse(feedSchemaJson), snapshotAt);
     }
 
     Counter rows() {
-      return Metrics.counter(metricsNamespace, "table_rows");
+      return Metrics.counter(table, "table_rows");
     }
   }
 

@@ -22,17 +22,16 @@ final class BeamFiles {
     return FileSystems.matchNewResource(path, path.endsWith("/"));
   }
 
-  /** The files matching a glob; none when nothing matches. */
+  /**
+   * The files matching a glob; none only when the file system says nothing matches. Any other
+   * answer (an error status, an exception) fails: read as "no files", it would plan a table as new,
+   * reset its cursors and delete its files at the commit.
+   */
   static List<ResourceId> list(String glob) {
     try {
-      MatchResult result = FileSystems.match(glob, EmptyMatchTreatment.ALLOW);
-      List<ResourceId> files = new ArrayList<>();
-      if (result.status() == MatchResult.Status.OK) {
-        result.metadata().forEach(m -> files.add(m.resourceId()));
-      }
-      return files;
+      return found(glob, FileSystems.match(glob, EmptyMatchTreatment.ALLOW));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + glob, e);
+      throw cannotList(glob, e);
     }
   }
 
@@ -45,18 +44,40 @@ final class BeamFiles {
     if (paths.isEmpty()) {
       return List.of();
     }
+    List<MatchResult> results;
     try {
-      List<MatchResult> results = FileSystems.match(paths);
-      List<String> missing = new ArrayList<>();
-      for (int i = 0; i < paths.size(); i++) {
-        if (results.get(i).status() != MatchResult.Status.OK || results.get(i).metadata().isEmpty()) {
-          missing.add(paths.get(i));
-        }
-      }
-      return missing;
+      results = FileSystems.match(paths);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot check " + paths.size() + " staged files", e);
+      throw cannotList(paths.get(0) + (paths.size() > 1 ? " and " + (paths.size() - 1) + " more" : ""), e);
     }
+    List<String> missing = new ArrayList<>();
+    for (int i = 0; i < paths.size(); i++) {
+      if (found(paths.get(i), results.get(i)).isEmpty()) {
+        missing.add(paths.get(i));
+      }
+    }
+    return missing;
+  }
+
+  /** What one match found: its files if OK, none if NOT_FOUND; any other status is an error. */
+  private static List<ResourceId> found(String spec, MatchResult result) {
+    if (result.status() == MatchResult.Status.NOT_FOUND) {
+      return List.of();
+    }
+    try {
+      List<MatchResult.Metadata> metadata = result.metadata(); // throws the error of a failed match
+      if (result.status() != MatchResult.Status.OK) {
+        throw new IOException("the file system answered " + result.status());
+      }
+      return metadata.stream().map(MatchResult.Metadata::resourceId).toList();
+    } catch (IOException e) {
+      throw cannotList(spec, e);
+    }
+  }
+
+  private static UncheckedIOException cannotList(String spec, IOException e) {
+    return new UncheckedIOException("cannot list " + spec + " (" + e.getMessage() + "); a storage error is"
+        + " never taken for 'no files', so the run stops here: retry it once the storage answers", e);
   }
 
   static String read(String path) {
@@ -91,7 +112,7 @@ final class BeamFiles {
     try {
       FileSystems.delete(List.of(resource(path)), StandardMoveOptions.IGNORE_MISSING_FILES);
     } catch (IOException e) {
-      // not empty, or an object store without directories: nothing to clean up
+      // Not empty, or an object store without directories. Tidying only: nothing reads it back.
     }
   }
 

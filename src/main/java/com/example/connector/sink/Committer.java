@@ -31,6 +31,13 @@ import org.slf4j.LoggerFactory;
  * never land twice.
  *
  * <p>One run at a time per output root: a run's recovery deletes whatever is staged.
+ *
+ * <p>What it needs of the storage: renames need not be atomic (an object store copies, then
+ * deletes; a rename cut short in between is redone, as the source is still there), but a listing
+ * must show every object written before it (read-after-write, as local disks, {@code gs://} and
+ * {@code s3://} list today): recovery finds a commit cut short by listing {@code _state/_commits/},
+ * and a listing that missed it would delete the files the commit still has to move. A listing or
+ * lookup that fails fails the run (see {@code BeamFiles#list}); it is never read as "no files".
  */
 public final class Committer implements Serializable {
   private static final Logger LOG = LoggerFactory.getLogger(Committer.class);

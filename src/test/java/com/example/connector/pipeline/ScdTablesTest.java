@@ -126,14 +126,15 @@ class ScdTablesTest {
   @Test
   void overriddenKeysAndSequenceDecideTheRows() throws Exception {
     SteppableClock clock = new SteppableClock(Duration.ZERO);
-    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+    // No seeded nulls: a table keyed by a nullable column fails on a row without a value (below).
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).nullRate(0).clock(clock).start()) {
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
       Path spec = h.spec("overrides.json",
           "\"source_table\": \"users\", \"destination_table\": \"latest_per_status\","
               + " \"table_configuration\": {\"primary_keys\": [\"status\"]}",
           "\"source_table\": \"users\", \"destination_table\": \"by_email\","
               + " \"table_configuration\": {\"sequence_by\": \"email\"}");
-      write(source, "users", Map.of("user_id", "user_0001", "email", "zzz@example.com"));
+      write(source, "users", Map.of("user_id", "user_0001", "email", "zzz@example.com", "status", "active"));
       clock.advance(Duration.ofSeconds(2));
       h.runOk(spec);
 
@@ -146,12 +147,19 @@ class ScdTablesTest {
       assertEquals(rendered(List.copyOf(latest.values())), renderedTable(h.rows("latest_per_status")));
 
       // A newer write whose email sorts lower is an older version by sequence_by: not applied.
-      write(source, "users", Map.of("user_id", "user_0001", "email", "aaa@example.com"));
+      write(source, "users", Map.of("user_id", "user_0001", "email", "aaa@example.com", "status", "active"));
       clock.advance(Duration.ofSeconds(2));
       h.runOk(spec);
       List<String> emails = h.rows("by_email").stream()
           .filter(r -> r.get("user_id").toString().equals("user_0001")).map(r -> r.get("email").toString()).toList();
       assertEquals(List.of("zzz@example.com"), emails);
+
+      // A user without a status (an upsert leaves out what it does not name): the table keyed by it fails.
+      write(source, "users", Map.of("user_id", "user_0002", "email", "b@example.com"));
+      clock.advance(Duration.ofSeconds(2));
+      assertEquals(1, h.run(spec).exitCode(), h.lastOut);
+      assertTrue(h.lastErr.contains("table main.example.latest_per_status: primary key column 'status' is null in a record"),
+          h.lastErr);
     }
   }
 
