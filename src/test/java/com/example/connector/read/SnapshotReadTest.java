@@ -11,6 +11,9 @@ import com.example.connector.client.ExampleClient;
 import com.example.connector.client.Password;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
+import com.example.connector.read.ReadSnapshotPagesFn.KeyRange;
+import com.example.connector.read.ReadSnapshotPagesFn.PageKeys;
+import com.example.connector.read.ReadSnapshotPagesFn.PageKeysTracker;
 import com.example.source.ApiError;
 import com.example.source.ExampleSource;
 import com.sun.net.httpserver.HttpServer;
@@ -37,7 +40,6 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.ByteKey;
 import org.apache.beam.sdk.io.range.ByteKeyRange;
 import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
-import org.apache.beam.sdk.transforms.splittabledofn.ByteKeyRangeTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.joda.time.Instant;
@@ -61,8 +63,9 @@ class SnapshotReadTest {
   private TableDescriptor products;
   /** Keys inserted while reading; each sorts right after prod_0000, before every other seed key. */
   private final Set<String> inserted = new HashSet<>();
-  private final AtomicBoolean inserting = new AtomicBoolean();
-  /** Products page requests while inserting. */
+  /** Whether the test reads (after the initial split): only then are page requests counted and rows inserted. */
+  private final AtomicBoolean reading = new AtomicBoolean();
+  /** Products page requests while reading. */
   private final AtomicInteger pageRequests = new AtomicInteger();
 
   @BeforeEach
@@ -86,12 +89,12 @@ class SnapshotReadTest {
 
   @Test
   void everySeededProductIsReadOnceWhileProductsAreInsertedBeforeThem() {
-    insertBeforeEveryPageRequest(3);
+    onPageRequests(3);
     ReadSnapshotPagesFn fn = fn(source.baseUrl());
     try {
-      List<ByteKeyRange> ranges = initialSplits(fn);
-      inserting.set(true);
-      Reads reads = readAll(fn, ranges, 0.5, 40);
+      List<KeyRange> ranges = initialSplits(fn);
+      reading.set(true);
+      Reads reads = readAll(fn, ranges, 0.5, 4);
       Set<String> read = new TreeSet<>(reads.keys);
       Set<String> missed = new TreeSet<>(seedKeys());
       missed.removeAll(read);
@@ -100,7 +103,7 @@ class SnapshotReadTest {
       read.removeAll(seedKeys());
       read.removeAll(inserted);
       assertEquals(Set.of(), read, "read keys that never existed");
-      assertTrue(reads.splits > ranges.size(), "runner splits and checkpoints happened: " + reads.splits);
+      assertTrue(reads.restrictions > ranges.size(), "runner splits and checkpoints happened: " + reads.restrictions);
       assertTrue(inserted.size() > 500, "inserts happened between page requests: " + inserted.size());
     } finally {
       fn.teardown();
@@ -109,13 +112,16 @@ class SnapshotReadTest {
 
   @Test
   void initialRangesPartitionTheKeysAndBoundaryPagesGiveEachRowToOneRange() {
+    onPageRequests(0);
     ReadSnapshotPagesFn fn = fn(source.baseUrl());
     try {
-      List<ByteKeyRange> ranges = initialSplits(fn);
+      List<KeyRange> ranges = initialSplits(fn);
+      reading.set(true);
       // 106 pages, at least 16 per split: 6 ranges, cut at the first keys of pages 1 + i * 106 / 6.
       List<String> starts = List.of("", "prod_0340", "prod_0700", "prod_1060", "prod_1400", "prod_1760");
-      assertEquals(starts, ranges.stream().map(r -> text(r.getStartKey())).toList(), "range starts");
-      assertEquals(ByteKey.EMPTY, ranges.get(ranges.size() - 1).getEndKey(), "the last range is open");
+      assertEquals(starts, ranges.stream().map(r -> text(r.keys().getStartKey())).toList(), "range starts");
+      assertEquals(ByteKey.EMPTY, ranges.get(ranges.size() - 1).keys().getEndKey(), "the last range is open");
+      assertEquals(List.of(1L, 18L, 36L, 54L, 71L, 89L), ranges.stream().map(KeyRange::fromPage).toList(), "their pages");
       List<String> all = new ArrayList<>();
       for (int i = 0; i < ranges.size(); i++) {
         // Each reader also reads the page where the next range starts: it keeps only its own rows.
@@ -127,6 +133,9 @@ class SnapshotReadTest {
         all.addAll(keys);
       }
       assertEquals(new ArrayList<>(seedKeys()), all, "every row once, in key order");
+      // Pages 1-18, then per later range its page, one probe of the next, and the pages after it
+      // up to the next range's page: 18 + (2 + 18) + (2 + 18) + (2 + 17) + (2 + 18) + (2 + 17).
+      assertEquals(116, pageRequests.get(), "page requests of the six reads");
     } finally {
       fn.teardown();
     }
@@ -134,11 +143,11 @@ class SnapshotReadTest {
 
   @Test
   void rowsMovedOntoTheNextPageAreReadTwiceButOutputOnce() {
-    insertBeforeEveryPageRequest(5);
+    onPageRequests(5);
     ReadSnapshotPagesFn fn = fn(source.baseUrl());
     try {
-      inserting.set(true);
-      List<String> keys = readAll(fn, List.of(ByteKeyRange.ALL_KEYS), 0, Integer.MAX_VALUE).keys;
+      reading.set(true);
+      List<String> keys = readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE).keys;
       // Request k sees 2120 + 5k rows, so page k + 1 repeats the last 5 rows of page k, and page
       // k is the last once 20k >= 2120 + 5k: 142 requests, 705 rows read twice. Only the first 5
       // inserts sort after the reader's position (on page 1, after prod_0000).
@@ -175,21 +184,39 @@ class SnapshotReadTest {
     ReadSnapshotPagesFn fn = fn(URI.create("http://127.0.0.1:" + server.getAddress().getPort()));
     try {
       IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> readAll(fn, List.of(ByteKeyRange.ALL_KEYS), 0, Integer.MAX_VALUE));
+          () -> readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE));
       assertEquals("The snapshot of 'products' cannot be proven complete: page 1 lists product_id"
           + " 'prod_0001' after 'prod_0002'. A snapshot read needs every page sorted by product_id"
-          + " (Java String order), as the source API documents; the run stops rather than take rows"
-          + " it did not see as deleted.", e.getMessage());
+          + " (Java String order) and rows only inserted, as the source API documents; the run stops"
+          + " rather than take rows it did not see as deleted.", e.getMessage());
     } finally {
       fn.teardown();
       server.stop(0);
     }
   }
 
-  /** Before each products page request while inserting: {@code perRequest} products that sort first. */
-  private void insertBeforeEveryPageRequest(int perRequest) {
+  @Test
+  void aRangeWhosePageNoLongerStartsBeforeItFailsTheRead() {
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      // Page 10 starts at prod_0180: as if rows before prod_0100 had been removed since it was read.
+      KeyRange range = new KeyRange(ByteKeyRange.of(key("prod_0100"), ByteKey.EMPTY), 10);
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> readAll(fn, List.of(range), 0, Integer.MAX_VALUE));
+      assertEquals("The snapshot of 'products' cannot be proven complete: page 10 no longer starts at"
+          + " or before product_id 'prod_0100' as it did when read: rows left the table or moved back."
+          + " A snapshot read needs every page sorted by product_id (Java String order) and rows only"
+          + " inserted, as the source API documents; the run stops rather than take rows it did not"
+          + " see as deleted.", e.getMessage());
+    } finally {
+      fn.teardown();
+    }
+  }
+
+  /** Counts products page requests while reading, and inserts {@code perRequest} first-sorting products before each. */
+  private void onPageRequests(int perRequest) {
     source.setRequestListener((method, path, query) -> {
-      if (!path.equals("/tables/products/records") || !inserting.get()) {
+      if (!path.equals("/tables/products/records") || !reading.get()) {
         return;
       }
       pageRequests.incrementAndGet();
@@ -212,21 +239,21 @@ class SnapshotReadTest {
     return new SourceConfig(baseUrl, "u", Password.inline("p"), FAST);
   }
 
-  private static List<ByteKeyRange> initialSplits(ReadSnapshotPagesFn fn) {
-    Collect<ByteKeyRange> ranges = new Collect<>();
+  private static List<KeyRange> initialSplits(ReadSnapshotPagesFn fn) {
+    Collect<KeyRange> ranges = new Collect<>();
     fn.splitRestriction(READ, fn.initialRestriction(), ranges);
     return ranges.items;
   }
 
-  /** The keys read, in order, and how many restrictions were processed. */
-  private record Reads(List<String> keys, int splits) {}
+  /** The keys output, in order, and how many restrictions (ranges, then residuals) were read. */
+  private record Reads(List<String> keys, int restrictions) {}
 
   /**
    * Reads each range, then each residual, as a runner would: every tracker is split once, after
-   * {@code claimsBeforeSplit} claims, at {@code fraction} of what remains (0: a checkpoint);
+   * {@code claimsBeforeSplit} claims (pages), at {@code fraction} of what remains (0: a checkpoint);
    * residuals are checkpointed in turn.
    */
-  private static Reads readAll(ReadSnapshotPagesFn fn, List<ByteKeyRange> ranges, double fraction, int claimsBeforeSplit) {
+  private static Reads readAll(ReadSnapshotPagesFn fn, List<KeyRange> ranges, double fraction, int claimsBeforeSplit) {
     Deque<SplittingTracker> work = new ArrayDeque<>();
     ranges.forEach(r -> work.add(new SplittingTracker(fn.newTracker(r), claimsBeforeSplit, fraction)));
     Collect<List<GenericRecord>> pages = new Collect<>();
@@ -251,41 +278,45 @@ class SnapshotReadTest {
     assertEquals(List.of(), twice, "keys output twice");
   }
 
+  private static ByteKey key(String text) {
+    return ByteKey.copyFrom(text.getBytes(StandardCharsets.UTF_16BE));
+  }
+
   private static String text(ByteKey key) {
     return new String(key.getBytes(), StandardCharsets.UTF_16BE);
   }
 
-  /** Beam's tracker, split once mid-read as a runner may: right after the n-th claim. */
-  private static final class SplittingTracker extends RestrictionTracker<ByteKeyRange, ByteKey> {
-    private final ByteKeyRangeTracker tracker;
+  /** The read's tracker, split once mid-read as a runner may: right after the n-th claim (page). */
+  private static final class SplittingTracker extends RestrictionTracker<KeyRange, PageKeys> {
+    private final PageKeysTracker tracker;
     private final int splitAfter;
     private final double fraction;
     private int claims;
-    ByteKeyRange residual;
+    KeyRange residual;
 
-    SplittingTracker(ByteKeyRangeTracker tracker, int splitAfter, double fraction) {
+    SplittingTracker(PageKeysTracker tracker, int splitAfter, double fraction) {
       this.tracker = tracker;
       this.splitAfter = splitAfter;
       this.fraction = fraction;
     }
 
     @Override
-    public boolean tryClaim(ByteKey key) {
-      boolean claimed = tracker.tryClaim(key);
+    public boolean tryClaim(PageKeys page) {
+      boolean claimed = tracker.tryClaim(page);
       if (claimed && ++claims == splitAfter) {
-        SplitResult<ByteKeyRange> split = tracker.trySplit(fraction);
+        SplitResult<KeyRange> split = tracker.trySplit(fraction);
         residual = split == null ? null : split.getResidual();
       }
       return claimed;
     }
 
     @Override
-    public ByteKeyRange currentRestriction() {
+    public KeyRange currentRestriction() {
       return tracker.currentRestriction();
     }
 
     @Override
-    public SplitResult<ByteKeyRange> trySplit(double fractionOfRemainder) {
+    public SplitResult<KeyRange> trySplit(double fractionOfRemainder) {
       return tracker.trySplit(fractionOfRemainder);
     }
 
