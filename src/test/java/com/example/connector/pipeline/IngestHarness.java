@@ -62,7 +62,10 @@ final class IngestHarness {
   IngestMain.Outcome run(Path spec, String... extraArgs) {
     List<String> args = new ArrayList<>(List.of(
         "--spec=" + spec, "--outputRoot=" + output, "--retryInitialBackoffMillis=1",
-        "--progressIntervalSeconds=0", "--runner=DirectRunner"));
+        "--progressIntervalSeconds=0"));
+    if (Stream.of(extraArgs).noneMatch(a -> a.startsWith("--runner="))) {
+      args.add("--runner=DirectRunner"); // the default, unless the test names one
+    }
     args.addAll(List.of(extraArgs));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
