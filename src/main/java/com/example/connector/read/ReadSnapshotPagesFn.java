@@ -76,7 +76,7 @@ import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 @BoundedPerElement
 public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
   static final int INITIAL_SPLITS = 8;
-  /** Below this many pages per split, parallel reads gain less than their starts cost. */
+  /** A split costs about three calls (its boundary, its first page again, a probe): keep it small. */
   static final int MIN_PAGES_PER_SPLIT = 16;
 
   private final String keyField;

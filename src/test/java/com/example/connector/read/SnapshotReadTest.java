@@ -161,6 +161,23 @@ class SnapshotReadTest {
   }
 
   @Test
+  void keysAreOrderedAsTheSourceSortsThem() {
+    // The source sorts by String.compareTo, UTF-16 units: a surrogate pair (U+1F600 as D83D DE00)
+    // sorts before U+FF21, the reverse of code point (UTF-8 byte) order.
+    for (String key : List.of("prod_\uFF21", "prod_\uD83D\uDE00")) {
+      source.upsert("products", Map.of("product_id", key, "name", "new", "price", 1.0, "category", "books"));
+    }
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      List<String> expected = new ArrayList<>(seedKeys());
+      expected.addAll(List.of("prod_\uD83D\uDE00", "prod_\uFF21"));
+      assertEquals(expected, readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE).keys, "every row once, in key order");
+    } finally {
+      fn.teardown();
+    }
+  }
+
+  @Test
   void productsAreInsertOnlySoNoRowLeavesItsPlace() {
     // The read's proof assumes it (source-api.md: POST inserts into products; DELETE is orders only).
     Map<String, Object> existing = Map.of("product_id", "prod_0007", "name", "renamed", "price", 1.0, "category", "books");
