@@ -32,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -62,7 +63,7 @@ class SnapshotReadTest {
   private ExampleSource source;
   private TableDescriptor products;
   /** Keys inserted while reading; each sorts right after prod_0000, before every other seed key. */
-  private final Set<String> inserted = new HashSet<>();
+  private final Set<String> inserted = ConcurrentHashMap.newKeySet();
   /** Whether the test reads (after the initial split): only then are page requests counted and rows inserted. */
   private final AtomicBoolean reading = new AtomicBoolean();
   /** Products page requests while reading. */
