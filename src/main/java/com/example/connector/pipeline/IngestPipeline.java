@@ -4,7 +4,6 @@ import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.merge.MergeRule;
 import com.example.connector.merge.MergeTable;
-import com.example.connector.merge.OneRowPerKey;
 import com.example.connector.read.CursorFeed;
 import com.example.connector.read.ReadCursorFn;
 import com.example.connector.read.ReadRows;
@@ -75,9 +74,8 @@ public final class IngestPipeline {
     if (table.snapshot() != null) {
       return pipeline
           .apply(name + "/Snapshot", Create.of(table.snapshot()).withCoder(SerializableCoder.of(SnapshotRead.class)))
-          .apply(name + "/Read pages", new ReadRows<>(new ReadSnapshotPagesFn(table.context()), schema))
-          // Pages only shift forward while products are inserted: a row may be read twice.
-          .apply(name + "/One row per key", new OneRowPerKey(table.context().table().primaryKeys(), schema));
+          // Key ranges read each row that exists throughout exactly once, inserts or not.
+          .apply(name + "/Read pages", new ReadRows<>(new ReadSnapshotPagesFn(table.context()), schema));
     }
     PCollection<CursorFeed> feeds =
         pipeline.apply(

@@ -2,6 +2,7 @@ package com.example.connector.read;
 
 import java.util.List;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
@@ -20,6 +21,11 @@ public abstract class CursorReadFn extends SourceReadFn<CursorFeed> {
   @GetInitialRestriction
   public OffsetRange initialRestriction(@Element CursorFeed feed) {
     return CursorRanges.initial(client, feed, context.table().cursorField());
+  }
+
+  @GetRestrictionCoder
+  public Coder<OffsetRange> restrictionCoder() {
+    return OffsetRange.Coder.of();
   }
 
   @NewTracker

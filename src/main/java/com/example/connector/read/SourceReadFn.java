@@ -8,21 +8,19 @@ import java.util.Collections;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 
 /**
- * What the three read DoFns share: restrictions that are {@link OffsetRange}s (of cursor
- * microseconds or of page numbers), a client per DoFn instance, the conversion of source records
+ * What the three read DoFns share: a client per DoFn instance, the conversion of source records
  * to destination rows, and the per-table counters {@code records}, {@code deletes},
  * {@code pages} and {@code retries} in the destination table's metrics namespace.
  *
  * <p>Rows leave as immutable lists of at most {@value #CHUNK_ROWS} rows ({@link Rows}, flushed
  * when that many are pending, before the next request and before {@code @ProcessElement}
- * returns), and {@link ReadRows} hands them on one by one: see there why.
+ * returns), and {@link ReadRows} hands them on one by one: see there why. Each read declares
+ * its own restriction, tracker and restriction coder.
  */
 // Public: a package-private base would make javac add bridge methods with raw return types to the
 // public DoFns, which Beam's signature checks reject.
@@ -54,11 +52,6 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
   public void setup() {
     client = ExampleClient.create(context.source(), (path, reason) -> retries.inc());
     rowSchema = new Schema.Parser().parse(context.rowSchemaJson());
-  }
-
-  @GetRestrictionCoder
-  public Coder<OffsetRange> restrictionCoder() {
-    return OffsetRange.Coder.of();
   }
 
   @Teardown

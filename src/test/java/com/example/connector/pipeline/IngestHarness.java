@@ -61,9 +61,10 @@ final class IngestHarness {
   }
 
   IngestMain.Outcome run(Path spec, String... extraArgs) {
-    List<String> args = new ArrayList<>(List.of("--spec=" + spec, "--runner=DirectRunner"));
+    List<String> args = new ArrayList<>(List.of("--spec=" + spec));
     // Each default unless the test gives the option itself.
-    for (String option : List.of("--outputRoot=" + output, "--retryInitialBackoffMillis=1", "--progressIntervalSeconds=0")) {
+    for (String option : List.of("--runner=DirectRunner", "--outputRoot=" + output,
+        "--retryInitialBackoffMillis=1", "--progressIntervalSeconds=0")) {
       String name = option.substring(0, option.indexOf('=') + 1);
       if (Arrays.stream(extraArgs).noneMatch(a -> a.startsWith(name))) {
         args.add(option);

@@ -1,0 +1,365 @@
+package com.example.connector.read;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.connector.catalog.RecordSchemas.RunStamp;
+import com.example.connector.catalog.TableCatalog;
+import com.example.connector.catalog.TableDescriptor;
+import com.example.connector.client.ExampleClient;
+import com.example.connector.client.Password;
+import com.example.connector.client.RetryPolicy;
+import com.example.connector.client.SourceConfig;
+import com.example.connector.read.ReadSnapshotPagesFn.KeyRange;
+import com.example.connector.read.ReadSnapshotPagesFn.PageKeys;
+import com.example.connector.read.ReadSnapshotPagesFn.PageKeysTracker;
+import com.example.source.ApiError;
+import com.example.source.ExampleSource;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.io.range.ByteKey;
+import org.apache.beam.sdk.io.range.ByteKeyRange;
+import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
+import org.joda.time.Instant;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The products snapshot read, driven as a runner drives a Splittable DoFn (initial splits, then
+ * each range with Beam's tracker, split or checkpointed mid-read, residuals read after), against
+ * the simulated source over HTTP while products whose keys sort first are inserted between page
+ * requests: every seeded product is read, and no row twice.
+ */
+class SnapshotReadTest {
+  /** 106 pages of 20. */
+  private static final int PRODUCTS = 2120;
+  private static final RetryPolicy FAST = new RetryPolicy(5, Duration.ofMillis(1), Duration.ofMillis(2));
+  private static final SnapshotRead READ = new SnapshotRead("products", Map.of());
+
+  private ExampleSource source;
+  private TableDescriptor products;
+  /** Keys inserted while reading; each sorts right after prod_0000, before every other seed key. */
+  private final Set<String> inserted = ConcurrentHashMap.newKeySet();
+  /** Whether the test reads (after the initial split): only then are page requests counted and rows inserted. */
+  private final AtomicBoolean reading = new AtomicBoolean();
+  /** Products page requests while reading. */
+  private final AtomicInteger pageRequests = new AtomicInteger();
+
+  @BeforeEach
+  void start() {
+    source = ExampleSource.builder().port(0).errorRate(0).rows("products", PRODUCTS).start();
+    try (ExampleClient client = ExampleClient.create(config(source.baseUrl()))) {
+      products = TableCatalog.discover(client).table("products", "test");
+    }
+  }
+
+  @AfterEach
+  void stop() {
+    source.close();
+  }
+
+  /** prod_0000 … prod_2119, as the source's seed documents them. */
+  private static Set<String> seedKeys() {
+    return IntStream.range(0, PRODUCTS).mapToObj(i -> String.format("prod_%04d", i))
+        .collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  @Test
+  void everySeededProductIsReadOnceWhileProductsAreInsertedBeforeThem() {
+    onPageRequests(3);
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      List<KeyRange> ranges = initialSplits(fn);
+      reading.set(true);
+      Reads reads = readAll(fn, ranges, 0.5, 4);
+      Set<String> read = new TreeSet<>(reads.keys);
+      Set<String> missed = new TreeSet<>(seedKeys());
+      missed.removeAll(read);
+      assertEquals(Set.of(), missed, "seeded products not read");
+      assertNoDuplicates(reads.keys);
+      read.removeAll(seedKeys());
+      read.removeAll(inserted);
+      assertEquals(Set.of(), read, "read keys that never existed");
+      assertTrue(reads.restrictions > ranges.size(), "runner splits and checkpoints happened: " + reads.restrictions);
+      assertTrue(inserted.size() > 500, "inserts happened between page requests: " + inserted.size());
+    } finally {
+      fn.teardown();
+    }
+  }
+
+  @Test
+  void initialRangesPartitionTheKeysAndBoundaryPagesGiveEachRowToOneRange() {
+    onPageRequests(0);
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      List<KeyRange> ranges = initialSplits(fn);
+      reading.set(true);
+      // 106 pages, at least 16 per split: 6 ranges, cut at the first keys of pages 1 + i * 106 / 6.
+      List<String> starts = List.of("", "prod_0340", "prod_0700", "prod_1060", "prod_1400", "prod_1760");
+      assertEquals(starts, ranges.stream().map(r -> text(r.keys().getStartKey())).toList(), "range starts");
+      assertEquals(ByteKey.EMPTY, ranges.get(ranges.size() - 1).keys().getEndKey(), "the last range is open");
+      assertEquals(List.of(1L, 18L, 36L, 54L, 71L, 89L), ranges.stream().map(KeyRange::fromPage).toList(), "their pages");
+      List<String> all = new ArrayList<>();
+      for (int i = 0; i < ranges.size(); i++) {
+        // Each reader also reads the page where the next range starts: it keeps only its own rows.
+        List<String> keys = readAll(fn, List.of(ranges.get(i)), 0, Integer.MAX_VALUE).keys;
+        String first = starts.get(i).isEmpty() ? "prod_0000" : starts.get(i);
+        assertEquals(first, keys.get(0), "range " + i + " starts at its first key");
+        String next = i + 1 < starts.size() ? starts.get(i + 1) : null;
+        assertTrue(next == null || keys.get(keys.size() - 1).compareTo(next) < 0, "range " + i + " ends before " + next);
+        all.addAll(keys);
+      }
+      assertEquals(new ArrayList<>(seedKeys()), all, "every row once, in key order");
+      // Pages 1-18, then per later range its page, one probe of the next, and the pages after it
+      // up to the next range's page: 18 + (2 + 18) + (2 + 18) + (2 + 17) + (2 + 18) + (2 + 17).
+      assertEquals(116, pageRequests.get(), "page requests of the six reads");
+    } finally {
+      fn.teardown();
+    }
+  }
+
+  @Test
+  void rowsMovedOntoTheNextPageAreReadTwiceButOutputOnce() {
+    onPageRequests(5);
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      reading.set(true);
+      List<String> keys = readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE).keys;
+      // Request k sees 2120 + 5k rows, so page k + 1 repeats the last 5 rows of page k, and page
+      // k is the last once 20k >= 2120 + 5k: 142 requests, 705 rows read twice. Only the first 5
+      // inserts sort after the reader's position (on page 1, after prod_0000).
+      assertEquals(142, pageRequests.get(), "page requests");
+      List<String> expected = new ArrayList<>(seedKeys());
+      IntStream.range(0, 5).forEach(i -> expected.add(1 + i, String.format("prod_0000_%05d", i)));
+      assertEquals(expected, keys, "every row once, in key order");
+    } finally {
+      fn.teardown();
+    }
+  }
+
+  @Test
+  void keysAreOrderedAsTheSourceSortsThem() {
+    // The source sorts by String.compareTo, UTF-16 units: a surrogate pair (U+1F600 as D83D DE00)
+    // sorts before U+FF21, the reverse of code point (UTF-8 byte) order.
+    for (String key : List.of("prod_\uFF21", "prod_\uD83D\uDE00")) {
+      source.upsert("products", Map.of("product_id", key, "name", "new", "price", 1.0, "category", "books"));
+    }
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      List<String> expected = new ArrayList<>(seedKeys());
+      expected.addAll(List.of("prod_\uD83D\uDE00", "prod_\uFF21"));
+      assertEquals(expected, readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE).keys, "every row once, in key order");
+    } finally {
+      fn.teardown();
+    }
+  }
+
+  @Test
+  void productsAreInsertOnlySoNoRowLeavesItsPlace() {
+    // The read's proof assumes it (source-api.md: POST inserts into products; DELETE is orders only).
+    Map<String, Object> existing = Map.of("product_id", "prod_0007", "name", "renamed", "price", 1.0, "category", "books");
+    assertEquals(409, assertThrows(ApiError.class, () -> source.upsert("products", existing)).status());
+    assertEquals(400, assertThrows(ApiError.class, () -> source.delete("products", "prod_0007")).status());
+  }
+
+  @Test
+  void aPageOutOfKeyOrderFailsTheReadWithWhatAndWhy() throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/tables/products/records", exchange -> {
+      byte[] body = ("{\"records\": [{\"product_id\": \"prod_0002\"}, {\"product_id\": \"prod_0001\"}],"
+          + " \"next_page\": null}").getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, body.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(body);
+      }
+    });
+    server.start();
+    ReadSnapshotPagesFn fn = fn(URI.create("http://127.0.0.1:" + server.getAddress().getPort()));
+    try {
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE));
+      assertEquals("The snapshot of 'products' cannot be proven complete: page 1 lists product_id"
+          + " 'prod_0001' after 'prod_0002'. A snapshot read needs every page sorted by product_id"
+          + " (Java String order) and rows only inserted, as the source API documents; the run stops"
+          + " rather than take rows it did not see as deleted.", e.getMessage());
+    } finally {
+      fn.teardown();
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void aRangeWhosePageNoLongerStartsBeforeItFailsTheRead() {
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      // Page 10 starts at prod_0180: as if rows before prod_0100 had been removed since it was read.
+      KeyRange range = new KeyRange(ByteKeyRange.of(key("prod_0100"), ByteKey.EMPTY), 10);
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> readAll(fn, List.of(range), 0, Integer.MAX_VALUE));
+      assertEquals("The snapshot of 'products' cannot be proven complete: page 10 no longer starts at"
+          + " or before product_id 'prod_0100' as it did when read: rows left the table or moved back."
+          + " A snapshot read needs every page sorted by product_id (Java String order) and rows only"
+          + " inserted, as the source API documents; the run stops rather than take rows it did not"
+          + " see as deleted.", e.getMessage());
+    } finally {
+      fn.teardown();
+    }
+  }
+
+  /** Counts products page requests while reading, and inserts {@code perRequest} first-sorting products before each. */
+  private void onPageRequests(int perRequest) {
+    source.setRequestListener((method, path, query) -> {
+      if (!path.equals("/tables/products/records") || !reading.get()) {
+        return;
+      }
+      pageRequests.incrementAndGet();
+      for (int i = 0; i < perRequest; i++) {
+        String key = String.format("prod_0000_%05d", inserted.size());
+        source.upsert("products", Map.of("product_id", key, "name", "new", "price", 1.0, "category", "books"));
+        inserted.add(key);
+      }
+    });
+  }
+
+  private ReadSnapshotPagesFn fn(URI baseUrl) {
+    ReadSnapshotPagesFn fn = new ReadSnapshotPagesFn(
+        new ReadContext(config(baseUrl), products, new RunStamp("run", 0), "main.example.products"));
+    fn.setup();
+    return fn;
+  }
+
+  private static SourceConfig config(URI baseUrl) {
+    return new SourceConfig(baseUrl, "u", Password.inline("p"), FAST);
+  }
+
+  private static List<KeyRange> initialSplits(ReadSnapshotPagesFn fn) {
+    Collect<KeyRange> ranges = new Collect<>();
+    fn.splitRestriction(READ, fn.initialRestriction(), ranges);
+    return ranges.items;
+  }
+
+  /** The keys output, in order, and how many restrictions (ranges, then residuals) were read. */
+  private record Reads(List<String> keys, int restrictions) {}
+
+  /**
+   * Reads each range, then each residual, as a runner would: every tracker is split once, after
+   * {@code claimsBeforeSplit} claims (pages), at {@code fraction} of what remains (0: a checkpoint);
+   * residuals are checkpointed in turn.
+   */
+  private static Reads readAll(ReadSnapshotPagesFn fn, List<KeyRange> ranges, double fraction, int claimsBeforeSplit) {
+    Deque<SplittingTracker> work = new ArrayDeque<>();
+    ranges.forEach(r -> work.add(new SplittingTracker(fn.newTracker(r), claimsBeforeSplit, fraction)));
+    Collect<List<GenericRecord>> pages = new Collect<>();
+    int processed = 0;
+    while (!work.isEmpty()) {
+      SplittingTracker tracker = work.poll();
+      fn.process(READ, tracker, pages);
+      tracker.checkDone();
+      processed++;
+      if (tracker.residual != null) {
+        work.add(new SplittingTracker(fn.newTracker(tracker.residual), claimsBeforeSplit, 0));
+      }
+    }
+    List<String> keys = pages.items.stream().flatMap(List::stream)
+        .map(r -> r.get("product_id").toString()).toList();
+    return new Reads(keys, processed);
+  }
+
+  private static void assertNoDuplicates(List<String> keys) {
+    Set<String> seen = new HashSet<>();
+    List<String> twice = keys.stream().filter(k -> !seen.add(k)).toList();
+    assertEquals(List.of(), twice, "keys output twice");
+  }
+
+  private static ByteKey key(String text) {
+    return ByteKey.copyFrom(text.getBytes(StandardCharsets.UTF_16BE));
+  }
+
+  private static String text(ByteKey key) {
+    return new String(key.getBytes(), StandardCharsets.UTF_16BE);
+  }
+
+  /** The read's tracker, split once mid-read as a runner may: right after the n-th claim (page). */
+  private static final class SplittingTracker extends RestrictionTracker<KeyRange, PageKeys> {
+    private final PageKeysTracker tracker;
+    private final int splitAfter;
+    private final double fraction;
+    private int claims;
+    KeyRange residual;
+
+    SplittingTracker(PageKeysTracker tracker, int splitAfter, double fraction) {
+      this.tracker = tracker;
+      this.splitAfter = splitAfter;
+      this.fraction = fraction;
+    }
+
+    @Override
+    public boolean tryClaim(PageKeys page) {
+      boolean claimed = tracker.tryClaim(page);
+      if (claimed && ++claims == splitAfter) {
+        SplitResult<KeyRange> split = tracker.trySplit(fraction);
+        residual = split == null ? null : split.getResidual();
+      }
+      return claimed;
+    }
+
+    @Override
+    public KeyRange currentRestriction() {
+      return tracker.currentRestriction();
+    }
+
+    @Override
+    public SplitResult<KeyRange> trySplit(double fractionOfRemainder) {
+      return tracker.trySplit(fractionOfRemainder);
+    }
+
+    @Override
+    public void checkDone() {
+      tracker.checkDone();
+    }
+
+    @Override
+    public IsBounded isBounded() {
+      return tracker.isBounded();
+    }
+  }
+
+  private static final class Collect<T> implements OutputReceiver<T> {
+    final List<T> items = new ArrayList<>();
+
+    @Override
+    public void output(T item) {
+      items.add(item);
+    }
+
+    @Override
+    public void outputWithTimestamp(T item, Instant timestamp) {
+      items.add(item);
+    }
+  }
+}
