@@ -69,6 +69,7 @@ public final class IngestMain {
               spec.connectionName(),
               connectionsDir,
               options.getConnection() == null ? null : Path.of(options.getConnection()));
+      RunnerChecks.check(options, connection);
       URI baseUrl = connection.baseUrl();
       if (baseUrl == null) {
         embedded = ExampleSource.builder().port(0).start();
@@ -92,6 +93,10 @@ public final class IngestMain {
 
       Pipeline pipeline = Pipeline.create(options);
       IngestPipeline.build(pipeline, plan);
+      if (options.getDryRun()) {
+        DryRun.print(pipeline, options, out);
+        return new Outcome(0, plan, Map.of());
+      }
       options.as(DirectOptions.class).setBlockOnRun(false);
       PipelineResult result = pipeline.run();
       Duration interval = Duration.ofSeconds(Math.max(1, options.getProgressIntervalSeconds()));

@@ -96,7 +96,9 @@ public final class IngestPlanner {
     }
 
     Committer committer = new Committer(layout);
-    committer.recover();
+    if (!options.getDryRun()) { // a dry run writes nothing: it plans from the committed state as is
+      committer.recover();
+    }
     List<PlannedTable> tables = new ArrayList<>();
     for (Resolved r : resolved) {
       Optional<TableState> previous = committer.state(r.destination());
