@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProgressLineTest {
   /** User i's cursor is the source's base time + i minutes. */
-  private static final Instant HOLD_FROM = Instant.parse("2024-01-01T00:30:00Z");
+  static final Instant HOLD_FROM = Instant.parse("2024-01-01T00:30:00Z");
 
   private static final Pattern USERS_LINE = Pattern.compile("^\\[ *\\d+s\\]  users (\\d+)$");
 
@@ -84,7 +84,7 @@ class ProgressLineTest {
   }
 
   /** The {@code since} of a records call (the first call has none: the oldest records). */
-  private static Instant since(String query) {
+  static Instant since(String query) {
     for (String param : query == null ? new String[0] : query.split("&")) {
       if (param.startsWith("since=")) {
         return OffsetDateTime.parse(URLDecoder.decode(param.substring(6), StandardCharsets.UTF_8)).toInstant();
