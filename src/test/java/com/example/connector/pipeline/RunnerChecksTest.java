@@ -14,6 +14,8 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
@@ -27,6 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 class RunnerChecksTest {
   private static final String NOOP_CREDENTIALS =
       "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory";
+  /** Where GCS calls would go if a check let one through: nothing listens on port 9 of loopback. */
+  private static final String NO_GCS = "--gcsEndpoint=http://127.0.0.1:9/storage/v1/";
 
   @TempDir Path dir;
 
@@ -40,8 +44,14 @@ class RunnerChecksTest {
     return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
+  /** Every run here is offline: no-op credentials, GCS on loopback. */
   private Run refused(String... args) {
-    Run r = run(args);
+    List<String> offline = new ArrayList<>(List.of(args));
+    offline.add(NOOP_CREDENTIALS);
+    if (offline.stream().noneMatch(a -> a.startsWith("--gcsEndpoint="))) {
+      offline.add(NO_GCS);
+    }
+    Run r = run(offline.toArray(String[]::new));
     assertEquals(2, r.exitCode(), () -> "expected a configuration error:\n" + r);
     assertFalse(r.out().contains("embedded Example source"), () -> "the source was started:\n" + r);
     return r;
@@ -126,7 +136,7 @@ class RunnerChecksTest {
   void aMissingBucketIsRefused() throws Exception {
     try (FakeGcs gcs = new FakeGcs(Set.of("real-bucket"))) {
       Run r = refused("--runnerConfig=runner-configs/direct", "--spec=pipelines/minimal.json",
-          "--outputRoot=gs://no-such-bucket/out", "--gcsEndpoint=" + gcs.endpoint(), NOOP_CREDENTIALS);
+          "--outputRoot=gs://no-such-bucket/out", "--gcsEndpoint=" + gcs.endpoint());
       assertMentions(r, "--outputRoot=gs://no-such-bucket/out: bucket gs://no-such-bucket", "does not exist");
     }
   }
@@ -135,7 +145,7 @@ class RunnerChecksTest {
   void aBucketThatDoesNotAnswerIsRefusedAfterTheTimeout() throws Exception {
     try (FakeGcs gcs = new FakeGcs(Set.of())) {
       Run r = refused("--runnerConfig=runner-configs/direct", "--spec=pipelines/minimal.json",
-          "--outputRoot=gs://" + FakeGcs.HELD + "/out", "--gcsEndpoint=" + gcs.endpoint(), NOOP_CREDENTIALS,
+          "--outputRoot=gs://" + FakeGcs.HELD + "/out", "--gcsEndpoint=" + gcs.endpoint(),
           "--preflightTimeoutSeconds=1");
       assertMentions(r, "bucket gs://" + FakeGcs.HELD, "did not answer within 1 s", "--preflightTimeoutSeconds");
     }
