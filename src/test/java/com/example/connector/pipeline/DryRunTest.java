@@ -50,6 +50,23 @@ class DryRunTest {
     }
   }
 
+  @Test
+  void flinkPrintsItsExecutionPlan() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit = IngestMain.run(
+        new String[] {"--runnerConfig=runner-configs/flink-local", "--spec=pipelines/minimal.json",
+            "--outputRoot=" + dir.resolve("out"), "--dryRun"},
+        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
+        .exitCode();
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, exit, () -> printed + err.toString(StandardCharsets.UTF_8));
+    assertTrue(printed.matches("(?s).*\nFlink execution plan: \\d+ operators\n.*"), printed);
+    assertTrue(printed.matches("(?s).*\n +\\d+  FlatMap +FlatMap at main\\.example\\.users/Read cursor/.* \\(parallelism 2\\) <- \\d+\n.*"), printed);
+    assertTrue(printed.endsWith("dry run: nothing was submitted or written\n"), printed);
+    assertFalse(Files.exists(dir.resolve("out")), "the output root was created");
+  }
+
   /**
    * The shipped Dataflow config with real-looking project and buckets, offline: GCS is {@link
    * FakeGcs}, the source is reached by a name the child JVM's hosts file maps to 127.0.0.1 (a
