@@ -51,10 +51,6 @@ final class Progress {
     }
   }
 
-  static void line(PrintStream out, IngestPlan plan, Map<String, Map<String, Long>> counters, Duration elapsed) {
-    line(out, plan, counters, elapsed, null);
-  }
-
   /** The progress line, followed by a detached Flink job's status when there is one. */
   static void line(
       PrintStream out,

@@ -46,11 +46,10 @@ final class RunnerChecks {
     REMOTE;
 
     static Target of(IngestOptions options) {
-      Class<?> runner = options.getRunner();
-      if (DataflowRunner.class.isAssignableFrom(runner)) {
+      if (isDataflow(options)) {
         return REMOTE;
       }
-      if (!FlinkRunner.class.isAssignableFrom(runner)) {
+      if (!FlinkRunner.class.isAssignableFrom(options.getRunner())) {
         return THIS_JVM;
       }
       String master = options.as(FlinkPipelineOptions.class).getFlinkMaster();
@@ -65,11 +64,10 @@ final class RunnerChecks {
 
   /** Every check, in the order a user would fix them; throws on the first that fails. */
   static void check(IngestOptions options, Connection connection) {
-    Target target = Target.of(options);
-    if (DataflowRunner.class.isAssignableFrom(options.getRunner())) {
+    if (isDataflow(options)) {
       checkDataflowPlaceholders(options.as(DataflowPipelineOptions.class));
     }
-    if (target == Target.REMOTE) {
+    if (Target.of(options) == Target.REMOTE) {
       checkOutputRootShared(options);
       checkSourceReachableFromWorkers(options, connection);
     }
@@ -79,7 +77,7 @@ final class RunnerChecks {
     }
     checkBucket("--outputRoot", options.getOutputRoot(), options);
     checkBucket("--tempLocation", options.getTempLocation(), options);
-    if (DataflowRunner.class.isAssignableFrom(options.getRunner())) {
+    if (isDataflow(options)) {
       // Read only now: unset, it defaults from --tempLocation, whose bucket is checked above.
       String staging = options.as(DataflowPipelineOptions.class).getStagingLocation();
       checkNoPlaceholderBucket("--stagingLocation", staging);
@@ -191,7 +189,9 @@ final class RunnerChecks {
     if (cause instanceof AccessDeniedException) {
       return ": access denied to these credentials; grant them access or use another bucket";
     }
-    String detail = cause instanceof IOException && cause.getCause() != null ? cause.getCause().toString() : String.valueOf(cause);
+    String detail = cause instanceof IOException && cause.getCause() != null
+        ? cause.getCause().toString()
+        : String.valueOf(cause);
     return ": cannot be checked (" + detail + "); check the network and the credentials"
         + " (gcloud auth application-default login)";
   }
@@ -208,8 +208,12 @@ final class RunnerChecks {
     return h.equals("localhost") || h.startsWith("127.") || h.equals("::1") || h.equals("0.0.0.0");
   }
 
+  private static boolean isDataflow(IngestOptions options) {
+    return DataflowRunner.class.isAssignableFrom(options.getRunner());
+  }
+
   private static String runnerName(IngestOptions options) {
-    if (DataflowRunner.class.isAssignableFrom(options.getRunner())) {
+    if (isDataflow(options)) {
       return "DataflowRunner";
     }
     return "the Flink cluster at " + options.as(FlinkPipelineOptions.class).getFlinkMaster();
