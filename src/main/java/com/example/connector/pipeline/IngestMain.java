@@ -85,6 +85,7 @@ public final class IngestMain {
       options = options(args);
       spec = PipelineSpec.load(Path.of(options.getSpec()));
       connection = connection(spec, options);
+      RunnerChecks.check(options, connection);
     } catch (ConfigurationException e) {
       return configurationError(e, err);
     }
@@ -137,6 +138,10 @@ public final class IngestMain {
     try {
       Pipeline pipeline = Pipeline.create(options);
       IngestPipeline.build(pipeline, plan);
+      if (options.getDryRun()) {
+        DryRun.print(pipeline, options, out);
+        return new Outcome(0, plan, Map.of());
+      }
       options.as(DirectOptions.class).setBlockOnRun(false);
       PipelineResult result = pipeline.run();
       PipelineResult.State state = awaitWithProgress(result, plan, options, out, start);
@@ -155,11 +160,12 @@ public final class IngestMain {
 
   private static PipelineResult.State awaitWithProgress(
       PipelineResult result, IngestPlan plan, IngestOptions options, PrintStream out, Instant start) {
+    FlinkJobStatus flinkJob = FlinkJobStatus.ofDetached(result, options);
     Duration interval = Duration.ofSeconds(Math.max(1, options.getProgressIntervalSeconds()));
     PipelineResult.State state;
     while (!(state = waitFor(result, interval)).isTerminal()) {
       if (options.getProgressIntervalSeconds() > 0) {
-        Progress.line(out, plan, Progress.counters(result), Duration.between(start, Instant.now()));
+        Progress.line(out, plan, Progress.counters(result), Duration.between(start, Instant.now()), flinkJob);
       }
     }
     return state;
@@ -203,13 +209,11 @@ public final class IngestMain {
    * <p>Per runner: the DirectRunner (blockOnRun=false) and Dataflow return from {@code run()} at
    * once and {@code waitUntilFinish(duration)} waits. The FlinkRunner in attached mode (the
    * default, also for {@code [local]}) returns from {@code run()} only when the job has ended,
-   * with a terminal state, so this returns immediately (no progress lines; watch the Flink web
-   * UI; runner-configs/flink-local and flink-cluster both run attached). With
-   * {@code --attachedMode=false} it returns a FlinkDetachedRunnerResult whose
+   * with a terminal state, so this returns immediately (no progress lines). With
+   * {@code --attachedMode=false} (a cluster only) it returns a FlinkDetachedRunnerResult whose
    * {@code waitUntilFinish(duration)} logs a warning each time the duration passes; its
    * {@code getState()} asks the JobManager, so that is polled here and the exit code follows the
-   * job's final state. (Its counters for a finished job were incomplete in Beam 2.62, so the
-   * summary may under-count in detached mode.)
+   * job's final state; the progress lines add the job's status ({@link FlinkJobStatus}).
    */
   private static PipelineResult.State waitFor(PipelineResult result, Duration interval) {
     if (result.getClass().getName().equals("org.apache.beam.runners.flink.FlinkDetachedRunnerResult")) {

@@ -60,4 +60,20 @@ public interface IngestOptions extends PipelineOptions {
   int getProgressIntervalSeconds();
 
   void setProgressIntervalSeconds(int value);
+
+  @Description(
+      "Validate everything (options, spec, connection, source, runner) and print the job graph the"
+          + " runner would get, without submitting it or writing anything.")
+  @Default.Boolean(false)
+  boolean getDryRun();
+
+  void setDryRun(boolean value);
+
+  @Description(
+      "Seconds the pre-flight checks wait for a gs:// bucket of --outputRoot or --tempLocation to"
+          + " answer before refusing the run.")
+  @Default.Integer(20)
+  int getPreflightTimeoutSeconds();
+
+  void setPreflightTimeoutSeconds(int value);
 }

@@ -86,7 +86,9 @@ public final class IngestPlanner {
     // Checked before recovery changes any file, and again after it: recovery may finish a dead
     // run's commit, which is the first to record some table.
     tables.forEach(t -> committed(t, committer, run.layout()));
-    committer.recover();
+    if (!options.getDryRun()) { // a dry run writes nothing: it plans from the committed state as is
+      committer.recover();
+    }
     List<PlannedTable> planned = new ArrayList<>();
     for (Resolved t : tables) {
       planned.add(planTable(t, committed(t, committer, run.layout()), run));

@@ -9,6 +9,7 @@ import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * What users see of a run: a progress line while it runs and a summary table at the end, both
@@ -50,7 +51,13 @@ final class Progress {
     }
   }
 
-  static void line(PrintStream out, IngestPlan plan, Map<String, Map<String, Long>> counters, Duration elapsed) {
+  /** The progress line, followed by a detached Flink job's status when there is one. */
+  static void line(
+      PrintStream out,
+      IngestPlan plan,
+      Map<String, Map<String, Long>> counters,
+      Duration elapsed,
+      @Nullable FlinkJobStatus flinkJob) {
     StringBuilder b = new StringBuilder(String.format("[%4ds]", elapsed.toSeconds()));
     for (PlannedTable t : plan.tables()) {
       Map<String, Long> c = counters.getOrDefault(t.destination().key(), Map.of());
@@ -58,6 +65,9 @@ final class Progress {
       if (c.getOrDefault("deletes", 0L) > 0) {
         b.append(" (").append(c.get("deletes")).append(" deletes)");
       }
+    }
+    if (flinkJob != null) {
+      b.append("  (").append(flinkJob.describe()).append(')');
     }
     out.println(b);
   }

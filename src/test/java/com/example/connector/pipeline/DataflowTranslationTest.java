@@ -14,7 +14,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.beam.model.pipeline.v1.RunnerApi;
 import org.apache.beam.runners.dataflow.DataflowPipelineTranslator;
 import org.apache.beam.runners.dataflow.DataflowRunner;
 import org.apache.beam.runners.dataflow.options.DataflowPipelineOptions;
@@ -23,9 +22,6 @@ import org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory;
 import org.apache.beam.sdk.extensions.gcp.storage.NoopPathValidator;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.util.construction.Environments;
-import org.apache.beam.sdk.util.construction.PipelineTranslation;
-import org.apache.beam.sdk.util.construction.SdkComponents;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,17 +34,6 @@ class DataflowTranslationTest {
   private static final String PASSWORD = "dataflow-s3cret-pw";
 
   @TempDir Path dir;
-
-  /** Opens DataflowRunner's own pre-translation overrides (what run() does before translating). */
-  private static final class OfflineDataflowRunner extends DataflowRunner {
-    OfflineDataflowRunner(DataflowPipelineOptions options) {
-      super(options);
-    }
-
-    void replaceTransforms(Pipeline pipeline) {
-      replaceV1Transforms(pipeline);
-    }
-  }
 
   @Test
   void exampleSpecTranslatesToADataflowJobWithoutThePassword() throws Exception {
@@ -87,25 +72,9 @@ class DataflowTranslationTest {
 
       Pipeline pipeline = Pipeline.create(df);
       IngestPipeline.build(pipeline, plan);
-      OfflineDataflowRunner runner = new OfflineDataflowRunner(df);
-      runner.replaceTransforms(pipeline);
-      SdkComponents components = SdkComponents.create();
-      components.registerEnvironment(
-          Environments.createDockerEnvironment("apache/beam_java17_sdk:2.62.0")
-              .toBuilder()
-              .addAllCapabilities(Environments.getJavaCapabilities())
-              .build());
-      RunnerApi.Pipeline proto = PipelineTranslation.toProto(pipeline, components, true);
-      Job job =
-          DataflowPipelineTranslator.fromOptions(df)
-              .translate(pipeline, proto, components, runner, List.of())
-              .getJob();
+      Job job = DryRun.dataflowJob(pipeline, df);
 
-      List<String> steps = new ArrayList<>();
-      for (Step step : job.getSteps()) {
-        Object name = step.getProperties().get("user_name"); // a {@type: Text, value: NAME} map
-        steps.add(String.valueOf(name instanceof Map<?, ?> m ? m.get("value") : name));
-      }
+      List<String> steps = DryRun.stepNames(job);
       for (PlannedTable table : plan.tables()) {
         String name = table.destination().key();
         String read = table.snapshot() != null ? name + "/Read pages" : name + "/Read ";

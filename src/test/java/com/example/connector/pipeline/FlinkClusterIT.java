@@ -4,15 +4,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.source.ExampleSource;
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.junit.jupiter.api.Test;
@@ -68,6 +72,8 @@ class FlinkClusterIT {
               () -> "summary counters for " + table.getKey() + ":\n" + log);
         }
         System.out.printf("FlinkClusterIT: Flink job took %.1f s%n", (System.nanoTime() - submitted) / 1e9);
+        detachedRunPrintsTheJobStatusWhileItRuns(source, restPort, bundled, onFlink.spec("users.json",
+            "\"source_table\": \"users\", \"table_configuration\": {\"max_records_per_batch\": \"1\"}"));
       } finally {
         run(List.of("bash", SCRIPT.toString(), "stop", conf.toString()), dir.resolve("cluster-stop.log"), 60);
       }
@@ -84,6 +90,52 @@ class FlinkClusterIT {
       }
     }
     System.out.printf("FlinkClusterIT: took %.1f s in all%n", (System.nanoTime() - started) / 1e9);
+  }
+
+  /**
+   * --attachedMode=false (issue 12.15): IngestMain polls the job and its progress lines carry the
+   * JobManager's status of the job. Deterministic: the source holds the users page from user 30's
+   * cursor on until the submitting process has printed such a line with the job RUNNING.
+   */
+  private void detachedRunPrintsTheJobStatusWhileItRuns(
+      ExampleSource source, String restPort, String bundled, Path spec) throws Exception {
+    CountDownLatch sawRunning = new CountDownLatch(1);
+    Pattern running = Pattern.compile("^\\[ *\\d+s\\]  users \\d+  \\(Flink job RUNNING, \\d+/\\d+ operators finished\\)$");
+    source.setRequestListener((method, path, query) -> {
+      if (path.equals("/tables/users/records") && !ProgressLineTest.since(query).isBefore(ProgressLineTest.HOLD_FROM)) {
+        try {
+          sawRunning.await(2, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    try {
+      Process p = new ProcessBuilder(javaBin(), "-Xmx1g", "-jar", bundled,
+              "--runnerConfig=runner-configs/flink-cluster", "--attachedMode=false",
+              "--flinkMaster=localhost:" + restPort, "--filesToStage=" + bundled,
+              "--spec=" + spec, "--outputRoot=" + dir.resolve("detached-output"),
+              "--retryInitialBackoffMillis=10", "--progressIntervalSeconds=1")
+          .redirectErrorStream(true).start();
+      StringBuilder log = new StringBuilder();
+      try (BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+          log.append(line).append('\n');
+          if (running.matcher(line).matches()) {
+            sawRunning.countDown();
+          }
+        }
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES), "the detached submission did not end");
+      } finally {
+        p.destroyForcibly();
+      }
+      log.toString().lines().filter(l -> l.startsWith("[")).forEach(l -> System.out.println("FlinkClusterIT detached: " + l));
+      assertEquals(0, p.exitValue(), log::toString);
+      assertEquals(0, sawRunning.getCount(), () -> "no progress line with the job RUNNING:\n" + log);
+      assertTrue(log.toString().matches("(?s).*\nmain\\.example\\.users +cdc +scd_type_1 +37 .*"), log::toString);
+    } finally {
+      source.setRequestListener((method, path, query) -> {});
+    }
   }
 
   /**

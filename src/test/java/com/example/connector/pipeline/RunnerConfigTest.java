@@ -1,6 +1,7 @@
 package com.example.connector.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,13 +9,21 @@ import com.example.connector.ConfigurationException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.beam.runners.dataflow.DataflowRunner;
+import org.apache.beam.runners.dataflow.options.DataflowPipelineOptions;
 import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** --runnerConfig=FILE: the file's options apply, the same option on the command line wins. */
+/**
+ * --runnerConfig=FILE: the file's options apply, the same option on the command line wins; each
+ * shipped config sets what README says it does.
+ */
 class RunnerConfigTest {
   @TempDir Path dir;
 
@@ -40,15 +49,56 @@ class RunnerConfigTest {
     assertEquals(List.of(args), List.of(RunnerConfig.merge(args)));
   }
 
-  @Test
-  void everyShippedRunnerConfigParses() {
+  private static <T extends PipelineOptions> T shipped(String name, Class<T> type) {
     PipelineOptionsFactory.register(IngestOptions.class);
-    for (String name : List.of("direct", "flink-local", "flink-cluster", "dataflow")) {
-      String[] merged = RunnerConfig.merge(new String[] {"--runnerConfig=runner-configs/" + name});
-      PipelineOptionsFactory.fromArgs(merged).withValidation().as(IngestOptions.class);
-    }
-    String[] direct = RunnerConfig.merge(new String[] {"--runnerConfig=runner-configs/direct", "--targetParallelism=1"});
-    assertEquals(1, PipelineOptionsFactory.fromArgs(direct).as(DirectOptions.class).getTargetParallelism());
+    String[] merged = RunnerConfig.merge(new String[] {"--runnerConfig=runner-configs/" + name});
+    return PipelineOptionsFactory.fromArgs(merged).withValidation().as(type);
+  }
+
+  @Test
+  void directSetsTheDirectRunnerWithTwoThreads() {
+    DirectOptions direct = shipped("direct", DirectOptions.class);
+    assertEquals(DirectRunner.class, direct.getRunner());
+    assertEquals(2, direct.getTargetParallelism());
+    String[] overridden = RunnerConfig.merge(new String[] {"--runnerConfig=runner-configs/direct", "--targetParallelism=1"});
+    assertEquals(1, PipelineOptionsFactory.fromArgs(overridden).as(DirectOptions.class).getTargetParallelism());
+  }
+
+  @Test
+  void flinkLocalSetsAnEmbeddedBatchClusterOfParallelismTwo() {
+    FlinkPipelineOptions flink = shipped("flink-local", FlinkPipelineOptions.class);
+    assertEquals(FlinkRunner.class, flink.getRunner());
+    assertEquals("[local]", flink.getFlinkMaster());
+    assertEquals(2, flink.getParallelism());
+    assertFalse(flink.isStreaming());
+    assertTrue(flink.getAttachedMode(), "attached: the default");
+  }
+
+  @Test
+  void flinkClusterSetsAnAttachedBatchJobOnLocalhost8081WithTheBundledJar() {
+    FlinkPipelineOptions flink = shipped("flink-cluster", FlinkPipelineOptions.class);
+    assertEquals(FlinkRunner.class, flink.getRunner());
+    assertEquals("localhost:8081", flink.getFlinkMaster());
+    assertEquals(2, flink.getParallelism());
+    assertFalse(flink.isStreaming());
+    assertTrue(flink.getAttachedMode());
+    assertEquals(List.of("target/example-connector-0.1.0-SNAPSHOT-bundled.jar"), List.copyOf(flink.getFilesToStage()));
+  }
+
+  @Test
+  void dataflowSetsPlaceholdersTheChecksRefuse() {
+    DataflowPipelineOptions dataflow = shipped("dataflow", DataflowPipelineOptions.class);
+    assertEquals(DataflowRunner.class, dataflow.getRunner());
+    assertEquals("my-gcp-project", dataflow.getProject());
+    assertEquals("us-central1", dataflow.getRegion());
+    assertEquals("gs://my-bucket/example-connector/tmp", dataflow.getTempLocation());
+    assertEquals("gs://my-bucket/example-connector/staging", dataflow.getStagingLocation());
+    assertEquals("gs://my-bucket/example-connector/output", dataflow.as(IngestOptions.class).getOutputRoot());
+    assertEquals("e2-standard-2", dataflow.getWorkerMachineType());
+    assertEquals(4, dataflow.getMaxNumWorkers());
+    assertEquals(List.of("target/example-connector-0.1.0-SNAPSHOT-bundled.jar"), List.copyOf(dataflow.getFilesToStage()));
+    assertTrue(RunnerChecks.PLACEHOLDER_PROJECTS.contains(dataflow.getProject()));
+    assertTrue(RunnerChecks.PLACEHOLDER_BUCKETS.contains("my-bucket"));
   }
 
   @Test

@@ -1,0 +1,83 @@
+package com.example.connector.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.flink.core.execution.JobClient;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * A detached Flink job's state as its JobManager's REST API reports it ({@code GET
+ * /jobs/JOBID}): the job's status and how many of its operators (job vertices) have finished.
+ *
+ * <p>Why not the counters alone: Beam 2.62's Flink batch translation hands a task's Beam
+ * metrics to Flink (the {@code __metricscontainers} accumulator behind the detached result's
+ * {@code metrics()}) only when the task ends, so a table's counts stay 0 until its read has
+ * finished; this says meanwhile that the job is alive and how far it is.
+ */
+final class FlinkJobStatus {
+  private static final String DETACHED_RESULT = "org.apache.beam.runners.flink.FlinkDetachedRunnerResult";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final URI job;
+
+  private FlinkJobStatus(URI job) {
+    this.job = job;
+  }
+
+  /** The status of {@code result}'s job if it is a detached Flink job, else null. */
+  static @Nullable FlinkJobStatus ofDetached(PipelineResult result, IngestOptions options) {
+    if (!result.getClass().getName().equals(DETACHED_RESULT)) {
+      return null;
+    }
+    String master = options.as(FlinkPipelineOptions.class).getFlinkMaster().replaceFirst("^[a-z]+://", "");
+    return new FlinkJobStatus(URI.create("http://" + master + "/jobs/" + jobClient(result).getJobID()));
+  }
+
+  /** The detached result keeps its JobClient private; it is the only handle on the job's id. */
+  private static JobClient jobClient(PipelineResult result) {
+    try {
+      Field field = result.getClass().getDeclaredField("jobClient");
+      field.setAccessible(true);
+      return (JobClient) field.get(result);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalStateException("cannot read the Flink job id of " + result + ": " + e, e);
+    }
+  }
+
+  /** E.g. {@code Flink job RUNNING, 12/40 operators finished}; never throws. */
+  String describe() {
+    try {
+      HttpResponse<String> response = http.send(
+          HttpRequest.newBuilder(job).timeout(Duration.ofSeconds(5)).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() != 200) {
+        return "Flink job: HTTP " + response.statusCode() + " from " + job;
+      }
+      return describe(JSON.readTree(response.body()));
+    } catch (IOException e) {
+      return "Flink job: no answer from " + job + " (" + e.getClass().getSimpleName() + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "Flink job: interrupted";
+    }
+  }
+
+  static String describe(JsonNode job) {
+    int finished = 0;
+    for (JsonNode vertex : job.path("vertices")) {
+      finished += vertex.path("status").asText().equals("FINISHED") ? 1 : 0;
+    }
+    return "Flink job " + job.path("state").asText("?") + ", " + finished + "/"
+        + job.path("vertices").size() + " operators finished";
+  }
+}

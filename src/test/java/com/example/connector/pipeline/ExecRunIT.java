@@ -1,0 +1,46 @@
+package com.example.connector.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * README's run command, {@code mvn -q exec:exec@run -Dexec.args="..."}, in a child Maven, with
+ * the runner configs that run on the launching machine (issue 12.13: Flink's embedded cluster
+ * failed under {@code exec:java}). The classes are the ones this build compiled.
+ */
+class ExecRunIT {
+  @TempDir Path dir;
+
+  @ParameterizedTest
+  @ValueSource(strings = {"direct", "flink-local"})
+  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  void theReadmeCommandRunsWithTheShippedRunnerConfig(String runnerConfig) throws Exception {
+    String mavenHome = System.getProperty("maven.home");
+    String mvn = mavenHome == null ? "mvn" : Path.of(mavenHome, "bin", "mvn").toString();
+    Path log = dir.resolve("mvn.log");
+    Process p = new ProcessBuilder(List.of(mvn, "-B", "-q", "exec:exec@run",
+            "-Dexec.args=--spec=pipelines/minimal.json --runnerConfig=runner-configs/" + runnerConfig
+                + " --outputRoot=" + dir.resolve("output")))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      assertTrue(p.waitFor(3, TimeUnit.MINUTES), "mvn exec:exec@run did not end in 3 minutes");
+    } finally {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    }
+    String output = Files.readString(log, StandardCharsets.UTF_8);
+    assertEquals(0, p.exitValue(), output);
+    assertTrue(output.matches("(?s).*\nmain\\.example\\.users +cdc +scd_type_1 +37 .*"), output);
+    assertTrue(output.matches("(?s).*\nrun \\S+ committed in .*"), output);
+  }
+}

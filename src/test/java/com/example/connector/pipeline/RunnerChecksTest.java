@@ -1,0 +1,170 @@
+package com.example.connector.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.connector.ConfigurationException;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pre-flight checks: each refuses its case with exit 2 and a message naming the option and
+ * the fix, before the embedded source starts or anything is read. No GCP access: gs:// buckets
+ * are served by {@link FakeGcs} on loopback, credentials are the no-op ones.
+ */
+class RunnerChecksTest {
+  private static final String NOOP_CREDENTIALS =
+      "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory";
+  /** Where GCS calls would go if a check let one through: nothing listens on port 9 of loopback. */
+  private static final String NO_GCS = "--gcsEndpoint=http://127.0.0.1:9/storage/v1/";
+
+  @TempDir Path dir;
+
+  private record Run(int exitCode, String out, String err) {}
+
+  private Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit = IngestMain.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8)).exitCode();
+    return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /** Every run here is offline: no-op credentials, GCS on loopback. */
+  private Run refused(String... args) {
+    List<String> offline = new ArrayList<>(List.of(args));
+    offline.add(NOOP_CREDENTIALS);
+    if (offline.stream().noneMatch(a -> a.startsWith("--gcsEndpoint="))) {
+      offline.add(NO_GCS);
+    }
+    Run r = run(offline.toArray(String[]::new));
+    assertEquals(2, r.exitCode(), () -> "expected a configuration error:\n" + r);
+    assertFalse(r.out().contains("embedded Example source"), () -> "the source was started:\n" + r);
+    return r;
+  }
+
+  private static void assertMentions(Run r, String... parts) {
+    for (String part : parts) {
+      assertTrue(r.err().contains(part), () -> "'" + part + "' not in: " + r.err());
+    }
+  }
+
+  private Path connection(String baseUrl) throws Exception {
+    Path file = dir.resolve("conn.json");
+    Files.writeString(file, "{\"username\": \"u\", \"password\": \"p\""
+        + (baseUrl == null ? "" : ", \"base_url\": \"" + baseUrl + "\"") + "}");
+    return file;
+  }
+
+  @Test
+  void theShippedDataflowConfigIsRefusedForItsPlaceholderProject() {
+    Run r = refused("--runnerConfig=runner-configs/dataflow", "--spec=pipelines/minimal.json");
+    assertMentions(r, "--project=my-gcp-project: the placeholder of runner-configs/dataflow",
+        "add --project=YOUR_PROJECT");
+  }
+
+  @Test
+  void theShippedDataflowConfigIsRefusedForItsPlaceholderBucket() {
+    Run r = refused("--runnerConfig=runner-configs/dataflow", "--spec=pipelines/minimal.json",
+        "--project=real-project");
+    assertMentions(r, "--tempLocation=gs://my-bucket/example-connector/tmp: the placeholder bucket",
+        "--tempLocation=gs://YOUR_BUCKET/");
+  }
+
+  @Test
+  void dataflowWithALocalOutputRootIsRefused() {
+    String local = dir.resolve("out").toString();
+    Run r = refused("--runnerConfig=runner-configs/dataflow", "--spec=pipelines/minimal.json",
+        "--project=real-project", "--tempLocation=gs://real-bucket/tmp",
+        "--stagingLocation=gs://real-bucket/staging", "--outputRoot=" + local);
+    assertMentions(r, "--outputRoot=" + local + ": a local path, but DataflowRunner",
+        "--outputRoot=gs://YOUR_BUCKET/");
+  }
+
+  @Test
+  void aRemoteFlinkClusterWithALocalOutputRootIsRefused() {
+    Run r = refused("--runnerConfig=runner-configs/flink-cluster", "--spec=pipelines/minimal.json",
+        "--flinkMaster=flink-jobmanager.example:8081", "--outputRoot=output");
+    assertMentions(r, "--outputRoot=output: a local path, but the Flink cluster at flink-jobmanager.example:8081");
+  }
+
+  @Test
+  void theEmbeddedSourceIsRefusedOnARemoteRunner() {
+    Run r = refused("--runnerConfig=runner-configs/flink-cluster", "--spec=pipelines/minimal.json",
+        "--flinkMaster=flink-jobmanager.example:8081", "--outputRoot=gs://real-bucket/out");
+    assertMentions(r, "connection 'my_example_connection': no base_url",
+        "run the standalone source", "set base_url in the connection");
+  }
+
+  @Test
+  void aLoopbackBaseUrlIsRefusedOnDataflow() throws Exception {
+    Run r = refused("--runnerConfig=runner-configs/dataflow", "--spec=pipelines/minimal.json",
+        "--connection=" + connection("http://localhost:8080"), "--project=real-project",
+        "--tempLocation=gs://real-bucket/tmp", "--outputRoot=gs://real-bucket/out");
+    assertMentions(r, "base_url http://localhost:8080 is a loopback address", "DataflowRunner cannot reach");
+  }
+
+  @Test
+  void aFlinkClusterOnThisMachineMayUseALocalOutputRootAndTheEmbeddedSource() throws Exception {
+    IngestOptions options = options("--runnerConfig=runner-configs/flink-cluster", "--outputRoot=output");
+    assertEquals(RunnerChecks.Target.THIS_MACHINE, RunnerChecks.Target.of(options));
+    assertDoesNotThrow(() -> RunnerChecks.check(options, Connection.parse(
+        "{\"username\": \"u\", \"password\": \"p\"}", "c.json")));
+    assertEquals(RunnerChecks.Target.THIS_JVM,
+        RunnerChecks.Target.of(options("--runnerConfig=runner-configs/flink-local")));
+    assertEquals(RunnerChecks.Target.THIS_JVM,
+        RunnerChecks.Target.of(options("--runnerConfig=runner-configs/direct")));
+    assertEquals(RunnerChecks.Target.REMOTE,
+        RunnerChecks.Target.of(options("--runnerConfig=runner-configs/flink-cluster", "--flinkMaster=10.1.2.3:8081")));
+  }
+
+  @Test
+  void aMissingBucketIsRefused() throws Exception {
+    try (FakeGcs gcs = new FakeGcs(Set.of("real-bucket"))) {
+      Run r = refused("--runnerConfig=runner-configs/direct", "--spec=pipelines/minimal.json",
+          "--outputRoot=gs://no-such-bucket/out", "--gcsEndpoint=" + gcs.endpoint());
+      assertMentions(r, "--outputRoot=gs://no-such-bucket/out: bucket gs://no-such-bucket", "does not exist");
+    }
+  }
+
+  @Test
+  void aBucketThatDoesNotAnswerIsRefusedAfterTheTimeout() throws Exception {
+    try (FakeGcs gcs = new FakeGcs(Set.of())) {
+      Run r = refused("--runnerConfig=runner-configs/direct", "--spec=pipelines/minimal.json",
+          "--outputRoot=gs://" + FakeGcs.HELD + "/out", "--gcsEndpoint=" + gcs.endpoint(),
+          "--preflightTimeoutSeconds=1");
+      assertMentions(r, "bucket gs://" + FakeGcs.HELD, "did not answer within 1 s", "--preflightTimeoutSeconds");
+    }
+  }
+
+  /** Under mvn exec:java the system class loader holds Maven's launcher only (issue 12.13). */
+  @Test
+  void embeddedFlinkIsRefusedWhenTheSystemClassLoaderCannotSeeFlink() throws Exception {
+    try (URLClassLoader mavenLike = new URLClassLoader(new URL[0], ClassLoader.getPlatformClassLoader())) {
+      ConfigurationException e = assertThrows(ConfigurationException.class,
+          () -> RunnerChecks.checkEmbeddedFlinkCanLoadTheJob(mavenLike));
+      assertTrue(e.getMessage().contains("--flinkMaster=[local]"), e.getMessage());
+      assertTrue(e.getMessage().contains("mvn -q compile exec:exec@run"), e.getMessage());
+    }
+    assertDoesNotThrow(() -> RunnerChecks.checkEmbeddedFlinkCanLoadTheJob(ClassLoader.getSystemClassLoader()));
+  }
+
+  private static IngestOptions options(String... args) {
+    PipelineOptionsFactory.register(IngestOptions.class);
+    return PipelineOptionsFactory.fromArgs(RunnerConfig.merge(args)).as(IngestOptions.class);
+  }
+}
