@@ -58,9 +58,9 @@ import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
  * DELETE, and a POST inserts (409 for an existing key), so no row ever leaves the table or a
  * filter's selection. Then the rank of a row {@code r} (how many rows sort before it) never
  * decreases, and the first key of a given page never increases: a range's page keeps starting at
- * or before the range's start. The reader's first page {@code p} had a first key at most {@code
- * start <= r} when probed and when read (or is page 1), so {@code r}'s rank is at least {@code
- * (p - 1) * size} from then on. If {@code r} is not on a page when the reader reads it, its rank
+ * or before the range's start. The reader's first page {@code p} has a first key at most {@code
+ * start <= r} when the reader reads it (checked; or {@code p} is page 1), so {@code r}'s rank is
+ * at least {@code (p - 1) * size} from then on. If {@code r} is not on a page when the reader reads it, its rank
  * is past that page, hence past the start of the next one: by induction, every key read is below
  * {@code r}, so the reader can neither stop at a key {@code >= end > r} nor see the last page. A
  * page delivered again after a transient failure is one more read of that page, so the induction
