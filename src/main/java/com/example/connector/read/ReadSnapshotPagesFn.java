@@ -45,8 +45,8 @@ import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
  * order, skips rows below {@code start} and keys it already claimed (moved onto the next page by
  * inserts, or delivered again when the client re-requests a page that a transient failure cut),
  * claims the other keys in chunks of up to {@value SourceReadFn#CHUNK_ROWS} consecutive keys of a
- * page before outputting those below {@code end}, and stops at a chunk that reaches {@code end} or
- * after the last page.
+ * page before outputting those below {@code end}, and stops at the first key at or past {@code
+ * end} (reading no more of its page) or after the last page.
  *
  * <p><b>Memory.</b> Pages are read as streams ({@link
  * com.example.connector.client.ExampleClient#records(String, Map, RecordHandler)}), each record
@@ -272,7 +272,14 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
           return true; // before the range, or claimed already
         }
         chunk.add(new KeyedRow(key, rows.convert(record)));
-        return chunk.size() < CHUNK_ROWS || claimChunk();
+        // A key at or past the end (which only ever moves down) ends the range: the rest of the
+        // page is not downloaded.
+        return (chunk.size() < CHUNK_ROWS && !atOrPastEnd(key)) || claimChunk();
+      }
+
+      private boolean atOrPastEnd(ByteKey key) {
+        ByteKey end = tracker.currentRestriction().keys().getEndKey();
+        return !end.isEmpty() && key.compareTo(end) >= 0;
       }
 
       @Override
@@ -325,15 +332,14 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
           return false;
         }
         claimed = last;
-        ByteKey end = tracker.currentRestriction().keys().getEndKey();
         for (KeyedRow row : chunk) {
-          if (end.isEmpty() || row.key().compareTo(end) < 0) {
+          if (!atOrPastEnd(row.key())) {
             rows.emit(row.row());
           }
         }
         rows.flush(); // one output per chunk
         chunk.clear();
-        ended = !end.isEmpty() && last.compareTo(end) >= 0;
+        ended = atOrPastEnd(last);
         return !ended;
       }
     }

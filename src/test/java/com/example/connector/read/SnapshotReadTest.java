@@ -256,11 +256,41 @@ class SnapshotReadTest {
     }
   }
 
+  /**
+   * A probe needs only a page's first key, and a range's reader no key past the range's end: the
+   * rest of such a page is never read (here it would fail the read), nor downloaded.
+   */
+  @Test
+  void probesAndAReaderPastItsEndReadNoFurtherOnThePage() {
+    List<String> page1 = IntStream.range(0, 20).mapToObj(i -> String.format("prod_%04d", i)).toList();
+    String unreadable = "{\"product_id\": 5}";
+    try (RawHttpServer server = new RawHttpServer((n, line, out) -> out.write(RawHttpServer.json(
+        line.contains("page=1 ")
+            ? page(page1, 2).replace("{\"product_id\": \"prod_0011\"", unreadable + ", {\"product_id\": \"prod_0011\"")
+            : page(List.of("prod_0020", "prod_0021"), null).replace("}, {", "}, " + unreadable + ", {"))))) {
+      ReadSnapshotPagesFn fn = fn(server.baseUrl());
+      try {
+        KeyRange range = new KeyRange(ByteKeyRange.of(key("prod_0005"), key("prod_0010")), 1);
+        assertEquals(List.of("prod_0005", "prod_0006", "prod_0007", "prod_0008", "prod_0009"),
+            readAll(fn, List.of(range), 0, Integer.MAX_VALUE).keys, "the range's keys");
+        assertEquals(List.of("GET /tables/products/records?page=2 HTTP/1.1", "GET /tables/products/records?page=1 HTTP/1.1"),
+            server.requests(), "a probe of page 2, then page 1");
+      } finally {
+        fn.teardown();
+      }
+    }
+  }
+
   /** A products page of {@code keys}, the last page. */
   private static String page(List<String> keys) {
+    return page(keys, null);
+  }
+
+  /** A products page of {@code keys}, then page {@code next} (null: none). */
+  private static String page(List<String> keys, Integer next) {
     return keys.stream()
         .map(k -> "{\"product_id\": \"" + k + "\", \"name\": \"n\", \"price\": 1.5, \"category\": \"books\"}")
-        .collect(Collectors.joining(", ", "{\"records\": [", "], \"next_page\": null}"));
+        .collect(Collectors.joining(", ", "{\"records\": [", "], \"next_page\": " + next + "}"));
   }
 
   /** The page of {@code keys}, its length announced whole, but the connection closed after {@code records}. */
