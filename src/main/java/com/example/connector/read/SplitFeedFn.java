@@ -1,0 +1,60 @@
+package com.example.connector.read;
+
+import com.example.connector.client.ExampleClient;
+import java.util.List;
+import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.values.KV;
+
+/**
+ * Cuts each feed's run {@code [from, cap)} ({@link CursorRanges#initial}) into sub-ranges: a
+ * windowed feed on window boundaries, any other by probing for equal record counts. Each is
+ * output keyed by its index, for the reshuffle that spreads them over workers.
+ *
+ * <p>A plain DoFn rather than the read's {@code @SplitRestriction}: a bounded Splittable DoFn
+ * keeps the splits of its element where the element is (one Flink batch subtask reads them all,
+ * one after another), so the sub-ranges must be elements before a reshuffle.
+ */
+public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRange>> {
+  private final ReadContext context;
+  private final Counter pages;
+  private final Counter retries;
+  private transient ExampleClient client;
+
+  public SplitFeedFn(ReadContext context) {
+    this.context = context;
+    this.pages = Metrics.counter(context.metricsNamespace(), "pages");
+    this.retries = Metrics.counter(context.metricsNamespace(), "retries");
+  }
+
+  @Setup
+  public void setup() {
+    client = ExampleClient.create(context.source(), (path, reason) -> retries.inc());
+  }
+
+  @Teardown
+  public void teardown() {
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  @ProcessElement
+  public void process(@Element CursorFeed feed, OutputReceiver<KV<Integer, FeedRange>> out) {
+    List<OffsetRange> pieces = split(feed);
+    for (int i = 0; i < pieces.size(); i++) {
+      OffsetRange piece = pieces.get(i);
+      out.output(KV.of(i, new FeedRange(feed, piece.getFrom(), piece.getTo())));
+    }
+  }
+
+  List<OffsetRange> split(CursorFeed feed) {
+    String cursorField = context.table().cursorField();
+    OffsetRange run = CursorRanges.initial(client, feed, cursorField);
+    return feed.windowMicros() != null
+        ? CursorRanges.byWindows(run, feed.windowMicros())
+        : CursorRanges.byRecords(client, feed, cursorField, run, pages);
+  }
+}
