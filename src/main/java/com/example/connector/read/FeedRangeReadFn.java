@@ -19,11 +19,6 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRange> {
     super(context);
   }
 
-  /** What every read of this table shares; {@link SplitFeedFn} cuts feeds with it too. */
-  ReadContext context() {
-    return context;
-  }
-
   @GetInitialRestriction
   public OffsetRange initialRestriction(@Element FeedRange range) {
     return range.range();

@@ -13,9 +13,9 @@ import org.apache.beam.sdk.values.PCollection;
 
 /**
  * A table's cursor feeds read in parallel: each feed is cut into sub-ranges ({@link
- * SplitFeedFn}), a reshuffle spreads them over workers (on Flink batch it is a hash partition by
- * the sub-range's index; without it one subtask reads every sub-range of a feed), and the read
- * DoFn reads each as its own element ({@link ReadRows}).
+ * SplitFeedFn}), a reshuffle keyed by the sub-range's index spreads them over workers (a hash
+ * partition on Flink batch, a fusion break on Dataflow), and the read DoFn reads each as its own
+ * element ({@link ReadRows}), still splittable by the runner.
  */
 public final class ReadFeedRanges extends PTransform<PCollection<CursorFeed>, PCollection<GenericRecord>> {
   private final FeedRangeReadFn fn;
@@ -29,7 +29,7 @@ public final class ReadFeedRanges extends PTransform<PCollection<CursorFeed>, PC
   @Override
   public PCollection<GenericRecord> expand(PCollection<CursorFeed> feeds) {
     return feeds
-        .apply("Split", ParDo.of(new SplitFeedFn(fn.context())))
+        .apply("Split", ParDo.of(new SplitFeedFn(fn.context)))
         .setCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(FeedRange.class)))
         .apply("Spread", Reshuffle.of())
         .apply("Ranges", Values.create())

@@ -13,9 +13,10 @@ import org.apache.beam.sdk.values.KV;
  * windowed feed on window boundaries, any other by probing for equal record counts. Each is
  * output keyed by its index, for the reshuffle that spreads them over workers.
  *
- * <p>A plain DoFn rather than the read's {@code @SplitRestriction}: a bounded Splittable DoFn
- * keeps the splits of its element where the element is (one Flink batch subtask reads them all,
- * one after another), so the sub-ranges must be elements before a reshuffle.
+ * <p>A plain DoFn rather than the read's {@code @SplitRestriction}: where a runner places the
+ * splits of one element is up to its Splittable DoFn expansion (one Flink batch subtask was seen
+ * reading all of a table's windows), while elements behind a reshuffle are spread on every
+ * runner. The probes run once per feed, here.
  */
 public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRange>> {
   private final ReadContext context;
@@ -50,6 +51,7 @@ public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRange>> 
     }
   }
 
+  /** The feed's sub-ranges, in cursor order; together exactly its run {@code [from, cap)}. */
   List<OffsetRange> split(CursorFeed feed) {
     String cursorField = context.table().cursorField();
     OffsetRange run = CursorRanges.initial(client, feed, cursorField);
