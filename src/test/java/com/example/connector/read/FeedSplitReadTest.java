@@ -69,7 +69,12 @@ class FeedSplitReadTest {
 
   @BeforeEach
   void start() {
-    source = ExampleSource.builder().port(0).errorRate(0).nullRate(0).clock(clock)
+    start(1);
+  }
+
+  /** The source, with {@code ties} records per cursor value; its requests of the table under test are watched. */
+  private void start(int ties) {
+    source = ExampleSource.builder().port(0).errorRate(0).nullRate(0).ties(ties).clock(clock)
         .pageSize("users", 3).pageSize("orders", 2).start();
     source.setRequestListener((method, requested, query) -> {
       if (!requested.equals(path)) {
@@ -113,6 +118,24 @@ class FeedSplitReadTest {
     assertEquals(firstRun, reads.keys("user_id"), "this run: every user once, but those updated before read");
     assertEquals(List.of("user_0002", "user_0010", "user_0013", "user_0020", "user_0035"),
         sorted(nextRun(feed).keys("user_id")), "the next run: every user updated during this one, once");
+  }
+
+  @Test
+  void aCutFallsOnACursorValueSoATieGroupAcrossPagesStaysWhole() {
+    source.close();
+    start(5); // users 5k..5k+4 share minute k
+    CursorFeed feed = feed("users", false, Map.of(), "upsert");
+    ReadContext context = context("users");
+    path = "/tables/users/records";
+    // 13 pages of 3; pages 5 and 9 start at users 12 and 24, inside the groups of minutes 2
+    // (users 10-14) and 4 (users 20-24): the cuts are those minutes, each group goes whole to
+    // the range it starts.
+    List<OffsetRange> cuts = split(context, feed);
+    assertEquals(List.of(new OffsetRange(minutes(0), minutes(2)), new OffsetRange(minutes(2), minutes(4)),
+        new OffsetRange(minutes(4), micros(CAP))), cuts);
+    assertEquals(keys("user_", 0, 10), keys(read(context, feed, List.of(cuts.get(0)))));
+    assertEquals(keys("user_", 10, 20), keys(read(context, feed, List.of(cuts.get(1)))));
+    assertEquals(keys("user_", 20, 37), keys(read(context, feed, List.of(cuts.get(2)))));
   }
 
   @Test
@@ -367,6 +390,10 @@ class FeedSplitReadTest {
 
   private static List<String> keys(String prefix, int from, int to) {
     return new ArrayList<>(IntStream.range(from, to).mapToObj(i -> String.format("%s%04d", prefix, i)).toList());
+  }
+
+  private static List<String> keys(List<GenericRecord> users) {
+    return users.stream().map(r -> String.valueOf(r.get("user_id"))).toList();
   }
 
   private static List<String> sorted(List<String> keys) {
