@@ -36,21 +36,6 @@ final class CursorRanges {
   }
 
   /**
-   * {@code range} cut on window boundaries (counted from its start) into up to
-   * {@value #INITIAL_SPLITS} sub-ranges of whole windows: a windowed read queries one window at a
-   * time, so whole windows keep its calls as they are unsplit.
-   */
-  static List<OffsetRange> byWindows(OffsetRange range, long windowMicros) {
-    long windows = Math.max(1, (range.getTo() - range.getFrom() + windowMicros - 1) / windowMicros);
-    long step = (windows + INITIAL_SPLITS - 1) / INITIAL_SPLITS * windowMicros;
-    List<Long> cuts = new ArrayList<>();
-    for (long at = range.getFrom() + step; at < range.getTo(); at += step) {
-      cuts.add(at);
-    }
-    return cutAt(range, cuts);
-  }
-
-  /**
    * {@code range} cut into up to {@value #INITIAL_SPLITS} sub-ranges holding about equal numbers
    * of records, at least {@value #MIN_PAGES_PER_SPLIT} pages each, found by probing the feed under
    * the fixed {@code since = from - 1 µs}: the feed is sorted by cursor, so the first cursor of
@@ -58,6 +43,9 @@ final class CursorRanges {
    * {@code i}-th of {@code k} sub-ranges starts. A cut is a cursor value {@code c}, giving
    * {@code [.., c)} and {@code [c, ..)}, so a tie group is never cut. Each probe reads one
    * record; about {@code 2 log2 n + k} calls in all ({@link PageProbe}).
+   *
+   * <p>A windowed feed's cuts move down to a window boundary (counted from the range's start), so
+   * that its sub-ranges hold whole windows.
    *
    * <p>Records that move or leave while probing only shift where the cuts fall: any cuts
    * partition the range, and the reads, not the probes, decide what is read.
@@ -74,15 +62,21 @@ final class CursorRanges {
     for (long i = 1; i < splits; i++) {
       Long cursor = probe.firstCursor(1 + i * pageCount / splits);
       if (cursor != null) {
-        cuts.add(cursor);
+        cuts.add(feed.windowMicros() == null ? cursor : windowStart(range, feed.windowMicros(), cursor));
       }
     }
     return cutAt(range, cuts);
   }
 
+  /** The start of the window holding {@code cursor}, windows laid from the range's start. */
+  private static long windowStart(OffsetRange range, long windowMicros, long cursor) {
+    return range.getFrom() + (cursor - range.getFrom()) / windowMicros * windowMicros;
+  }
+
   /**
-   * {@code range} cut at the given cursors; cuts outside it or not above the previous cut (when
-   * records moved between probes) are left out, so the pieces always partition the range.
+   * {@code range} cut at the given cursors; cuts outside it or not above the previous cut (two
+   * in one window, or records moved between probes) are left out, so the pieces always partition
+   * the range.
    */
   private static List<OffsetRange> cutAt(OffsetRange range, List<Long> cuts) {
     List<OffsetRange> pieces = new ArrayList<>();

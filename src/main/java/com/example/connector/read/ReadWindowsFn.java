@@ -21,11 +21,13 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * empty windows still make progress. After an empty window the next window starts at the next
  * record's cursor (one call without {@code until}), so sparse data is not read window by window.
  *
- * <p><b>Splitting.</b> {@link SplitFeedFn} cuts the run's range on window boundaries into up to
- * {@value CursorRanges#INITIAL_SPLITS} sub-ranges of whole windows ({@link CursorRanges#byWindows}),
- * before a reshuffle spreads them over workers; each is this DoFn's element and initial
- * restriction. Every query is bounded by its window, so sub-ranges never read each other's
- * records. Runners may split further (dynamic splitting) at any position above the last claim;
+ * <p><b>Splitting.</b> {@link SplitFeedFn} cuts the run's range into up to
+ * {@value CursorRanges#INITIAL_SPLITS} sub-ranges of about equal record counts, found by probing
+ * the feed ({@link CursorRanges#byRecords}), each cut moved down to a window boundary, so each
+ * sub-range is whole windows; a reshuffle spreads them over workers, and each is this DoFn's
+ * element and initial restriction. Every query is bounded by its window, so sub-ranges never
+ * read each other's records. (Cut by time alone, a first run from the oldest record to the cap
+ * put every record of a table written in a few hours into the first of 16 sub-ranges.) Runners may split further (dynamic splitting) at any position above the last claim;
  * the primary then stops at its first claim past the split point, and the residual starts its
  * own windows there.
  *
@@ -33,7 +35,7 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * group) the DoFn returns {@code resume()}; the residual starts after the last claimed cursor.
  *
  * <p><b>Size and watermark.</b> The size is the tracker's: the time span left, in microseconds,
- * which is proportional to the work when records are spread in time as metrics are. The read is
+ * which orders the work but does not count records. The read is
  * bounded; it emits no watermark of its own.
  */
 @BoundedPerElement

@@ -9,9 +9,10 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.KV;
 
 /**
- * Cuts each feed's run {@code [from, cap)} ({@link CursorRanges#initial}) into sub-ranges: a
- * windowed feed on window boundaries, any other by probing for equal record counts. Each is
- * output keyed by its index, for the reshuffle that spreads them over workers.
+ * Cuts each feed's run {@code [from, cap)} ({@link CursorRanges#initial}) into sub-ranges of
+ * about equal record counts, found by probing ({@link CursorRanges#byRecords}; a windowed feed's
+ * on window boundaries). Each is output keyed by its index, for the reshuffle that spreads them
+ * over workers.
  *
  * <p>A plain DoFn rather than the read's {@code @SplitRestriction}: where a runner places the
  * splits of one element is up to its Splittable DoFn expansion (one Flink batch subtask was seen
@@ -55,8 +56,6 @@ public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRange>> 
   List<OffsetRange> split(CursorFeed feed) {
     String cursorField = context.table().cursorField();
     OffsetRange run = CursorRanges.initial(client, feed, cursorField);
-    return feed.windowMicros() != null
-        ? CursorRanges.byWindows(run, feed.windowMicros())
-        : CursorRanges.byRecords(client, feed, cursorField, run, pages);
+    return CursorRanges.byRecords(client, feed, cursorField, run, pages);
   }
 }

@@ -75,7 +75,7 @@ class FeedSplitReadTest {
   /** The source, with {@code ties} records per cursor value; its requests of the table under test are watched. */
   private void start(int ties) {
     source = ExampleSource.builder().port(0).errorRate(0).nullRate(0).ties(ties).clock(clock)
-        .pageSize("users", 3).pageSize("orders", 2).start();
+        .pageSize("users", 3).pageSize("orders", 2).pageSize("metrics", 5).start();
     source.setRequestListener((method, requested, query) -> {
       if (!requested.equals(path)) {
         return;
@@ -136,6 +136,17 @@ class FeedSplitReadTest {
     assertEquals(keys("user_", 0, 10), keys(read(context, feed, List.of(cuts.get(0)))));
     assertEquals(keys("user_", 10, 20), keys(read(context, feed, List.of(cuts.get(1)))));
     assertEquals(keys("user_", 20, 37), keys(read(context, feed, List.of(cuts.get(2)))));
+  }
+
+  @Test
+  void metricsCutsMoveDownToWindowBoundaries() {
+    CursorFeed feed = new CursorFeed("metrics", false, Map.of(), null, null, micros(CAP), 5, "upsert", HOUR);
+    // 253 metrics, one a minute, pages of 5: 51 pages, 12 cuts at pages 5, 9, 13, 18, 22, 26, 30,
+    // 35, 39, 43, 47 (metrics 20, 40, 60, 85, 105, 125, 145, 170, 190, 210, 230), moved down to
+    // their hours: 0 (no cut), 60, 120 and 180 minutes.
+    assertEquals(List.of(new OffsetRange(minutes(0), minutes(60)), new OffsetRange(minutes(60), minutes(120)),
+            new OffsetRange(minutes(120), minutes(180)), new OffsetRange(minutes(180), micros(CAP))),
+        split(context("metrics"), feed));
   }
 
   @Test
