@@ -54,7 +54,7 @@ public final class LargePageRead {
         ReadCursorFn fn = new ReadCursorFn(context);
         fn.setup();
         try {
-          fn.process(feed, new OffsetRangeTracker(new OffsetRange(0, cap)), out);
+          fn.process(new FeedRange(feed, 0, cap), new OffsetRangeTracker(new OffsetRange(0, cap)), out);
         } finally {
           fn.teardown();
         }
