@@ -40,7 +40,7 @@ class DataflowTranslationTest {
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0.0).start()) {
       IngestOptions options =
           PipelineOptionsFactory.fromArgs(
-                  "--spec=pipelines/example_ingest.json", "--outputRoot=" + dir.resolve("output"))
+                  "--spec=" + ProjectFiles.pipelines("example_ingest.json"), "--outputRoot=" + dir.resolve("output"))
               .as(IngestOptions.class);
       DataflowPipelineOptions df = options.as(DataflowPipelineOptions.class);
       df.setRunner(DataflowRunner.class);
@@ -57,7 +57,7 @@ class DataflowTranslationTest {
 
       // The planner reads committed state under the output root: a local one keeps this offline.
       FileSystems.setDefaultPipelineOptions(df);
-      PipelineSpec spec = PipelineSpec.load(Path.of("pipelines/example_ingest.json"));
+      PipelineSpec spec = PipelineSpec.load(ProjectFiles.pipelines("example_ingest.json"));
       Connection connection =
           Connection.parse(
               "{\"username\": \"u\", \"password\": \"" + PASSWORD + "\", \"base_url\": \""

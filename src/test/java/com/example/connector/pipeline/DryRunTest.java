@@ -33,7 +33,7 @@ class DryRunTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit = IngestMain.run(
-        new String[] {"--runnerConfig=runner-configs/direct", "--spec=pipelines/minimal.json",
+        new String[] {"--runnerConfig=" + ProjectFiles.runnerConfig("direct"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
             "--outputRoot=" + output, "--dryRun"},
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
         .exitCode();
@@ -41,7 +41,8 @@ class DryRunTest {
     assertEquals(0, exit, () -> printed + err.toString(StandardCharsets.UTF_8));
     assertTrue(printed.contains("Beam transforms (as the DirectRunner runs them):\n"
         + "  main.example.users/Feeds\n"), printed);
-    assertTrue(printed.contains("\n  main.example.users/Read cursor\n    Pages\n      ParMultiDo(ReadCursor)\n"), printed);
+    assertTrue(printed.contains("\n  main.example.users/Read cursor\n    Split\n      ParMultiDo(SplitFeed)\n    Spread\n"), printed);
+    assertTrue(printed.contains("\n    Read\n      Pages\n        ParMultiDo(ReadCursor)\n"), printed);
     assertTrue(printed.contains("\n  Commit\n"), printed);
     assertTrue(printed.contains("    Commit tables and cursors\n      ParMultiDo(Commit)\n"), printed);
     assertTrue(printed.endsWith("dry run: nothing was submitted or written\n"), printed);
@@ -55,7 +56,7 @@ class DryRunTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exit = IngestMain.run(
-        new String[] {"--runnerConfig=runner-configs/flink-local", "--spec=pipelines/minimal.json",
+        new String[] {"--runnerConfig=" + ProjectFiles.runnerConfig("flink-local"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
             "--outputRoot=" + dir.resolve("out"), "--dryRun"},
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
         .exitCode();
@@ -83,7 +84,7 @@ class DryRunTest {
       Files.writeString(connection, "{\"username\": \"u\", \"password\": \"" + PASSWORD + "\","
           + " \"base_url\": \"http://example-source.test:" + source.baseUrl().getPort() + "\"}");
       ChildRun.Result r = ChildRun.run(
-          List.of("--runnerConfig=runner-configs/dataflow", "--spec=pipelines/minimal.json",
+          List.of("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
               "--connection=" + connection, "--project=real-project",
               "--tempLocation=gs://real-bucket/tmp", "--stagingLocation=gs://real-bucket/staging",
               "--outputRoot=gs://real-bucket/out", "--gcsEndpoint=" + gcs.endpoint(),

@@ -56,7 +56,7 @@ class FlinkClusterIT {
         long submitted = System.nanoTime();
         List<String> submit = new ArrayList<>(List.of(
             javaBin(), "-Xmx1g", "-jar", bundled,
-            "--runnerConfig=runner-configs/flink-cluster",
+            "--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"),
             "--flinkMaster=localhost:" + restPort,
             "--filesToStage=" + bundled,
             "--spec=" + spec, "--outputRoot=" + onFlink.output,
@@ -112,7 +112,7 @@ class FlinkClusterIT {
     });
     try {
       Process p = new ProcessBuilder(javaBin(), "-Xmx1g", "-jar", bundled,
-              "--runnerConfig=runner-configs/flink-cluster", "--attachedMode=false",
+              "--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--attachedMode=false",
               "--flinkMaster=localhost:" + restPort, "--filesToStage=" + bundled,
               "--spec=" + spec, "--outputRoot=" + dir.resolve("detached-output"),
               "--retryInitialBackoffMillis=10", "--progressIntervalSeconds=1")

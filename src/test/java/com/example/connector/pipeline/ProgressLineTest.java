@@ -69,7 +69,7 @@ class ProgressLineTest {
           "\"source_table\": \"users\", \"table_configuration\": {\"max_records_per_batch\": \"1\"}");
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       int exit = IngestMain.run(
-          new String[] {"--spec=" + spec, "--outputRoot=" + h.output, "--runnerConfig=runner-configs/direct",
+          new String[] {"--spec=" + spec, "--outputRoot=" + h.output, "--runnerConfig=" + ProjectFiles.runnerConfig("direct"),
               "--progressIntervalSeconds=1"},
           new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
           .exitCode();

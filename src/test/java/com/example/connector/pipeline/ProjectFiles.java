@@ -23,6 +23,11 @@ public final class ProjectFiles {
     }
   }
 
+  /** {@code runner-configs/NAME} of the project. */
+  public static Path runnerConfig(String name) {
+    return baseDir().resolve("runner-configs").resolve(name);
+  }
+
   /** {@code pipelines/NAME} of the project. */
   public static Path pipelines(String name) {
     return baseDir().resolve("pipelines").resolve(name);

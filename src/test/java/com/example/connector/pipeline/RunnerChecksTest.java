@@ -72,14 +72,14 @@ class RunnerChecksTest {
 
   @Test
   void theShippedDataflowConfigIsRefusedForItsPlaceholderProject() {
-    Run r = refused("--runnerConfig=runner-configs/dataflow", "--spec=pipelines/minimal.json");
+    Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow"), "--spec=" + ProjectFiles.pipelines("minimal.json"));
     assertMentions(r, "--project=my-gcp-project: the placeholder of runner-configs/dataflow",
         "add --project=YOUR_PROJECT");
   }
 
   @Test
   void theShippedDataflowConfigIsRefusedForItsPlaceholderBucket() {
-    Run r = refused("--runnerConfig=runner-configs/dataflow", "--spec=pipelines/minimal.json",
+    Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
         "--project=real-project");
     assertMentions(r, "--tempLocation=gs://my-bucket/example-connector/tmp: the placeholder bucket",
         "--tempLocation=gs://YOUR_BUCKET/");
@@ -88,7 +88,7 @@ class RunnerChecksTest {
   @Test
   void dataflowWithALocalOutputRootIsRefused() {
     String local = dir.resolve("out").toString();
-    Run r = refused("--runnerConfig=runner-configs/dataflow", "--spec=pipelines/minimal.json",
+    Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
         "--project=real-project", "--tempLocation=gs://real-bucket/tmp",
         "--stagingLocation=gs://real-bucket/staging", "--outputRoot=" + local);
     assertMentions(r, "--outputRoot=" + local + ": a local path, but DataflowRunner",
@@ -97,14 +97,14 @@ class RunnerChecksTest {
 
   @Test
   void aRemoteFlinkClusterWithALocalOutputRootIsRefused() {
-    Run r = refused("--runnerConfig=runner-configs/flink-cluster", "--spec=pipelines/minimal.json",
+    Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
         "--flinkMaster=flink-jobmanager.example:8081", "--outputRoot=output");
     assertMentions(r, "--outputRoot=output: a local path, but the Flink cluster at flink-jobmanager.example:8081");
   }
 
   @Test
   void theEmbeddedSourceIsRefusedOnARemoteRunner() {
-    Run r = refused("--runnerConfig=runner-configs/flink-cluster", "--spec=pipelines/minimal.json",
+    Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
         "--flinkMaster=flink-jobmanager.example:8081", "--outputRoot=gs://real-bucket/out");
     assertMentions(r, "connection 'my_example_connection': no base_url",
         "run the standalone source", "set base_url in the connection");
@@ -112,7 +112,7 @@ class RunnerChecksTest {
 
   @Test
   void aLoopbackBaseUrlIsRefusedOnDataflow() throws Exception {
-    Run r = refused("--runnerConfig=runner-configs/dataflow", "--spec=pipelines/minimal.json",
+    Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
         "--connection=" + connection("http://localhost:8080"), "--project=real-project",
         "--tempLocation=gs://real-bucket/tmp", "--outputRoot=gs://real-bucket/out");
     assertMentions(r, "base_url http://localhost:8080 is a loopback address", "DataflowRunner cannot reach");
@@ -120,22 +120,22 @@ class RunnerChecksTest {
 
   @Test
   void aFlinkClusterOnThisMachineMayUseALocalOutputRootAndTheEmbeddedSource() throws Exception {
-    IngestOptions options = options("--runnerConfig=runner-configs/flink-cluster", "--outputRoot=output");
+    IngestOptions options = options("--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--outputRoot=output");
     assertEquals(RunnerChecks.Target.THIS_MACHINE, RunnerChecks.Target.of(options));
     assertDoesNotThrow(() -> RunnerChecks.check(options, Connection.parse(
         "{\"username\": \"u\", \"password\": \"p\"}", "c.json")));
     assertEquals(RunnerChecks.Target.THIS_JVM,
-        RunnerChecks.Target.of(options("--runnerConfig=runner-configs/flink-local")));
+        RunnerChecks.Target.of(options("--runnerConfig=" + ProjectFiles.runnerConfig("flink-local"))));
     assertEquals(RunnerChecks.Target.THIS_JVM,
-        RunnerChecks.Target.of(options("--runnerConfig=runner-configs/direct")));
+        RunnerChecks.Target.of(options("--runnerConfig=" + ProjectFiles.runnerConfig("direct"))));
     assertEquals(RunnerChecks.Target.REMOTE,
-        RunnerChecks.Target.of(options("--runnerConfig=runner-configs/flink-cluster", "--flinkMaster=10.1.2.3:8081")));
+        RunnerChecks.Target.of(options("--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--flinkMaster=10.1.2.3:8081")));
   }
 
   @Test
   void aMissingBucketIsRefused() throws Exception {
     try (FakeGcs gcs = new FakeGcs(Set.of("real-bucket"))) {
-      Run r = refused("--runnerConfig=runner-configs/direct", "--spec=pipelines/minimal.json",
+      Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("direct"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
           "--outputRoot=gs://no-such-bucket/out", "--gcsEndpoint=" + gcs.endpoint());
       assertMentions(r, "--outputRoot=gs://no-such-bucket/out: bucket gs://no-such-bucket", "does not exist");
     }
@@ -144,7 +144,7 @@ class RunnerChecksTest {
   @Test
   void aBucketThatDoesNotAnswerIsRefusedAfterTheTimeout() throws Exception {
     try (FakeGcs gcs = new FakeGcs(Set.of())) {
-      Run r = refused("--runnerConfig=runner-configs/direct", "--spec=pipelines/minimal.json",
+      Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("direct"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
           "--outputRoot=gs://" + FakeGcs.HELD + "/out", "--gcsEndpoint=" + gcs.endpoint(),
           "--preflightTimeoutSeconds=1");
       assertMentions(r, "bucket gs://" + FakeGcs.HELD, "did not answer within 1 s", "--preflightTimeoutSeconds");

@@ -51,7 +51,7 @@ class RunnerConfigTest {
 
   private static <T extends PipelineOptions> T shipped(String name, Class<T> type) {
     PipelineOptionsFactory.register(IngestOptions.class);
-    String[] merged = RunnerConfig.merge(new String[] {"--runnerConfig=runner-configs/" + name});
+    String[] merged = RunnerConfig.merge(new String[] {"--runnerConfig=" + ProjectFiles.runnerConfig(name)});
     return PipelineOptionsFactory.fromArgs(merged).withValidation().as(type);
   }
 
@@ -60,7 +60,7 @@ class RunnerConfigTest {
     DirectOptions direct = shipped("direct", DirectOptions.class);
     assertEquals(DirectRunner.class, direct.getRunner());
     assertEquals(2, direct.getTargetParallelism());
-    String[] overridden = RunnerConfig.merge(new String[] {"--runnerConfig=runner-configs/direct", "--targetParallelism=1"});
+    String[] overridden = RunnerConfig.merge(new String[] {"--runnerConfig=" + ProjectFiles.runnerConfig("direct"), "--targetParallelism=1"});
     assertEquals(1, PipelineOptionsFactory.fromArgs(overridden).as(DirectOptions.class).getTargetParallelism());
   }
 
