@@ -44,9 +44,13 @@ public final class SourceBenchmark {
     boolean compareJdk = false;
     int jdkPages = 500;
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--compare-jdk")) compareJdk = true;
-      else if (args[i].equals("--jdk-pages")) jdkPages = Integer.parseInt(args[++i]);
-      else pages = Integer.parseInt(args[i]);
+      if (args[i].equals("--compare-jdk")) {
+        compareJdk = true;
+      } else if (args[i].equals("--jdk-pages")) {
+        jdkPages = Integer.parseInt(args[++i]);
+      } else {
+        pages = Integer.parseInt(args[i]);
+      }
     }
     System.out.printf("max heap %d MB, %d cores%n", Runtime.getRuntime().maxMemory() >> 20,
         Runtime.getRuntime().availableProcessors());
@@ -79,7 +83,9 @@ public final class SourceBenchmark {
           Map.of("products", 1_000_000L, "events", 1_000_000L, "users", 1_000_000L, "orders", 1_000_000L,
               "metrics", 10_000_000L)), Clock.systemUTC());
       int[] sizes = new int[Tables.ALL.size()];
-      for (Tables.Table t : Tables.ALL) sizes[t.id] = t.maxPageSize;
+      for (Tables.Table t : Tables.ALL) {
+        sizes[t.id] = t.maxPageSize;
+      }
       ApiHandler handler = new ApiHandler(store, sizes, 0.0, null);
       HttpServer jdk = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 256);
       jdk.setExecutor(Executors.newFixedThreadPool(8));
@@ -108,7 +114,9 @@ public final class SourceBenchmark {
       }
     }
     System.out.printf("%n| run | pages/s | records/s | MB/s | peak heap MB |%n|---|---|---|---|---|%n");
-    for (String[] r : rows) System.out.printf("| %s | %s | %s | %s | %s |%n", (Object[]) r);
+    for (String[] r : rows) {
+      System.out.printf("| %s | %s | %s | %s | %s |%n", (Object[]) r);
+    }
     System.out.printf("%nstartup %.1f ms; heap after start %.1f MB; peak heap over all runs %.1f MB%n",
         startupMs, heapAfterStart / 1e6, peakHeap() / 1e6);
     System.exit(0);
@@ -134,7 +142,9 @@ public final class SourceBenchmark {
           String url = base + "/tables/metrics/records?since=" + since + "&page=" + (1 + k % 10);
           try (Response r = http.newCall(new Request.Builder().url(url).header("Authorization", AUTH).build()).execute()) {
             byte[] body = r.body().bytes();
-            if (r.code() != 200) throw new IOException("status " + r.code() + ": " + new String(body));
+            if (r.code() != 200) {
+              throw new IOException("status " + r.code() + ": " + new String(body));
+            }
             bytes += body.length;
             records += count(body);
           }
@@ -165,7 +175,11 @@ public final class SourceBenchmark {
     int n = 0;
     outer:
     for (int i = 0; i + needle.length <= body.length; i++) {
-      for (int j = 0; j < needle.length; j++) if (body[i + j] != needle[j]) continue outer;
+      for (int j = 0; j < needle.length; j++) {
+        if (body[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
       n++;
     }
     return n;
@@ -176,13 +190,19 @@ public final class SourceBenchmark {
   }
 
   private static void resetPeaks() {
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) p.resetPeakUsage();
+    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (p.getType() == MemoryType.HEAP) {
+        p.resetPeakUsage();
+      }
+    }
   }
 
   private static long peakHeap() {
     long sum = 0;
     for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (p.getType() == MemoryType.HEAP) sum += p.getPeakUsage().getUsed();
+      if (p.getType() == MemoryType.HEAP) {
+        sum += p.getPeakUsage().getUsed();
+      }
     }
     return sum;
   }
