@@ -9,6 +9,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Set;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.flink.core.execution.JobClient;
@@ -26,6 +27,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 final class FlinkJobStatus {
   private static final String DETACHED_RESULT = "org.apache.beam.runners.flink.FlinkDetachedRunnerResult";
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Set<String> TERMINAL = Set.of("FINISHED", "FAILED", "CANCELED");
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final URI job;
@@ -57,9 +59,7 @@ final class FlinkJobStatus {
   /** E.g. {@code Flink job RUNNING, 12/40 operators finished}; never throws. */
   String describe() {
     try {
-      HttpResponse<String> response = http.send(
-          HttpRequest.newBuilder(job).timeout(Duration.ofSeconds(5)).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response = get();
       if (response.statusCode() != 200) {
         return "Flink job: HTTP " + response.statusCode() + " from " + job;
       }
@@ -70,6 +70,36 @@ final class FlinkJobStatus {
       Thread.currentThread().interrupt();
       return "Flink job: interrupted";
     }
+  }
+
+  /**
+   * Waits (at most {@code timeout}) until the JobManager's view of the job shows it ended. The
+   * job's status ({@code getState()}) comes from the dispatcher, but its details and accumulators,
+   * where the Beam metrics are, from a cached execution graph up to {@code web.refresh-interval}
+   * (3 s) old: read right away, the summary missed the counts of the last tasks (seen: all 0).
+   * Both views share one cache entry, so once this shows the end the metrics are final.
+   */
+  void awaitFinalView(Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      while (System.nanoTime() < deadline) {
+        HttpResponse<String> response = get();
+        if (response.statusCode() == 200
+            && TERMINAL.contains(JSON.readTree(response.body()).path("state").asText())) {
+          return;
+        }
+        Thread.sleep(200);
+      }
+    } catch (IOException e) {
+      // No view to wait for: the summary shows what the metrics hold.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private HttpResponse<String> get() throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(job).timeout(Duration.ofSeconds(5)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   static String describe(JsonNode job) {

@@ -168,6 +168,9 @@ public final class IngestMain {
         Progress.line(out, plan, Progress.counters(result), Duration.between(start, Instant.now()), flinkJob);
       }
     }
+    if (flinkJob != null) {
+      flinkJob.awaitFinalView(Duration.ofSeconds(30));
+    }
     return state;
   }
 

@@ -6,6 +6,7 @@ import com.example.connector.merge.MergeRule;
 import com.example.connector.merge.MergeTable;
 import com.example.connector.read.CursorFeed;
 import com.example.connector.read.ReadCursorFn;
+import com.example.connector.read.ReadFeedRanges;
 import com.example.connector.read.ReadRows;
 import com.example.connector.read.ReadSnapshotPagesFn;
 import com.example.connector.read.ReadWindowsFn;
@@ -82,8 +83,9 @@ public final class IngestPipeline {
             name + "/Feeds",
             Create.of(table.feeds()).withCoder(SerializableCoder.of(CursorFeed.class)));
     boolean windowed = table.feeds().get(0).windowMicros() != null;
+    // Each feed is cut into sub-ranges, spread over workers, and each read on its own.
     return windowed
-        ? feeds.apply(name + "/Read windows", new ReadRows<>(new ReadWindowsFn(table.context()), schema))
-        : feeds.apply(name + "/Read cursor", new ReadRows<>(new ReadCursorFn(table.context()), schema));
+        ? feeds.apply(name + "/Read windows", new ReadFeedRanges(new ReadWindowsFn(table.context()), schema))
+        : feeds.apply(name + "/Read cursor", new ReadFeedRanges(new ReadCursorFn(table.context()), schema));
   }
 }

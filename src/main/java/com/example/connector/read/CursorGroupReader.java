@@ -70,13 +70,12 @@ final class CursorGroupReader<RowT> {
   /** A record of the group being read: its identity (the order inside a group) and its row. */
   private record Member<RowT>(String key, RowT row) {}
 
-  private final ExampleClient client;
+  private final PageFetcher pages;
   private final CursorFeed feed;
   private final String cursorField;
   private final String identityField;
   private final RestrictionTracker<OffsetRange, Long> tracker;
   private final Sink<RowT> sink;
-  private final Counter pages;
 
   private long emitted;
   private long lastClaimed = Long.MIN_VALUE;
@@ -89,13 +88,12 @@ final class CursorGroupReader<RowT> {
       RestrictionTracker<OffsetRange, Long> tracker,
       Sink<RowT> sink,
       Counter pages) {
-    this.client = client;
+    this.pages = PageFetcher.of(client, feed, pages);
     this.feed = feed;
     this.cursorField = cursorField;
     this.identityField = identityField;
     this.tracker = tracker;
     this.sink = sink;
-    this.pages = pages;
   }
 
   /** Claims a position with no records of its own (an empty window's end, the range's end). */
@@ -362,10 +360,16 @@ final class CursorGroupReader<RowT> {
   @Nullable
   static Long firstCursorAfter(
       ExampleClient client, CursorFeed feed, String cursorField, @Nullable Long afterMicros) {
+    return firstCursorAfter(PageFetcher.of(client, feed, null), feed.table(), cursorField, afterMicros);
+  }
+
+  @Nullable
+  private static Long firstCursorAfter(
+      PageFetcher pages, String table, String cursorField, @Nullable Long afterMicros) {
     Map<String, String> params =
         afterMicros == null ? Map.of() : Map.of("since", Timestamps.formatMicros(afterMicros));
-    FirstCursor first = new FirstCursor(feed.table(), cursorField);
-    call(client, feed, params, first);
+    FirstCursor first = new FirstCursor(table, cursorField);
+    pages.fetch(params, first);
     return first.cursor;
   }
 
@@ -373,8 +377,7 @@ final class CursorGroupReader<RowT> {
   @Nullable
   Long nextCursorAfter(long afterMicros) {
     sink.flush();
-    pages.inc();
-    return firstCursorAfter(client, feed, cursorField, afterMicros);
+    return firstCursorAfter(pages, feed.table(), cursorField, afterMicros);
   }
 
   /** Records emitted by this reader so far. */
@@ -392,17 +395,7 @@ final class CursorGroupReader<RowT> {
       params.put("page", Integer.toString(page));
     }
     sink.flush(); // what was read so far leaves before the next request
-    pages.inc();
-    return call(client, feed, params, handler);
-  }
-
-  private static PageEnd call(
-      ExampleClient client, CursorFeed feed, Map<String, String> params, RecordHandler handler) {
-    Map<String, String> all = new HashMap<>(feed.params());
-    all.putAll(params);
-    return feed.tombstones()
-        ? client.deletedRecords(feed.table(), all, handler)
-        : client.records(feed.table(), all, handler);
+    return pages.fetch(params, handler);
   }
 
   private long cursorOf(ObjectNode record) {

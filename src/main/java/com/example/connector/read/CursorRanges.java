@@ -1,10 +1,25 @@
 package com.example.connector.read;
 
 import com.example.connector.client.ExampleClient;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import javax.annotation.Nullable;
 import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.metrics.Counter;
 
-/** Where a cursor feed's read starts and ends in this run. */
+/** Where a cursor feed's read starts and ends in this run, and how it is cut into sub-ranges. */
 final class CursorRanges {
+  /** The most sub-ranges a feed is cut into: enough to keep a few dozen workers busy. */
+  static final int INITIAL_SPLITS = 16;
+  /**
+   * The fewest pages a probed sub-range holds: a cut costs about two calls (its probe, and the
+   * page the range before it reads past its end), so a sub-range of fewer pages costs more than
+   * it spreads.
+   */
+  static final int MIN_PAGES_PER_SPLIT = 4;
+
   private CursorRanges() {}
 
   /**
@@ -18,5 +33,118 @@ final class CursorRanges {
     }
     long cap = feed.capMicros();
     return from == null || from >= cap ? new OffsetRange(cap, cap) : new OffsetRange(from, cap);
+  }
+
+  /**
+   * {@code range} cut into up to {@value #INITIAL_SPLITS} sub-ranges holding about equal numbers
+   * of records, at least {@value #MIN_PAGES_PER_SPLIT} pages each, found by probing the feed under
+   * the fixed {@code since = from - 1 µs}: the feed is sorted by cursor, so the first cursor of
+   * page {@code 1 + i * n / k} (of {@code n} pages below the range's end) is where the
+   * {@code i}-th of {@code k} sub-ranges starts. A cut is a cursor value {@code c}, giving
+   * {@code [.., c)} and {@code [c, ..)}, so a tie group is never cut. Each probe reads one
+   * record; about {@code 2 log2 n + k} calls in all ({@link PageProbe}).
+   *
+   * <p>A windowed feed's cuts move down to a window boundary (counted from the range's start), so
+   * that its sub-ranges hold whole windows.
+   *
+   * <p>Records that move or leave while probing only shift where the cuts fall: any cuts
+   * partition the range, and the reads, not the probes, decide what is read.
+   */
+  static List<OffsetRange> byRecords(
+      ExampleClient client, CursorFeed feed, String cursorField, OffsetRange range, Counter pages) {
+    if (range.getFrom() >= range.getTo()) {
+      return List.of(range);
+    }
+    PageProbe probe = new PageProbe(client, feed, cursorField, range, pages);
+    long pageCount = probe.pagesBelowEnd();
+    long splits = Math.min(INITIAL_SPLITS, Math.max(1, pageCount / MIN_PAGES_PER_SPLIT));
+    List<Long> cuts = new ArrayList<>();
+    for (long i = 1; i < splits; i++) {
+      Long cursor = probe.firstCursor(1 + i * pageCount / splits);
+      if (cursor != null) {
+        cuts.add(feed.windowMicros() == null ? cursor : windowStart(range, feed.windowMicros(), cursor));
+      }
+    }
+    return cutAt(range, cuts);
+  }
+
+  /** The start of the window holding {@code cursor}, windows laid from the range's start. */
+  private static long windowStart(OffsetRange range, long windowMicros, long cursor) {
+    return range.getFrom() + (cursor - range.getFrom()) / windowMicros * windowMicros;
+  }
+
+  /**
+   * {@code range} cut at the given cursors; cuts outside it or not above the previous cut (two
+   * in one window, or records moved between probes) are left out, so the pieces always partition
+   * the range.
+   */
+  private static List<OffsetRange> cutAt(OffsetRange range, List<Long> cuts) {
+    List<OffsetRange> pieces = new ArrayList<>();
+    long from = range.getFrom();
+    for (long cut : cuts) {
+      if (cut > from && cut < range.getTo()) {
+        pieces.add(new OffsetRange(from, cut));
+        from = cut;
+      }
+    }
+    pieces.add(new OffsetRange(from, range.getTo()));
+    return pieces;
+  }
+
+  /**
+   * The first cursors of a range's pages, by page number under {@code since = from - 1 µs} and
+   * the feed's own params, each page asked for once.
+   */
+  private static final class PageProbe {
+    private final ExampleClient client;
+    private final CursorFeed feed;
+    private final String cursorField;
+    private final OffsetRange range;
+    private final Counter pages;
+    private final Map<Long, Long> firstCursors = new HashMap<>(); // page -> cursor, or null
+
+    PageProbe(ExampleClient client, CursorFeed feed, String cursorField, OffsetRange range, Counter pages) {
+      this.client = client;
+      this.feed = feed;
+      this.cursorField = cursorField;
+      this.range = range;
+      this.pages = pages;
+    }
+
+    /**
+     * How many pages start below the range's end: doubling the page number from 1 until a page
+     * does not, then bisection; about {@code 2 log2 n} calls.
+     */
+    long pagesBelowEnd() {
+      if (firstCursor(1) == null) {
+        return 0;
+      }
+      long holds = 1; // a page known to start below the end
+      long fails = 2; // a page known not to, once found
+      while (firstCursor(fails) != null) {
+        holds = fails;
+        fails *= 2;
+      }
+      while (fails - holds > 1) {
+        long middle = holds + (fails - holds) / 2;
+        if (firstCursor(middle) != null) {
+          holds = middle;
+        } else {
+          fails = middle;
+        }
+      }
+      return holds;
+    }
+
+    /** The first cursor of page {@code page}, or null if it is empty or starts at the end or past it. */
+    @Nullable
+    Long firstCursor(long page) {
+      if (!firstCursors.containsKey(page)) {
+        pages.inc();
+        Long cursor = CursorGroupReader.firstCursorAfter(client, feed.onPage(page), cursorField, range.getFrom() - 1);
+        firstCursors.put(page, cursor != null && cursor < range.getTo() ? cursor : null);
+      }
+      return firstCursors.get(page);
+    }
   }
 }

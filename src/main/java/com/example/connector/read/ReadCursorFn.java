@@ -9,30 +9,46 @@ import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 
 /**
- * Reads one cursor feed ({@link CursorFeed}): the append table ({@code events}, with its
- * per-call {@code limit}), the CDC tables ({@code users}, {@code orders}) and orders' tombstones.
+ * Reads one sub-range of a cursor feed ({@link FeedRange}) with {@code since} alone: the append
+ * table ({@code events}, with its per-call {@code limit}), the CDC tables ({@code users},
+ * {@code orders}, with their filters) and orders' tombstones. ({@link ReadWindowsFn} reads
+ * {@code metrics}, window by window with {@code until}.)
  *
- * <p><b>Restriction.</b> An {@link OffsetRange} of cursor values in microseconds since the epoch,
- * {@code [from, cap)}: {@code from} is the cursor the previous run committed (it read everything
- * below it), or the oldest record on a first run; {@code cap} is the source's clock when the run
- * started, so every run ends, and a record written while it runs has a cursor at or above the cap
- * and is read by the next run. Positions are claimed with Beam's {@link OffsetRangeTracker}, one
- * per cursor value, by {@link CursorGroupReader}: a position stands for every record that shares
- * that cursor value (a tie group), so ties are never cut.
+ * <p><b>Restriction.</b> An {@link OffsetRange} of cursor values in microseconds since the epoch:
+ * the element's sub-range {@code [a, b)} of the run's {@code [from, cap)}. {@code from} is the
+ * cursor the previous run committed (it read everything below it), or the oldest record on a
+ * first run; {@code cap} is the source's clock when the run started, so every run ends. Positions
+ * are claimed with Beam's {@link OffsetRangeTracker}, one per cursor value, by {@link
+ * CursorGroupReader}: a position stands for every record that shares that cursor value (a tie
+ * group), so ties are never cut.
  *
- * <p><b>Splitting and checkpointing.</b> The initial restriction is not split: the source has no
- * upper bound parameter for these feeds, so parallel sub-ranges would each page to the end.
- * After {@code max_records_per_batch} records (rounded up to a whole tie group) the DoFn
- * checkpoints itself by returning {@code resume()}: the residual {@code [last claimed + 1, cap)}
- * restarts with {@code since = last claimed}, so a failure re-reads at most one batch. Runners
- * may also checkpoint or split at any claimed position; both are safe for the same reason.
+ * <p><b>Splitting.</b> {@link SplitFeedFn} cuts {@code [from, cap)} into sub-ranges of about
+ * equal record counts, at cursor values, by probing the feed ({@link CursorRanges#byRecords}:
+ * about {@code 2 log2 pages + 16} calls), before a reshuffle spreads them over workers. The
+ * source has no upper bound parameter for these feeds, but each is sorted by cursor: a sub-range
+ * is read with {@code since = a - 1 µs} and its reader stops at its first claim {@code >= b}
+ * (the claim fails; no record of that group is output). Runners may split further at any
+ * position above the last claim, for the same reason.
+ *
+ * <p><b>Checkpointing.</b> After {@code max_records_per_batch} records (rounded up to a whole tie
+ * group) the DoFn checkpoints itself by returning {@code resume()}: the residual {@code [last
+ * claimed + 1, b)} restarts with {@code since = last claimed}, so a failure re-reads at most one
+ * batch.
+ *
+ * <p><b>Why no record is lost or doubled while records change.</b> The sub-ranges and their
+ * splits partition {@code [from, cap)}, and a record is output only by the reader whose range
+ * holds its cursor when read. The source stamps every write with its clock, at or above the cap:
+ * a record updated (or deleted, which appends a tombstone at its time of deletion) during the run
+ * leaves every range of this run, never enters another, and is read by the next run, after its
+ * old version, if some reader got to it first. A record that leaves a page moves later pages
+ * back, which {@link CursorGroupReader} survives by re-basing {@code since} after every page.
  *
  * <p><b>Size and watermark.</b> The size is the tracker's: the cursor span left, in
  * microseconds, which orders the work but does not count records. The read is bounded; it
  * emits no watermark of its own.
  */
 @BoundedPerElement
-public class ReadCursorFn extends CursorReadFn {
+public class ReadCursorFn extends FeedRangeReadFn {
 
   public ReadCursorFn(ReadContext context) {
     super(context);
@@ -40,11 +56,11 @@ public class ReadCursorFn extends CursorReadFn {
 
   @ProcessElement
   public ProcessContinuation process(
-      @Element CursorFeed feed,
+      @Element FeedRange element,
       RestrictionTracker<OffsetRange, Long> tracker,
       OutputReceiver<List<GenericRecord>> out) {
     OffsetRange range = tracker.currentRestriction();
-    CursorGroupReader<GenericRecord> reader = reader(feed, tracker, out);
+    CursorGroupReader<GenericRecord> reader = reader(element.feed(), tracker, out);
     Outcome outcome = reader.read(range.getFrom(), null);
     if (outcome == Outcome.BATCH_FULL) {
       return ProcessContinuation.resume();

@@ -1,13 +1,13 @@
 package com.example.connector.read;
 
 import com.example.connector.catalog.TableDescriptor;
-import com.example.connector.client.Page;
+import com.example.connector.client.ExampleClient.RecordHandler;
+import com.example.connector.client.PageEnd;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -38,25 +38,36 @@ import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
  * to {@value #INITIAL_SPLITS} - 1 evenly spaced pages (one call each; at least
  * {@value #MIN_PAGES_PER_SPLIT} pages per range) into ranges read in parallel with Beam's {@link
  * ByteKeyRangeTracker} (in a {@link PageKeysTracker}), which runners may split further by
- * interpolating keys. A reader of {@code [start, end)} starts at the last page whose first key is
- * at most {@code start}, searched for from the range's page (doubling the step, then bisection:
- * two calls when that page is the one, as for the initial ranges and checkpoints), reads pages in
+ * interpolating keys. These probes read only a page's first record. A reader of {@code [start,
+ * end)} starts at the last page whose first key is at most {@code start}, searched for after the
+ * range's page (doubling the step, then bisection: one call when the range's page is the one, as
+ * for the initial ranges and checkpoints; none for a range from the first key), reads pages in
  * order, skips rows below {@code start} and keys it already claimed (moved onto the next page by
- * inserts), claims a page's other keys at once before outputting those below {@code end}, and
- * stops at a page that reaches {@code end} or after the last page.
+ * inserts, or delivered again when the client re-requests a page that a transient failure cut),
+ * claims the other keys in chunks of up to {@value SourceReadFn#CHUNK_ROWS} consecutive keys of a
+ * page before outputting those below {@code end}, and stops at the first key at or past {@code
+ * end} (reading no more of its page) or after the last page.
+ *
+ * <p><b>Memory.</b> Pages are read as streams ({@link
+ * com.example.connector.client.ExampleClient#records(String, Map, RecordHandler)}), each record
+ * converted to its row inside its request (so a record that does not fit the table fails naming
+ * the request): a reader holds one chunk of rows, whatever the page size.
  *
  * <p><b>What is proven, and under which contract.</b> Assume, as source-api.md states, that pages
  * list the table sorted by primary key, and that its rows are only inserted: products have no
  * DELETE, and a POST inserts (409 for an existing key), so no row ever leaves the table or a
  * filter's selection. Then the rank of a row {@code r} (how many rows sort before it) never
  * decreases, and the first key of a given page never increases: a range's page keeps starting at
- * or before the range's start. The reader's first page {@code p} had a first key at most {@code
- * start <= r} (or is page 1), so {@code r}'s rank is at least {@code (p - 1) * size} from then
- * on. If {@code r} is not on a page when the reader reads it, its rank is past that page, hence
- * past the start of the next one: by induction, every key read is below {@code r}, so the reader
- * can neither stop at a key {@code >= end > r} nor see the last page. So each range's reader
- * outputs every row of its range that exists throughout; the ranges, and every split of them,
- * partition the keys, and a reader outputs strictly increasing keys, so each such row is output
+ * or before the range's start. The reader's first page {@code p} has a first key at most {@code
+ * start <= r} when the reader reads it (checked; or {@code p} is page 1), so {@code r}'s rank is
+ * at least {@code (p - 1) * size} from then on. If {@code r} is not on a page when the reader reads it, its rank
+ * is past that page, hence past the start of the next one: by induction, every key read is below
+ * {@code r}, so the reader can neither stop at a key {@code >= end > r} nor see the last page. A
+ * page delivered again after a transient failure is one more read of that page, so the induction
+ * covers it. Each chunk claims its keys from its first to its last, and {@code r} between them
+ * would have been on the page between them, so in the chunk. So each range's reader outputs every
+ * row of its range that exists throughout; the ranges, and every split of them, partition the
+ * keys, and a reader claims and outputs strictly increasing keys, so each such row is output
  * exactly once (a run needs no de-duplication). Rows inserted during the read may or may not be
  * read. Checked, failing the read (and the run with it) rather than let the merge take unseen
  * rows as deleted: every record has a string key, keys strictly ascend on every page, and a
@@ -65,10 +76,10 @@ import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
  * key order differs from {@code String.compareTo} only across page boundaries (keys mixing
  * supplementary characters with U+E000..U+FFFF, where code point and UTF-16 orders differ).
  *
- * <p><b>Checkpointing.</b> A position is the keys of a page: a runner may split or checkpoint
- * after any page; the residual (from the key after the page, or from an interpolated key) is read
- * the same way, searched for from the page of the last claim. A page is at most the source's page
- * size, so no batch option applies.
+ * <p><b>Checkpointing.</b> A position is the keys of a chunk: a runner may split or checkpoint
+ * after any chunk; the residual (from the key after the chunk, or from an interpolated key) is
+ * read the same way, searched for after the page of the last claim. A chunk is at most {@value
+ * SourceReadFn#CHUNK_ROWS} rows, so no batch option applies.
  *
  * <p><b>Size and watermark.</b> Beam's default size, from the tracker's progress through the key
  * bytes: rough, it only balances work. The read is bounded; it emits no watermark of its own.
@@ -101,12 +112,12 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
       @Element SnapshotRead read, @Restriction KeyRange range, OutputReceiver<KeyRange> out) {
     ByteKey from = range.keys().getStartKey();
     long fromPage = range.fromPage();
-    for (KeyedPage boundary : boundaries(read)) {
-      ByteKey key = boundary.keys().get(0);
+    for (Boundary boundary : boundaries(read)) {
+      ByteKey key = boundary.key();
       if (key.compareTo(from) > 0 && range.keys().containsKey(key)) {
         out.output(new KeyRange(ByteKeyRange.of(from, key), fromPage));
         from = key;
-        fromPage = boundary.number();
+        fromPage = boundary.page();
       }
     }
     out.output(new KeyRange(ByteKeyRange.of(from, range.keys().getEndKey()), fromPage));
@@ -122,102 +133,216 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
       @Element SnapshotRead read,
       RestrictionTracker<KeyRange, PageKeys> tracker,
       OutputReceiver<List<GenericRecord>> out) {
-    KeyRange range = tracker.currentRestriction();
-    ByteKey start = range.keys().getStartKey();
-    Rows rows = rows(out, "snapshot");
-    ByteKey claimed = null; // the last key claimed: a page may repeat keys that inserts moved on
-    for (KeyedPage page = firstPage(read, range); ; page = fetch(read, page.number() + 1)) {
-      List<Integer> fresh = page.keysFrom(start, claimed);
-      if (!fresh.isEmpty()) {
-        ByteKey first = page.keys().get(fresh.get(0));
-        claimed = page.keys().get(fresh.get(fresh.size() - 1));
-        if (!tracker.tryClaim(new PageKeys(first, claimed, page.number()))) {
-          return; // the page starts at or past the range's end
-        }
-        // After the claim a split can only fall past the page: the end is final for its keys.
-        ByteKey end = tracker.currentRestriction().keys().getEndKey();
-        for (int i : fresh) {
-          if (end.isEmpty() || page.keys().get(i).compareTo(end) < 0) {
-            rows.add(page.records().get(i));
-          }
-        }
-        rows.flush(); // one output per page
-        if (!end.isEmpty() && claimed.compareTo(end) >= 0) {
-          return; // the range ends on this page
-        }
-      }
-      if (page.isLast()) {
-        tracker.tryClaim(PageKeys.REST); // no row after this page: the range is done
-        return;
-      }
-    }
+    new RangeReader(read, tracker, rows(out, "snapshot")).read();
   }
 
   /**
-   * The last page whose first key is at most the range's start, searched from the range's own
-   * page; failing when that page no longer starts at or before it, which inserts cannot cause.
+   * The reader's first page: the last whose first key is at most the range's start, searched for
+   * after the range's page (whose first key {@link PageRows} checks as it reads it). A range from
+   * the first key starts at its page, 1: no key is at or before the empty key.
    */
-  private KeyedPage firstPage(SnapshotRead read, KeyRange range) {
+  private long firstPage(SnapshotRead read, KeyRange range) {
     ByteKey start = range.keys().getStartKey();
-    KeyedPage page = lastPage(read, range.fromPage(), p -> p.startsAtOrBefore(start));
-    if (page.number() > 1 && !page.startsAtOrBefore(start)) {
-      throw incomplete(read, page.number(), "no longer starts at or before " + keyField + " '"
-          + text(start) + "' as it did when read: rows left the table or moved back");
-    }
-    return page;
+    return start.isEmpty() ? range.fromPage() : lastPage(read, range.fromPage(), key -> key.compareTo(start) <= 0);
   }
 
   /** Evenly spaced pages, by their first keys: where to cut the table into ranges of similar size. */
-  private List<KeyedPage> boundaries(SnapshotRead read) {
-    long pages = lastPage(read, 1, page -> !page.keys().isEmpty()).number();
+  private List<Boundary> boundaries(SnapshotRead read) {
+    long pages = lastPage(read, 1, key -> true);
     long splits = Math.min(INITIAL_SPLITS, Math.max(1, pages / MIN_PAGES_PER_SPLIT));
-    List<KeyedPage> boundaries = new ArrayList<>();
+    List<Boundary> boundaries = new ArrayList<>();
     for (long i = 1; i < splits; i++) {
-      KeyedPage page = fetch(read, 1 + i * pages / splits);
-      if (!page.keys().isEmpty()) {
-        boundaries.add(page);
+      long page = 1 + i * pages / splits;
+      ByteKey key = firstKey(read, page);
+      if (key != null) {
+        boundaries.add(new Boundary(page, key));
       }
     }
     return boundaries;
   }
 
   /**
-   * From page {@code from}, the last page that {@code holds} (true for a prefix of the pages from
-   * there), or page {@code from} when none does: steps doubling from {@code from} until a page
-   * does not hold or is the last, then bisection; about {@code 2 log2} of the distance in calls.
+   * The last page from {@code from} (taken to hold, unread) whose first key {@code holds} (true
+   * for a prefix of the pages from there; an empty page never does): steps doubling from {@code
+   * from} until a page does not hold, then bisection; about {@code 2 log2} of the distance in
+   * calls, one when {@code from} is the one.
    */
-  private KeyedPage lastPage(SnapshotRead read, long from, Predicate<KeyedPage> holds) {
-    KeyedPage best = fetch(read, from);
-    // The first page known not to hold, or past the last page (MAX_VALUE: none known yet).
-    long limit = holds.test(best) && !best.isLast() ? Long.MAX_VALUE : from + 1;
-    while (limit - best.number() > 1) {
-      long probe = limit == Long.MAX_VALUE ? 2 * best.number() - from + 1 : (best.number() + limit) / 2;
-      KeyedPage page = fetch(read, probe);
-      if (!holds.test(page)) {
-        limit = probe;
+  private long lastPage(SnapshotRead read, long from, Predicate<ByteKey> holds) {
+    long best = from;
+    long limit = Long.MAX_VALUE; // the first page known not to hold (MAX_VALUE: none known yet)
+    while (limit - best > 1) {
+      long probe = limit == Long.MAX_VALUE ? 2 * best - from + 1 : (best + limit) / 2;
+      ByteKey key = firstKey(read, probe);
+      if (key != null && holds.test(key)) {
+        best = probe;
       } else {
-        best = page;
-        limit = page.isLast() ? probe + 1 : limit;
+        limit = probe;
       }
     }
     return best;
   }
 
-  private KeyedPage fetch(SnapshotRead read, long number) {
-    Map<String, String> params = new HashMap<>(read.params());
-    params.put("page", Long.toString(number));
-    pages.inc();
-    Page page = client.records(read.table(), params);
-    List<ByteKey> keys = new ArrayList<>(page.records().size());
-    for (ObjectNode record : page.records()) {
-      ByteKey key = keyOf(read, number, record);
-      if (!keys.isEmpty() && key.compareTo(keys.get(keys.size() - 1)) <= 0) {
-        throw incomplete(read, number, "lists " + keyField + " '" + text(key) + "' after '"
-            + text(keys.get(keys.size() - 1)) + "'");
-      }
-      keys.add(key);
+  /** The first key of page {@code number}, or null if it is empty; the rest is not downloaded. */
+  @Nullable
+  private ByteKey firstKey(SnapshotRead read, long number) {
+    FirstKey first = new FirstKey(read, number);
+    fetch(read, number, first);
+    return first.key;
+  }
+
+  /** Keeps a page's first key and stops reading the page there. */
+  private final class FirstKey implements RecordHandler {
+    private final SnapshotRead read;
+    private final long number;
+    @Nullable ByteKey key;
+
+    FirstKey(SnapshotRead read, long number) {
+      this.read = read;
+      this.number = number;
     }
-    return new KeyedPage(number, page.records(), keys, page.isLast());
+
+    @Override
+    public boolean record(ObjectNode record) {
+      key = keyOf(read, number, record);
+      return false;
+    }
+
+    @Override
+    public void restart() {
+      key = null;
+    }
+  }
+
+  private PageEnd fetch(SnapshotRead read, long number, RecordHandler handler) {
+    return PageFetcher.of(client, read, pages).fetch(Map.of("page", Long.toString(number)), handler);
+  }
+
+  /** One {@code @ProcessElement} call: the range's pages in order, each read as a stream. */
+  private final class RangeReader {
+    private final SnapshotRead read;
+    private final RestrictionTracker<KeyRange, PageKeys> tracker;
+    private final Rows rows;
+    private final ByteKey start;
+    @Nullable private ByteKey claimed; // the last key claimed: a page may repeat keys that inserts moved on
+
+    RangeReader(SnapshotRead read, RestrictionTracker<KeyRange, PageKeys> tracker, Rows rows) {
+      this.read = read;
+      this.tracker = tracker;
+      this.rows = rows;
+      this.start = tracker.currentRestriction().keys().getStartKey();
+    }
+
+    void read() {
+      long first = firstPage(read, tracker.currentRestriction());
+      for (long number = first; ; number++) {
+        PageRows page = new PageRows(number, number == first && first > 1);
+        PageEnd end = fetch(read, number, page);
+        if (!page.finish()) {
+          return; // the range ends on this page
+        }
+        if (end.isLast() || page.empty()) {
+          tracker.tryClaim(PageKeys.REST); // no row after this page: the range is done
+          return;
+        }
+      }
+    }
+
+    /**
+     * One page as it streams: checks its keys, converts its fresh rows, and claims and outputs
+     * them a chunk at a time. Delivered again from its first record, it skips the chunks claimed.
+     */
+    private final class PageRows implements RecordHandler {
+      private final long number;
+      private final boolean mustStartAtOrBeforeStart; // the reader's first page, past page 1
+      private final List<KeyedRow> chunk = new ArrayList<>(); // fresh rows, not yet claimed
+      @Nullable private ByteKey previous; // the last key of this delivery
+      private boolean ended; // the range ended on this page
+
+      PageRows(long number, boolean mustStartAtOrBeforeStart) {
+        this.number = number;
+        this.mustStartAtOrBeforeStart = mustStartAtOrBeforeStart;
+      }
+
+      @Override
+      public boolean record(ObjectNode record) {
+        ByteKey key = keyOf(read, number, record);
+        checkOrder(key);
+        previous = key;
+        if (key.compareTo(start) < 0 || (claimed != null && key.compareTo(claimed) <= 0)) {
+          return true; // before the range, or claimed already
+        }
+        chunk.add(new KeyedRow(key, rows.convert(record)));
+        // A key at or past the end (which only ever moves down) ends the range: the rest of the
+        // page is not downloaded.
+        return (chunk.size() < CHUNK_ROWS && !atOrPastEnd(key)) || claimChunk();
+      }
+
+      private boolean atOrPastEnd(ByteKey key) {
+        ByteKey end = tracker.currentRestriction().keys().getEndKey();
+        return !end.isEmpty() && key.compareTo(end) >= 0;
+      }
+
+      @Override
+      public void restart() {
+        chunk.clear();
+        previous = null;
+      }
+
+      boolean empty() {
+        return previous == null;
+      }
+
+      /** After the page's last record: claims the last chunk; false when the range ended here. */
+      boolean finish() {
+        if (ended) {
+          return false;
+        }
+        if (empty() && mustStartAtOrBeforeStart) {
+          throw movedBack();
+        }
+        return claimChunk();
+      }
+
+      private void checkOrder(ByteKey key) {
+        if (previous == null) {
+          if (mustStartAtOrBeforeStart && key.compareTo(start) > 0) {
+            throw movedBack();
+          }
+        } else if (key.compareTo(previous) <= 0) {
+          throw incomplete(read, number, "lists " + keyField + " '" + text(key) + "' after '" + text(previous) + "'");
+        }
+      }
+
+      private IllegalStateException movedBack() {
+        return incomplete(read, number, "no longer starts at or before " + keyField + " '" + text(start)
+            + "' as it did when read: rows left the table or moved back");
+      }
+
+      /**
+       * Claims the chunk's keys at once, then outputs those below the range's end (final for them
+       * once claimed: a split only falls past the last key attempted); false when the range ends.
+       */
+      private boolean claimChunk() {
+        if (chunk.isEmpty()) {
+          return true;
+        }
+        ByteKey last = chunk.get(chunk.size() - 1).key();
+        if (!tracker.tryClaim(new PageKeys(chunk.get(0).key(), last, number))) {
+          ended = true; // the chunk starts at or past the range's end
+          return false;
+        }
+        claimed = last;
+        for (KeyedRow row : chunk) {
+          if (!atOrPastEnd(row.key())) {
+            rows.emit(row.row());
+          }
+        }
+        rows.flush(); // one output per chunk
+        chunk.clear();
+        ended = atOrPastEnd(last);
+        return !ended;
+      }
+    }
   }
 
   /** The record's primary key as a restriction position: UTF-16BE bytes order as String does. */
@@ -252,29 +377,11 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
     return table.primaryKeys().get(0);
   }
 
-  /** A page as read: its number, its records and their keys (strictly ascending). */
-  private record KeyedPage(long number, List<ObjectNode> records, List<ByteKey> keys, boolean last) {
-    /** Nothing after this page: the source said so, or the page is empty. */
-    boolean isLast() {
-      return last || keys.isEmpty();
-    }
+  /** Where an initial range starts: a page and its first key. */
+  private record Boundary(long page, ByteKey key) {}
 
-    boolean startsAtOrBefore(ByteKey key) {
-      return !keys.isEmpty() && keys.get(0).compareTo(key) <= 0;
-    }
-
-    /** Indices of the keys at or after {@code start} and after {@code claimed} (if any). */
-    List<Integer> keysFrom(ByteKey start, @Nullable ByteKey claimed) {
-      List<Integer> fresh = new ArrayList<>();
-      for (int i = 0; i < keys.size(); i++) {
-        ByteKey key = keys.get(i);
-        if (key.compareTo(start) >= 0 && (claimed == null || key.compareTo(claimed) > 0)) {
-          fresh.add(i);
-        }
-      }
-      return fresh;
-    }
-  }
+  /** A row and its primary key, held until its chunk is claimed. */
+  private record KeyedRow(ByteKey key, GenericRecord row) {}
 
   /**
    * The restriction: a range of keys, and a page whose first key was at most the range's start
@@ -284,21 +391,22 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
   public record KeyRange(ByteKeyRange keys, long fromPage) implements Serializable {}
 
   /**
-   * The keys of one page that a reader claims at once, {@code first} to {@code last}, and the
-   * page's number; {@link #REST} claims whatever is left of the range (no row after the last page).
+   * The keys of one chunk of a page that a reader claims at once, {@code first} to {@code last},
+   * and the page's number; {@link #REST} claims whatever is left of the range (no row after the
+   * last page).
    */
   public record PageKeys(ByteKey first, ByteKey last, long page) {
     public static final PageKeys REST = new PageKeys(ByteKey.EMPTY, ByteKey.EMPTY, 0);
   }
 
   /**
-   * Beam's {@link ByteKeyRangeTracker}, claiming a page's keys at once: it claims the page's first
-   * key, then attempts its last, in one synchronized call. So a split, which always falls after the
-   * last attempted key, never cuts a page being output, and the rows of one page make one output
-   * (claiming key by key, each row would have to be output before the next claim: Beam forbids
-   * output after a failed claim). When the range ends within the page, the claim holds its keys
-   * below the end, and the range is done. A residual starts looking at the page of the last claim,
-   * whose first key is below the residual's start.
+   * Beam's {@link ByteKeyRangeTracker}, claiming a chunk's keys at once: it claims the chunk's
+   * first key, then attempts its last, in one synchronized call. So a split, which always falls
+   * after the last attempted key, never cuts a chunk being output, and the rows of one chunk make
+   * one output (claiming key by key, each row would have to be output before the next claim: Beam
+   * forbids output after a failed claim). When the range ends within the chunk, the claim holds its
+   * keys below the end, and the range is done. A residual starts looking at the page of the last
+   * claim, whose first key is below the residual's start.
    */
   public static final class PageKeysTracker extends RestrictionTracker<KeyRange, PageKeys>
       implements HasProgress {

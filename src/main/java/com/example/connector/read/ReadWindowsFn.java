@@ -12,56 +12,44 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * Reads a time-windowed feed ({@code metrics}): the source is asked one window of
  * {@code window_seconds} at a time with {@code since} and {@code until}.
  *
- * <p><b>Restriction.</b> An {@link OffsetRange} of cursor values in microseconds,
- * {@code [from, cap)}, where {@code from} is the committed cursor, else the
- * {@code start_timestamp} option, else the oldest record, and {@code cap} the source's clock at
- * the run's start. Windows are laid from the restriction's start; inside a window,
+ * <p><b>Restriction.</b> An {@link OffsetRange} of cursor values in microseconds: the element's
+ * sub-range ({@link FeedRange}) of the run's {@code [from, cap)}, where {@code from} is the
+ * committed cursor, else the {@code start_timestamp} option, else the oldest record, and
+ * {@code cap} the source's clock at the run's start. Windows are laid from the restriction's start; inside a window,
  * {@link CursorGroupReader} claims one position per cursor value on Beam's
  * {@link OffsetRangeTracker}, and when a window is exhausted its last position is claimed too, so
  * empty windows still make progress. After an empty window the next window starts at the next
  * record's cursor (one call without {@code until}), so sparse data is not read window by window.
  *
- * <p><b>Splitting.</b> The initial restriction is split on window boundaries into up to
- * {@value #INITIAL_SPLITS} sub-ranges of whole windows, which read in parallel: every query is
- * bounded by its window, so sub-ranges never read each other's records. Runners may split
- * further (dynamic splitting) at any position above the last claim; the primary then stops at
- * its first claim past the split point, and the residual starts its own windows there.
+ * <p><b>Splitting.</b> {@link SplitFeedFn} cuts the run's range into up to
+ * {@value CursorRanges#INITIAL_SPLITS} sub-ranges of about equal record counts, found by probing
+ * the feed ({@link CursorRanges#byRecords}), each cut moved down to a window boundary, so each
+ * sub-range is whole windows; a reshuffle spreads them over workers, and each is this DoFn's
+ * element and initial restriction. Every query is bounded by its window, so sub-ranges never
+ * read each other's records. (Cut by time alone, a first run from the oldest record to the cap
+ * put every record of a table written in a few hours into the first of 16 sub-ranges.) Runners may split further (dynamic splitting) at any position above the last claim;
+ * the primary then stops at its first claim past the split point, and the residual starts its
+ * own windows there.
  *
  * <p><b>Checkpointing.</b> After {@code max_records_per_batch} records (rounded up to a whole tie
  * group) the DoFn returns {@code resume()}; the residual starts after the last claimed cursor.
  *
  * <p><b>Size and watermark.</b> The size is the tracker's: the time span left, in microseconds,
- * which is proportional to the work when records are spread in time as metrics are. The read is
+ * which orders the work but does not count records. The read is
  * bounded; it emits no watermark of its own.
  */
 @BoundedPerElement
-public class ReadWindowsFn extends CursorReadFn {
-  static final int INITIAL_SPLITS = 16;
-
+public class ReadWindowsFn extends FeedRangeReadFn {
   public ReadWindowsFn(ReadContext context) {
     super(context);
   }
 
-  @SplitRestriction
-  public void splitRestriction(
-      @Element CursorFeed feed, @Restriction OffsetRange range, OutputReceiver<OffsetRange> out) {
-    long window = feed.windowMicros();
-    long windows = Math.max(1, (range.getTo() - range.getFrom() + window - 1) / window);
-    long windowsPerSplit = (windows + INITIAL_SPLITS - 1) / INITIAL_SPLITS;
-    long step = windowsPerSplit * window;
-    for (long from = range.getFrom(); from < range.getTo(); from += step) {
-      out.output(new OffsetRange(from, Math.min(from + step, range.getTo())));
-    }
-    if (range.getFrom() == range.getTo()) {
-      out.output(range);
-    }
-  }
-
   @ProcessElement
   public ProcessContinuation process(
-      @Element CursorFeed feed,
+      @Element FeedRange element,
       RestrictionTracker<OffsetRange, Long> tracker,
       OutputReceiver<List<GenericRecord>> out) {
+    CursorFeed feed = element.feed();
     CursorGroupReader<GenericRecord> reader = reader(feed, tracker, out);
     long windowStart = tracker.currentRestriction().getFrom();
     while (true) {

@@ -15,7 +15,8 @@ import org.apache.beam.sdk.transforms.DoFn;
 /**
  * What the three read DoFns share: a client per DoFn instance, the conversion of source records
  * to destination rows, and the per-table counters {@code records}, {@code deletes},
- * {@code pages} and {@code retries} in the destination table's metrics namespace.
+ * {@code pages} and {@code retries} in the destination table's metrics namespace. Pages are
+ * requested, and counted, through a {@link PageFetcher}.
  *
  * <p>Rows leave as immutable lists of at most {@value #CHUNK_ROWS} rows ({@link Rows}, flushed
  * when that many are pending, before the next request and before {@code @ProcessElement}
@@ -75,11 +76,6 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
     private Rows(OutputReceiver<List<GenericRecord>> out, String operation) {
       this.out = out;
       this.operation = operation;
-    }
-
-    /** Converts and emits one record. */
-    public void add(ObjectNode record) {
-      emit(convert(record));
     }
 
     @Override

@@ -9,8 +9,10 @@ import com.example.connector.catalog.TableCatalog;
 import com.example.connector.catalog.TableDescriptor;
 import com.example.connector.client.ExampleClient;
 import com.example.connector.client.Password;
+import com.example.connector.client.RawHttpServer;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
+import com.example.connector.client.SourceException;
 import com.example.connector.read.ReadSnapshotPagesFn.KeyRange;
 import com.example.connector.read.ReadSnapshotPagesFn.PageKeys;
 import com.example.connector.read.ReadSnapshotPagesFn.PageKeysTracker;
@@ -188,17 +190,8 @@ class SnapshotReadTest {
 
   @Test
   void aPageOutOfKeyOrderFailsTheReadWithWhatAndWhy() throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/tables/products/records", exchange -> {
-      byte[] body = ("{\"records\": [{\"product_id\": \"prod_0002\"}, {\"product_id\": \"prod_0001\"}],"
-          + " \"next_page\": null}").getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().add("Content-Type", "application/json");
-      exchange.sendResponseHeaders(200, body.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(body);
-      }
-    });
-    server.start();
+    HttpServer server = serving("{\"records\": [{\"product_id\": \"prod_0002\"}, {\"product_id\": \"prod_0001\"}],"
+        + " \"next_page\": null}");
     ReadSnapshotPagesFn fn = fn(URI.create("http://127.0.0.1:" + server.getAddress().getPort()));
     try {
       IllegalStateException e = assertThrows(IllegalStateException.class,
@@ -211,6 +204,115 @@ class SnapshotReadTest {
       fn.teardown();
       server.stop(0);
     }
+  }
+
+  @Test
+  void aRecordThatBreaksTheSchemaFailsNamingItsRequest() throws IOException {
+    HttpServer server = serving("{\"records\": [{\"product_id\": \"prod_0001\", \"name\": \"n\", \"price\": \"cheap\","
+        + " \"category\": \"books\"}], \"next_page\": null}");
+    ReadSnapshotPagesFn fn = fn(URI.create("http://127.0.0.1:" + server.getAddress().getPort()));
+    try {
+      SourceException e = assertThrows(SourceException.class,
+          () -> readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE));
+      assertEquals("GET /tables/products/records?page=1: a record of table products does not fit the"
+          + " source's schema: column price should be a number but was \"cheap\"", e.getMessage());
+    } finally {
+      fn.teardown();
+      server.stop(0);
+    }
+  }
+
+  /**
+   * A page of 1,500 products cut after 1,200 records: the first 1,000 were claimed and output, so
+   * when the client delivers the page again (with a product inserted among them) the reader skips
+   * them, keeps checking the order from the page's first record, and outputs the other 500.
+   */
+  @Test
+  void aPageCutAfterAClaimedChunkIsReadAgainSkippingTheClaimedKeys() {
+    List<String> seeded = IntStream.range(0, 1500).mapToObj(i -> String.format("prod_%04d", i)).toList();
+    List<String> again = new ArrayList<>(seeded);
+    again.add(1, "prod_0000_new"); // inserted after the cut: before the claimed keys, so not read
+    try (RawHttpServer server = new RawHttpServer((n, line, out) -> {
+      if (n == 1) {
+        writeCut(out, seeded, 1200);
+      } else {
+        out.write(RawHttpServer.json(page(again)));
+      }
+    })) {
+      ReadSnapshotPagesFn fn = fn(server.baseUrl());
+      try {
+        Collect<List<GenericRecord>> outputs = new Collect<>();
+        PageKeysTracker tracker = fn.newTracker(fn.initialRestriction());
+        fn.process(READ, tracker, outputs);
+        tracker.checkDone();
+        assertEquals(List.of(1000, 500), outputs.items.stream().map(List::size).toList(), "outputs");
+        List<String> keys = outputs.items.stream().flatMap(List::stream)
+            .map(r -> r.get("product_id").toString()).toList();
+        assertEquals(seeded, keys, "every product once, in key order");
+        assertEquals(2, server.requests().size(), "the page, then the page again: " + server.requests());
+      } finally {
+        fn.teardown();
+      }
+    }
+  }
+
+  /**
+   * A probe needs only a page's first key, and a range's reader no key past the range's end: the
+   * rest of such a page is never read (here it would fail the read), nor downloaded.
+   */
+  @Test
+  void probesAndAReaderPastItsEndReadNoFurtherOnThePage() {
+    List<String> page1 = IntStream.range(0, 20).mapToObj(i -> String.format("prod_%04d", i)).toList();
+    String unreadable = "{\"product_id\": 5}";
+    try (RawHttpServer server = new RawHttpServer((n, line, out) -> out.write(RawHttpServer.json(
+        line.contains("page=1 ")
+            ? page(page1, 2).replace("{\"product_id\": \"prod_0011\"", unreadable + ", {\"product_id\": \"prod_0011\"")
+            : page(List.of("prod_0020", "prod_0021"), null).replace("}, {", "}, " + unreadable + ", {"))))) {
+      ReadSnapshotPagesFn fn = fn(server.baseUrl());
+      try {
+        KeyRange range = new KeyRange(ByteKeyRange.of(key("prod_0005"), key("prod_0010")), 1);
+        assertEquals(List.of("prod_0005", "prod_0006", "prod_0007", "prod_0008", "prod_0009"),
+            readAll(fn, List.of(range), 0, Integer.MAX_VALUE).keys, "the range's keys");
+        assertEquals(List.of("GET /tables/products/records?page=2 HTTP/1.1", "GET /tables/products/records?page=1 HTTP/1.1"),
+            server.requests(), "a probe of page 2, then page 1");
+      } finally {
+        fn.teardown();
+      }
+    }
+  }
+
+  /** A products page of {@code keys}, the last page. */
+  private static String page(List<String> keys) {
+    return page(keys, null);
+  }
+
+  /** A products page of {@code keys}, then page {@code next} (null: none). */
+  private static String page(List<String> keys, Integer next) {
+    return keys.stream()
+        .map(k -> "{\"product_id\": \"" + k + "\", \"name\": \"n\", \"price\": 1.5, \"category\": \"books\"}")
+        .collect(Collectors.joining(", ", "{\"records\": [", "], \"next_page\": " + next + "}"));
+  }
+
+  /** The page of {@code keys}, its length announced whole, but the connection closed after {@code records}. */
+  private static void writeCut(OutputStream out, List<String> keys, int records) throws IOException {
+    byte[] whole = RawHttpServer.json(page(keys));
+    int cut = new String(whole, StandardCharsets.UTF_8).indexOf("\"" + keys.get(records) + "\"");
+    out.write(whole, 0, cut);
+  }
+
+  /** A server answering every products page request with {@code body}; the caller stops it. */
+  private static HttpServer serving(String body) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/tables/products/records", exchange -> {
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      exchange.getResponseHeaders().add("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, bytes.length);
+      try (OutputStream out = exchange.getResponseBody()) {
+        out.write(bytes);
+      }
+    });
+    server.start();
+    return server;
   }
 
   @Test

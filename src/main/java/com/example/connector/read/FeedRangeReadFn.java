@@ -8,19 +8,20 @@ import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 
 /**
- * What the two cursor-ordered reads share: the restriction {@code [from, cap)} of cursor
- * microseconds (see {@link CursorRanges#initial}), Beam's {@link OffsetRangeTracker} over it, and
- * a {@link CursorGroupReader} per call.
+ * The shared base of the two cursor reads ({@link ReadCursorFn}, {@link ReadWindowsFn}): each
+ * reads one {@link FeedRange}, whose cursor microseconds are its initial restriction (cut by
+ * {@link SplitFeedFn} before the reshuffle, so this DoFn does not split it again), tracked by
+ * Beam's {@link OffsetRangeTracker}, with a {@link CursorGroupReader} per call.
  */
-public abstract class CursorReadFn extends SourceReadFn<CursorFeed> {
+public abstract class FeedRangeReadFn extends SourceReadFn<FeedRange> {
 
-  protected CursorReadFn(ReadContext context) {
+  protected FeedRangeReadFn(ReadContext context) {
     super(context);
   }
 
   @GetInitialRestriction
-  public OffsetRange initialRestriction(@Element CursorFeed feed) {
-    return CursorRanges.initial(client, feed, context.table().cursorField());
+  public OffsetRange initialRestriction(@Element FeedRange range) {
+    return range.range();
   }
 
   @GetRestrictionCoder

@@ -1,0 +1,51 @@
+package com.example.connector.read;
+
+import com.example.connector.client.ExampleClient;
+import com.example.connector.client.ExampleClient.RecordHandler;
+import com.example.connector.client.PageEnd;
+import java.util.HashMap;
+import java.util.Map;
+import javax.annotation.Nullable;
+import org.apache.beam.sdk.metrics.Counter;
+
+/**
+ * How every read requests a page (issue 15.14: one place for the cursor and snapshot reads): the
+ * read's own parameters (filters, {@code limit}) with the request's ({@code page}, {@code since},
+ * {@code until}) over them, the endpoint (records or tombstones), and the table's {@code pages}
+ * counter.
+ */
+final class PageFetcher {
+  private final ExampleClient client;
+  private final String table;
+  private final boolean tombstones;
+  private final Map<String, String> params;
+  @Nullable private final Counter pages;
+
+  /** {@code pages} null: requests are not pages of the read (planning its initial restriction). */
+  PageFetcher(
+      ExampleClient client, String table, boolean tombstones, Map<String, String> params, @Nullable Counter pages) {
+    this.client = client;
+    this.table = table;
+    this.tombstones = tombstones;
+    this.params = Map.copyOf(params);
+    this.pages = pages;
+  }
+
+  static PageFetcher of(ExampleClient client, CursorFeed feed, @Nullable Counter pages) {
+    return new PageFetcher(client, feed.table(), feed.tombstones(), feed.params(), pages);
+  }
+
+  static PageFetcher of(ExampleClient client, SnapshotRead read, Counter pages) {
+    return new PageFetcher(client, read.table(), false, read.params(), pages);
+  }
+
+  /** Streams one page to {@code handler}, counted as a page of the read. */
+  PageEnd fetch(Map<String, String> request, RecordHandler handler) {
+    Map<String, String> all = new HashMap<>(params);
+    all.putAll(request);
+    if (pages != null) {
+      pages.inc();
+    }
+    return tombstones ? client.deletedRecords(table, all, handler) : client.records(table, all, handler);
+  }
+}
