@@ -54,7 +54,9 @@ public final class ExampleSource implements AutoCloseable {
     SeedData seed = new SeedData(b.seed, b.nullRate, Timestamps.micros(b.baseTime), b.ties, b.rows);
     this.store = new Store(seed, clock);
     int[] sizes = new int[Tables.ALL.size()];
-    for (Table t : Tables.ALL) sizes[t.id] = b.pageSizes.getOrDefault(t.name, t.maxPageSize);
+    for (Table t : Tables.ALL) {
+      sizes[t.id] = b.pageSizes.getOrDefault(t.name, t.maxPageSize);
+    }
     this.handler = new ApiHandler(store, sizes, b.errorRate, b.rateLimit == 0 ? null : new RateLimiter(clock, b.rateLimit));
     this.server = new SourceHttpServer(InetAddress.getByName(b.bind), b.port, handler, clock,
         new SourceHttpServer.Timing(b.latencyMs, b.latencyTimer, b.bodyTimeoutMs));
@@ -132,13 +134,17 @@ public final class ExampleSource implements AutoCloseable {
    */
   public Map<String, Object> delete(String table, String key) {
     Table t = table(table);
-    if (t != Tables.ORDERS) throw new ApiError(400, "deletes are only supported for orders, not " + t.name);
+    if (t != Tables.ORDERS) {
+      throw new ApiError(400, "deletes are only supported for orders, not " + t.name);
+    }
     return store.delete(t, key).record;
   }
 
   private static Table table(String name) {
     Table t = Tables.byName(name);
-    if (t == null) throw new ApiError(404, "unknown table: " + name);
+    if (t == null) {
+      throw new ApiError(404, "unknown table: " + name);
+    }
     return t;
   }
 
@@ -147,7 +153,9 @@ public final class ExampleSource implements AutoCloseable {
    * lands after this returns (the server keeps serving). Idempotent.
    */
   public void stopActivity() {
-    if (activity == null) return;
+    if (activity == null) {
+      return;
+    }
     activityStopped = true;
     activity.shutdown(); // cancels the schedule; a running tick sees the flag after its current write
     boolean interrupted = false;
@@ -158,20 +166,26 @@ public final class ExampleSource implements AutoCloseable {
         interrupted = true; // keep waiting: the guarantee above must hold
       }
     }
-    if (interrupted) Thread.currentThread().interrupt();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Stops the background activity (waiting for a write in progress), then the server. Idempotent. */
   @Override
   public void close() {
-    if (closed) return;
+    if (closed) {
+      return;
+    }
     closed = true;
     stopActivity();
     server.close();
   }
 
   private static double checkRate(double r, String what) {
-    if (!(r >= 0.0 && r <= 1.0)) throw new IllegalArgumentException(what + " must be in [0, 1]: " + r);
+    if (!(r >= 0.0 && r <= 1.0)) {
+      throw new IllegalArgumentException(what + " must be in [0, 1]: " + r);
+    }
     return r;
   }
 
@@ -187,7 +201,9 @@ public final class ExampleSource implements AutoCloseable {
       this.periodNanos = Math.max(10_000_000L, (long) (1e9 / perSecond));
       this.perTick = perSecond * periodNanos / 1e9;
       this.rnd = new SplittableRandom(seed ^ 0x5DEECE66DL);
-      for (Table t : Tables.ALL) nextKey[t.id] = store.seed().count(t);
+      for (Table t : Tables.ALL) {
+        nextKey[t.id] = store.seed().count(t);
+      }
     }
 
     void tick() {
@@ -228,7 +244,9 @@ public final class ExampleSource implements AutoCloseable {
     private Map<String, Object> record(Table t, String key) {
       Map<String, Object> rec = new LinkedHashMap<>(store.seed().row(t, rnd.nextLong(1, 1_000_000_000L)).record);
       rec.put(t.pk, key);
-      if (t.cursor != null) rec.put(t.cursor, null);
+      if (t.cursor != null) {
+        rec.put(t.cursor, null);
+      }
       return rec;
     }
   }
@@ -255,7 +273,9 @@ public final class ExampleSource implements AutoCloseable {
 
     /** 0 = ephemeral (the default for the builder; the CLI defaults to 8080). */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) throw new IllegalArgumentException("port must be in [0, 65535]: " + port);
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be in [0, 65535]: " + port);
+      }
       this.port = port;
       return this;
     }
@@ -267,8 +287,12 @@ public final class ExampleSource implements AutoCloseable {
 
     /** Seed volume of one table; unspecified tables keep their default volume. */
     public Builder rows(String table, long count) {
-      if (Tables.byName(table) == null) throw new IllegalArgumentException("unknown table: " + table);
-      if (count < 0) throw new IllegalArgumentException("rows must be >= 0: " + table + "=" + count);
+      if (Tables.byName(table) == null) {
+        throw new IllegalArgumentException("unknown table: " + table);
+      }
+      if (count < 0) {
+        throw new IllegalArgumentException("rows must be >= 0: " + table + "=" + count);
+      }
       rows.put(table, count);
       return this;
     }
@@ -295,23 +319,30 @@ public final class ExampleSource implements AutoCloseable {
 
     /** Overrides the contract's max page size for one table (events: min(limit, this)). */
     public Builder pageSize(String table, int size) {
-      if (Tables.byName(table) == null) throw new IllegalArgumentException("unknown table: " + table);
-      if (size < 1) throw new IllegalArgumentException("page size must be >= 1: " + table + "=" + size);
+      if (Tables.byName(table) == null) {
+        throw new IllegalArgumentException("unknown table: " + table);
+      }
+      if (size < 1) {
+        throw new IllegalArgumentException("page size must be >= 1: " + table + "=" + size);
+      }
       pageSizes.put(table, size);
       return this;
     }
 
     /** K consecutive seed records share each cursor value (cursor uses floor(i / K)). */
     public Builder ties(int k) {
-      if (k < 1) throw new IllegalArgumentException("ties must be >= 1: " + k);
+      if (k < 1) {
+        throw new IllegalArgumentException("ties must be >= 1: " + k);
+      }
       this.ties = k;
       return this;
     }
 
     /** Background writes per second (0 = none). */
     public Builder activity(double writesPerSecond) {
-      if (!(writesPerSecond >= 0) || Double.isInfinite(writesPerSecond))
+      if (!(writesPerSecond >= 0) || Double.isInfinite(writesPerSecond)) {
         throw new IllegalArgumentException("activity must be >= 0: " + writesPerSecond);
+      }
       this.activity = writesPerSecond;
       return this;
     }
@@ -321,7 +352,9 @@ public final class ExampleSource implements AutoCloseable {
      * by a timer, not a thread, so any number of calls can be waiting at once.
      */
     public Builder latencyMs(long ms) {
-      if (ms < 0) throw new IllegalArgumentException("latency must be >= 0 ms: " + ms);
+      if (ms < 0) {
+        throw new IllegalArgumentException("latency must be >= 0 ms: " + ms);
+      }
       this.latencyMs = ms;
       return this;
     }
@@ -331,7 +364,9 @@ public final class ExampleSource implements AutoCloseable {
      * {@code Retry-After}. A token bucket with a burst of the same size, on {@link #clock}.
      */
     public Builder rateLimit(int callsPerSecond) {
-      if (callsPerSecond < 0) throw new IllegalArgumentException("rate limit must be >= 0 calls per second: " + callsPerSecond);
+      if (callsPerSecond < 0) {
+        throw new IllegalArgumentException("rate limit must be >= 0 calls per second: " + callsPerSecond);
+      }
       this.rateLimit = callsPerSecond;
       return this;
     }
@@ -344,7 +379,9 @@ public final class ExampleSource implements AutoCloseable {
 
     /** How long a request body may take to arrive before the connection is closed (default 10 s). */
     Builder bodyTimeoutMs(long ms) {
-      if (ms < 1) throw new IllegalArgumentException("body timeout must be >= 1 ms: " + ms);
+      if (ms < 1) {
+        throw new IllegalArgumentException("body timeout must be >= 1 ms: " + ms);
+      }
       this.bodyTimeoutMs = ms;
       return this;
     }

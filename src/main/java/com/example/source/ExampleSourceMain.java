@@ -72,21 +72,29 @@ public final class ExampleSourceMain {
         value = flag.substring(eq + 1);
         flag = flag.substring(0, eq);
       }
-      if (flag.equals("--help") || flag.equals("-h")) return null;
+      if (flag.equals("--help") || flag.equals("-h")) {
+        return null;
+      }
       if (value == null) {
-        if (i + 1 >= args.length) throw new IllegalArgumentException("missing value for " + flag);
+        if (i + 1 >= args.length) {
+          throw new IllegalArgumentException("missing value for " + flag);
+        }
         value = args[++i];
       }
       switch (flag) {
         case "--port": b.port(intArg(flag, value)); break;
         case "--bind": b.bind(value); break;
         case "--rows":
-          for (String[] kv : pairs(flag, value)) b.rows(kv[0], longArg(flag, kv[1]));
+          for (String[] kv : pairs(flag, value)) {
+            b.rows(kv[0], longArg(flag, kv[1]));
+          }
           break;
         case "--error-rate": b.errorRate(doubleArg(flag, value)); break;
         case "--null-rate": b.nullRate(doubleArg(flag, value)); break;
         case "--page-size":
-          for (String[] kv : pairs(flag, value)) b.pageSize(kv[0], intArg(flag, kv[1]));
+          for (String[] kv : pairs(flag, value)) {
+            b.pageSize(kv[0], intArg(flag, kv[1]));
+          }
           break;
         case "--seed": b.seed(longArg(flag, value)); break;
         case "--base-time": b.baseTime(instantArg(flag, value)); break;
@@ -105,7 +113,9 @@ public final class ExampleSourceMain {
     String[][] out = new String[parts.length][];
     for (int i = 0; i < parts.length; i++) {
       String[] kv = parts[i].split("=", 2);
-      if (kv.length != 2 || kv[0].isBlank()) throw new IllegalArgumentException(flag + " expects table=N,...: " + value);
+      if (kv.length != 2 || kv[0].isBlank()) {
+        throw new IllegalArgumentException(flag + " expects table=N,...: " + value);
+      }
       out[i] = new String[] {kv[0].trim(), kv[1].trim()};
     }
     return out;

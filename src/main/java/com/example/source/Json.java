@@ -35,10 +35,14 @@ final class Json {
 
   /** Parses a request body; 400 naming the problem if it is not valid JSON. */
   static JsonNode parse(byte[] body) {
-    if (body.length == 0) throw new ApiError(400, "malformed JSON: empty request body");
+    if (body.length == 0) {
+      throw new ApiError(400, "malformed JSON: empty request body");
+    }
     try {
       JsonNode n = MAPPER.readTree(body);
-      if (n == null || n.isMissingNode()) throw new ApiError(400, "malformed JSON: empty request body");
+      if (n == null || n.isMissingNode()) {
+        throw new ApiError(400, "malformed JSON: empty request body");
+      }
       return n;
     } catch (IOException e) {
       String msg = e.getMessage() == null ? e.toString() : e.getMessage();

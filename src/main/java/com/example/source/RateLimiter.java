@@ -25,7 +25,9 @@ final class RateLimiter {
   private final ConcurrentHashMap<String, Instant> fullAt = new ConcurrentHashMap<>();
 
   RateLimiter(Clock clock, int callsPerSecond) {
-    if (callsPerSecond < 1) throw new IllegalArgumentException("rate limit must be >= 1 call per second: " + callsPerSecond);
+    if (callsPerSecond < 1) {
+      throw new IllegalArgumentException("rate limit must be >= 1 call per second: " + callsPerSecond);
+    }
     this.clock = clock;
     this.callsPerSecond = callsPerSecond;
     this.intervalNanos = 1_000_000_000L / callsPerSecond;
@@ -53,7 +55,9 @@ final class RateLimiter {
       }
       return start.plusNanos(intervalNanos);
     });
-    if (fullAt.size() > PRUNE_ABOVE) fullAt.values().removeIf(at -> !at.isAfter(now));
+    if (fullAt.size() > PRUNE_ABOVE) {
+      fullAt.values().removeIf(at -> !at.isAfter(now));
+    }
     return waitNanos[0] == 0 ? 0 : Math.max(1, ceilSeconds(waitNanos[0]));
   }
 

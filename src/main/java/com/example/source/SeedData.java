@@ -29,8 +29,12 @@ final class SeedData {
   private final int[] width = new int[Tables.ALL.size()];
 
   SeedData(long seed, double nullRate, long baseMicros, int ties, Map<String, Long> rowCounts) {
-    if (!(nullRate >= 0.0 && nullRate <= 1.0)) throw new IllegalArgumentException("null rate must be in [0, 1]");
-    if (ties < 1) throw new IllegalArgumentException("ties must be >= 1");
+    if (!(nullRate >= 0.0 && nullRate <= 1.0)) {
+      throw new IllegalArgumentException("null rate must be in [0, 1]");
+    }
+    if (ties < 1) {
+      throw new IllegalArgumentException("ties must be >= 1");
+    }
     this.seed = seed;
     this.nullRate = nullRate;
     this.baseMicros = baseMicros;
@@ -38,7 +42,9 @@ final class SeedData {
     for (Table t : Tables.ALL) {
       Long n = rowCounts.get(t.name);
       long count = n == null ? t.defaultRows : n;
-      if (count < 0 || count > 1_000_000_000_000L) throw new IllegalArgumentException("bad row count for " + t.name + ": " + count);
+      if (count < 0 || count > 1_000_000_000_000L) {
+        throw new IllegalArgumentException("bad row count for " + t.name + ": " + count);
+      }
       rows[t.id] = count;
       width[t.id] = Math.max(4, Long.toString(Math.max(0, count - 1)).length());
     }
@@ -60,7 +66,9 @@ final class SeedData {
     }
     String digits = Long.toString(i);
     StringBuilder sb = new StringBuilder(t.keyPrefix.length() + width[t.id]).append(t.keyPrefix);
-    for (int p = digits.length(); p < width[t.id]; p++) sb.append('0');
+    for (int p = digits.length(); p < width[t.id]; p++) {
+      sb.append('0');
+    }
     return sb.append(digits).toString();
   }
 
@@ -68,19 +76,27 @@ final class SeedData {
   long indexOf(Table t, String key) {
     long i;
     if (t.keyPrefix == null) {
-      if (key.length() != 36 || !key.startsWith("00000000-0000-4000-8000-")) return -1;
+      if (key.length() != 36 || !key.startsWith("00000000-0000-4000-8000-")) {
+        return -1;
+      }
       i = 0;
       for (int p = 24; p < 36; p++) {
         int d = Character.digit(key.charAt(p), 16);
-        if (d < 0 || Character.isUpperCase(key.charAt(p))) return -1;
+        if (d < 0 || Character.isUpperCase(key.charAt(p))) {
+          return -1;
+        }
         i = (i << 4) | d;
       }
     } else {
-      if (!key.startsWith(t.keyPrefix) || key.length() != t.keyPrefix.length() + width[t.id]) return -1;
+      if (!key.startsWith(t.keyPrefix) || key.length() != t.keyPrefix.length() + width[t.id]) {
+        return -1;
+      }
       i = 0;
       for (int p = t.keyPrefix.length(); p < key.length(); p++) {
         char ch = key.charAt(p);
-        if (ch < '0' || ch > '9') return -1;
+        if (ch < '0' || ch > '9') {
+          return -1;
+        }
         i = i * 10 + (ch - '0');
       }
     }
@@ -95,16 +111,22 @@ final class SeedData {
   /** First seed index whose cursor is strictly greater than {@code micros} (count if none). */
   long firstIndexAfter(Table t, long micros) {
     long n = rows[t.id];
-    if (micros < baseMicros) return 0;
+    if (micros < baseMicros) {
+      return 0;
+    }
     long d = micros - baseMicros; // >= 0, no overflow thanks to clamping in Timestamps
     long group = d / t.stepMicros + 1;
     long maxGroup = n / ties + 1;
-    if (group > maxGroup) return n;
+    if (group > maxGroup) {
+      return n;
+    }
     return Math.min(n, group * ties);
   }
 
   private boolean isNull(Table t, long i, int fieldNo) {
-    if (nullRate <= 0) return false;
+    if (nullRate <= 0) {
+      return false;
+    }
     long h = mix(seed ^ mix(t.id * 0x9E3779B97F4A7C15L + fieldNo) ^ mix(i + 0x632BE59BD9B4E019L));
     double u = (h >>> 11) * 0x1.0p-53;
     return u < nullRate;
@@ -123,9 +145,15 @@ final class SeedData {
   /** One column of row i (JSON-shaped: timestamps as ISO strings, structs as maps). */
   Object value(Table t, long i, int fieldNo) {
     Field f = t.fields.get(fieldNo);
-    if (f.name.equals(t.pk)) return key(t, i);
-    if (f.name.equals(t.cursor)) return Timestamps.format(cursor(t, i));
-    if (f.nullable && isNull(t, i, fieldNo)) return null;
+    if (f.name.equals(t.pk)) {
+      return key(t, i);
+    }
+    if (f.name.equals(t.cursor)) {
+      return Timestamps.format(cursor(t, i));
+    }
+    if (f.nullable && isNull(t, i, fieldNo)) {
+      return null;
+    }
     int m3 = (int) (i % 3);
     switch (t.name + "." + f.name) {
       case "products.name": return "Product " + i;
@@ -155,7 +183,9 @@ final class SeedData {
 
   Entry row(Table t, long i) {
     Map<String, Object> rec = new LinkedHashMap<>();
-    for (int f = 0; f < t.fields.size(); f++) rec.put(t.fields.get(f).name, value(t, i, f));
+    for (int f = 0; f < t.fields.size(); f++) {
+      rec.put(t.fields.get(f).name, value(t, i, f));
+    }
     return new Entry(key(t, i), cursor(t, i), rec);
   }
 }

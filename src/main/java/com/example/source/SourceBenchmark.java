@@ -1,11 +1,9 @@
 package com.example.source;
 
+import com.example.bench.HeapGauge;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Instant;
@@ -44,9 +42,13 @@ public final class SourceBenchmark {
     boolean compareJdk = false;
     int jdkPages = 500;
     for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--compare-jdk")) compareJdk = true;
-      else if (args[i].equals("--jdk-pages")) jdkPages = Integer.parseInt(args[++i]);
-      else pages = Integer.parseInt(args[i]);
+      if (args[i].equals("--compare-jdk")) {
+        compareJdk = true;
+      } else if (args[i].equals("--jdk-pages")) {
+        jdkPages = Integer.parseInt(args[++i]);
+      } else {
+        pages = Integer.parseInt(args[i]);
+      }
     }
     System.out.printf("max heap %d MB, %d cores%n", Runtime.getRuntime().maxMemory() >> 20,
         Runtime.getRuntime().availableProcessors());
@@ -55,18 +57,17 @@ public final class SourceBenchmark {
         .rows("products", 1_000_000).rows("events", 1_000_000).rows("users", 1_000_000)
         .rows("orders", 1_000_000).rows("metrics", 10_000_000).start();
     double startupMs = (System.nanoTime() - t0) / 1e6;
-    System.gc();
-    long heapAfterStart = usedHeap();
-    resetPeaks();
+    HeapGauge heap = HeapGauge.start();
+    long heapAfterStart = heap.reset();
     System.out.printf("startup %.1f ms, heap used after start (after GC) %.1f MB%n", startupMs, heapAfterStart / 1e6);
 
     List<String[]> rows = new ArrayList<>();
     try {
       String base = src.baseUrl().toString();
-      run("warm-up", base, Math.min(pages, 2000), 1); // JIT warm-up, not reported
-      rows.add(run("Undertow (SourceHttpServer), 1 client (" + pages + " pages)", base, pages, 1));
+      run("warm-up", base, Math.min(pages, 2000), 1, heap); // JIT warm-up, not reported
+      rows.add(run("Undertow (SourceHttpServer), 1 client (" + pages + " pages)", base, pages, 1, heap));
       System.out.println(rows.get(rows.size() - 1)[0] + ": " + String.join(" ", rows.get(rows.size() - 1)));
-      rows.add(run("Undertow (SourceHttpServer), 2 clients (" + pages + " pages)", base, pages, 2));
+      rows.add(run("Undertow (SourceHttpServer), 2 clients (" + pages + " pages)", base, pages, 2, heap));
       System.out.println(rows.get(rows.size() - 1)[0] + ": " + String.join(" ", rows.get(rows.size() - 1)));
     } finally {
       src.close();
@@ -79,7 +80,9 @@ public final class SourceBenchmark {
           Map.of("products", 1_000_000L, "events", 1_000_000L, "users", 1_000_000L, "orders", 1_000_000L,
               "metrics", 10_000_000L)), Clock.systemUTC());
       int[] sizes = new int[Tables.ALL.size()];
-      for (Tables.Table t : Tables.ALL) sizes[t.id] = t.maxPageSize;
+      for (Tables.Table t : Tables.ALL) {
+        sizes[t.id] = t.maxPageSize;
+      }
       ApiHandler handler = new ApiHandler(store, sizes, 0.0, null);
       HttpServer jdk = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 256);
       jdk.setExecutor(Executors.newFixedThreadPool(8));
@@ -99,22 +102,24 @@ public final class SourceBenchmark {
       jdk.start();
       try {
         String base = "http://127.0.0.1:" + jdk.getAddress().getPort();
-        run("warm-up", base, Math.min(jdkPages, 100), 1);
-        rows.add(run("jdk HttpServer, 1 client (" + jdkPages + " pages)", base, jdkPages, 1));
-        rows.add(run("jdk HttpServer, 2 clients (" + jdkPages + " pages)", base, jdkPages, 2));
+        run("warm-up", base, Math.min(jdkPages, 100), 1, heap);
+        rows.add(run("jdk HttpServer, 1 client (" + jdkPages + " pages)", base, jdkPages, 1, heap));
+        rows.add(run("jdk HttpServer, 2 clients (" + jdkPages + " pages)", base, jdkPages, 2, heap));
       } finally {
         jdk.stop(0);
         ((ExecutorService) jdk.getExecutor()).shutdownNow();
       }
     }
     System.out.printf("%n| run | pages/s | records/s | MB/s | peak heap MB |%n|---|---|---|---|---|%n");
-    for (String[] r : rows) System.out.printf("| %s | %s | %s | %s | %s |%n", (Object[]) r);
+    for (String[] r : rows) {
+      System.out.printf("| %s | %s | %s | %s | %s |%n", (Object[]) r);
+    }
     System.out.printf("%nstartup %.1f ms; heap after start %.1f MB; peak heap over all runs %.1f MB%n",
-        startupMs, heapAfterStart / 1e6, peakHeap() / 1e6);
+        startupMs, heapAfterStart / 1e6, heap.peakUsed() / 1e6);
     System.exit(0);
   }
 
-  private static String[] run(String name, String base, int pages, int clients) throws Exception {
+  private static String[] run(String name, String base, int pages, int clients, HeapGauge heap) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(clients);
     List<Future<long[]>> futures = new ArrayList<>();
     long t0 = System.nanoTime();
@@ -134,7 +139,9 @@ public final class SourceBenchmark {
           String url = base + "/tables/metrics/records?since=" + since + "&page=" + (1 + k % 10);
           try (Response r = http.newCall(new Request.Builder().url(url).header("Authorization", AUTH).build()).execute()) {
             byte[] body = r.body().bytes();
-            if (r.code() != 200) throw new IOException("status " + r.code() + ": " + new String(body));
+            if (r.code() != 200) {
+              throw new IOException("status " + r.code() + ": " + new String(body));
+            }
             bytes += body.length;
             records += count(body);
           }
@@ -156,7 +163,7 @@ public final class SourceBenchmark {
     double secs = (System.nanoTime() - t0) / 1e9;
     pool.shutdown();
     return new String[] {name, String.format("%.0f", p / secs), String.format("%.0f", rec / secs),
-        String.format("%.1f", bytes / secs / 1e6), String.format("%.0f", peakHeap() / 1e6)};
+        String.format("%.1f", bytes / secs / 1e6), String.format("%.0f", heap.peakUsed() / 1e6)};
   }
 
   /** Records in a page body: occurrences of the key field. */
@@ -165,25 +172,13 @@ public final class SourceBenchmark {
     int n = 0;
     outer:
     for (int i = 0; i + needle.length <= body.length; i++) {
-      for (int j = 0; j < needle.length; j++) if (body[i + j] != needle[j]) continue outer;
+      for (int j = 0; j < needle.length; j++) {
+        if (body[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
       n++;
     }
     return n;
-  }
-
-  private static long usedHeap() {
-    return Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
-  }
-
-  private static void resetPeaks() {
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) if (p.getType() == MemoryType.HEAP) p.resetPeakUsage();
-  }
-
-  private static long peakHeap() {
-    long sum = 0;
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (p.getType() == MemoryType.HEAP) sum += p.getPeakUsage().getUsed();
-    }
-    return sum;
   }
 }

@@ -121,12 +121,16 @@ final class SourceHttpServer implements Closeable {
 
   /** Binds and starts serving. */
   void start() throws IOException {
-    if (!started.compareAndSet(false, true)) return;
+    if (!started.compareAndSet(false, true)) {
+      return;
+    }
     try {
       undertow.start();
     } catch (RuntimeException e) {
       closed.set(true);
-      if (e.getCause() instanceof IOException) throw (IOException) e.getCause();
+      if (e.getCause() instanceof IOException) {
+        throw (IOException) e.getCause();
+      }
       throw e;
     }
     port = ((InetSocketAddress) undertow.getListenerInfo().get(0).getAddress()).getPort();
@@ -134,7 +138,9 @@ final class SourceHttpServer implements Closeable {
 
   /** The bound port (the real one when constructed with 0); valid after {@link #start()}. */
   int port() {
-    if (port < 0) throw new IllegalStateException("not started");
+    if (port < 0) {
+      throw new IllegalStateException("not started");
+    }
     return port;
   }
 
@@ -273,7 +279,9 @@ final class SourceHttpServer implements Closeable {
     h.put(Headers.DATE, Timestamps.httpDate(clock.instant()));
     h.put(Headers.CONTENT_TYPE, "application/json");
     h.put(Headers.CONTENT_LENGTH, r.body.length);
-    for (String[] x : r.headers) h.add(new HttpString(x[0]), x[1]);
+    for (String[] x : r.headers) {
+      h.add(new HttpString(x[0]), x[1]);
+    }
     if (ex.getRequestMethod().equals(Methods.HEAD)) {
       ex.endExchange();
     } else {
@@ -284,7 +292,11 @@ final class SourceHttpServer implements Closeable {
   /** Stops accepting and closes open connections; idempotent. */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) return;
-    if (started.get()) undertow.stop();
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    if (started.get()) {
+      undertow.stop();
+    }
   }
 }

@@ -62,7 +62,9 @@ final class Store {
   Store(SeedData seed, Clock clock) {
     this.seed = seed;
     this.clock = clock;
-    for (int i = 0; i < states.length; i++) states[i] = new State();
+    for (int i = 0; i < states.length; i++) {
+      states[i] = new State();
+    }
   }
 
   SeedData seed() {
@@ -79,7 +81,9 @@ final class Store {
     lock.writeLock().lock();
     try {
       while (writes.get() < count) {
-        if (nanos <= 0) return false;
+        if (nanos <= 0) {
+          return false;
+        }
         nanos = written.awaitNanos(nanos);
       }
       return true;
@@ -107,10 +111,14 @@ final class Store {
       long n = seed.count(t);
       long lo = since == null ? 0 : seed.firstIndexAfter(t, since);
       long hi = until == null ? n : seed.firstIndexAfter(t, until);
-      if (hi < lo) hi = lo;
+      if (hi < lo) {
+        hi = lo;
+      }
       int bLo = since == null ? 0 : firstOverlayAfter(st.sorted, since);
       int bHi = until == null ? st.sorted.size() : firstOverlayAfter(st.sorted, until);
-      if (bHi < bLo) bHi = bLo;
+      if (bHi < bLo) {
+        bHi = bLo;
+      }
       long offset = offset(page, size);
       return filters.isEmpty()
           ? unfiltered(t, st, lo, hi, bLo, bHi, offset, page, size)
@@ -122,7 +130,9 @@ final class Store {
 
   /** Offset of a page, or Long.MAX_VALUE when it is beyond any possible end. */
   private static long offset(long page, int size) {
-    if (page - 1 > (Long.MAX_VALUE / 2) / size) return Long.MAX_VALUE;
+    if (page - 1 > (Long.MAX_VALUE / 2) / size) {
+      return Long.MAX_VALUE;
+    }
     return (page - 1) * size;
   }
 
@@ -132,7 +142,9 @@ final class Store {
     long na = (hi - lo) - (o.lowerBound(hi) - oLo);
     long nb = bHi - bLo;
     long total = na + nb;
-    if (k >= total) return new Page(List.of(), null);
+    if (k >= total) {
+      return new Page(List.of(), null);
+    }
     // a = how many of the first k merged rows come from the seed sequence A.
     long aLo = Math.max(0, k - nb);
     long aHi = Math.min(k, na);
@@ -140,14 +152,19 @@ final class Store {
       long mid = (aLo + aHi) >>> 1;
       long x = selectSeed(o, lo, oLo, mid);
       Entry b = st.sorted.get(bLo + (int) (k - mid - 1));
-      if (Entry.compare(seed.cursor(t, x), seed.key(t, x), b.cursor, b.key) < 0) aLo = mid + 1;
-      else aHi = mid;
+      if (Entry.compare(seed.cursor(t, x), seed.key(t, x), b.cursor, b.key) < 0) {
+        aLo = mid + 1;
+      } else {
+        aHi = mid;
+      }
     }
     long a = aLo;
     Merge m = new Merge(t, st, a < na ? selectSeed(o, lo, oLo, a) : hi, hi, bLo + (int) (k - a), bHi);
     int want = (int) Math.min(size, total - k);
     List<Entry> out = new ArrayList<>(want);
-    while (out.size() < want && m.hasNext()) out.add(m.nextEntry());
+    while (out.size() < want && m.hasNext()) {
+      out.add(m.nextEntry());
+    }
     return new Page(out, k + want < total ? Long.valueOf(page + 1) : null);
   }
 
@@ -198,8 +215,11 @@ final class Store {
     int qHi = o.size();
     while (qLo < qHi) {
       int mid = (qLo + qHi) >>> 1;
-      if (o.get(mid) - lo - (mid - oLo) <= j) qLo = mid + 1;
-      else qHi = mid;
+      if (o.get(mid) - lo - (mid - oLo) <= j) {
+        qLo = mid + 1;
+      } else {
+        qHi = mid;
+      }
     }
     return lo + j + (qLo - oLo);
   }
@@ -209,8 +229,11 @@ final class Store {
     int hi = sorted.size();
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      if (sorted.get(mid).cursor <= cursor) lo = mid + 1;
-      else hi = mid;
+      if (sorted.get(mid).cursor <= cursor) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
     }
     return lo;
   }
@@ -238,7 +261,9 @@ final class Store {
 
     private void advanceFree() {
       SortedLongs o = st.overridden;
-      while (q < o.size() && o.get(q) < x) q++;
+      while (q < o.size() && o.get(q) < x) {
+        q++;
+      }
       while (q < o.size() && o.get(q) == x) {
         x++;
         q++;
@@ -250,8 +275,12 @@ final class Store {
     }
 
     boolean peekIsSeed() {
-      if (x >= hi) return false;
-      if (bi >= bHi) return true;
+      if (x >= hi) {
+        return false;
+      }
+      if (bi >= bHi) {
+        return true;
+      }
       Entry b = st.sorted.get(bi);
       return Entry.compare(seed.cursor(t, x), seed.key(t, x), b.cursor, b.key) < 0;
     }
@@ -284,7 +313,9 @@ final class Store {
       int from = since == null ? 0 : firstOverlayAfter(tombs, since);
       long k = offset(page, size);
       long total = tombs.size() - from;
-      if (k >= total) return new Page(List.of(), null);
+      if (k >= total) {
+        return new Page(List.of(), null);
+      }
       int start = from + (int) k;
       int end = (int) Math.min(tombs.size(), (long) start + size);
       return new Page(new ArrayList<>(tombs.subList(start, end)), end < tombs.size() ? Long.valueOf(page + 1) : null);
@@ -303,7 +334,9 @@ final class Store {
   }
 
   private boolean existsLocked(Table t, State st, String key) {
-    if (st.byKey.containsKey(key)) return true;
+    if (st.byKey.containsKey(key)) {
+      return true;
+    }
     long i = seed.indexOf(t, key);
     return i >= 0 && !st.overridden.contains(i);
   }
@@ -363,11 +396,15 @@ final class Store {
     lock.writeLock().lock();
     try {
       State st = states[t.id];
-      if (!existsLocked(t, st, key)) throw new ApiError(404, "no " + t.name + " record with " + t.pk + " " + key);
+      if (!existsLocked(t, st, key)) {
+        throw new ApiError(404, "no " + t.name + " record with " + t.pk + " " + key);
+      }
       removeLocked(t, st, key);
       long stamp = nextStamp(); // same stamp source as upserts: see nextStamp()
       Map<String, Object> rec = new LinkedHashMap<>();
-      for (Field f : t.fields) rec.put(f.name, null);
+      for (Field f : t.fields) {
+        rec.put(f.name, null);
+      }
       rec.put(t.pk, key);
       rec.put(t.cursor, Timestamps.format(stamp));
       Entry tomb = new Entry(key, stamp, java.util.Collections.unmodifiableMap(rec));
@@ -384,10 +421,14 @@ final class Store {
     Entry old = st.byKey.remove(key);
     if (old != null) {
       int idx = binarySearch(st.sorted, old);
-      if (idx >= 0) st.sorted.remove(idx);
+      if (idx >= 0) {
+        st.sorted.remove(idx);
+      }
     }
     long i = seed.indexOf(t, key);
-    if (i >= 0) st.overridden.add(i);
+    if (i >= 0) {
+      st.overridden.add(i);
+    }
   }
 
   private static int binarySearch(List<Entry> list, Entry e) {
@@ -396,9 +437,13 @@ final class Store {
     while (lo <= hi) {
       int mid = (lo + hi) >>> 1;
       int c = list.get(mid).compareTo(e);
-      if (c < 0) lo = mid + 1;
-      else if (c > 0) hi = mid - 1;
-      else return mid;
+      if (c < 0) {
+        lo = mid + 1;
+      } else if (c > 0) {
+        hi = mid - 1;
+      } else {
+        return mid;
+      }
     }
     return -(lo + 1);
   }
@@ -419,10 +464,14 @@ final class Store {
    * (every column; missing nullable columns null). The cursor field in the body is ignored.
    */
   static Map<String, Object> validate(Table t, JsonNode body) {
-    if (body == null || !body.isObject()) throw new ApiError(400, "request body must be a JSON object");
+    if (body == null || !body.isObject()) {
+      throw new ApiError(400, "request body must be a JSON object");
+    }
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String name = it.next();
-      if (t.field(name) == null) throw new ApiError(400, "unknown field '" + name + "' for table " + t.name);
+      if (t.field(name) == null) {
+        throw new ApiError(400, "unknown field '" + name + "' for table " + t.name);
+      }
     }
     Map<String, Object> rec = new LinkedHashMap<>();
     for (Field f : t.fields) {
@@ -432,9 +481,15 @@ final class Store {
       }
       JsonNode v = body.get(f.name);
       if (f.name.equals(t.pk)) {
-        if (v == null || v.isNull()) throw new ApiError(400, "missing primary key field '" + f.name + "'");
-        if (!v.isTextual()) throw new ApiError(400, "field '" + f.name + "' must be a string");
-        if (v.textValue().isEmpty()) throw new ApiError(400, "field '" + f.name + "' must not be empty");
+        if (v == null || v.isNull()) {
+          throw new ApiError(400, "missing primary key field '" + f.name + "'");
+        }
+        if (!v.isTextual()) {
+          throw new ApiError(400, "field '" + f.name + "' must be a string");
+        }
+        if (v.textValue().isEmpty()) {
+          throw new ApiError(400, "field '" + f.name + "' must not be empty");
+        }
       }
       rec.put(f.name, convert(f, v, f.name));
     }
@@ -443,39 +498,58 @@ final class Store {
 
   private static Object convert(Field f, JsonNode v, String path) {
     if (v == null || v.isNull()) {
-      if (!f.nullable) throw new ApiError(400, "field '" + path + "' must not be null");
+      if (!f.nullable) {
+        throw new ApiError(400, "field '" + path + "' must not be null");
+      }
       return null;
     }
     switch (f.type) {
       case "string":
-        if (!v.isTextual()) throw new ApiError(400, "field '" + path + "' must be a string");
+        if (!v.isTextual()) {
+          throw new ApiError(400, "field '" + path + "' must be a string");
+        }
         return v.textValue();
       case "integer":
-        if (!v.isIntegralNumber() || !v.canConvertToLong())
+        if (!v.isIntegralNumber() || !v.canConvertToLong()) {
           throw new ApiError(400, "field '" + path + "' must be an integer (64-bit)");
+        }
         return v.longValue();
       case "double":
-        if (!v.isNumber()) throw new ApiError(400, "field '" + path + "' must be a number");
+        if (!v.isNumber()) {
+          throw new ApiError(400, "field '" + path + "' must be a number");
+        }
         double d = v.doubleValue();
-        if (!Double.isFinite(d)) throw new ApiError(400, "field '" + path + "' must be a finite number");
+        if (!Double.isFinite(d)) {
+          throw new ApiError(400, "field '" + path + "' must be a finite number");
+        }
         return d;
       case "timestamp":
-        if (!v.isTextual()) throw new ApiError(400, "field '" + path + "' must be an ISO-8601 timestamp string");
+        if (!v.isTextual()) {
+          throw new ApiError(400, "field '" + path + "' must be an ISO-8601 timestamp string");
+        }
         try {
           return Timestamps.format(Timestamps.parse(v.textValue()));
         } catch (IllegalArgumentException e) {
           throw new ApiError(400, "field '" + path + "' is not an ISO-8601 timestamp with offset");
         }
       case "struct": {
-        if (!v.isObject()) throw new ApiError(400, "field '" + path + "' must be an object");
+        if (!v.isObject()) {
+          throw new ApiError(400, "field '" + path + "' must be an object");
+        }
         for (Iterator<String> it = v.fieldNames(); it.hasNext(); ) {
           String name = it.next();
           boolean known = false;
-          for (Field s : f.fields) known |= s.name.equals(name);
-          if (!known) throw new ApiError(400, "unknown field '" + path + "." + name + "'");
+          for (Field s : f.fields) {
+            known |= s.name.equals(name);
+          }
+          if (!known) {
+            throw new ApiError(400, "unknown field '" + path + "." + name + "'");
+          }
         }
         Map<String, Object> m = new LinkedHashMap<>();
-        for (Field s : f.fields) m.put(s.name, convert(s, v.get(s.name), path + "." + s.name));
+        for (Field s : f.fields) {
+          m.put(s.name, convert(s, v.get(s.name), path + "." + s.name));
+        }
         return m;
       }
       default:
@@ -502,8 +576,11 @@ final class Store {
       int hi = n;
       while (lo < hi) {
         int mid = (lo + hi) >>> 1;
-        if (a[mid] < x) lo = mid + 1;
-        else hi = mid;
+        if (a[mid] < x) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
       }
       return lo;
     }
@@ -515,8 +592,12 @@ final class Store {
 
     void add(long x) {
       int i = lowerBound(x);
-      if (i < n && a[i] == x) return;
-      if (n == a.length) a = Arrays.copyOf(a, n * 2);
+      if (i < n && a[i] == x) {
+        return;
+      }
+      if (n == a.length) {
+        a = Arrays.copyOf(a, n * 2);
+      }
       System.arraycopy(a, i, a, i + 1, n - i);
       a[i] = x;
       n++;

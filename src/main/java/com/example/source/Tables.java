@@ -34,7 +34,9 @@ final class Tables {
       m.put("nullable", nullable);
       if ("struct".equals(type)) {
         List<Object> sub = new ArrayList<>();
-        for (Field f : fields) sub.add(f.descriptor());
+        for (Field f : fields) {
+          sub.add(f.descriptor());
+        }
         m.put("fields", sub);
       }
       return m;
@@ -73,19 +75,31 @@ final class Tables {
     }
 
     Field field(String fieldName) {
-      for (Field f : fields) if (f.name.equals(fieldName)) return f;
+      for (Field f : fields) {
+        if (f.name.equals(fieldName)) {
+          return f;
+        }
+      }
       return null;
     }
 
     int fieldIndex(String fieldName) {
-      for (int i = 0; i < fields.size(); i++) if (fields.get(i).name.equals(fieldName)) return i;
+      for (int i = 0; i < fields.size(); i++) {
+        if (fields.get(i).name.equals(fieldName)) {
+          return i;
+        }
+      }
       return -1;
     }
 
     Map<String, Object> metadata() {
       Map<String, Object> m = new LinkedHashMap<>();
-      if (listsPrimaryKey) m.put("primary_keys", List.of(pk));
-      if (cursor != null) m.put("cursor_field", cursor);
+      if (listsPrimaryKey) {
+        m.put("primary_keys", List.of(pk));
+      }
+      if (cursor != null) {
+        m.put("cursor_field", cursor);
+      }
       return m;
     }
   }
@@ -127,7 +141,11 @@ final class Tables {
   static final List<Table> ALL = List.of(PRODUCTS, EVENTS, USERS, ORDERS, METRICS);
 
   static Table byName(String name) {
-    for (Table t : ALL) if (t.name.equals(name)) return t;
+    for (Table t : ALL) {
+      if (t.name.equals(name)) {
+        return t;
+      }
+    }
     return null;
   }
 }

@@ -24,8 +24,12 @@ final class Timestamps {
 
   static long micros(Instant instant) {
     long s = instant.getEpochSecond();
-    if (s > MAX_SECONDS) return MAX_SECONDS * 1_000_000L;
-    if (s < -MAX_SECONDS) return -MAX_SECONDS * 1_000_000L;
+    if (s > MAX_SECONDS) {
+      return MAX_SECONDS * 1_000_000L;
+    }
+    if (s < -MAX_SECONDS) {
+      return -MAX_SECONDS * 1_000_000L;
+    }
     return s * 1_000_000L + instant.getNano() / 1000;
   }
 
@@ -64,7 +68,9 @@ final class Timestamps {
 
   private static void pad(StringBuilder sb, int v, int width) {
     String s = Integer.toString(v);
-    for (int i = s.length(); i < width; i++) sb.append('0');
+    for (int i = s.length(); i < width; i++) {
+      sb.append('0');
+    }
     sb.append(s);
   }
 

@@ -66,7 +66,9 @@ class ConcurrencyTest {
       pool.shutdown();
       Map<String, Write> expected = new HashMap<>();
       for (Future<List<Write>> f : writers) {
-        for (Write w : f.get()) expected.merge(w.key(), w, (a, b) -> a.at().isAfter(b.at()) ? a : b);
+        for (Write w : f.get()) {
+          expected.merge(w.key(), w, (a, b) -> a.at().isAfter(b.at()) ? a : b);
+        }
       }
       assertEquals(expected, seen);
       assertEquals(150, expected.size()); // every key of the writers' key space was written

@@ -59,7 +59,9 @@ class ExampleSourceConformanceTest {
       assertEquals(200, r.status, r.toString());
       r.json.get("records").forEach(out::add);
       JsonNode next = r.json.get("next_page");
-      if (next.isNull()) return out;
+      if (next.isNull()) {
+        return out;
+      }
       assertEquals(page + 1, next.asInt());
     }
   }
@@ -133,7 +135,9 @@ class ExampleSourceConformanceTest {
         JsonNode a = recs.get(i - 1);
         JsonNode b = recs.get(i);
         int c = o[0] == null ? 0 : ts(a, o[0]).compareTo(ts(b, o[0]));
-        if (c == 0) c = a.get(o[1]).asText().compareTo(b.get(o[1]).asText());
+        if (c == 0) {
+          c = a.get(o[1]).asText().compareTo(b.get(o[1]).asText());
+        }
         assertTrue(c < 0, t + " not sorted at " + i);
       }
     }
@@ -183,7 +187,11 @@ class ExampleSourceConformanceTest {
     }
     // the default null rate 0.2 produces some nulls in a deterministic pattern
     int nulls = 0;
-    for (JsonNode r : all(http, "/tables/users/records")) if (r.get("email").isNull()) nulls++;
+    for (JsonNode r : all(http, "/tables/users/records")) {
+      if (r.get("email").isNull()) {
+        nulls++;
+      }
+    }
     assertTrue(nulls > 0 && nulls < 37, "nulls " + nulls);
   }
 
@@ -459,7 +467,9 @@ class ExampleSourceConformanceTest {
       assertEquals(409, assertThrows(ApiError.class, () -> s.upsert("events", Map.of("event_id", "zzz"))).status());
     }
     try (ExampleSource s = ExampleSource.builder().errorRate(0).pageSize("orders", 2).start()) {
-      for (int i = 0; i < 5; i++) s.delete("orders", "order_000" + i);
+      for (int i = 0; i < 5; i++) {
+        s.delete("orders", "order_000" + i);
+      }
       List<JsonNode> tombs = all(new Http(s), "/tables/orders/deleted_records");
       assertEquals(5, tombs.size());
       assertEquals("order_0004", tombs.get(4).get("order_id").asText());
@@ -521,7 +531,9 @@ class ExampleSourceConformanceTest {
       List<String> seen = new ArrayList<>();
       s.setRequestListener((method, path, query) -> {
         seen.add(method + " " + path + " " + query);
-        if ("page=2".equals(query)) s.upsert("users", Map.of("user_id", "user_0000"));
+        if ("page=2".equals(query)) {
+          s.upsert("users", Map.of("user_id", "user_0000"));
+        }
       });
       JsonNode p1 = h.get("/tables/users/records?page=1").json.get("records");
       JsonNode p2 = h.get("/tables/users/records?page=2").json.get("records");
@@ -702,14 +714,18 @@ class ExampleSourceConformanceTest {
         interrupted = true;
       }
     }
-    if (interrupted) Thread.currentThread().interrupt();
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Test
   void onlyRuntimeExceptionsBecomeApiErrors() throws Exception {
     try (ExampleSource s = fresh()) {
       s.setRequestListener((method, path, query) -> {
-        if (path.equals("/tables")) throw new IllegalStateException("listener bug");
+        if (path.equals("/tables")) {
+          throw new IllegalStateException("listener bug");
+        }
         throw new AssertionError("listener assertion");
       });
       Http.Resp bug = new Http(s).get("/tables");

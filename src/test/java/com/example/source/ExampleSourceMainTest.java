@@ -1,15 +1,18 @@
 package com.example.source;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.ChildProcess;
 import java.io.BufferedReader;
-import java.io.File;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -17,8 +20,12 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ExampleSourceMainTest {
+  private static final String MAIN = "com.example.source.ExampleSourceMain";
+
+  @TempDir Path dir;
 
   @Test
   void parsesEveryFlag() {
@@ -70,9 +77,8 @@ class ExampleSourceMainTest {
 
   @Test
   void standaloneProcessPrintsOneListeningLineAndBadFlagsExit2() throws Exception {
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-    String cp = System.getProperty("java.class.path");
-    Process p = new ProcessBuilder(java, "-cp", cp, "com.example.source.ExampleSourceMain", "--port", "0", "--error-rate", "0")
+    Process p = new ProcessBuilder(ChildProcess.java(dir.resolve("listening.args"), List.of(), MAIN,
+            List.of("--port", "0", "--error-rate", "0")))
         .redirectErrorStream(false).start();
     try {
       BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -82,11 +88,11 @@ class ExampleSourceMainTest {
       p.destroy();
       assertTrue(p.waitFor(20, TimeUnit.SECONDS));
     }
-    Process bad = new ProcessBuilder(java, "-cp", cp, "com.example.source.ExampleSourceMain", "--bogus").start();
-    assertTrue(bad.waitFor(20, TimeUnit.SECONDS));
-    assertEquals(2, bad.exitValue());
-    String err = new String(bad.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(err.contains("--bogus"), err);
+    ChildProcess.Result bad = ChildProcess.runJava(List.of(), MAIN, List.of("--bogus"), dir.resolve("bogus.log"),
+        Duration.ofSeconds(20));
+    assertFalse(bad.timedOut(), bad::toString);
+    assertEquals(2, bad.exitCode(), bad::toString);
+    assertTrue(bad.output().contains("--bogus"), bad::toString);
   }
 
   /** Small helper shared with the conformance suite. */

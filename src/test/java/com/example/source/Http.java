@@ -57,7 +57,9 @@ final class Http {
 
   Resp getWithAuth(String pathAndQuery, String auth) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + pathAndQuery)).GET();
-    if (auth != null) b.header("Authorization", auth);
+    if (auth != null) {
+      b.header("Authorization", auth);
+    }
     return send(b);
   }
 

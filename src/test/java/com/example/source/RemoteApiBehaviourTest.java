@@ -225,7 +225,9 @@ class RemoteApiBehaviourTest {
       Http h = new Http(s);
       String alice = ExampleSourceConformanceTest.basic("alice:pw");
       String bob = ExampleSourceConformanceTest.basic("bob:pw");
-      for (int i = 0; i < 5; i++) assertEquals(200, h.getWithAuth("/tables", alice).status, "call " + (i + 1));
+      for (int i = 0; i < 5; i++) {
+        assertEquals(200, h.getWithAuth("/tables", alice).status, "call " + (i + 1));
+      }
       // 5 tokens spent in one instant: the next is due in 1/5 s, announced as 1 whole second
       Http.Resp limited = h.getWithAuth("/tables", alice);
       assertEquals(429, limited.status);
@@ -243,7 +245,9 @@ class RemoteApiBehaviourTest {
       assertEquals(limited.raw.body(), stillLimited.raw.body());
       s.setErrorRate(0.0);
       clock.now = clock.now.plusSeconds(1); // a full bucket again: a burst of 5
-      for (int i = 0; i < 5; i++) assertEquals(200, h.getWithAuth("/tables", alice).status, "after refill " + (i + 1));
+      for (int i = 0; i < 5; i++) {
+        assertEquals(200, h.getWithAuth("/tables", alice).status, "after refill " + (i + 1));
+      }
       assertEquals(429, h.getWithAuth("/tables", alice).status);
     }
   }
@@ -292,6 +296,8 @@ class RemoteApiBehaviourTest {
   }
 
   private static void closeAll(List<Socket> sockets) throws IOException {
-    for (Socket c : sockets) c.close();
+    for (Socket c : sockets) {
+      c.close();
+    }
   }
 }

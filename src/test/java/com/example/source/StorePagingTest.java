@@ -61,7 +61,9 @@ class StorePagingTest {
     MutableClock clock = new MutableClock(Instant.parse("2024-01-01T00:00:00Z"));
     Store store = new Store(seed, clock);
     Map<String, Entry> model = new HashMap<>();
-    for (long i = 0; i < n; i++) model.put(seed.key(t, i), seed.row(t, i));
+    for (long i = 0; i < n; i++) {
+      model.put(seed.key(t, i), seed.row(t, i));
+    }
     long span = n * t.stepMicros + 1;
     for (int step = 0; step < 400; step++) {
       // the clock wanders inside, before and after the seed range, and sometimes backwards
@@ -81,16 +83,24 @@ class StorePagingTest {
       } else {
         model.put(key, store.upsert(t, rec(t, key, rnd)));
       }
-      if (step % 5 == 0) check(t, store, model, rnd, span);
+      if (step % 5 == 0) {
+        check(t, store, model, rnd, span);
+      }
     }
   }
 
   private static Map<String, Object> rec(Table t, String key, Random rnd) {
     Map<String, Object> m = new LinkedHashMap<>();
-    for (Tables.Field f : t.fields) m.put(f.name, null);
+    for (Tables.Field f : t.fields) {
+      m.put(f.name, null);
+    }
     m.put(t.pk, key);
-    if (t == Tables.ORDERS) m.put("status", rnd.nextBoolean() ? "shipped" : "pending");
-    if (t == Tables.PRODUCTS) m.put("category", rnd.nextBoolean() ? "books" : "toys");
+    if (t == Tables.ORDERS) {
+      m.put("status", rnd.nextBoolean() ? "shipped" : "pending");
+    }
+    if (t == Tables.PRODUCTS) {
+      m.put("category", rnd.nextBoolean() ? "books" : "toys");
+    }
     return m;
   }
 
@@ -98,16 +108,28 @@ class StorePagingTest {
     Long since = t.cursor == null || rnd.nextInt(3) == 0 ? null : BASE - span / 4 + (long) (rnd.nextDouble() * span * 1.5);
     Long until = t == Tables.METRICS && rnd.nextBoolean() ? (since == null ? BASE : since) + (long) (rnd.nextDouble() * span) : null;
     Map<String, String> filters = new HashMap<>();
-    if (t == Tables.ORDERS && rnd.nextInt(3) == 0) filters.put("status", "shipped");
-    if (t == Tables.PRODUCTS && rnd.nextInt(3) == 0) filters.put("category", "books");
+    if (t == Tables.ORDERS && rnd.nextInt(3) == 0) {
+      filters.put("status", "shipped");
+    }
+    if (t == Tables.PRODUCTS && rnd.nextInt(3) == 0) {
+      filters.put("category", "books");
+    }
     int size = 1 + rnd.nextInt(12);
     List<Entry> expected = new ArrayList<>();
     for (Entry e : model.values()) {
-      if (since != null && e.cursor <= since) continue;
-      if (until != null && e.cursor > until) continue;
+      if (since != null && e.cursor <= since) {
+        continue;
+      }
+      if (until != null && e.cursor > until) {
+        continue;
+      }
       boolean ok = true;
-      for (Map.Entry<String, String> f : filters.entrySet()) ok &= f.getValue().equals(e.record.get(f.getKey()));
-      if (ok) expected.add(e);
+      for (Map.Entry<String, String> f : filters.entrySet()) {
+        ok &= f.getValue().equals(e.record.get(f.getKey()));
+      }
+      if (ok) {
+        expected.add(e);
+      }
     }
     expected.sort(Comparator.comparingLong((Entry e) -> e.cursor).thenComparing(e -> e.key));
     int pages = expected.size() / size + 2;
@@ -116,12 +138,19 @@ class StorePagingTest {
       int from = (int) Math.min(expected.size(), (page - 1) * size);
       int to = Math.min(expected.size(), from + size);
       List<String> want = new ArrayList<>();
-      for (Entry e : expected.subList(from, to)) want.add(e.key + "@" + e.cursor + e.record);
+      for (Entry e : expected.subList(from, to)) {
+        want.add(e.key + "@" + e.cursor + e.record);
+      }
       List<String> got = new ArrayList<>();
-      for (Entry e : p.records) got.add(e.key + "@" + e.cursor + e.record);
+      for (Entry e : p.records) {
+        got.add(e.key + "@" + e.cursor + e.record);
+      }
       assertEquals(want, got, t.name + " page " + page + " size " + size + " since " + since + " until " + until + " " + filters);
-      if (to < expected.size()) assertEquals(page + 1, p.nextPage);
-      else assertNull(p.nextPage);
+      if (to < expected.size()) {
+        assertEquals(page + 1, p.nextPage);
+      } else {
+        assertNull(p.nextPage);
+      }
     }
   }
 
@@ -130,7 +159,9 @@ class StorePagingTest {
     SeedData seed = new SeedData(42, 0.2, BASE, 1, Map.of("users", 1_000_000L, "metrics", 10_000_000L));
     Store store = new Store(seed, Clock.fixed(Instant.parse("2030-01-01T00:00:00Z"), ZoneOffset.UTC));
     // override a few seed rows and delete nothing: the page after them shifts by exactly that many
-    for (int i = 0; i < 5; i++) store.upsert(Tables.USERS, rec(Tables.USERS, seed.key(Tables.USERS, i * 1000), new Random(i)));
+    for (int i = 0; i < 5; i++) {
+      store.upsert(Tables.USERS, rec(Tables.USERS, seed.key(Tables.USERS, i * 1000), new Random(i)));
+    }
     Store.Page p = store.page(Tables.USERS, null, null, Map.of(), 60_000, 15);
     assertEquals(15, p.records.size());
     // rows before offset 899,985: 5 overridden seeds removed from the front => seed index 899,990

@@ -2,7 +2,7 @@ package com.example.connector.catalog;
 
 import java.io.Serializable;
 import java.util.List;
-import javax.annotation.Nullable;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * What the connector knows of one source table: its columns, keys, cursor and how it is read.

@@ -2,7 +2,7 @@ package com.example.connector.client;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
-import javax.annotation.Nullable;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * One page of records as the source served it, in the source's order, held whole (see

@@ -1,6 +1,6 @@
 package com.example.connector.client;
 
-import javax.annotation.Nullable;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * What a streamed page said besides its records.

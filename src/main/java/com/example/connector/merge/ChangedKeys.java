@@ -9,13 +9,13 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
-import javax.annotation.Nullable;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.transforms.Combine;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The primary keys a run changed, as a Bloom filter of a fixed size: what the merge sends to every
@@ -79,7 +79,7 @@ final class ChangedKeys implements Serializable {
     private final int bits;
     private long[] hashes = new long[16];
     private int size;
-    private @Nullable long[] words;
+    private long @Nullable [] words;
 
     Partial(int bits) {
       if (bits < 64 || Integer.bitCount(bits) != 1) {

@@ -22,9 +22,10 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Gathers rows by the hash of their primary key into buckets of about {@link #ROWS_PER_BUCKET}
- * rows: every row of a key lands in the same bucket, and a bucket is what the merge and the
- * de-duplication hold in memory at once, whatever the table's size. The number of buckets is
- * counted from the rows themselves (a side input), so it grows with the table.
+ * rows on average: every row of a key lands in the same bucket, and a bucket is what the merge
+ * holds in memory at once. The number of buckets is counted from the rows given to {@link
+ * #sizedFor} (a side input), so a bucket stays near that size however many rows are merged; only
+ * a key with more rows than that makes its bucket larger.
  *
  * <p>Why buckets and not a group per key: the DirectRunner evaluates what follows a GroupByKey
  * one key per bundle, at a few milliseconds each, and the staging writes one file per bundle;

@@ -7,10 +7,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Merges one key's committed rows with the changes a run read for it, by replaying the key's

@@ -10,9 +10,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
-import javax.annotation.Nullable;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * How a destination table is kept from the rows a run reads (its change feed).

@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import javax.annotation.Nullable;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.Coder;
@@ -32,18 +31,20 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Merges a destination table as committed with the changes a run read, keyed by primary key, into
  * the table's next version, applying {@link KeyHistory} to each key.
  *
  * <p>Only the keys a run touched are shuffled: the changed keys go to every worker as a side
- * input of a fixed size ({@link ChangedKeys}, a Bloom filter), committed rows of other keys pass
- * straight through, and the touched committed rows meet the changes in {@link KeyBuckets} (a
- * GroupByKey by bucket), where each key is replayed. So an incremental run costs a scan of the
- * table plus a shuffle of its changes, and a worker holds the filter and one bucket at a time
- * (about {@link KeyBuckets#ROWS_PER_BUCKET} rows), whatever the table's size or the run's changes.
- * (A snapshot touches every key: its whole table is shuffled.)
+ * input of a fixed size ({@link ChangedKeys}, a 1 MB Bloom filter), committed rows of other keys
+ * pass straight through, and the touched committed rows meet the changes in {@link KeyBuckets} (a
+ * GroupByKey by bucket), where each key is replayed. So the merge holds, per worker thread, the
+ * filter plus one bucket (about {@link KeyBuckets#ROWS_PER_BUCKET} rows), not the table. The
+ * table is copy-on-write, though: an incremental run still reads every committed row and writes
+ * the whole new version, so its reads and writes grow with the table and its shuffle with its
+ * changes. (A snapshot touches every key: its whole table is shuffled.)
  *
  * <p>Every change must have a value in each primary key column (a {@code primary_keys} override
  * may name a nullable one): rows without one would all merge into one key, so the table fails.

@@ -1,5 +1,6 @@
 package com.example.connector.pipeline;
 
+import com.example.bench.HeapGauge;
 import com.example.connector.catalog.TableCatalog;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
@@ -12,12 +13,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import com.sun.management.GarbageCollectionNotificationInfo;
-import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
-import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,9 +23,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
-import javax.management.NotificationEmitter;
-import javax.management.openmbean.CompositeData;
 
 /**
  * Measures how fast the pipeline drains a source against the ceiling of a plain sequential
@@ -48,56 +41,16 @@ import javax.management.openmbean.CompositeData;
  * anchored so that every record is older than the run. The <b>baseline</b> pages through every
  * table once with the connector's HTTP client and keyset paging ({@code since} = the last cursor
  * seen), no Beam. Each <b>pipeline</b> run is the real main, end to end into Parquet under a
- * temporary root. Peak heap is the largest heap occupancy sampled every 10 ms during that run:
- * what the heap held, garbage included, so it follows the collector's sizing as much as the
- * pipeline. Live heap is the largest heap occupancy right after a collection during that run:
- * what survived, which with G1 includes old garbage not yet marked. RSS is the process's
- * high-water mark so far (it includes everything before).
+ * temporary root. Heap, by {@link HeapGauge}: peak heap is the largest heap occupancy sampled
+ * every 10 ms during that run: what the heap held, garbage included, so it follows the
+ * collector's sizing as much as the pipeline. Live heap is the largest heap occupancy right after
+ * a collection during that run: what survived, which with G1 includes old garbage not yet marked.
+ * RSS is the process's high-water mark so far (it includes everything before).
  */
 public final class IngestBenchmark {
   private static final List<String> TABLES = List.of("products", "events", "users", "orders", "metrics");
 
-  /** The largest heap occupancy after a collection since {@link #resetPeaks}. */
-  private static final AtomicLong PEAK_LIVE = new AtomicLong();
-  /** The largest heap occupancy sampled since {@link #resetPeaks}. */
-  private static final AtomicLong PEAK_USED = new AtomicLong();
-
   private IngestBenchmark() {}
-
-  private static void sampleHeap() {
-    Thread sampler = new Thread(() -> {
-      while (true) {
-        PEAK_USED.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max);
-        try {
-          Thread.sleep(10);
-        } catch (InterruptedException e) {
-          return;
-        }
-      }
-    }, "heap-sampler");
-    sampler.setDaemon(true);
-    sampler.start();
-  }
-
-  private static void watchCollections() {
-    for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-      ((NotificationEmitter) gc).addNotificationListener((notification, handback) -> {
-        if (!GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(notification.getType())) {
-          return;
-        }
-        GarbageCollectionNotificationInfo info =
-            GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData());
-        long live = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-          MemoryUsage after = info.getGcInfo().getMemoryUsageAfterGc().get(pool.getName());
-          if (pool.getType() == MemoryType.HEAP && after != null) {
-            live += after.getUsed();
-          }
-        }
-        PEAK_LIVE.accumulateAndGet(live, Math::max);
-      }, null, null);
-    }
-  }
 
   public static void main(String[] args) throws Exception {
     Map<String, Long> rows = new LinkedHashMap<>(Map.of(
@@ -123,18 +76,17 @@ public final class IngestBenchmark {
         .baseTime(Instant.now().minus(Duration.ofMinutes(minutes)));
     rows.forEach(builder::rows);
 
-    watchCollections();
-    sampleHeap();
+    HeapGauge heap = HeapGauge.start();
     List<String[]> table = new ArrayList<>();
     try (ExampleSource source = builder.start()) {
       SourceConfig config = new SourceConfig(source.baseUrl(), "bench", Password.inline("bench"), RetryPolicy.DEFAULT);
-      resetPeaks();
+      heap.reset();
       long cpu0 = cpuNanos();
       long t0 = System.nanoTime();
       long read = baseline(config);
       double baselineSeconds = (System.nanoTime() - t0) / 1e9;
       double baselineRate = read / baselineSeconds;
-      table.add(row("baseline (sequential client)", read, baselineSeconds, baselineRate, 1.0, cpuNanos() - cpu0));
+      table.add(row("baseline (sequential client)", read, baselineSeconds, baselineRate, 1.0, cpuNanos() - cpu0, heap));
 
       Path work = Files.createTempDirectory("ingest-bench");
       Path spec = work.resolve("bench.json");
@@ -154,7 +106,7 @@ public final class IngestBenchmark {
         runArgs.addAll(runner.equals("flink")
             ? List.of("--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + Runtime.getRuntime().availableProcessors())
             : List.of("--runner=DirectRunner"));
-        resetPeaks();
+        heap.reset();
         long cpuStart = cpuNanos();
         long start = System.nanoTime();
         IngestMain.Outcome outcome = IngestMain.run(runArgs.toArray(String[]::new), silent(), System.err);
@@ -164,7 +116,7 @@ public final class IngestBenchmark {
         }
         long records = outcome.counters().values().stream().mapToLong(c -> c.getOrDefault("records", 0L)).sum();
         table.add(row("pipeline, " + runner, records, seconds, records / seconds, records / seconds / baselineRate,
-            cpuNanos() - cpuStart));
+            cpuNanos() - cpuStart, heap));
       }
     }
     System.out.printf("%nIngest benchmark: %,d records (%s), %d cores, max heap %d MB, load average %.1f%n",
@@ -205,22 +157,16 @@ public final class IngestBenchmark {
     return read;
   }
 
-  private static String[] row(String name, long records, double seconds, double rate, double ratio, long cpu) {
+  private static String[] row(
+      String name, long records, double seconds, double rate, double ratio, long cpu, HeapGauge heap) {
     String[] row = new String[] {
       name, String.format("%,d", records), String.format("%.1f", seconds), String.format("%,.0f", rate),
       String.format("%.1f", cpu / 1e9), String.format("%,.0f", records / (cpu / 1e9)),
-      String.format("%.2f", ratio), Long.toString(PEAK_USED.get() >> 20), Long.toString(PEAK_LIVE.get() >> 20),
+      String.format("%.2f", ratio), Long.toString(heap.peakUsed() >> 20), Long.toString(heap.peakLive() >> 20),
       Long.toString(rss() >> 20)
     };
     System.err.println("measured: " + String.join(" | ", row)); // survives a later run that fails
     return row;
-  }
-
-  private static void resetPeaks() throws InterruptedException {
-    System.gc();
-    Thread.sleep(200); // the collection's notification arrives on another thread
-    PEAK_LIVE.set(0);
-    PEAK_USED.set(0);
   }
 
   /** CPU time of the whole process (source, client, runner), all threads. */

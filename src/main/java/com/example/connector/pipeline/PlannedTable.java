@@ -8,7 +8,7 @@ import com.example.connector.read.SnapshotRead;
 import com.example.connector.sink.Destination;
 import com.example.connector.sink.TableCommit;
 import java.util.List;
-import javax.annotation.Nullable;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * One table of a run, fully resolved before anything is read: where it lands, how it is read

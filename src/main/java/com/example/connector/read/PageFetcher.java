@@ -5,8 +5,8 @@ import com.example.connector.client.ExampleClient.RecordHandler;
 import com.example.connector.client.PageEnd;
 import java.util.HashMap;
 import java.util.Map;
-import javax.annotation.Nullable;
 import org.apache.beam.sdk.metrics.Counter;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * How every read requests a page (issue 15.14: one place for the cursor and snapshot reads): the
@@ -19,7 +19,7 @@ final class PageFetcher {
   private final String table;
   private final boolean tombstones;
   private final Map<String, String> params;
-  @Nullable private final Counter pages;
+  private final @Nullable Counter pages;
 
   /** {@code pages} null: requests are not pages of the read (planning its initial restriction). */
   PageFetcher(

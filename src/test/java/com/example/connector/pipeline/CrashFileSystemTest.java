@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.source.ExampleSource;
+import com.example.testing.ChildProcess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,12 +50,13 @@ class CrashFileSystemTest {
   @Timeout(value = 5, unit = TimeUnit.MINUTES)
   void killedMidWriteOfAStagedFileThenRecovered() throws Exception {
     IngestHarness h = harness();
-    ChildRun.Result crashed = run(h, "crashed", "write:/_staging/:1:1000");
+    ChildProcess.Result crashed = run(h, "crashed", "write:/_staging/:1:1000");
     assertEquals(137, crashed.exitCode(), crashed::toString);
-    assertNotNull(crashed.haltLine(), crashed::toString);
-    assertTrue(crashed.haltLine().matches(
+    String halt = ChildRun.haltLine(crashed);
+    assertNotNull(halt, crashed::toString);
+    assertTrue(halt.matches(
         "crash\\.at: halting at write crash://" + h.output + "/_staging/.* after 1000 bytes"), crashed::toString);
-    String cut = crashed.haltLine().replaceAll("^crash\\.at: halting at write crash://(.*) after 1000 bytes$", "$1");
+    String cut = halt.replaceAll("^crash\\.at: halting at write crash://(.*) after 1000 bytes$", "$1");
     assertEquals(1000, Files.size(Path.of(cut)), "the file was left half-written: " + cut);
     assertEquals(List.of(), parquetIn(h.tableDir("users")), "nothing reached the table");
     assertEquals(List.of(), jsonIn(h.output.resolve("_state")), "no table state was written");
@@ -68,20 +70,20 @@ class CrashFileSystemTest {
 
   /** A run without a crash rule: exits 0, every user once, nothing left in staging. */
   private void recover(IngestHarness h) throws IOException {
-    ChildRun.Result next = run(h, "recovery", null);
+    ChildProcess.Result next = run(h, "recovery", null);
     assertEquals(0, next.exitCode(), next::toString);
-    assertEquals(null, next.haltLine(), next::toString);
+    assertEquals(null, ChildRun.haltLine(next), next::toString);
     List<String> ids = h.column("users", "user_id", null);
     assertEquals(USERS, ids.size(), () -> "rows: " + ids);
     assertEquals(USERS, Set.copyOf(ids).size(), () -> "each user once: " + ids);
     assertEquals(List.of(), files(h.output.resolve("_staging")), "staging is cleaned up");
   }
 
-  private ChildRun.Result run(IngestHarness h, String name, String crashAt) {
+  private ChildProcess.Result run(IngestHarness h, String name, String crashAt) {
     Path spec = h.spec("users.json", "\"source_table\": \"users\"");
     List<String> args = List.of("--spec=" + spec, "--outputRoot=crash://" + h.output, "--runner=DirectRunner",
         "--retryInitialBackoffMillis=1", "--progressIntervalSeconds=0");
-    ChildRun.Result r = ChildRun.run(args, crashAt == null ? Map.of() : Map.of("crash.at", crashAt),
+    ChildProcess.Result r = ChildRun.run(args, crashAt == null ? Map.of() : Map.of("crash.at", crashAt),
         dir.resolve(name + ".log"), TIMEOUT);
     System.out.printf("CrashFileSystemTest: %s run (crash.at=%s) exit %d in %.1f s%n",
         name, crashAt, r.exitCode(), r.took().toMillis() / 1e3);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.source.ExampleSource;
+import com.example.testing.ChildProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -83,7 +84,7 @@ class DryRunTest {
       Path connection = dir.resolve("conn.json");
       Files.writeString(connection, "{\"username\": \"u\", \"password\": \"" + PASSWORD + "\","
           + " \"base_url\": \"http://example-source.test:" + source.baseUrl().getPort() + "\"}");
-      ChildRun.Result r = ChildRun.run(
+      ChildProcess.Result r = ChildRun.run(
           List.of("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
               "--connection=" + connection, "--project=real-project",
               "--tempLocation=gs://real-bucket/tmp", "--stagingLocation=gs://real-bucket/staging",

@@ -1,11 +1,12 @@
 package com.example.connector.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import com.example.testing.ChildProcess;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
@@ -27,19 +28,14 @@ class ExecRunIT {
   void theReadmeCommandRunsWithTheShippedRunnerConfig(String runnerConfig) throws Exception {
     String mavenHome = System.getProperty("maven.home");
     String mvn = mavenHome == null ? "mvn" : Path.of(mavenHome, "bin", "mvn").toString();
-    Path log = dir.resolve("mvn.log");
-    Process p = new ProcessBuilder(List.of(mvn, "-B", "-q", "exec:exec@run",
+    ChildProcess.Result mvnRun = ChildProcess.run(List.of(mvn, "-B", "-q",
+            "-f", ProjectFiles.baseDir().resolve("pom.xml").toString(), "exec:exec@run",
             "-Dexec.args=--spec=pipelines/minimal.json --runnerConfig=runner-configs/" + runnerConfig
-                + " --outputRoot=" + dir.resolve("output")))
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    try {
-      assertTrue(p.waitFor(3, TimeUnit.MINUTES), "mvn exec:exec@run did not end in 3 minutes");
-    } finally {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-    }
-    String output = Files.readString(log, StandardCharsets.UTF_8);
-    assertEquals(0, p.exitValue(), output);
+                + " --outputRoot=" + dir.resolve("output")),
+        dir.resolve("mvn.log"), Duration.ofMinutes(3));
+    String output = mvnRun.output();
+    assertFalse(mvnRun.timedOut(), () -> "mvn exec:exec@run did not end in 3 minutes: " + output);
+    assertEquals(0, mvnRun.exitCode(), output);
     assertTrue(output.matches("(?s).*\nmain\\.example\\.users +cdc +scd_type_1 +37 .*"), output);
     assertTrue(output.matches("(?s).*\nrun \\S+ committed in .*"), output);
   }

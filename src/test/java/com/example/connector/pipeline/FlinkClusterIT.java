@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.source.ExampleSource;
+import com.example.testing.ChildProcess;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -55,7 +57,7 @@ class FlinkClusterIT {
         String restPort = Files.readString(conf.resolve("rest.port")).strip();
         long submitted = System.nanoTime();
         List<String> submit = new ArrayList<>(List.of(
-            javaBin(), "-Xmx1g", "-jar", bundled,
+            ChildProcess.javaBin(), "-Xmx1g", "-jar", bundled,
             "--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"),
             "--flinkMaster=localhost:" + restPort,
             "--filesToStage=" + bundled,
@@ -111,7 +113,7 @@ class FlinkClusterIT {
       }
     });
     try {
-      Process p = new ProcessBuilder(javaBin(), "-Xmx1g", "-jar", bundled,
+      Process p = new ProcessBuilder(ChildProcess.javaBin(), "-Xmx1g", "-jar", bundled,
               "--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--attachedMode=false",
               "--flinkMaster=localhost:" + restPort, "--filesToStage=" + bundled,
               "--spec=" + spec, "--outputRoot=" + dir.resolve("detached-output"),
@@ -170,23 +172,13 @@ class FlinkClusterIT {
     return out;
   }
 
-  private static String javaBin() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  /** Runs a command to completion (bounded), output to a file; kills its process tree on timeout. */
-  private static int run(List<String> command, Path log, long timeoutSeconds) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    try {
-      if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-        throw new AssertionError(command + " did not finish in " + timeoutSeconds + " s; output:\n"
-            + Files.readString(log, StandardCharsets.UTF_8));
-      }
-      return p.exitValue();
-    } finally {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
+  /** Runs a command to completion ({@link ChildProcess#run}), failing the test if it times out. */
+  private static int run(List<String> command, Path log, long timeoutSeconds) {
+    ChildProcess.Result r = ChildProcess.run(command, log, Duration.ofSeconds(timeoutSeconds));
+    if (r.timedOut()) {
+      throw new AssertionError(command + " did not finish in " + timeoutSeconds + " s; output:\n" + r.output());
     }
+    return r.exitCode();
   }
 
   private static String logs(Path conf) {

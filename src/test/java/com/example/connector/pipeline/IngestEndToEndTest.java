@@ -159,7 +159,11 @@ class IngestEndToEndTest {
 
   static Set<String> duplicated(List<String> keys) {
     Set<String> dups = new TreeSet<>();
-    multiplicity(keys).forEach((k, n) -> { if (n > 1) dups.add(k); });
+    multiplicity(keys).forEach((k, n) -> {
+      if (n > 1) {
+        dups.add(k);
+      }
+    });
     return dups;
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.merge.MergeRule;
 import com.example.source.ExampleSource;
+import com.example.testing.ChildProcess;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
@@ -165,12 +166,13 @@ class ScdTablesTest {
 
   /** Runs the pipeline in a child JVM that dies (exit 137, like kill -9) at {@code point}. */
   private void kill(IngestHarness h, Path spec, String point) {
-    ChildRun.Result r = ChildRun.run(
+    ChildProcess.Result r = ChildRun.run(
         List.of("--spec=" + spec, "--outputRoot=crash://" + h.output, "--runner=DirectRunner",
             "--retryInitialBackoffMillis=1", "--progressIntervalSeconds=0"),
         Map.of("crash.at", point), dir.resolve("killed-" + (++kills) + ".log"), Duration.ofMinutes(3));
     assertEquals(137, r.exitCode(), r::toString);
-    assertTrue(r.haltLine() != null && r.haltLine().startsWith("crash.at: halting at " + point.split(":")[0]), r::toString);
+    String halt = ChildRun.haltLine(r);
+    assertTrue(halt != null && halt.startsWith("crash.at: halting at " + point.split(":")[0]), r::toString);
   }
 
   /** Every table's rows, rendered, plus its state file. */

@@ -1,18 +1,19 @@
 package com.example.connector.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.client.RawHttpServer;
 import com.example.connector.read.LargePageRead.Read;
+import com.example.testing.ChildProcess;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -46,35 +47,16 @@ class LargePageMemoryTest {
   @EnumSource(Read.class)
   void aPageFarLargerThanTheHeapIsReadInChunks(Read read) throws Exception {
     try (RawHttpServer server = new RawHttpServer((n, line, out) -> writePage(read, out))) {
-      Path log = dir.resolve("child.log");
-      ProcessBuilder command =
-          new ProcessBuilder(
-                  List.of(javaBin(), HEAP, LargePageRead.class.getName(), server.baseUrl().toString(), read.name()))
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile());
-      command.environment().put("CLASSPATH", classpath()); // may be longer than an argument can be
-      Process child = command.start();
-      boolean done = child.waitFor(5, TimeUnit.MINUTES); // a guard against a hang, not a measure
-      if (!done) {
-        child.destroyForcibly().waitFor();
-      }
-      String output = Files.readString(log);
-      assertTrue(done, "the child did not finish: " + output);
-      assertEquals(0, child.exitValue(), output);
+      ChildProcess.Result child = ChildProcess.runJava(List.of(HEAP), LargePageRead.class.getName(),
+          List.of(server.baseUrl().toString(), read.name()), dir.resolve("child.log"),
+          Duration.ofMinutes(5)); // a guard against a hang, not a measure
+      String output = child.output();
+      assertFalse(child.timedOut(), "the child did not finish: " + output);
+      assertEquals(0, child.exitCode(), output);
       assertTrue(output.contains("records " + RECORDS + " outputs "), output);
       long largest = Long.parseLong(output.replaceAll("(?s).*largest (\\d+).*", "$1"));
       assertTrue(largest <= SourceReadFn.CHUNK_ROWS, "rows leave in chunks: " + output);
       assertEquals(1, server.requests().size(), "one request, no probe: " + server.requests());
     }
-  }
-
-  private static String javaBin() {
-    return ProcessHandle.current().info().command().orElseThrow();
-  }
-
-  /** This JVM's test classpath (surefire names it in a property when it runs from a manifest jar). */
-  private static String classpath() {
-    String surefire = System.getProperty("surefire.test.class.path");
-    return surefire != null && !surefire.isBlank() ? surefire : System.getProperty("java.class.path");
   }
 }
