@@ -3,7 +3,7 @@ package com.example.connector.read;
 import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Map;
-import javax.annotation.Nullable;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * One cursor-ordered feed to read in this run: a table's records, or orders' tombstones.
