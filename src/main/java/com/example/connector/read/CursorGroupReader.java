@@ -320,29 +320,6 @@ final class CursorGroupReader<RowT> {
     }
   }
 
-  /** Reads a page's first record's cursor, and no further. */
-  private static final class FirstCursor implements RecordHandler {
-    private final String table;
-    private final String cursorField;
-    @Nullable Long cursor;
-
-    FirstCursor(String table, String cursorField) {
-      this.table = table;
-      this.cursorField = cursorField;
-    }
-
-    @Override
-    public boolean record(ObjectNode record) {
-      cursor = cursorOf(record, table, cursorField);
-      return false;
-    }
-
-    @Override
-    public void restart() {
-      cursor = null;
-    }
-  }
-
   private Member<RowT> member(ObjectNode record) {
     RowT row = sink.convert(record); // first: it checks the identity column, too
     return new Member<>(record.path(identityField).asText(), row);
@@ -368,9 +345,7 @@ final class CursorGroupReader<RowT> {
       PageFetcher pages, String table, String cursorField, @Nullable Long afterMicros) {
     Map<String, String> params =
         afterMicros == null ? Map.of() : Map.of("since", Timestamps.formatMicros(afterMicros));
-    FirstCursor first = new FirstCursor(table, cursorField);
-    pages.fetch(params, first);
-    return first.cursor;
+    return pages.first(params, record -> cursorOf(record, table, cursorField));
   }
 
   /** As {@link #firstCursorAfter}, counted as a page of this read. */

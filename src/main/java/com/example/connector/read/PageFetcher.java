@@ -3,8 +3,10 @@ package com.example.connector.read;
 import com.example.connector.client.ExampleClient;
 import com.example.connector.client.ExampleClient.RecordHandler;
 import com.example.connector.client.PageEnd;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.beam.sdk.metrics.Counter;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -47,5 +49,35 @@ final class PageFetcher {
       pages.inc();
     }
     return tombstones ? client.deletedRecords(table, all, handler) : client.records(table, all, handler);
+  }
+
+  /**
+   * What {@code view} makes of the page's first record, or null if the page is empty; the rest of
+   * the page is not downloaded (probes need only where a page starts).
+   */
+  <T> @Nullable T first(Map<String, String> request, Function<ObjectNode, T> view) {
+    FirstRecord<T> first = new FirstRecord<>(view);
+    fetch(request, first);
+    return first.value;
+  }
+
+  private static final class FirstRecord<T> implements RecordHandler {
+    private final Function<ObjectNode, T> view;
+    private @Nullable T value;
+
+    FirstRecord(Function<ObjectNode, T> view) {
+      this.view = view;
+    }
+
+    @Override
+    public boolean record(ObjectNode record) {
+      value = view.apply(record);
+      return false;
+    }
+
+    @Override
+    public void restart() {
+      value = null;
+    }
   }
 }

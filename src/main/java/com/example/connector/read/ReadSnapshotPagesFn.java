@@ -185,32 +185,8 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
   /** The first key of page {@code number}, or null if it is empty; the rest is not downloaded. */
   @Nullable
   private ByteKey firstKey(SnapshotRead read, long number) {
-    FirstKey first = new FirstKey(read, number);
-    fetch(read, number, first);
-    return first.key;
-  }
-
-  /** Keeps a page's first key and stops reading the page there. */
-  private final class FirstKey implements RecordHandler {
-    private final SnapshotRead read;
-    private final long number;
-    @Nullable ByteKey key;
-
-    FirstKey(SnapshotRead read, long number) {
-      this.read = read;
-      this.number = number;
-    }
-
-    @Override
-    public boolean record(ObjectNode record) {
-      key = keyOf(read, number, record);
-      return false;
-    }
-
-    @Override
-    public void restart() {
-      key = null;
-    }
+    return PageFetcher.of(client, read, pages)
+        .first(Map.of("page", Long.toString(number)), record -> keyOf(read, number, record));
   }
 
   private PageEnd fetch(SnapshotRead read, long number, RecordHandler handler) {
