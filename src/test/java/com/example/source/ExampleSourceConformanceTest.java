@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,7 +17,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -672,26 +672,12 @@ class ExampleSourceConformanceTest {
     AtomicBoolean first = new AtomicBoolean(true);
     Instant fixed = Instant.parse("2030-01-01T00:00:00Z");
     // The store reads the clock inside a write; the first activity write is held there.
-    Clock clock = new Clock() {
-      @Override
-      public Instant instant() {
-        if (Thread.currentThread().getName().equals("source-activity") && first.compareAndSet(true, false)) {
-          inWrite.countDown();
-          awaitIgnoringInterrupts(release);
-        }
-        return fixed;
+    TestClock clock = TestClock.frozenAt(fixed).onRead(() -> {
+      if (Thread.currentThread().getName().equals("source-activity") && first.compareAndSet(true, false)) {
+        inWrite.countDown();
+        awaitIgnoringInterrupts(release);
       }
-
-      @Override
-      public ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        throw new UnsupportedOperationException();
-      }
-    };
+    });
     ExampleSource s = ExampleSource.builder().errorRate(0).clock(clock).activity(100).start();
     inWrite.await();
     Thread closer = new Thread(s::close);

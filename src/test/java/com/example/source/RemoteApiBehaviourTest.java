@@ -3,6 +3,7 @@ package com.example.source;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.TestClock;
 import io.undertow.server.HttpServerExchange;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -14,11 +15,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -194,33 +192,9 @@ class RemoteApiBehaviourTest {
 
   // ------------------------------------------------------------------ rate limit
 
-  /** A clock the test moves by hand. */
-  private static final class ManualClock extends Clock {
-    volatile Instant now;
-
-    ManualClock(Instant start) {
-      this.now = start;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
-    }
-  }
-
   @Test
   void rateLimitPerUsernameOnTheSourceClock() {
-    ManualClock clock = new ManualClock(Instant.parse("2030-01-01T00:00:00Z"));
+    TestClock clock = TestClock.frozenAt(Instant.parse("2030-01-01T00:00:00Z"));
     try (ExampleSource s = ExampleSource.builder().errorRate(0).rateLimit(5).clock(clock).start()) {
       Http h = new Http(s);
       String alice = ExampleSourceConformanceTest.basic("alice:pw");
@@ -236,7 +210,7 @@ class RemoteApiBehaviourTest {
           limited.raw.body());
       assertEquals(200, h.getWithAuth("/tables", bob).status); // another credential has its own bucket
       assertEquals(401, h.getWithAuth("/tables", null).status); // no credential: not limited, refused
-      clock.now = clock.now.plusMillis(200); // one token back
+      clock.advance(Duration.ofMillis(200)); // one token back
       assertEquals(200, h.getWithAuth("/tables", alice).status);
       assertEquals(429, h.getWithAuth("/tables", alice).status);
       // rate limiting comes before fault injection: with every call faulted, alice still hears 429 + Retry-After
@@ -244,7 +218,7 @@ class RemoteApiBehaviourTest {
       Http.Resp stillLimited = h.getWithAuth("/tables", alice);
       assertEquals(limited.raw.body(), stillLimited.raw.body());
       s.setErrorRate(0.0);
-      clock.now = clock.now.plusSeconds(1); // a full bucket again: a burst of 5
+      clock.advance(Duration.ofSeconds(1)); // a full bucket again: a burst of 5
       for (int i = 0; i < 5; i++) {
         assertEquals(200, h.getWithAuth("/tables", alice).status, "after refill " + (i + 1));
       }

@@ -5,9 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.source.Tables.Table;
+import com.example.testing.TestClock;
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -22,29 +22,6 @@ import org.junit.jupiter.api.Test;
 class StorePagingTest {
   static final long BASE = Timestamps.micros(Instant.parse("2024-01-01T00:00:00Z"));
 
-  static final class MutableClock extends Clock {
-    volatile Instant now;
-
-    MutableClock(Instant now) {
-      this.now = now;
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
   @Test
   void randomWritesMatchBruteForceModel() {
     for (int ties : new int[] {1, 3}) {
@@ -58,7 +35,7 @@ class StorePagingTest {
     Random rnd = new Random(rndSeed);
     long n = 60;
     SeedData seed = new SeedData(42, 0.2, BASE, ties, Map.of(t.name, n));
-    MutableClock clock = new MutableClock(Instant.parse("2024-01-01T00:00:00Z"));
+    TestClock clock = TestClock.frozenAt(Instant.parse("2024-01-01T00:00:00Z"));
     Store store = new Store(seed, clock);
     Map<String, Entry> model = new HashMap<>();
     for (long i = 0; i < n; i++) {
@@ -67,7 +44,7 @@ class StorePagingTest {
     long span = n * t.stepMicros + 1;
     for (int step = 0; step < 400; step++) {
       // the clock wanders inside, before and after the seed range, and sometimes backwards
-      clock.now = Timestamps.instant(BASE - span / 4 + (long) (rnd.nextDouble() * span * 1.5));
+      clock.set(Timestamps.instant(BASE - span / 4 + (long) (rnd.nextDouble() * span * 1.5)));
       int op = rnd.nextInt(10);
       String key = t.keyPrefix + String.format("%04d", rnd.nextInt((int) n + 20));
       if (t == Tables.PRODUCTS) {

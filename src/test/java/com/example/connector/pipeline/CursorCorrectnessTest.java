@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.catalog.Timestamps;
 import com.example.source.ExampleSource;
+import com.example.testing.TestClock;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -61,7 +62,7 @@ class CursorCorrectnessTest {
 
   @Test
   void recordsUpdatedWhilePagingAreNeitherLostNorRepeated() {
-    SteppableClock clock = new SteppableClock(Duration.ZERO);
+    TestClock clock = TestClock.system();
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).pageSize("users", 5).clock(clock).start()) {
       AtomicInteger userPages = new AtomicInteger();
       source.setRequestListener((method, path, query) -> {
@@ -99,7 +100,7 @@ class CursorCorrectnessTest {
 
   @Test
   void anUpdateInsideATieGroupLargerThanAPageTriggersARescanNotALoss() {
-    SteppableClock clock = new SteppableClock(Duration.ZERO);
+    TestClock clock = TestClock.system();
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).ties(20).pageSize("users", 5).clock(clock).start()) {
       AtomicInteger userPages = new AtomicInteger();
       source.setRequestListener((method, path, query) -> {
@@ -126,7 +127,7 @@ class CursorCorrectnessTest {
   void writesLandingAsARunStartsAreReadByExactlyOneRun(int skewSeconds) {
     // Frozen on a whole second (the Date header's resolution), so the cap is known exactly.
     Instant sourceNow = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(skewSeconds);
-    SteppableClock clock = SteppableClock.frozenAt(sourceNow);
+    TestClock clock = TestClock.frozenAt(sourceNow);
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).pageSize("users", 5).clock(clock).start()) {
       List<String> stamps = new ArrayList<>();
       AtomicInteger discovery = new AtomicInteger();
@@ -161,7 +162,7 @@ class CursorCorrectnessTest {
 
   @Test
   void aFutureStartTimestampIsCommittedAndNothingBeforeItIsReadLater() throws Exception {
-    SteppableClock clock = SteppableClock.frozenAt(Instant.parse("2026-06-01T00:00:00Z"));
+    TestClock clock = TestClock.frozenAt(Instant.parse("2026-06-01T00:00:00Z"));
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
       Path spec = h.spec("metrics.json", "\"source_table\": \"metrics\", \"table_configuration\":"

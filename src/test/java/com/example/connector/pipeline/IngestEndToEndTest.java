@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.source.ExampleSource;
+import com.example.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ class IngestEndToEndTest {
 
   @Test
   void landsEverySeededRowThenReadsOnlyWhatChanged() throws Exception {
-    SteppableClock clock = new SteppableClock(Duration.ZERO);
+    TestClock clock = TestClock.system();
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
       Path spec = h.spec("all.json", FIVE_TABLES);

@@ -11,13 +11,11 @@ import com.example.connector.client.Password;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.source.ExampleSource;
+import com.example.testing.TestClock;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -56,7 +54,8 @@ class FeedSplitReadTest {
   private static final long HOUR = 60 * MINUTE;
   private static final RetryPolicy QUICK = new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1));
 
-  private final MovableClock clock = new MovableClock(CAP);
+  /** The source's clock, set by a test: tombstones at chosen instants, writes during a run at the cap. */
+  private final TestClock clock = TestClock.frozenAt(CAP);
   private ExampleSource source;
   /** Writes to make when a reader first asks for records after a cursor in a given span. */
   private final List<Trigger> triggers = new CopyOnWriteArrayList<>();
@@ -357,34 +356,6 @@ class FeedSplitReadTest {
   private void insertEvents(String... ids) {
     for (String id : ids) {
       source.upsert("events", Map.of("event_id", id, "event_type", "click"));
-    }
-  }
-
-  /** A source clock that a test sets: tombstones at chosen instants, writes during a run at the cap. */
-  private static final class MovableClock extends Clock {
-    private final AtomicReference<Instant> now;
-
-    MovableClock(Instant at) {
-      now = new AtomicReference<>(at);
-    }
-
-    void set(Instant at) {
-      now.set(at);
-    }
-
-    @Override
-    public Instant instant() {
-      return now.get();
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      throw new UnsupportedOperationException();
     }
   }
 
