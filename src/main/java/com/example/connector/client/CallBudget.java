@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  * The calls one connection may have in flight in this JVM, shared by all its clients: a
  * first-come first-served gate of {@code limit} calls. The limit starts at the connection's
  * {@code max_concurrent_requests} and adapts (AIMD): it halves, not below 1, when a call is
- * answered 429 or 503, and grows by 1, never above the maximum, after {@code limit} successes in
- * a row (about one more call per round of the current width). A {@code Retry-After} holds every
+ * answered 429 or 503, and grows by 1, never above the maximum, after {@code limit} successes
+ * since it last changed (about one more call per round of the current width; other failures,
+ * a 500 or a cut connection, say nothing of the load and change nothing). A {@code Retry-After} holds every
  * call of the connection until it ends, not just the call that got it: a rate limit is per
  * credential, so the other calls would only be refused too.
  *
@@ -45,7 +46,7 @@ final class CallBudget {
   private final ArrayDeque<Object> queue = new ArrayDeque<>(); // waiting calls, first come first
   private int limit;
   private int inFlight;
-  private int successes; // in a row, since the limit last changed
+  private int successes; // since the limit last changed
   private Instant notBefore = Instant.EPOCH;
 
   CallBudget(int max, Clock clock, ExampleClient.Sleeper sleeper) {
@@ -85,16 +86,18 @@ final class CallBudget {
     lock.lock();
     try {
       queue.add(me);
-      boolean held = isHeld();
+      boolean held = !holdLeft().isZero();
       while (true) {
         if (queue.peek() != me || inFlight >= limit) {
           changed.await();
-        } else if (isHeld()) {
-          held = true;
-          sleepUnlocked(Duration.between(clock.instant(), notBefore));
-        } else {
+          continue;
+        }
+        Duration left = holdLeft();
+        if (left.isZero()) {
           break;
         }
+        held = true;
+        sleepUnlocked(left);
       }
       inFlight++;
       listener.onCallStarted(path, inFlight);
@@ -109,8 +112,10 @@ final class CallBudget {
     }
   }
 
-  private boolean isHeld() {
-    return clock.instant().isBefore(notBefore);
+  /** What is left of the connection's {@code Retry-After}: zero if none. */
+  private Duration holdLeft() {
+    Duration left = Duration.between(clock.instant(), notBefore);
+    return left.isNegative() ? Duration.ZERO : left;
   }
 
   /** The head of the queue sleeps without the lock, so that running calls can still end. */
