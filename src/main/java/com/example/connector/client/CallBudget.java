@@ -63,7 +63,12 @@ final class CallBudget {
   static CallBudget of(SourceConfig config) {
     Key key = new Key(config.baseUrl(), config.username(), config.maxConcurrentRequests());
     return BUDGETS.computeIfAbsent(
-        key, k -> new CallBudget(k.max(), Clock.systemUTC(), d -> Thread.sleep(d.toMillis())));
+        key, k -> new CallBudget(k.max(), Clock.systemUTC(), CallBudget::sleepExactly));
+  }
+
+  /** Sleeps to the nanosecond asked, so that a hold ending within a millisecond is not spun on. */
+  private static void sleepExactly(Duration d) throws InterruptedException {
+    Thread.sleep(d.toMillis(), d.toNanosPart() % 1_000_000);
   }
 
   /** The current limit on calls in flight. */

@@ -251,7 +251,7 @@ public final class ExampleClient implements AutoCloseable {
               request + " failed with HTTP " + code + ": " + message + hint(code), code, null);
         }
         failure = "HTTP " + code + ": " + message;
-        if (code == 429 || code == 503) {
+        if (isThrottling(code)) {
           outcome = CallBudget.Outcome.THROTTLED;
           retryListener.onThrottled(path);
         }
@@ -428,6 +428,11 @@ public final class ExampleClient implements AutoCloseable {
         delivered = false;
       }
     }
+  }
+
+  /** 429 and 503 say the source is overloaded (unlike a 500), so the budget narrows. */
+  private static boolean isThrottling(int code) {
+    return code == 429 || code == 503;
   }
 
   private static String hint(int code) {
