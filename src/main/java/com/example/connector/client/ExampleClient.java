@@ -35,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * pages of tombstones. Authenticates with HTTP Basic; retries 429, 500, 503 and connection
  * failures (a body cut mid-way included) by its {@link RetryPolicy}, honouring
  * {@code Retry-After} up to {@link #MAX_RETRY_AFTER}; fails at once on any other error with the
- * server's message and the request, never the credentials.
+ * server's message and the request, never the credentials. Every attempt passes the
+ * connection's {@link CallBudget} (calls in flight, AIMD on 429/503, a connection-wide
+ * {@code Retry-After}).
  *
  * <p>Pages are parsed as they arrive ({@link #records(String, Map, RecordHandler)}), so memory
  * does not grow with the page size. A {@code 200} whose body is not the API's JSON (an HTML page
@@ -46,9 +48,18 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExampleClient implements AutoCloseable {
 
-  /** Told of every retry, so that callers can count them (Beam metrics). */
+  /** Told of retries and of the call budget's events, so that callers can count them (Beam metrics). */
   public interface RetryListener {
     void onRetry(String path, String reason);
+
+    /** An attempt is sent with {@code inFlight} calls of the connection in flight, itself included. */
+    default void onCallStarted(String path, int inFlight) {}
+
+    /** An attempt was answered 429 or 503, or had to wait for a {@code Retry-After} of the connection. */
+    default void onThrottled(String path) {}
+
+    /** Every call of the connection is held until {@code until} by a {@code Retry-After}. */
+    default void onHold(String path, Instant until) {}
   }
 
   /** Receives a page's records one by one as they are parsed, so no page is ever held whole. */
@@ -83,14 +94,14 @@ public final class ExampleClient implements AutoCloseable {
   private final String authorization;
   private final RetryPolicy retry;
   private final RetryListener retryListener;
-  private final Sleeper sleeper;
+  private final CallBudget budget;
 
-  private ExampleClient(SourceConfig config, RetryListener retryListener, Sleeper sleeper) {
+  private ExampleClient(SourceConfig config, RetryListener retryListener, CallBudget budget) {
     this.baseUrl = HttpUrl.get(config.baseUrl().toString());
     this.authorization = Credentials.basic(config.username(), config.password().reveal());
     this.retry = config.retry();
     this.retryListener = retryListener;
-    this.sleeper = sleeper;
+    this.budget = budget;
     this.http =
         new OkHttpClient.Builder()
             .connectionPool(new ConnectionPool(16, 5, TimeUnit.MINUTES))
@@ -107,12 +118,14 @@ public final class ExampleClient implements AutoCloseable {
     return create(config, (path, reason) -> {});
   }
 
+  /** A client sharing the budget of {@code config}'s connection with the JVM's other clients of it. */
   public static ExampleClient create(SourceConfig config, RetryListener retryListener) {
-    return create(config, retryListener, d -> Thread.sleep(d.toMillis()));
+    return create(config, retryListener, CallBudget.of(config));
   }
 
-  static ExampleClient create(SourceConfig config, RetryListener retryListener, Sleeper sleeper) {
-    return new ExampleClient(config, retryListener, sleeper);
+  /** A client under {@code budget}, whose clock and sleeper tests choose. */
+  static ExampleClient create(SourceConfig config, RetryListener retryListener, CallBudget budget) {
+    return new ExampleClient(config, retryListener, budget);
   }
 
   /** The discoverable tables, in the source's order (the hidden {@code metrics} is never here). */
@@ -221,10 +234,16 @@ public final class ExampleClient implements AutoCloseable {
     for (int attempt = 1; ; attempt++) {
       String failure;
       Duration wait = retry.backoffAfter(attempt);
+      CallBudget.Outcome outcome = CallBudget.Outcome.OTHER;
+      if (budget.acquire(path, retryListener).held()) {
+        retryListener.onThrottled(path);
+      }
       try (Response response = http.newCall(httpRequest).execute()) {
         int code = response.code();
         if (code == 200) {
-          return readBody(response, request, reader);
+          T result = readBody(response, request, reader);
+          outcome = CallBudget.Outcome.SUCCESS;
+          return result;
         }
         String message = errorMessage(response.body());
         if (!SourceException.isTransient(code)) {
@@ -232,8 +251,13 @@ public final class ExampleClient implements AutoCloseable {
               request + " failed with HTTP " + code + ": " + message + hint(code), code, null);
         }
         failure = "HTTP " + code + ": " + message;
+        if (isThrottling(code)) {
+          outcome = CallBudget.Outcome.THROTTLED;
+          retryListener.onThrottled(path);
+        }
         Duration retryAfter = retryAfter(response.header("Retry-After"), parseDate(response.header("Date")));
         if (retryAfter != null) {
+          budget.hold(path, retryAfter, retryListener);
           wait = retryAfter;
         }
         if (attempt >= retry.maxAttempts()) {
@@ -249,10 +273,12 @@ public final class ExampleClient implements AutoCloseable {
               0,
               e);
         }
+      } finally {
+        budget.release(outcome);
       }
       retryListener.onRetry(path, failure);
       reader.beforeRetry();
-      sleep(wait);
+      budget.sleep(wait);
     }
   }
 
@@ -404,6 +430,11 @@ public final class ExampleClient implements AutoCloseable {
     }
   }
 
+  /** 429 and 503 say the source is overloaded (unlike a 500), so the budget narrows. */
+  private static boolean isThrottling(int code) {
+    return code == 429 || code == 503;
+  }
+
   private static String hint(int code) {
     return code == 401
         ? " (the source rejected the connection's username or password: check the connection)"
@@ -469,15 +500,6 @@ public final class ExampleClient implements AutoCloseable {
   /** The base URL without any user info, for messages. */
   private String redactedBaseUrl() {
     return baseUrl.newBuilder().username("").password("").build().toString();
-  }
-
-  private void sleep(Duration d) {
-    try {
-      sleeper.sleep(d);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new SourceException("interrupted while waiting to retry", 0, e);
-    }
   }
 
   @Override

@@ -3,6 +3,7 @@ package com.example.connector.pipeline;
 import com.example.connector.ConfigurationException;
 import com.example.connector.Json;
 import com.example.connector.client.Password;
+import com.example.connector.client.SourceConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -23,18 +24,22 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /**
  * A connection file: credentials for the Example source, the allowlist of source-specific table
  * options, and optionally the source's base URL (absent: the pipeline starts an embedded
- * simulated source). No message and no {@link #toString()} ever contains the password.
+ * simulated source), and {@code max_concurrent_requests}, the calls one JVM may have in flight
+ * for the connection (default {@link SourceConfig#DEFAULT_MAX_CONCURRENT_REQUESTS}, see there
+ * why). No message and no {@link #toString()} ever contains the password.
  */
 public record Connection(
     String name,
     String username,
     Password password,
     Set<String> externalOptionsAllowList,
-    @Nullable URI baseUrl) {
+    @Nullable URI baseUrl,
+    int maxConcurrentRequests) {
 
   private static final Set<String> KEYS =
       Collections.unmodifiableSet(new LinkedHashSet<>(List.of("username", "password",
-          "password_env", "password_file", "externalOptionsAllowList", "base_url")));
+          "password_env", "password_file", "externalOptionsAllowList", "base_url",
+          "max_concurrent_requests")));
 
   public Connection {
     Objects.requireNonNull(name, "name");
@@ -151,7 +156,21 @@ public record Connection(
     if (url != null) {
       baseUrl = baseUrl(url.strip(), src);
     }
-    return new Connection(name, username, password, allowList, baseUrl);
+    return new Connection(name, username, password, allowList, baseUrl, maxConcurrentRequests(root, src));
+  }
+
+  private static int maxConcurrentRequests(ObjectNode root, String src) {
+    JsonNode node = root.get("max_concurrent_requests");
+    if (node == null || node.isNull()) {
+      return SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS;
+    }
+    if (!node.canConvertToInt() || !node.isIntegralNumber() || node.intValue() < 1) {
+      throw Json.error(src, "max_concurrent_requests",
+          "must be a positive integer, found " + (node.isNumber() ? node.asText() : Json.kind(node)),
+          "give the most calls the source may have in flight at once for this connection, e.g. "
+              + SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS + " (the default), or remove the key");
+    }
+    return node.intValue();
   }
 
   private static @Nullable String optionalStringAllowEmpty(ObjectNode root, String src, String key) {
@@ -193,6 +212,7 @@ public record Connection(
   public String toString() {
     return "Connection[name=" + name + ", username=" + username + ", password=" + password
         + ", externalOptionsAllowList=" + externalOptionsAllowList + ", baseUrl="
-        + (baseUrl == null ? "<embedded simulated source>" : baseUrl) + "]";
+        + (baseUrl == null ? "<embedded simulated source>" : baseUrl) + ", maxConcurrentRequests="
+        + maxConcurrentRequests + "]";
   }
 }

@@ -46,7 +46,8 @@ public final class IngestMain {
       long backoff = options.getRetryInitialBackoffMillis();
       RetryPolicy retry = new RetryPolicy(options.getRetryMaxAttempts(), Duration.ofMillis(backoff),
           Duration.ofMillis(Math.max(backoff, 30_000)));
-      return new Endpoint(new SourceConfig(baseUrl, connection.username(), connection.password(), retry), embedded);
+      return new Endpoint(new SourceConfig(baseUrl, connection.username(), connection.password(), retry,
+          connection.maxConcurrentRequests()), embedded);
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
@@ -14,15 +15,21 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /**
  * What users see of a run: a progress line while it runs and a summary table at the end, both
  * from the per-table Beam counters ({@code records}, {@code deletes}, {@code pages},
- * {@code retries}, and the merge's {@code table_rows}, in the namespace
- * {@code catalog.schema.table}).
+ * {@code retries}, {@code throttled}, and the merge's {@code table_rows}, in the namespace
+ * {@code catalog.schema.table}) and the max of the distribution {@code peak_in_flight} (a
+ * distribution because its max is reported by every runner, unlike gauges).
  */
 final class Progress {
-  private static final List<String> COUNTERS = List.of("records", "deletes", "pages", "retries", "table_rows");
+  private static final List<String> COUNTERS =
+      List.of("records", "deletes", "pages", "retries", "throttled", "table_rows");
+  private static final String PEAK = "peak_in_flight";
 
   private Progress() {}
 
-  /** Counter values by destination key, then counter name, summed over steps. */
+  /**
+   * Counter values by destination key, then counter name, summed over steps; and
+   * {@code peak_in_flight}, the largest over steps.
+   */
   static Map<String, Map<String, Long>> counters(PipelineResult result) {
     Map<String, Map<String, Long>> byTable = new HashMap<>();
     MetricQueryResults metrics;
@@ -40,10 +47,18 @@ final class Progress {
           .computeIfAbsent(c.getName().getNamespace(), k -> new HashMap<>())
           .merge(c.getName().getName(), value == null ? 0L : value, Long::sum);
     }
+    for (MetricResult<DistributionResult> d : metrics.getDistributions()) {
+      DistributionResult value = attemptedOrCommitted(d);
+      if (d.getName().getName().equals(PEAK) && value != null && value.getCount() > 0) {
+        byTable
+            .computeIfAbsent(d.getName().getNamespace(), k -> new HashMap<>())
+            .merge(PEAK, value.getMax(), Math::max);
+      }
+    }
     return byTable;
   }
 
-  private static Long attemptedOrCommitted(MetricResult<Long> c) {
+  private static <T> T attemptedOrCommitted(MetricResult<T> c) {
     try {
       return c.getCommitted();
     } catch (UnsupportedOperationException e) {
@@ -74,9 +89,9 @@ final class Progress {
 
   static void summary(PrintStream out, IngestPlan plan, Map<String, Map<String, Long>> counters, Duration elapsed) {
     int width = plan.tables().stream().mapToInt(t -> t.destination().key().length()).max().orElse(0);
-    String format = "%-" + Math.max(24, width) + "s %-17s %-11s %9s %8s %7s %8s %10s  %-34s %s%n";
+    String format = "%-" + Math.max(24, width) + "s %-17s %-11s %9s %8s %7s %8s %9s %10s %10s  %-34s %s%n";
     out.printf(format, "table", "mode", "kept as", "records", "deletes", "pages", "retries",
-        "table rows", "new cursor", "output");
+        "throttled", "peak calls", "table rows", "new cursor", "output");
     for (PlannedTable t : plan.tables()) {
       Map<String, Long> c = counters.getOrDefault(t.destination().key(), Map.of());
       String cursor = t.commit().state().cursors().getOrDefault("records", "-");
@@ -90,6 +105,8 @@ final class Progress {
           c.getOrDefault("deletes", 0L),
           c.getOrDefault("pages", 0L),
           c.getOrDefault("retries", 0L),
+          c.getOrDefault("throttled", 0L),
+          c.getOrDefault(PEAK, 0L),
           append ? "+" + c.getOrDefault("records", 0L) : c.getOrDefault("table_rows", 0L),
           cursor,
           plan.layout().tableDir(t.destination()));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.source.ExampleSource;
+import com.example.testing.TestClock;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -77,7 +78,16 @@ class ExampleClientTest {
   /** A client of {@code server} whose waits between attempts are recorded, not slept. */
   private static ExampleClient client(RawHttpServer server, RetryPolicy policy, List<Duration> waits) {
     return ExampleClient.create(
-        new SourceConfig(server.baseUrl(), "u", Password.inline(SECRET), policy), (path, why) -> {}, waits::add);
+        new SourceConfig(server.baseUrl(), "u", Password.inline(SECRET), policy), (path, why) -> {}, recordingBudget(waits));
+  }
+
+  /** A budget of its own whose time moves only by the waits, which it records instead of sleeping. */
+  static CallBudget recordingBudget(List<Duration> waits) {
+    TestClock clock = TestClock.frozenAt(Instant.parse("2026-01-01T00:00:00Z"));
+    return new CallBudget(SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS, clock, d -> {
+      waits.add(d);
+      clock.advance(d);
+    });
   }
 
   private static ExampleClient client(RawHttpServer server) {
@@ -212,7 +222,7 @@ class ExampleClientTest {
       List<String> seen = new ArrayList<>();
       List<String> retries = new ArrayList<>();
       try (ExampleClient client = ExampleClient.create(
-          new SourceConfig(server.baseUrl(), "u", Password.inline("p"), FAST), (path, why) -> retries.add(why), d -> {})) {
+          new SourceConfig(server.baseUrl(), "u", Password.inline("p"), FAST), (path, why) -> retries.add(why), recordingBudget(new ArrayList<>()))) {
         PageEnd end = client.records("users", Map.of(), new ExampleClient.RecordHandler() {
           @Override
           public boolean record(ObjectNode record) {

@@ -51,6 +51,19 @@ class ConnectionTest {
   }
 
   @Test
+  void maxConcurrentRequestsIsAPositiveIntegerDefaulting8() {
+    String head = "{\"username\": \"u\", \"password\": \"" + SECRET + "\"";
+    assertEquals(8, Connection.parse(head + "}", "conn.json").maxConcurrentRequests());
+    assertEquals(3, Connection.parse(head + ", \"max_concurrent_requests\": 3}", "conn.json").maxConcurrentRequests());
+    assertMentions(fails(head + ", \"max_concurrent_requests\": 0}"),
+        "conn.json", "max_concurrent_requests", "must be a positive integer, found 0", "e.g. 8");
+    assertMentions(fails(head + ", \"max_concurrent_requests\": -2}"), "max_concurrent_requests", "found -2");
+    assertMentions(fails(head + ", \"max_concurrent_requests\": 2.5}"), "max_concurrent_requests", "found 2.5");
+    assertMentions(fails(head + ", \"max_concurrent_requests\": \"8\"}"), "max_concurrent_requests", "found a string");
+    assertMentions(fails(head + ", \"max_concurrent_requests\": 9999999999}"), "max_concurrent_requests", "found 9999999999");
+  }
+
+  @Test
   void envAndFilePasswordsAndDefaults() {
     // Any variable this JVM has, rather than one (PATH) that a bare environment may lack.
     String variable = System.getenv().entrySet().stream()
