@@ -246,10 +246,10 @@ public final class IngestBenchmark {
     System.out.println("ratio = sequential seconds / run seconds (> 1: faster than the sequential client);"
         + " calls = requests the source served; CPU = process CPU time, the in-process source included;"
         + " peak RSS = VmRSS sampled every 10 ms during the run");
-    String format = "%-20s %10s %8s %6s %7s %9s %14s %13s %12s%n";
+    String format = "%-20s %10s %8s %6s %7s %14s %14s %13s %12s%n";
     for (long latency : settings.latenciesMs()) {
       System.out.printf("%n%d ms per call%n", latency);
-      System.out.printf(format, "run", "records", "seconds", "ratio", "calls", "in flight", "CPU ms/1k rec",
+      System.out.printf(format, "run", "records", "seconds", "ratio", "calls", "peak in flight", "CPU ms/1k rec",
           "peak heap MB", "peak RSS MB");
       double sequential = seconds(runs, "sequential client", latency).orElseThrow();
       for (Run r : runs) {
@@ -269,7 +269,7 @@ public final class IngestBenchmark {
     for (Run r : runs) {
       if (r.latencyMs() == 0) {
         seconds(runs, r.name(), 20).ifPresent(at20 ->
-            line.append(line.length() == 0 ? "" : ", ").append(r.name()).append(String.format(" %.2f", at20 / r.seconds())));
+            line.append(line.length() == 0 ? "" : "; ").append(r.name()).append(String.format(" %.2f", at20 / r.seconds())));
       }
     }
     if (line.length() > 0) {
