@@ -1,7 +1,6 @@
 package com.example.connector.read;
 
 import java.io.Serializable;
-import java.util.HashMap;
 import java.util.Map;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -33,17 +32,6 @@ public record CursorFeed(
 
   public CursorFeed {
     params = Map.copyOf(params);
-  }
-
-  /**
-   * This feed's page {@code page} alone: its params ask for that page, so that a probe sees the
-   * page numbering of the feed's own page size ({@code limit} for events) and filters.
-   */
-  CursorFeed onPage(long page) {
-    Map<String, String> paged = new HashMap<>(params);
-    paged.put("page", Long.toString(page));
-    return new CursorFeed(table, tombstones, paged, fromMicros, startMicros, capMicros,
-        maxRecordsPerBatch, operation, windowMicros);
   }
 
   /** The feed's name in state and metrics: {@code records} or {@code deleted_records}. */

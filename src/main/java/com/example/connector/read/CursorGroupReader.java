@@ -378,7 +378,7 @@ final class CursorGroupReader<RowT> {
   }
 
   /** The record's cursor in microseconds; a record without a readable one breaks the contract. */
-  private static long cursorOf(ObjectNode record, String table, String cursorField) {
+  static long cursorOf(ObjectNode record, String table, String cursorField) {
     JsonNode value = record.get(cursorField);
     if (value != null && value.isTextual()) {
       try {

@@ -1,5 +1,6 @@
 package com.example.connector.read;
 
+import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -96,19 +97,17 @@ final class CursorRanges {
    * the feed's own params, each page asked for once.
    */
   private static final class PageProbe {
-    private final ExampleClient client;
-    private final CursorFeed feed;
+    private final PageFetcher pages;
+    private final String table;
     private final String cursorField;
     private final OffsetRange range;
-    private final Counter pages;
     private final Map<Long, Long> firstCursors = new HashMap<>(); // page -> cursor, or null
 
     PageProbe(ExampleClient client, CursorFeed feed, String cursorField, OffsetRange range, Counter pages) {
-      this.client = client;
-      this.feed = feed;
+      this.pages = PageFetcher.of(client, feed, pages);
+      this.table = feed.table();
       this.cursorField = cursorField;
       this.range = range;
-      this.pages = pages;
     }
 
     /**
@@ -140,8 +139,9 @@ final class CursorRanges {
     @Nullable
     Long firstCursor(long page) {
       if (!firstCursors.containsKey(page)) {
-        pages.inc();
-        Long cursor = CursorGroupReader.firstCursorAfter(client, feed.onPage(page), cursorField, range.getFrom() - 1);
+        Long cursor = pages.first(
+            Map.of("since", Timestamps.formatMicros(range.getFrom() - 1), "page", Long.toString(page)),
+            record -> CursorGroupReader.cursorOf(record, table, cursorField));
         firstCursors.put(page, cursor != null && cursor < range.getTo() ? cursor : null);
       }
       return firstCursors.get(page);

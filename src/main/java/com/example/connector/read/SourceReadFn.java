@@ -9,17 +9,14 @@ import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 
 /**
- * What the three read DoFns share: a client per DoFn instance, the conversion of source records
- * to destination rows, and the per-table counters {@code records}, {@code deletes},
- * {@code pages}, {@code retries} and {@code throttled} (attempts answered 429/503 or held by a
- * {@code Retry-After}) and the distribution {@code peak_in_flight} (the connection's calls in
- * flight as each starts; its max is the peak) in the destination table's metrics namespace. Pages are
- * requested, and counted, through a {@link PageFetcher}.
+ * What the three read DoFns share: a client per DoFn instance and the counting of its calls
+ * ({@link TableCalls}), the conversion of source records to destination rows, and the per-table
+ * counters {@code records} and {@code deletes} in the destination table's metrics namespace.
+ * Pages are requested, and counted, through a {@link PageFetcher}.
  *
  * <p>Rows leave as immutable lists of at most {@value #CHUNK_ROWS} rows ({@link Rows}, flushed
  * when that many are pending, before the next request and before {@code @ProcessElement}
@@ -39,9 +36,7 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
   protected final Counter records;
   protected final Counter deletes;
   protected final Counter pages;
-  private final Counter retries;
-  private final Counter throttled;
-  private final Distribution inFlight;
+  private final TableCalls calls;
 
   protected transient ExampleClient client;
   private transient Schema rowSchema;
@@ -50,15 +45,13 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
     this.context = context;
     this.records = Metrics.counter(context.metricsNamespace(), "records");
     this.deletes = Metrics.counter(context.metricsNamespace(), "deletes");
-    this.pages = Metrics.counter(context.metricsNamespace(), "pages");
-    this.retries = Metrics.counter(context.metricsNamespace(), "retries");
-    this.throttled = Metrics.counter(context.metricsNamespace(), "throttled");
-    this.inFlight = Metrics.distribution(context.metricsNamespace(), "peak_in_flight");
+    this.calls = new TableCalls(context);
+    this.pages = calls.pages();
   }
 
   @Setup
   public void setup() {
-    client = ExampleClient.create(context.source(), new Events());
+    client = calls.open();
     rowSchema = new Schema.Parser().parse(context.rowSchemaJson());
   }
 
@@ -66,24 +59,6 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
   public void teardown() {
     if (client != null) {
       client.close();
-    }
-  }
-
-  /** Counts the client's retries and call budget events into this table's metrics. */
-  private final class Events implements ExampleClient.RetryListener {
-    @Override
-    public void onRetry(String path, String reason) {
-      retries.inc();
-    }
-
-    @Override
-    public void onCallStarted(String path, int calls) {
-      inFlight.update(calls);
-    }
-
-    @Override
-    public void onThrottled(String path) {
-      throttled.inc();
     }
   }
 

@@ -3,8 +3,6 @@ package com.example.connector.read;
 import com.example.connector.client.ExampleClient;
 import java.util.List;
 import org.apache.beam.sdk.io.range.OffsetRange;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.KV;
 
@@ -21,19 +19,17 @@ import org.apache.beam.sdk.values.KV;
  */
 public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRange>> {
   private final ReadContext context;
-  private final Counter pages;
-  private final Counter retries;
+  private final TableCalls calls;
   private transient ExampleClient client;
 
   public SplitFeedFn(ReadContext context) {
     this.context = context;
-    this.pages = Metrics.counter(context.metricsNamespace(), "pages");
-    this.retries = Metrics.counter(context.metricsNamespace(), "retries");
+    this.calls = new TableCalls(context);
   }
 
   @Setup
   public void setup() {
-    client = ExampleClient.create(context.source(), (path, reason) -> retries.inc());
+    client = calls.open();
   }
 
   @Teardown
@@ -56,6 +52,6 @@ public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRange>> 
   List<OffsetRange> split(CursorFeed feed) {
     String cursorField = context.table().cursorField();
     OffsetRange run = CursorRanges.initial(client, feed, cursorField);
-    return CursorRanges.byRecords(client, feed, cursorField, run, pages);
+    return CursorRanges.byRecords(client, feed, cursorField, run, calls.pages());
   }
 }
