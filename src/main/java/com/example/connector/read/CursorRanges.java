@@ -115,24 +115,7 @@ final class CursorRanges {
      * does not, then bisection; about {@code 2 log2 n} calls.
      */
     long pagesBelowEnd() {
-      if (firstCursor(1) == null) {
-        return 0;
-      }
-      long holds = 1; // a page known to start below the end
-      long fails = 2; // a page known not to, once found
-      while (firstCursor(fails) != null) {
-        holds = fails;
-        fails *= 2;
-      }
-      while (fails - holds > 1) {
-        long middle = holds + (fails - holds) / 2;
-        if (firstCursor(middle) != null) {
-          holds = middle;
-        } else {
-          fails = middle;
-        }
-      }
-      return holds;
+      return firstCursor(1) == null ? 0 : PageSearch.lastHolding(1, page -> firstCursor(page) != null);
     }
 
     /** The first cursor of page {@code page}, or null if it is empty or starts at the end or past it. */

@@ -163,23 +163,13 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
 
   /**
    * The last page from {@code from} (taken to hold, unread) whose first key {@code holds} (true
-   * for a prefix of the pages from there; an empty page never does): steps doubling from {@code
-   * from} until a page does not hold, then bisection; about {@code 2 log2} of the distance in
-   * calls, one when {@code from} is the one.
+   * for a prefix of the pages from there; an empty page never does), by {@link PageSearch}.
    */
   private long lastPage(SnapshotRead read, long from, Predicate<ByteKey> holds) {
-    long best = from;
-    long limit = Long.MAX_VALUE; // the first page known not to hold (MAX_VALUE: none known yet)
-    while (limit - best > 1) {
-      long probe = limit == Long.MAX_VALUE ? 2 * best - from + 1 : (best + limit) / 2;
-      ByteKey key = firstKey(read, probe);
-      if (key != null && holds.test(key)) {
-        best = probe;
-      } else {
-        limit = probe;
-      }
-    }
-    return best;
+    return PageSearch.lastHolding(from, page -> {
+      ByteKey key = firstKey(read, page);
+      return key != null && holds.test(key);
+    });
   }
 
   /** The first key of page {@code number}, or null if it is empty; the rest is not downloaded. */
