@@ -55,7 +55,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class FeedRangesSpreadTest {
   private static final Instant CAP = Instant.parse("2025-06-01T00:00:00Z");
-  private static final long HOUR_MICROS = 3_600_000_000L;
+  private static final long TEN_MINUTES_MICROS = 600_000_000L;
   private static final RetryPolicy QUICK = new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1));
 
   /** Shared with the DoFns, which runners copy by serialization: static, one test at a time. */
@@ -73,9 +73,12 @@ class FeedRangesSpreadTest {
   @ParameterizedTest(name = "{0}, {1}")
   @CsvSource({"DirectRunner, users", "FlinkRunner, users", "DirectRunner, metrics", "FlinkRunner, metrics"})
   void aTablesSubRangesAreReadOnMoreThanOneWorkerAtOnce(String runner, String table) {
-    // 37 users, pages of 1: 37 pages, 9 sub-ranges of about 4 users. 253 metrics, one a minute,
-    // pages of 5, windows of an hour: cuts at 60, 120 and 180 minutes, 4 sub-ranges.
-    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).pageSize("users", 1).pageSize("metrics", 5)
+    // 64 users, pages of 1: 64 pages, 16 sub-ranges of 4 users. 253 metrics, one a minute, pages
+    // of 4, windows of 10 minutes: 16 cuts, each moved down to a window boundary. 16 sub-ranges,
+    // so that a runner spreading them by a hash of their keys (Flink batch) spreads them in fact:
+    // with 4, one CI run found them all on one subtask.
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).rows("users", 64)
+        .pageSize("users", 1).pageSize("metrics", 4)
         .clock(Clock.fixed(CAP, ZoneOffset.UTC)).start()) {
       SourceConfig config = new SourceConfig(source.baseUrl(), "u", Password.inline("p"), QUICK);
       TableDescriptor descriptor;
@@ -85,7 +88,7 @@ class FeedRangesSpreadTest {
       ReadContext context = new ReadContext(config, descriptor, new RunStamp("run", 0), "main.example." + table);
       boolean windowed = table.equals("metrics");
       CursorFeed feed = new CursorFeed(table, false, Map.of(), null, null, Timestamps.toMicros(CAP), 1000, "upsert",
-          windowed ? HOUR_MICROS : null);
+          windowed ? TEN_MINUTES_MICROS : null);
       FeedRangeReadFn read = windowed ? new MeetingReadWindowsFn(context) : new MeetingReadCursorFn(context);
       String[] args = runner.equals("FlinkRunner")
           ? new String[] {"--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2"}
@@ -99,7 +102,7 @@ class FeedRangesSpreadTest {
 
       assertTrue(READ_THREADS.size() >= 2, "sub-ranges read on threads " + READ_THREADS);
       String prefix = windowed ? "metric_" : "user_";
-      List<String> expected = IntStream.range(0, windowed ? 253 : 37).mapToObj(i -> String.format("%s%04d", prefix, i)).toList();
+      List<String> expected = IntStream.range(0, windowed ? 253 : 64).mapToObj(i -> String.format("%s%04d", prefix, i)).toList();
       assertEquals(expected, READ_IDS.stream().sorted().toList(), "every record once");
     }
   }
