@@ -186,7 +186,7 @@ final class ChangedKeys implements Serializable {
 
     @Override
     public Partial addInput(Partial partial, GenericRecord row) {
-      partial.add(hash(MergeTable.keyOf(row, keys)));
+      partial.add(hash(MergeChanges.keyOf(row, keys)));
       return partial;
     }
 

@@ -75,7 +75,7 @@ final class KeyBuckets implements Serializable {
     @ProcessElement
     public void process(@Element GenericRecord row, OutputReceiver<KV<Integer, GenericRecord>> out,
         ProcessContext context) {
-      int bucket = Math.floorMod(MergeTable.keyOf(row, keys).hashCode(), context.sideInput(buckets));
+      int bucket = Math.floorMod(MergeChanges.keyOf(row, keys).hashCode(), context.sideInput(buckets));
       out.output(KV.of(bucket, row));
     }
   }

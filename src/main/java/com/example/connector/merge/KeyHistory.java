@@ -75,7 +75,8 @@ final class KeyHistory {
   private List<Event> fromRows(Iterable<GenericRecord> committed) {
     List<Event> events = new ArrayList<>();
     for (GenericRecord row : committed) {
-      events.add(new Event(row.get(rule.sequenceBy()), 0, false, row));
+      // A snapshot table's rows carry no sequence: the new snapshot outranks them all.
+      events.add(new Event(rule.sequenceBy() == null ? null : row.get(rule.sequenceBy()), 0, false, row));
     }
     return events;
   }

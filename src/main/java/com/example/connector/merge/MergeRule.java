@@ -58,12 +58,12 @@ public record MergeRule(
   }
 
   /**
-   * Whether the merge needs the table as committed: not for an append table, nor for an SCD
-   * type 1 snapshot, which the new snapshot replaces whole.
+   * The table's Iceberg identifier fields: an SCD type 1 table's primary keys. None for a type 2
+   * table, which holds several versions of a key, nor for an append table.
    */
   @JsonIgnore
-  public boolean readsCommittedTable() {
-    return !appendOnly() && !(snapshot && scdType == ScdType.SCD_TYPE_1);
+  public List<String> identifierColumns() {
+    return scdType == ScdType.SCD_TYPE_1 ? keys : List.of();
   }
 
   /**

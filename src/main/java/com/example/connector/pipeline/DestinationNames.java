@@ -1,15 +1,17 @@
 package com.example.connector.pipeline;
 
 import com.example.connector.ConfigurationException;
+import com.example.connector.table.Destination;
 import java.util.regex.Pattern;
 
 /**
  * The one rule for destination catalog, schema and table names, wherever they are given (the
  * spec's {@code destination_*}, {@code --defaultCatalog}, {@code --defaultSchema}). Each name is
- * a directory under the output root and a dot-separated part of the table's state file
- * ({@code _state/CATALOG.SCHEMA.TABLE.json}), so it must map to both one-to-one: no dots
- * ({@code a.b/c/t} and {@code a/b.c/t} would share a state file) and no leading {@code _} (the
- * connector's own {@code _state}, {@code _staging} and {@code _changes}).
+ * a part of the Iceberg identifier {@code catalog.schema.table} and a directory of the Hadoop
+ * catalog's warehouse, so it must map to both one-to-one: no dots ({@code a.b/c/t} and
+ * {@code a/b.c/t} would be one name), no leading {@code _} (Hadoop-style readers skip such
+ * directories), and no {@code __changes} at the end (an SCD table's change feed is its name so
+ * ended).
  */
 final class DestinationNames {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
@@ -20,10 +22,13 @@ final class DestinationNames {
   static String check(String name, String field) {
     if (!NAME.matcher(name).matches()) {
       throw new ConfigurationException(
-          field + ": '" + name + "' is not a valid destination name: names become directories and"
-              + " parts of the state file's name, so they may hold only letters, digits, '_' and"
-              + " '-', starting with a letter or digit (names starting with '_' are the"
-              + " connector's own: _state, _staging, _changes); " + suggestion(name));
+          field + ": '" + name + "' is not a valid destination name: names become parts of an Iceberg"
+              + " identifier and directories, so they may hold only letters, digits, '_' and '-',"
+              + " starting with a letter or digit; " + suggestion(name));
+    }
+    if (name.endsWith(Destination.CHANGE_FEED_SUFFIX)) {
+      throw new ConfigurationException(field + ": '" + name + "' ends with '" + Destination.CHANGE_FEED_SUFFIX
+          + "', which names the change feed of an SCD table; choose another name");
     }
     return name;
   }

@@ -3,21 +3,26 @@ package com.example.connector.pipeline;
 import com.example.connector.ConfigurationException;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
-import com.example.connector.sink.Committer;
+import com.example.connector.table.CatalogConfig;
+import com.example.connector.table.Destination;
+import com.example.connector.table.SnapshotSummary;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import java.util.HashMap;
 import com.example.source.ExampleSource;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -93,8 +98,8 @@ public final class IngestMain {
     try (Endpoint source = Endpoint.open(connection, options, out)) {
       IngestPlan plan = IngestPlanner.plan(spec, options.getSpec(), connection, source.config(), options, Instant.now());
       out.println("Run " + plan.runId() + ": " + plan.tables().size() + (plan.tables().size() == 1 ? " table" : " tables")
-          + " from " + source.config().baseUrl() + ", cursors capped at " + plan.cap() + "; writing under "
-          + plan.layout().root() + "/");
+          + " from " + source.config().baseUrl() + ", cursors capped at " + plan.cap() + "; Iceberg catalog "
+          + plan.catalog());
       return execute(plan, options, out, err);
     } catch (ConfigurationException e) {
       return configurationError(e, err);
@@ -151,7 +156,7 @@ public final class IngestMain {
         err.println("error: the pipeline ended " + state + "; " + commitStatus(plan));
         return new Outcome(1, plan, counters);
       }
-      Progress.summary(out, plan, counters, Duration.between(start, Instant.now()));
+      Progress.summary(out, plan, counters, snapshots(plan), Duration.between(start, Instant.now()));
       return new Outcome(0, plan, counters);
     } catch (RuntimeException e) {
       err.println("error: the pipeline failed: " + rootMessage(e) + "; " + commitStatus(plan));
@@ -176,35 +181,50 @@ public final class IngestMain {
   }
 
   /**
-   * Whether a failed run committed, read from the output: its commit record (the commit point,
-   * which the next run finishes applying) or a table state it wrote. When that cannot be read,
-   * says so rather than guess.
+   * Whether a failed run committed, read from the tables: which of them hold a snapshot of this
+   * run. When that cannot be read, says so rather than guess.
    */
   static String commitStatus(IngestPlan plan) {
+    return commitStatus(plan.runId(), plan.catalog(), plan.tables().stream().map(PlannedTable::destination).toList());
+  }
+
+  static String commitStatus(String runId, CatalogConfig catalogConfig, List<Destination> destinations) {
     try {
-      return reachedCommitPoint(plan)
-          ? "run " + plan.runId() + " reached its commit point: its tables and cursors are committed"
-              + " (if applying the commit was cut short, the next run finishes it)"
-          : "nothing was committed";
+      List<String> committed = new ArrayList<>();
+      Catalog catalog = catalogConfig.load();
+      for (Destination d : destinations) {
+        if (!catalog.tableExists(d.identifier())) {
+          continue;
+        }
+        for (Snapshot s : catalog.loadTable(d.identifier()).snapshots()) {
+          if (runId.equals(SnapshotSummary.runId(s))) {
+            committed.add(d.key());
+            break;
+          }
+        }
+      }
+      if (committed.isEmpty()) {
+        return "nothing was committed";
+      }
+      return "run " + runId + " committed " + String.join(", ", committed) + (committed.size() < destinations.size()
+          ? " (each with its cursors; the next run reads the others on from their own cursors)" : "");
     } catch (RuntimeException e) {
-      return "whether run " + plan.runId() + " committed could not be checked (" + rootMessage(e)
+      return "whether run " + runId + " committed could not be checked (" + rootMessage(e)
           + "); the next run's summary shows each table's cursor";
     }
   }
 
-  private static boolean reachedCommitPoint(IngestPlan plan) {
-    Committer committer = new Committer(plan.layout());
-    return exists(plan.layout().commitRecord(plan.runId()))
-        || plan.tables().stream().anyMatch(t -> committer.state(t.destination())
-            .map(s -> s.lastRunId().equals(plan.runId())).orElse(false));
-  }
-
-  private static boolean exists(String path) {
-    try {
-      return !FileSystems.match(path, EmptyMatchTreatment.ALLOW).metadata().isEmpty();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot check " + path, e);
+  /** Each table's current snapshot after the run, by destination key. */
+  private static Map<String, Snapshot> snapshots(IngestPlan plan) {
+    Map<String, Snapshot> snapshots = new HashMap<>();
+    Catalog catalog = plan.catalog().load();
+    for (PlannedTable t : plan.tables()) {
+      Snapshot s = catalog.loadTable(t.destination().identifier()).currentSnapshot();
+      if (s != null) {
+        snapshots.put(t.destination().key(), s);
+      }
     }
+    return snapshots;
   }
 
   /**

@@ -25,11 +25,43 @@ public interface IngestOptions extends PipelineOptions {
 
   void setConnection(String value);
 
-  @Description("Where tables, state and staging live: a local path or a FileSystems URI.")
+  @Description(
+      "The warehouse of the default Hadoop catalog (a local or HDFS path), where the tables live;"
+          + " with --catalogType or --catalogImpl, the default --warehouse.")
   @Default.String("output")
   String getOutputRoot();
 
   void setOutputRoot(String value);
+
+  @Description(
+      "The Iceberg catalog's type, as Iceberg's CatalogUtil knows it: hadoop (the default: no server,"
+          + " warehouse --outputRoot), jdbc, rest, glue, nessie, hive.")
+  @Default.String("hadoop")
+  String getCatalogType();
+
+  void setCatalogType(String value);
+
+  @Description("A Catalog class to load instead of a --catalogType (e.g. BigLake's).")
+  String getCatalogImpl();
+
+  void setCatalogImpl(String value);
+
+  @Description("The catalog's uri (a REST catalog's URL, a JDBC URL, a Nessie endpoint).")
+  String getCatalogUri();
+
+  void setCatalogUri(String value);
+
+  @Description("Where the catalog puts table data (default: --outputRoot).")
+  String getWarehouse();
+
+  void setWarehouse(String value);
+
+  @Description(
+      "A Java properties file of further catalog properties (credentials too: it is read when the"
+          + " run starts, and its values are never printed), e.g. jdbc.user and jdbc.password.")
+  String getCatalogPropertiesFile();
+
+  void setCatalogPropertiesFile(String value);
 
   @Description("The catalog of tables whose spec sets no destination_catalog.")
   @Default.String("main")

@@ -2,8 +2,8 @@ package com.example.connector.pipeline;
 
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.Timestamps;
+import com.example.connector.merge.MergeChanges;
 import com.example.connector.merge.MergeRule;
-import com.example.connector.merge.MergeTable;
 import com.example.connector.read.CursorFeed;
 import com.example.connector.read.ReadCursorFn;
 import com.example.connector.read.ReadFeedRanges;
@@ -11,63 +11,65 @@ import com.example.connector.read.ReadRows;
 import com.example.connector.read.ReadSnapshotPagesFn;
 import com.example.connector.read.ReadWindowsFn;
 import com.example.connector.read.SnapshotRead;
-import com.example.connector.sink.CommitRun;
-import com.example.connector.sink.CommittedTable;
-import com.example.connector.sink.Committer;
-import com.example.connector.sink.Destination;
-import com.example.connector.sink.StageTable;
-import com.example.connector.sink.StagedFile;
-import com.example.connector.sink.StagedFile.Part;
+import com.example.connector.table.CommitTables;
+import com.example.connector.table.TableCommitter;
+import com.example.connector.table.TableTarget;
+import com.example.connector.table.WriteDataFiles;
+import com.example.connector.table.WritePositionDeletes;
+import com.example.connector.table.WrittenFile;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 
 /**
  * The Beam graph of a run. Per table: a read (one Splittable DoFn per ingestion style) into
- * change feed rows; for an append table they are staged as the table's new files; for an SCD
- * table they are staged as its change feed and merged, by key, with the committed table into the
- * table's next version, staged in turn. Then one commit of every table and cursor.
+ * change feed rows; an append table writes them as its new data files; an SCD table appends them
+ * to its change feed and merges them into the table as row-level changes (data files of the rows
+ * inserted, position delete files of the rows replaced or removed). Then one commit per table,
+ * each with its cursors, in one step.
  */
 public final class IngestPipeline {
   private IngestPipeline() {}
 
   public static void build(Pipeline pipeline, IngestPlan plan) {
-    List<PCollection<StagedFile>> staged = new ArrayList<>();
+    List<PCollection<WrittenFile>> written = new ArrayList<>();
     for (PlannedTable table : plan.tables()) {
-      Destination d = table.destination();
-      String name = d.key();
+      String name = table.destination().key();
+      TableTarget target = table.target();
       Schema feedSchema = RecordSchemas.schemaOf(table.context().table());
       PCollection<GenericRecord> changes =
           read(pipeline, name, table, feedSchema).setCoder(AvroCoder.of(feedSchema));
       MergeRule merge = table.merge();
       if (merge.appendOnly()) {
-        staged.add(changes.apply(name + "/Stage table", stage(plan, d, Part.TABLE, feedSchema)));
+        written.add(changes.apply(name + "/Write", new WriteDataFiles(target, plan.runId(), feedSchema, List.of())));
         continue;
       }
-      staged.add(changes.apply(name + "/Stage changes", stage(plan, d, Part.CHANGES, feedSchema)));
+      PCollection<GenericRecord> feedRows = table.changeFeedFrom().isEmpty() ? changes
+          : changes.apply(name + "/Rows the change feed lacks",
+                  ParDo.of(new NotYetInFeedFn(table.context().table().cursorField(), table.changeFeedFrom())))
+              .setCoder(AvroCoder.of(feedSchema));
+      written.add(feedRows.apply(name + "/Write change feed",
+          new WriteDataFiles(target.changeFeed(), plan.runId(), feedSchema, List.of())));
       Schema tableSchema = merge.tableSchema(feedSchema);
       Long snapshotAt = merge.snapshot() ? Timestamps.toMicros(plan.cap()) : null;
-      staged.add(
-          PCollectionTuple.of(MergeTable.CHANGES, changes)
-              .and(
-                  MergeTable.COMMITTED,
-                  pipeline.apply(name + "/Committed table", new CommittedTable(table.committedFiles(), tableSchema)))
-              .apply(name + "/Merge", new MergeTable(merge, feedSchema, snapshotAt, name,
-                  table.committedFiles().isEmpty(), table.oneChangePerKey()))
-              .apply(name + "/Stage table", stage(plan, d, Part.TABLE, tableSchema)));
+      PCollectionTuple merged = changes.apply(name + "/Merge", new MergeChanges(merge, feedSchema, snapshotAt,
+          target, table.committedFiles(), table.firstKeyType(), table.oneChangePerKey()));
+      written.add(merged.get(MergeChanges.INSERTS).apply(name + "/Write inserts",
+          new WriteDataFiles(target, plan.runId(), tableSchema, merge.identifierColumns())));
+      written.add(merged.get(MergeChanges.DELETES).apply(name + "/Write deletes",
+          new WritePositionDeletes(target, plan.runId())));
     }
-    pipeline.apply("Commit", new CommitRun(plan.commit(), new Committer(plan.layout()), staged));
-  }
-
-  private static StageTable stage(IngestPlan plan, Destination d, Part part, Schema schema) {
-    return new StageTable(plan.layout(), plan.runId(), d, part, schema);
+    pipeline.apply("Commit", new CommitTables(plan.commit(), new TableCommitter(plan.catalog()), written));
   }
 
   private static PCollection<GenericRecord> read(
@@ -87,5 +89,29 @@ public final class IngestPipeline {
     return windowed
         ? feeds.apply(name + "/Read windows", new ReadFeedRanges(new ReadWindowsFn(table.context()), schema))
         : feeds.apply(name + "/Read cursor", new ReadFeedRanges(new ReadCursorFn(table.context()), schema));
+  }
+
+  /**
+   * Drops the rows a change feed already holds: those below its own cursor, when a run committed
+   * the change feed and died before committing its table, so this run reads from the table's.
+   */
+  private static final class NotYetInFeedFn extends DoFn<GenericRecord, GenericRecord> {
+    private final String cursorField;
+    private final Map<String, Long> feedFrom;
+
+    NotYetInFeedFn(String cursorField, Map<String, Long> feedFrom) {
+      this.cursorField = cursorField;
+      this.feedFrom = Map.copyOf(feedFrom);
+    }
+
+    @ProcessElement
+    public void process(@Element GenericRecord row, OutputReceiver<GenericRecord> out) {
+      String feed = Boolean.TRUE.equals(row.get(RecordSchemas.IS_DELETED)) ? "deleted_records" : "records";
+      Long from = feedFrom.get(feed);
+      Object cursor = row.get(cursorField);
+      if (from == null || cursor == null || (Long) cursor >= from) {
+        out.output(row);
+      }
+    }
   }
 }

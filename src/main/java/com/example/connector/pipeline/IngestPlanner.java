@@ -14,11 +14,21 @@ import com.example.connector.merge.MergeRule;
 import com.example.connector.read.CursorFeed;
 import com.example.connector.read.ReadContext;
 import com.example.connector.read.SnapshotRead;
-import com.example.connector.sink.Committer;
-import com.example.connector.sink.Destination;
-import com.example.connector.sink.OutputLayout;
-import com.example.connector.sink.TableCommit;
-import com.example.connector.sink.TableState;
+import com.example.connector.catalog.RecordSchemas;
+import com.example.connector.table.CatalogConfig;
+import com.example.connector.table.Destination;
+import com.example.connector.table.SnapshotSummary;
+import com.example.connector.table.TableCommit;
+import com.example.connector.table.TableSchemas;
+import com.example.connector.table.TableTarget;
+import com.example.connector.table.Warehouse;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.UncheckedIOException;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.types.Type;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -35,15 +45,17 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Turns a pipeline spec and a connection into a validated {@link IngestPlan}. Everything a user
- * can get wrong is checked here before any file changes: destinations, the source's reachability
- * and credentials, table names, options, and the state a destination already holds. Only then
- * does it finish any commit a dead run left half-done, and read the cursors.
+ * can get wrong is checked here before any table changes: destinations, the source's reachability
+ * and credentials, table names, options, and what a destination table already holds (its source
+ * table, its merge, its schema). Only then are missing tables created (empty) and new columns
+ * added, and the cursors read from each table's current snapshot.
  *
  * <p>Failures: a {@link ConfigurationException} for what the user must fix; a
  * {@link SourceException} when the source is unreachable or failing (retrying may help); an
- * {@link IllegalStateException} naming the file when a table's committed state is unreadable.
+ * {@link IllegalStateException} naming the table when its committed state is unreadable.
  */
 public final class IngestPlanner {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final DateTimeFormatter RUN_TIME =
       DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
@@ -56,12 +68,17 @@ public final class IngestPlanner {
   private record Discovery(TableCatalog catalog, @Nullable Instant sourceNow) {}
 
   /** What every table of the run shares. */
-  private record Run(String id, RunStamp stamp, long capMicros, OutputLayout layout, SourceConfig source) {}
+  private record Run(String id, RunStamp stamp, long capMicros, CatalogConfig catalog, SourceConfig source) {}
 
-  /** A table's committed state with its cursors read, in microseconds. */
-  private record Committed(TableState state, Map<String, Long> cursors) {
+  /** A destination table as committed: its snapshot, with its cursors read, in microseconds. */
+  private record Committed(Table table, @Nullable Snapshot snapshot, Map<String, Long> cursors) {
     Committed {
       cursors = Map.copyOf(cursors);
+    }
+
+    @Nullable
+    Long snapshotId() {
+      return snapshot == null ? null : snapshot.snapshotId();
     }
   }
 
@@ -80,20 +97,19 @@ public final class IngestPlanner {
     Instant cap = (discovery.sourceNow() != null ? discovery.sourceNow() : now).truncatedTo(ChronoUnit.MICROS);
     String runId = RUN_TIME.format(now) + "-" + String.format("%06x", ThreadLocalRandom.current().nextInt(1 << 24));
     Run run = new Run(runId, new RunStamp(runId, Timestamps.toMicros(now)), Timestamps.toMicros(cap),
-        new OutputLayout(options.getOutputRoot()), source);
+        CatalogOptions.config(options), source);
 
-    Committer committer = new Committer(run.layout());
-    // Checked before recovery changes any file, and again after it: recovery may finish a dead
-    // run's commit, which is the first to record some table.
-    tables.forEach(t -> committed(t, committer, run.layout()));
-    if (!options.getDryRun()) { // a dry run writes nothing: it plans from the committed state as is
-      committer.recover();
+    Warehouse warehouse = new Warehouse(run.catalog());
+    // Every table is checked before any is created or evolved.
+    for (Resolved t : tables) {
+      committed(t, warehouse.find(t.destination()));
     }
     List<PlannedTable> planned = new ArrayList<>();
     for (Resolved t : tables) {
-      planned.add(planTable(t, committed(t, committer, run.layout()), run));
+      planned.add(planTable(t, warehouse, run, options.getDryRun()));
     }
-    return new IngestPlan(runId, cap, run.layout(), planned);
+    return new IngestPlan(runId, cap, Timestamps.format(Timestamps.fromMicros(run.stamp().ingestedAtMicros())),
+        run.catalog(), planned);
   }
 
   /** Every entry's destination, by the one name rule, and no two entries on the same one. */
@@ -169,44 +185,54 @@ public final class IngestPlanner {
   }
 
   /**
-   * The destination's committed state, checked: readable, with readable cursors, and built from
-   * the same source table and merge as this run's.
+   * The destination table as committed, checked: built from the same source table and merge as
+   * this run's, with readable cursors. Empty when there is no such table.
    */
-  private static Optional<Committed> committed(Resolved t, Committer committer, OutputLayout layout) {
-    Optional<Committed> committed = read(t.destination(), committer, layout);
-    committed.ifPresent(c -> checkSameTable(t, MergeRule.of(t.table(), t.options()), c.state(), layout));
-    return committed;
-  }
-
-  private static Optional<Committed> read(Destination d, Committer committer, OutputLayout layout) {
-    try {
-      return committer.state(d).map(s -> {
-        Map<String, Long> cursors = new HashMap<>();
-        s.cursors().forEach((feed, cursor) -> cursors.put(feed, Timestamps.toMicros(Timestamps.parse(cursor))));
-        return new Committed(s, cursors);
-      });
-    } catch (RuntimeException e) {
-      throw new IllegalStateException(
-          layout.stateFile(d) + ": the committed state of " + d + " is unreadable (" + e.getMessage()
-              + "); restore this file from a backup, or rebuild the table by deleting it and "
-              + layout.tableDir(d), e);
+  private static Optional<Committed> committed(Resolved t, @Nullable Table table) {
+    if (table == null) {
+      return Optional.empty();
     }
-  }
-
-  /** A destination keeps the source table and the way it is merged that first created it. */
-  private static void checkSameTable(Resolved t, MergeRule merge, TableState previous, OutputLayout layout) {
-    Destination destination = t.destination();
-    if (!previous.sourceTable().equals(t.table().name())) {
-      throw new ConfigurationException(
-          destination + " holds table '" + previous.sourceTable() + "', not '" + t.table().name()
-              + "'; choose another destination_table");
+    Destination d = t.destination();
+    String sourceTable = table.properties().get(SnapshotSummary.SOURCE_TABLE);
+    if (sourceTable == null) {
+      throw new ConfigurationException(d + " is an Iceberg table this connector did not create (it has no "
+          + SnapshotSummary.SOURCE_TABLE + " property); choose another destination_table");
     }
-    if (!merge.equals(previous.merge())) {
+    if (!sourceTable.equals(t.table().name())) {
       throw new ConfigurationException(
-          destination + " was built with " + describe(previous.merge()) + ", but the spec now asks for "
+          d + " holds table '" + sourceTable + "', not '" + t.table().name() + "'; choose another destination_table");
+    }
+    MergeRule merge = MergeRule.of(t.table(), t.options());
+    MergeRule previous = mergeOf(table, d);
+    if (!merge.equals(previous)) {
+      throw new ConfigurationException(
+          d + " was built with " + describe(previous) + ", but the spec now asks for "
               + describe(merge) + "; its rows cannot be reinterpreted. Keep the table's settings, or"
-              + " land it on another destination_table, or rebuild it from scratch by deleting "
-              + layout.tableDir(destination) + " and " + layout.stateFile(destination));
+              + " land it on another destination_table, or rebuild it from scratch by dropping " + d);
+    }
+    return Optional.of(cursorsOf(table, d));
+  }
+
+  private static Committed cursorsOf(Table table, Destination d) {
+    Snapshot snapshot = table.currentSnapshot();
+    Map<String, Long> cursors = new HashMap<>();
+    try {
+      SnapshotSummary.cursors(snapshot).forEach((feed, cursor) ->
+          cursors.put(feed, Timestamps.toMicros(Timestamps.parse(cursor))));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(d + ": the cursors in the summary of snapshot " + snapshot.snapshotId()
+          + " are unreadable (" + e.getMessage() + "); roll the table back to an earlier snapshot, or rebuild it", e);
+    }
+    return new Committed(table, snapshot, cursors);
+  }
+
+  private static MergeRule mergeOf(Table table, Destination d) {
+    String json = table.properties().get(SnapshotSummary.MERGE);
+    try {
+      return json == null ? null : JSON.readValue(json, MergeRule.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(d + ": table property " + SnapshotSummary.MERGE + " is unreadable ("
+          + e.getOriginalMessage() + "); restore it, or rebuild the table", e);
     }
   }
 
@@ -217,37 +243,88 @@ public final class IngestPlanner {
             + (merge.sequenceBy() != null ? ", sequence_by " + merge.sequenceBy() : "");
   }
 
-  private static PlannedTable planTable(Resolved t, Optional<Committed> previous, Run run) {
+  /**
+   * The table's plan. Unless this is a dry run, a missing table (and an SCD table's change feed)
+   * is created empty, and the source's new columns are added to an existing one.
+   */
+  private static PlannedTable planTable(Resolved t, Warehouse warehouse, Run run, boolean dryRun) {
     TableDescriptor table = t.table();
+    Destination d = t.destination();
     MergeRule merge = MergeRule.of(table, t.options());
-    Map<String, Long> committedCursors = previous.map(Committed::cursors).orElse(Map.of());
+    org.apache.avro.Schema feedSchema = RecordSchemas.schemaOf(table);
+    org.apache.avro.Schema tableSchema = merge.tableSchema(feedSchema);
+    Optional<Committed> committed = prepare(d, tableSchema, merge.identifierColumns(), properties(t, merge), warehouse, dryRun)
+        .map(c -> cursorsOf(c, d));
+    Optional<Committed> feedTable = merge.appendOnly() ? Optional.empty()
+        : prepare(d.changeFeed(), feedSchema, List.of(), properties(t, null), warehouse, dryRun).map(c -> cursorsOf(c, d.changeFeed()));
+    Map<String, Long> tableCursors = committed.map(Committed::cursors).orElse(Map.of());
+    Map<String, Long> feedCursors = feedTable.map(Committed::cursors).orElse(Map.of());
+    // Reads start at the lower of the table's and the change feed's cursors; the feed then keeps
+    // only the rows it does not hold (a run that committed its feed and died before its table).
+    Map<String, Long> from = new HashMap<>(tableCursors);
+    Map<String, Long> changeFeedFrom = new HashMap<>();
+    feedCursors.forEach((feed, cursor) -> {
+      Long own = tableCursors.get(feed);
+      if (own == null || cursor < own) {
+        from.put(feed, cursor);
+      } else if (cursor > own) {
+        changeFeedFrom.put(feed, cursor);
+      }
+    });
     SnapshotRead snapshot = null;
     List<CursorFeed> feeds = new ArrayList<>();
     if (table.ingestionType() == IngestionType.SNAPSHOT) {
       snapshot = new SnapshotRead(table.name(), filters(t.options()));
     } else {
-      feeds.addAll(feeds(table, t.options(), committedCursors, run.capMicros()));
+      feeds.addAll(feeds(table, t.options(), from, run.capMicros()));
     }
-    List<String> committedFiles = previous.map(c -> c.state().tableFiles()).orElse(List.of());
-    TableState state = new TableState(
-        t.destination().key(),
-        table.name(),
-        table.ingestionType().documentedName(),
-        merge,
-        cursorsAfter(feeds),
-        committedFiles,
-        run.id(),
-        Timestamps.format(Timestamps.fromMicros(run.stamp().ingestedAtMicros())));
+    Map<String, String> cursors = cursorsAfter(feeds);
+    Long base = committed.map(Committed::snapshotId).orElse(null);
+    List<FileScanTask> files = !merge.appendOnly() && base != null
+        ? Warehouse.files(committed.get().table(), base) : List.of();
+    Type firstKeyType = merge.appendOnly() ? null
+        : TableSchemas.toIceberg(tableSchema, merge.identifierColumns()).findType(merge.keys().get(0));
+    TableTarget target = new TableTarget(run.catalog(), d);
     return new PlannedTable(
-        t.destination(),
-        new ReadContext(run.source(), table, run.stamp(), t.destination().key()),
+        d,
+        target,
+        new ReadContext(run.source(), table, run.stamp(), d.key()),
         merge,
         snapshot,
         feeds,
-        merge.readsCommittedTable()
-            ? committedFiles.stream().map(f -> run.layout().tableDir(t.destination()) + f).toList()
-            : List.of(),
-        TableCommit.planned(t.destination(), state));
+        files,
+        firstKeyType,
+        new TableCommit(target, base, cursors),
+        merge.appendOnly() ? null
+            : new TableCommit(target.changeFeed(), feedTable.map(Committed::snapshotId).orElse(null), cursors),
+        changeFeedFrom);
+  }
+
+  /** The table as it is, after creating it or adding the run's new columns (not in a dry run). */
+  private static Optional<Table> prepare(Destination d, org.apache.avro.Schema rows, List<String> identifiers,
+      Map<String, String> properties, Warehouse warehouse, boolean dryRun) {
+    org.apache.iceberg.Schema schema = TableSchemas.toIceberg(rows, identifiers);
+    Table table = warehouse.find(d);
+    if (table != null) {
+      Warehouse.evolve(table, schema, d.key(), !dryRun);
+      return Optional.of(table);
+    }
+    return dryRun ? Optional.empty() : Optional.of(warehouse.create(d, schema, properties));
+  }
+
+  /** What the table keeps for good: its source table, ingestion type and merge (null: a change feed). */
+  private static Map<String, String> properties(Resolved t, @Nullable MergeRule merge) {
+    Map<String, String> properties = new HashMap<>();
+    properties.put(SnapshotSummary.SOURCE_TABLE, t.table().name());
+    properties.put(SnapshotSummary.INGESTION_TYPE, t.table().ingestionType().documentedName());
+    if (merge != null) {
+      try {
+        properties.put(SnapshotSummary.MERGE, JSON.writeValueAsString(merge));
+      } catch (JsonProcessingException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return properties;
   }
 
   /** The records feed, plus the tombstones feed of a table with deletes. */

@@ -5,7 +5,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import com.example.connector.table.SnapshotSummary;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.iceberg.Snapshot;
 import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -15,13 +17,14 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /**
  * What users see of a run: a progress line while it runs and a summary table at the end, both
  * from the per-table Beam counters ({@code records}, {@code deletes}, {@code pages},
- * {@code retries}, {@code throttled}, and the merge's {@code table_rows}, in the namespace
- * {@code catalog.schema.table}) and the max of the distribution {@code peak_in_flight} (a
- * distribution because its max is reported by every runner, unlike gauges).
+ * {@code retries}, {@code throttled}, and the merge's {@code rows_inserted} and {@code rows_deleted},
+ * in the namespace {@code catalog.schema.table}) and the max of the distribution
+ * {@code peak_in_flight} (a distribution because its max is reported by every runner, unlike
+ * gauges); the summary adds each table's rows and snapshot as committed.
  */
 final class Progress {
   private static final List<String> COUNTERS =
-      List.of("records", "deletes", "pages", "retries", "throttled", "table_rows");
+      List.of("records", "deletes", "pages", "retries", "throttled", "rows_inserted", "rows_deleted");
   private static final String PEAK = "peak_in_flight";
 
   private Progress() {}
@@ -87,15 +90,17 @@ final class Progress {
     out.println(b);
   }
 
-  static void summary(PrintStream out, IngestPlan plan, Map<String, Map<String, Long>> counters, Duration elapsed) {
+  static void summary(PrintStream out, IngestPlan plan, Map<String, Map<String, Long>> counters,
+      Map<String, Snapshot> snapshots, Duration elapsed) {
     int width = plan.tables().stream().mapToInt(t -> t.destination().key().length()).max().orElse(0);
     String format = "%-" + Math.max(24, width) + "s %-17s %-11s %9s %8s %7s %8s %9s %10s %10s  %-34s %s%n";
     out.printf(format, "table", "mode", "kept as", "records", "deletes", "pages", "retries",
-        "throttled", "peak calls", "table rows", "new cursor", "output");
+        "throttled", "peak calls", "table rows", "new cursor", "snapshot");
     for (PlannedTable t : plan.tables()) {
       Map<String, Long> c = counters.getOrDefault(t.destination().key(), Map.of());
-      String cursor = t.commit().state().cursors().getOrDefault("records", "-");
+      String cursor = t.commit().cursors().getOrDefault("records", "-");
       boolean append = t.merge().appendOnly();
+      Snapshot snapshot = snapshots.get(t.destination().key());
       out.printf(
           format,
           t.destination().key(),
@@ -107,9 +112,9 @@ final class Progress {
           c.getOrDefault("retries", 0L),
           c.getOrDefault("throttled", 0L),
           c.getOrDefault(PEAK, 0L),
-          append ? "+" + c.getOrDefault("records", 0L) : c.getOrDefault("table_rows", 0L),
+          SnapshotSummary.liveRows(snapshot),
           cursor,
-          plan.layout().tableDir(t.destination()));
+          snapshot == null ? "-" : Long.toString(snapshot.snapshotId()));
     }
     out.printf("run %s committed in %.1f s%n", plan.runId(), elapsed.toMillis() / 1000.0);
   }

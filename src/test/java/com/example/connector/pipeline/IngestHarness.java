@@ -12,16 +12,22 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Stream;
+import com.example.connector.table.CatalogConfig;
+import com.example.connector.table.Destination;
+import com.example.connector.table.TableSchemas;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.parquet.avro.AvroParquetReader;
-import org.apache.parquet.hadoop.ParquetReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.avro.AvroSchemaUtil;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
 
 /**
  * Runs the real pipeline main in-process against a source URL, with a spec and connection
- * written to a temporary directory, and reads the Parquet output back with parquet-avro.
+ * written to a temporary directory, and reads the Iceberg tables back with Iceberg's own generic
+ * reader (deletes applied).
  */
 final class IngestHarness {
   final Path dir;
@@ -90,32 +96,35 @@ final class IngestHarness {
     return output.resolve("main").resolve("example").resolve(table);
   }
 
-  /** Every row of a destination table, read from its Parquet files. */
+  /** The Iceberg table main.example.TABLE in the Hadoop catalog at the output root, or null. */
+  Table table(String table) {
+    Catalog catalog = CatalogConfig.hadoop(output.toString()).load();
+    TableIdentifier id = TableIdentifier.of("main", "example", table);
+    return catalog.tableExists(id) ? catalog.loadTable(id) : null;
+  }
+
+  /** Every row of a destination table's current snapshot, read with Iceberg's generic reader. */
   List<GenericRecord> rows(String table) {
-    return read(tableDir(table));
+    return read(table(table));
   }
 
   /** Every row of a table's change feed (an append table's is the table itself). */
   List<GenericRecord> changes(String table) {
-    Path feed = tableDir(table).resolve("_changes");
-    return read(Files.isDirectory(feed) ? feed : tableDir(table));
+    Table feed = table(table + Destination.CHANGE_FEED_SUFFIX);
+    return read(feed != null ? feed : table(table));
   }
 
-  private static List<GenericRecord> read(Path dir) {
+  /** The table's rows as Avro records (timestamps in microseconds, as the pipeline's rows). */
+  static List<GenericRecord> read(Table table) {
     List<GenericRecord> rows = new ArrayList<>();
-    if (!Files.isDirectory(dir)) {
+    if (table == null) {
       return rows;
     }
-    try (Stream<Path> files = Files.list(dir)) {
-      for (Path file : files.filter(f -> f.toString().endsWith(".parquet")).sorted().toList()) {
-        try (ParquetReader<GenericRecord> reader =
-            AvroParquetReader.<GenericRecord>builder(
-                    HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file.toUri()), new Configuration()))
-                .build()) {
-          for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
-            rows.add(r);
-          }
-        }
+    table.refresh();
+    org.apache.avro.Schema schema = AvroSchemaUtil.convert(table.schema(), "row");
+    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+      for (Record r : records) {
+        rows.add(TableSchemas.toAvro(r, schema));
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -1,4 +1,4 @@
-package com.example.connector.sink;
+package com.example.connector.table;
 
 import java.util.List;
 import org.apache.beam.sdk.coders.SerializableCoder;
@@ -14,26 +14,26 @@ import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionView;
 
 /**
- * Commits the run once every table's staged files are durable: the commit takes the names of
- * all of them as a side input, which is ready only when every write has finished, so a run that
- * fails anywhere before commits nothing.
+ * Commits the run once every table's files are written: the commit takes all of them as a side
+ * input, which is ready only when every write has finished, so a run that fails anywhere before
+ * commits nothing. One step, on one worker, commits every table ({@link TableCommitter}).
  */
-public class CommitRun extends PTransform<PBegin, PCollection<String>> {
+public class CommitTables extends PTransform<PBegin, PCollection<String>> {
   private final RunCommit run;
-  private final Committer committer;
-  private final List<PCollection<StagedFile>> staged;
+  private final TableCommitter committer;
+  private final List<PCollection<WrittenFile>> written;
 
-  public CommitRun(RunCommit run, Committer committer, List<PCollection<StagedFile>> staged) {
+  public CommitTables(RunCommit run, TableCommitter committer, List<PCollection<WrittenFile>> written) {
     this.run = run;
     this.committer = committer;
-    this.staged = List.copyOf(staged);
+    this.written = List.copyOf(written);
   }
 
   @Override
   public PCollection<String> expand(PBegin begin) {
-    PCollectionView<List<StagedFile>> files =
-        PCollectionList.of(staged)
-            .apply("All staged files", Flatten.pCollections())
+    PCollectionView<List<WrittenFile>> files =
+        PCollectionList.of(written)
+            .apply("All written files", Flatten.pCollections())
             .apply("As one list", View.asList());
     return begin
         .apply("Run", Create.of(run).withCoder(SerializableCoder.of(RunCommit.class)))
@@ -41,10 +41,10 @@ public class CommitRun extends PTransform<PBegin, PCollection<String>> {
   }
 
   private static class CommitFn extends DoFn<RunCommit, String> {
-    private final Committer committer;
-    private final PCollectionView<List<StagedFile>> files;
+    private final TableCommitter committer;
+    private final PCollectionView<List<WrittenFile>> files;
 
-    CommitFn(Committer committer, PCollectionView<List<StagedFile>> files) {
+    CommitFn(TableCommitter committer, PCollectionView<List<WrittenFile>> files) {
       this.committer = committer;
       this.files = files;
     }

@@ -1,0 +1,363 @@
+package com.example.connector.merge;
+
+import com.example.connector.catalog.RecordSchemas;
+import com.example.connector.table.RowPosition;
+import com.example.connector.table.TableTarget;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.join.RawUnionValue;
+import org.apache.beam.sdk.transforms.join.UnionCoder;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.types.Type;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Merges the changes a run read into an SCD table as row-level changes: the rows to insert and
+ * the committed rows to delete (by file and position), so that a run costs what it changed, not
+ * the table (merge-on-read, as Iceberg's Flink upsert sink writes).
+ *
+ * <p>Only committed rows of changed keys are read: the data files of the committed snapshot whose
+ * key statistics may hold a changed key ({@link ChangedKeyValues}), and of those the rows whose key
+ * a Bloom filter of the changed keys may hold ({@link ChangedKeys}). They meet the changes in
+ * {@link KeyBuckets} (a GroupByKey by bucket), where each key's history is replayed ({@link
+ * KeyHistory}) and the result compared with the key's committed rows: a committed row the result
+ * no longer holds is deleted, a row of the result not committed is inserted, and a key whose rows
+ * did not change writes nothing. A snapshot table touches every key (one missing from the new
+ * snapshot was deleted), so it reads its whole table, but still writes only what changed.
+ *
+ * <p>Every change must have a value in each primary key column (a {@code primary_keys} override
+ * may name a nullable one): rows without one would all merge into one key, so the table fails.
+ *
+ * <p>A table's first version, when the reads guarantee one change per key ({@code
+ * oneChangePerKey}: a cursor feed of the source's own keys, ordered by its cursor, reads each
+ * record once per run, and a record outranks any tombstone of its key read with it, since the
+ * source deletes a record when it writes its tombstone), needs no shuffle at all: each change is
+ * replayed on its own.
+ *
+ * <p>Input: the change feed rows. Output: {@link #INSERTS} (rows in the table's schema) and
+ * {@link #DELETES}, counted in the destination's {@code rows_inserted} and {@code rows_deleted}.
+ */
+public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollectionTuple> {
+  public static final TupleTag<GenericRecord> INSERTS = new TupleTag<>("inserts") {};
+  public static final TupleTag<RowPosition> DELETES = new TupleTag<>("deletes") {};
+  /** The data file and position of a committed row read for the merge. */
+  static final String FILE = "_file";
+  static final String POSITION = "_pos";
+  private static final int COMMITTED_TAG = 0;
+  private static final int CHANGES_TAG = 1;
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final GenericData DATA = GenericData.get();
+
+  private final MergeRule rule;
+  private final String feedSchemaJson;
+  private final @Nullable Long snapshotAt;
+  private final TableTarget target;
+  private final List<FileScanTask> committed;
+  private final Type firstKeyType;
+  private final boolean oneChangePerKey;
+  private final long rowsPerBucket;
+
+  /**
+   * @param snapshotAt for a snapshot table, the sequence of this run's snapshot (the source's
+   *     clock when the run started, in microseconds)
+   * @param committed the data files of the table's committed snapshot, with their deletes
+   * @param firstKeyType the Iceberg type of the first primary key column
+   * @param oneChangePerKey whether the reads guarantee the condition above
+   */
+  public MergeChanges(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, TableTarget target,
+      List<FileScanTask> committed, Type firstKeyType, boolean oneChangePerKey) {
+    this(rule, feedSchema, snapshotAt, target, committed, firstKeyType, oneChangePerKey, KeyBuckets.ROWS_PER_BUCKET);
+  }
+
+  /** With buckets of about {@code rowsPerBucket} rows (tests). */
+  MergeChanges(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, TableTarget target,
+      List<FileScanTask> committed, Type firstKeyType, boolean oneChangePerKey, long rowsPerBucket) {
+    this.rule = rule;
+    this.feedSchemaJson = feedSchema.toString();
+    this.snapshotAt = snapshotAt;
+    this.target = target;
+    this.committed = List.copyOf(committed);
+    this.firstKeyType = firstKeyType;
+    this.oneChangePerKey = oneChangePerKey;
+    this.rowsPerBucket = rowsPerBucket;
+  }
+
+  /** A table row with its file and position: what a committed row read for the merge is. */
+  static Schema locatedSchema(Schema tableSchema) {
+    List<Schema.Field> fields = new ArrayList<>();
+    for (Schema.Field f : tableSchema.getFields()) {
+      fields.add(new Schema.Field(f.name(), f.schema(), f.doc(), f.defaultVal()));
+    }
+    fields.add(new Schema.Field(FILE, Schema.create(Schema.Type.STRING)));
+    fields.add(new Schema.Field(POSITION, Schema.create(Schema.Type.LONG)));
+    return Schema.createRecord(tableSchema.getName(), null, tableSchema.getNamespace() + ".located", false, fields);
+  }
+
+  @Override
+  public PCollectionTuple expand(PCollection<GenericRecord> input) {
+    Schema feedSchema = new Schema.Parser().parse(feedSchemaJson);
+    Schema tableSchema = rule.tableSchema(feedSchema);
+    Replay replay = new Replay(rule, feedSchemaJson, tableSchema.toString(), snapshotAt, target.destination().key());
+    PCollection<GenericRecord> changes = input
+        .apply("Check primary keys", ParDo.of(new CheckKeysFn(rule.keys(), target.destination().key())))
+        .setCoder(AvroCoder.of(feedSchema));
+    TupleTagList deletes = TupleTagList.of(DELETES);
+    PCollectionTuple merged;
+    if (committed.isEmpty() && oneChangePerKey) {
+      merged = changes.apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)).withOutputTags(INSERTS, deletes));
+    } else {
+      Schema located = locatedSchema(tableSchema);
+      PCollection<GenericRecord> committedRows = committedRows(changes, located);
+      merged = group(committedRows, changes, located, feedSchema, replay);
+    }
+    merged.get(INSERTS).setCoder(AvroCoder.of(tableSchema));
+    merged.get(DELETES).setCoder(SerializableCoder.of(RowPosition.class));
+    return merged;
+  }
+
+  /** The committed rows of the keys the changes touch (of every key, for a snapshot table). */
+  private PCollection<GenericRecord> committedRows(PCollection<GenericRecord> changes, Schema located) {
+    PCollectionView<ChangedKeys> keys = null;
+    PCollectionView<ChangedKeyValues> values = null;
+    if (!rule.snapshot()) {
+      keys = changes.apply("Changed keys",
+          Combine.globally(new ChangedKeys.Collect(rule.keys(), ChangedKeys.DEFAULT_BITS)).asSingletonView());
+      values = changes.apply("Changed key values",
+          Combine.globally(new ChangedKeyValues.Collect(rule.keys().get(0), firstKeyType)).asSingletonView());
+    }
+    List<PCollectionView<?>> sideInputs = new ArrayList<>();
+    if (keys != null) {
+      sideInputs.add(keys);
+      sideInputs.add(values);
+    }
+    return changes.getPipeline()
+        .apply("Committed files", Create.of(committed).withCoder(SerializableCoder.of(FileScanTask.class)))
+        // Files listed on one worker, read on all of them.
+        .apply("Spread files", Reshuffle.viaRandomKey())
+        .apply("Read committed rows", ParDo.of(new ReadCommittedRows(target, located, rule.keys(), keys, values))
+            .withSideInputs(sideInputs))
+        .setCoder(AvroCoder.of(located));
+  }
+
+  /**
+   * Committed rows and changes of the same keys, gathered in key buckets and replayed key by key.
+   * One GroupByKey of both, told apart by a union tag, and not a CoGroupByKey: its result re-reads
+   * a group of more than 10,000 rows, which Flink's batch groups do not allow.
+   */
+  private PCollectionTuple group(PCollection<GenericRecord> committedRows, PCollection<GenericRecord> changes,
+      Schema located, Schema feedSchema, Replay replay) {
+    KeyBuckets buckets = KeyBuckets.sizedFor(rule.keys(), List.of(committedRows, changes), rowsPerBucket);
+    Coder<KV<Integer, RawUnionValue>> tagged = KvCoder.of(VarIntCoder.of(),
+        UnionCoder.of(List.of(AvroCoder.of(located), AvroCoder.of(feedSchema))));
+    return PCollectionList
+        .of(buckets.assign("Bucket committed rows", committedRows, located)
+            .apply("Tag committed rows", ParDo.of(new TagFn(COMMITTED_TAG))).setCoder(tagged))
+        .and(buckets.assign("Bucket changes", changes, feedSchema)
+            .apply("Tag changes", ParDo.of(new TagFn(CHANGES_TAG))).setCoder(tagged))
+        .apply("Rows and changes", Flatten.pCollections())
+        .apply("Gather buckets", GroupByKey.create())
+        .apply("Replay each key", ParDo.of(new ReplayBucketFn(replay)).withOutputTags(INSERTS, TupleTagList.of(DELETES)));
+  }
+
+  /** A row's primary key values as a JSON array (nulls kept, types told apart). */
+  static String keyOf(GenericRecord row, List<String> keys) {
+    List<Object> values = new ArrayList<>(keys.size());
+    for (String key : keys) {
+      Object v = row.get(key);
+      values.add(v instanceof CharSequence ? v.toString() : v);
+    }
+    try {
+      return JSON.writeValueAsString(values);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Fails the table on a change without a value in a primary key column. */
+  private static class CheckKeysFn extends DoFn<GenericRecord, GenericRecord> {
+    private final List<String> keys;
+    private final String table;
+
+    CheckKeysFn(List<String> keys, String table) {
+      this.keys = keys;
+      this.table = table;
+    }
+
+    @ProcessElement
+    public void process(@Element GenericRecord row, OutputReceiver<GenericRecord> out) {
+      for (String key : keys) {
+        if (row.get(key) == null) {
+          throw new IllegalStateException("table " + table + ": primary key column '" + key + "' is null in "
+              + (Boolean.TRUE.equals(row.get(RecordSchemas.IS_DELETED)) ? "a delete (tombstone)" : "a record")
+              + " read by this run; rows without a key would all merge into one. Key the table by columns"
+              + " that always have a value (table_configuration.primary_keys " + keys + ")");
+        }
+      }
+      out.output(row);
+    }
+  }
+
+  /** What the replaying DoFns share: how to build a key's history, and the counters. */
+  private record Replay(MergeRule rule, String feedSchemaJson, String tableSchemaJson, @Nullable Long snapshotAt,
+      String table) implements java.io.Serializable {
+    KeyHistory history() {
+      return new KeyHistory(rule, new Schema.Parser().parse(feedSchemaJson), snapshotAt);
+    }
+  }
+
+  /**
+   * Applies {@link KeyHistory} to a key and writes the difference with its committed rows:
+   * inserts of the rows it does not hold, deletes of those it no longer does.
+   */
+  // Public: a private generic base would make javac add bridge methods Beam's signature checks reject.
+  public abstract static class ReplayFn<InputT> extends DoFn<InputT, GenericRecord> {
+    private final Replay replay;
+    private final Counter inserted;
+    private final Counter deleted;
+    private transient KeyHistory history;
+    private transient Schema tableSchema;
+
+    ReplayFn(Replay replay) {
+      this.replay = replay;
+      this.inserted = Metrics.counter(replay.table(), "rows_inserted");
+      this.deleted = Metrics.counter(replay.table(), "rows_deleted");
+    }
+
+    Replay replay() {
+      return replay;
+    }
+
+    @Setup
+    public void setup() {
+      history = replay.history();
+      tableSchema = new Schema.Parser().parse(replay.tableSchemaJson());
+    }
+
+    void emit(List<GenericRecord> committed, List<GenericRecord> changes, MultiOutputReceiver out) {
+      List<GenericRecord> remaining = new ArrayList<>(committed);
+      for (GenericRecord row : history.merge(committed, changes)) {
+        int same = indexOfSame(remaining, row);
+        if (same >= 0) {
+          remaining.remove(same);
+        } else {
+          out.get(INSERTS).output(asTableRow(row));
+          inserted.inc();
+        }
+      }
+      for (GenericRecord gone : remaining) {
+        out.get(DELETES).output(new RowPosition(gone.get(FILE).toString(), (Long) gone.get(POSITION)));
+        deleted.inc();
+      }
+    }
+
+    private int indexOfSame(List<GenericRecord> rows, GenericRecord row) {
+      for (int i = 0; i < rows.size(); i++) {
+        if (sameRow(rows.get(i), row)) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    private boolean sameRow(GenericRecord a, GenericRecord b) {
+      for (Schema.Field f : tableSchema.getFields()) {
+        if (DATA.compare(a.get(f.name()), b.get(f.name()), f.schema()) != 0) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private GenericRecord asTableRow(GenericRecord row) {
+      GenericRecord out = new GenericData.Record(tableSchema);
+      for (Schema.Field f : tableSchema.getFields()) {
+        out.put(f.pos(), row.get(f.name()));
+      }
+      return out;
+    }
+  }
+
+  private static class TagFn extends DoFn<KV<Integer, GenericRecord>, KV<Integer, RawUnionValue>> {
+    private final int tag;
+
+    TagFn(int tag) {
+      this.tag = tag;
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, GenericRecord> row, OutputReceiver<KV<Integer, RawUnionValue>> out) {
+      out.output(KV.of(row.getKey(), new RawUnionValue(tag, row.getValue())));
+    }
+  }
+
+  /** Splits a bucket by key, reading it once, and replays each key (a bucket is what is held in memory). */
+  private static class ReplayBucketFn extends ReplayFn<KV<Integer, Iterable<RawUnionValue>>> {
+    private final List<String> keys;
+
+    ReplayBucketFn(Replay replay) {
+      super(replay);
+      this.keys = replay.rule().keys();
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, Iterable<RawUnionValue>> bucket, MultiOutputReceiver out) {
+      Map<String, KeyRows> byKey = new HashMap<>();
+      for (RawUnionValue tagged : bucket.getValue()) {
+        GenericRecord row = (GenericRecord) tagged.getValue();
+        KeyRows rows = byKey.computeIfAbsent(keyOf(row, keys), k -> new KeyRows());
+        (tagged.getUnionTag() == COMMITTED_TAG ? rows.committed : rows.changes).add(row);
+      }
+      for (KeyRows key : byKey.values()) {
+        if (!key.changes.isEmpty() || replay().rule().snapshot()) {
+          emit(key.committed, key.changes, out);
+        }
+      }
+    }
+
+    private static final class KeyRows {
+      final List<GenericRecord> committed = new ArrayList<>();
+      final List<GenericRecord> changes = new ArrayList<>();
+    }
+  }
+
+  private static class ReplayChangeFn extends ReplayFn<GenericRecord> {
+    ReplayChangeFn(Replay replay) {
+      super(replay);
+    }
+
+    @ProcessElement
+    public void process(@Element GenericRecord change, MultiOutputReceiver out) {
+      emit(List.of(), List.of(change), out);
+    }
+  }
+}

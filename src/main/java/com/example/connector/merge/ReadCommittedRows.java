@@ -1,0 +1,98 @@
+package com.example.connector.merge;
+
+import com.example.connector.table.TableSchemas;
+import com.example.connector.table.TableTarget;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.MetadataColumns;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.GenericDeleteFilter;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Types;
+import org.apache.iceberg.util.PartitionUtil;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Reads the committed rows a merge needs from one data file of the table's committed snapshot,
+ * with the deletes already committed against it applied, each with its file and position (the
+ * {@value MergeChanges#FILE} and {@value MergeChanges#POSITION} columns), so that a row the merge
+ * replaces can be deleted by position.
+ *
+ * <p>Given the changed keys, a file whose statistics rule them all out is not opened ({@link
+ * ChangedKeyValues}), and of an opened file only rows whose key the Bloom filter may hold are
+ * passed on ({@link ChangedKeys}). Without them (a snapshot table: a key absent from the new
+ * snapshot is a delete), every row is.
+ */
+final class ReadCommittedRows extends DoFn<FileScanTask, GenericRecord> {
+  private final TableTarget target;
+  private final String locatedSchemaJson;
+  private final List<String> keys;
+  private final @Nullable PCollectionView<ChangedKeys> changedKeys;
+  private final @Nullable PCollectionView<ChangedKeyValues> keyValues;
+  private final Counter filesRead;
+  private final Counter filesSkipped;
+  private transient Table table;
+  private transient Schema located;
+
+  ReadCommittedRows(TableTarget target, Schema locatedSchema, List<String> keys,
+      @Nullable PCollectionView<ChangedKeys> changedKeys, @Nullable PCollectionView<ChangedKeyValues> keyValues) {
+    this.target = target;
+    this.locatedSchemaJson = locatedSchema.toString();
+    this.keys = List.copyOf(keys);
+    this.changedKeys = changedKeys;
+    this.keyValues = keyValues;
+    this.filesRead = Metrics.counter(target.destination().key(), "merge_files_read");
+    this.filesSkipped = Metrics.counter(target.destination().key(), "merge_files_skipped");
+  }
+
+  @Setup
+  public void setup() {
+    table = target.load();
+    located = new Schema.Parser().parse(locatedSchemaJson);
+  }
+
+  @ProcessElement
+  public void process(@Element FileScanTask task, OutputReceiver<GenericRecord> out, ProcessContext context)
+      throws IOException {
+    if (keyValues != null) {
+      Types.NestedField first = table.schema().findField(keys.get(0));
+      if (!context.sideInput(keyValues).mayBeIn(task.file(), first.fieldId(), first.type())) {
+        filesSkipped.inc();
+        return;
+      }
+    }
+    filesRead.inc();
+    ChangedKeys filter = changedKeys == null ? null : context.sideInput(changedKeys);
+    List<Types.NestedField> columns = new ArrayList<>(table.schema().columns());
+    columns.add(MetadataColumns.ROW_POSITION);
+    org.apache.iceberg.Schema projection = new org.apache.iceberg.Schema(columns);
+    GenericDeleteFilter deletes = new GenericDeleteFilter(table.io(), task, table.schema(), projection);
+    org.apache.iceberg.Schema required = deletes.requiredSchema();
+    String path = task.file().path().toString();
+    CloseableIterable<Record> rows = Parquet.read(table.io().newInputFile(path))
+        .project(required)
+        .split(task.start(), task.length())
+        .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(required, fileSchema, PartitionUtil.constantsMap(task)))
+        .build();
+    try (CloseableIterable<Record> live = deletes.filter(rows)) {
+      for (Record r : live) {
+        GenericRecord row = TableSchemas.toAvro(r, located);
+        row.put(MergeChanges.FILE, path);
+        if (filter == null || filter.mightContain(MergeChanges.keyOf(row, keys))) {
+          out.output(row);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,107 @@
+package com.example.connector.table;
+
+import com.example.connector.ConfigurationException;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.iceberg.CatalogProperties;
+import org.apache.iceberg.CatalogUtil;
+import org.apache.iceberg.catalog.Catalog;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * The Iceberg catalog the tables live in, as the properties Iceberg's {@link CatalogUtil} loads
+ * a catalog from ({@code type} or {@code catalog-impl}, {@code uri}, {@code warehouse}, and any
+ * catalog-specific ones). Serializable, so every worker loads the same catalog, as Beam's
+ * IcebergIO does with its {@code IcebergCatalogConfig}.
+ *
+ * <p>The default is a Hadoop catalog whose warehouse is {@code --outputRoot}: no server, tables
+ * under {@code WAREHOUSE/catalog/schema/table/}. It commits by renaming a metadata file, which is
+ * atomic on a local or HDFS file system only; on an object store two writers could both win, so
+ * a Hadoop catalog there is refused.
+ */
+public final class CatalogConfig implements Serializable {
+  private static final Pattern SECRET = Pattern.compile("(?i).*(password|secret|token|credential|private|key).*");
+  private static final Pattern OBJECT_STORE = Pattern.compile("(?i)^(gs|s3|s3a|s3n|abfss?|wasbs?|oss)://.*");
+
+  private final String name;
+  private final Map<String, String> properties;
+
+  private CatalogConfig(String name, Map<String, String> properties) {
+    this.name = name;
+    this.properties = Map.copyOf(properties);
+  }
+
+  /**
+   * The catalog the options describe.
+   *
+   * @param type {@code hadoop} (the default), {@code jdbc}, {@code rest}, {@code glue},
+   *     {@code nessie}, {@code hive}; ignored when {@code impl} is given
+   * @param impl a {@code Catalog} class name (e.g. BigLake's), or null
+   * @param warehouse where table data goes; {@code --outputRoot} when null
+   * @param extra further catalog properties (e.g. {@code jdbc.user}, {@code jdbc.password})
+   */
+  public static CatalogConfig of(String name, @Nullable String type, @Nullable String impl, @Nullable String uri,
+      @Nullable String warehouse, String outputRoot, Map<String, String> extra) {
+    Map<String, String> props = new TreeMap<>(extra);
+    String where = warehouse != null && !warehouse.isBlank() ? warehouse : localAbsolute(outputRoot);
+    props.put(CatalogProperties.WAREHOUSE_LOCATION, where);
+    if (impl != null && !impl.isBlank()) {
+      props.put(CatalogProperties.CATALOG_IMPL, impl);
+    } else {
+      props.put(CatalogUtil.ICEBERG_CATALOG_TYPE, type == null || type.isBlank() ? "hadoop" : type.toLowerCase(Locale.ROOT));
+    }
+    if (uri != null && !uri.isBlank()) {
+      props.put(CatalogProperties.URI, uri);
+    }
+    if (where.toLowerCase(Locale.ROOT).startsWith("gs://")) {
+      props.putIfAbsent(CatalogProperties.FILE_IO_IMPL, "org.apache.iceberg.gcp.gcs.GCSFileIO");
+    }
+    CatalogConfig config = new CatalogConfig(name, props);
+    config.check();
+    return config;
+  }
+
+  /** A Hadoop catalog with this warehouse (tests, tools). */
+  public static CatalogConfig hadoop(String warehouse) {
+    return of("example", "hadoop", null, null, warehouse, warehouse, Map.of());
+  }
+
+  public Catalog load() {
+    return CatalogUtil.buildIcebergCatalog(name, properties, new Configuration());
+  }
+
+  public String warehouse() {
+    return properties.get(CatalogProperties.WAREHOUSE_LOCATION);
+  }
+
+  public boolean isHadoop() {
+    return !properties.containsKey(CatalogProperties.CATALOG_IMPL)
+        && "hadoop".equals(properties.get(CatalogUtil.ICEBERG_CATALOG_TYPE));
+  }
+
+  private void check() {
+    if (isHadoop() && OBJECT_STORE.matcher(warehouse()).matches()) {
+      throw new ConfigurationException("--warehouse/--outputRoot=" + warehouse() + ": a Hadoop catalog commits by"
+          + " renaming files, which an object store does not do atomically, so two writers could both"
+          + " commit; use a catalog service for an object store warehouse, e.g. --catalogType=rest"
+          + " --catalogUri=https://... (or jdbc, glue, nessie, or --catalogImpl=... for BigLake)");
+    }
+  }
+
+  private static String localAbsolute(String root) {
+    return root.contains("://") ? root : Path.of(root).toAbsolutePath().normalize().toString();
+  }
+
+  /** The catalog's name and properties, secret-looking values masked. */
+  @Override
+  public String toString() {
+    Map<String, String> shown = new TreeMap<>();
+    properties.forEach((k, v) -> shown.put(k, SECRET.matcher(k).matches() ? "****" : v));
+    return name + shown;
+  }
+}

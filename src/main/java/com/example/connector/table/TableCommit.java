@@ -1,0 +1,23 @@
+package com.example.connector.table;
+
+import java.io.Serializable;
+import java.util.Map;
+import java.util.TreeMap;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * One table's part of a run's commit, planned before the run reads.
+ *
+ * @param baseSnapshotId the table's snapshot the run planned from (null: the table had none);
+ *     the commit requires it to be still current (optimistic concurrency)
+ * @param cursors per feed ({@code records}, {@code deleted_records}), an ISO-8601 instant: every
+ *     record whose cursor is below it has been read; stored in the snapshot summary as
+ *     {@code example.cursor.<feed>}
+ */
+public record TableCommit(TableTarget target, @Nullable Long baseSnapshotId, Map<String, String> cursors)
+    implements Serializable {
+
+  public TableCommit {
+    cursors = new TreeMap<>(cursors);
+  }
+}

@@ -1,0 +1,122 @@
+package com.example.connector.table;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.iceberg.RowDelta;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.exceptions.ValidationException;
+import org.apache.iceberg.expressions.Expressions;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Commits a run's written files and cursors, one Iceberg commit per table, in the shape of
+ * Iceberg's Flink committer ({@code IcebergFilesCommitter}): idempotent, because the run id is in
+ * the snapshot summary and a table already holding it is skipped (a retried bundle, or a commit
+ * step run twice); optimistic, because each table must still be at the snapshot the run planned
+ * from, checked before any table is committed and again by Iceberg at the commit itself
+ * ({@code validateFromSnapshot} and no conflicting data or delete files), so of two runs on one
+ * table one commits and the other commits nothing to it and fails.
+ *
+ * <p>Each table's cursors are committed with its data, so a crash between the commits of two
+ * tables leaves each table consistent with its own cursors: the next run reads each table on from
+ * where it is. An SCD table's change feed is committed before the table; the planner starts the
+ * next read at the lower of the two cursors, and rows the feed already has are not appended
+ * again.
+ */
+public final class TableCommitter implements Serializable {
+  private static final Logger LOG = LoggerFactory.getLogger(TableCommitter.class);
+
+  private final CatalogConfig catalogConfig;
+
+  public TableCommitter(CatalogConfig catalogConfig) {
+    this.catalogConfig = catalogConfig;
+  }
+
+  public void commit(RunCommit run, List<WrittenFile> written) {
+    Catalog catalog = catalogConfig.load();
+    List<Table> tables = new ArrayList<>();
+    for (TableCommit t : run.tables()) {
+      Table table = catalog.loadTable(t.target().destination().identifier());
+      if (!committedBy(table, run.runId(), t.baseSnapshotId())) {
+        checkStillAt(table, t, run.runId());
+      }
+      tables.add(table);
+    }
+    for (int i = 0; i < tables.size(); i++) {
+      commit(tables.get(i), run, run.tables().get(i), written);
+    }
+  }
+
+  private void commit(Table table, RunCommit run, TableCommit t, List<WrittenFile> written) {
+    String key = t.target().destination().key();
+    if (committedBy(table, run.runId(), t.baseSnapshotId())) {
+      LOG.info("{}: run {} is already committed", key, run.runId());
+      return;
+    }
+    RowDelta delta = table.newRowDelta()
+        .conflictDetectionFilter(Expressions.alwaysTrue())
+        .validateNoConflictingDataFiles()
+        .validateNoConflictingDeleteFiles()
+        .validateDeletedFiles();
+    if (t.baseSnapshotId() != null) {
+      delta.validateFromSnapshot(t.baseSnapshotId());
+    }
+    List<String> referenced = new ArrayList<>();
+    for (WrittenFile f : written) {
+      if (!f.table().equals(key)) {
+        continue;
+      }
+      if (f.isData()) {
+        delta.addRows(f.dataFile());
+      } else {
+        delta.addDeletes(f.deleteFile());
+        referenced.addAll(f.referencedDataFiles());
+      }
+    }
+    if (!referenced.isEmpty()) {
+      delta.validateDataFilesExist(referenced);
+    }
+    delta.set(SnapshotSummary.RUN_ID, run.runId());
+    delta.set(SnapshotSummary.COMMITTED_AT, run.committedAt());
+    t.cursors().forEach((feed, cursor) -> delta.set(SnapshotSummary.CURSOR_PREFIX + feed, cursor));
+    try {
+      delta.commit();
+    } catch (ValidationException e) {
+      throw concurrent(key, run.runId(), t.baseSnapshotId(), e.getMessage());
+    }
+  }
+
+  /** Whether a snapshot after {@code base} was committed by this run. */
+  private static boolean committedBy(Table table, String runId, @Nullable Long base) {
+    for (Snapshot s = table.currentSnapshot(); s != null && !Objects.equals(s.snapshotId(), base);
+        s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
+      if (runId.equals(SnapshotSummary.runId(s))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void checkStillAt(Table table, TableCommit t, String runId) {
+    Snapshot current = table.currentSnapshot();
+    Long currentId = current == null ? null : current.snapshotId();
+    if (!Objects.equals(currentId, t.baseSnapshotId())) {
+      String by = SnapshotSummary.runId(current);
+      throw concurrent(t.target().destination().key(), runId, t.baseSnapshotId(),
+          "snapshot " + currentId + (by != null ? " of run " + by : "") + " was committed since");
+    }
+  }
+
+  private static IllegalStateException concurrent(String table, String runId, @Nullable Long base, String what) {
+    return new IllegalStateException("table " + table + " changed while run " + runId + " read it (it started from "
+        + (base == null ? "no snapshot" : "snapshot " + base) + "; " + what + "): another run or maintenance"
+        + " committed to it. This run committed nothing to " + table + "; run again, and it reads on from the"
+        + " cursors now committed. Run one ingestion per table at a time.");
+  }
+}

@@ -1,0 +1,107 @@
+package com.example.connector.table;
+
+import com.example.connector.ConfigurationException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.SupportsNamespaces;
+import org.apache.iceberg.exceptions.AlreadyExistsException;
+import org.apache.iceberg.exceptions.NoSuchTableException;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * The destination tables in their catalog, as the planner sees them before a run reads: finds,
+ * creates (format v2, merge-on-read) and evolves them, and lists a snapshot's files.
+ */
+public final class Warehouse {
+  private final Catalog catalog;
+
+  public Warehouse(CatalogConfig config) {
+    this.catalog = config.load();
+  }
+
+  public @Nullable Table find(Destination d) {
+    try {
+      return catalog.loadTable(d.identifier());
+    } catch (NoSuchTableException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Creates the table, empty (no snapshot), or loads it if another run just did. Row-level
+   * changes are merge-on-read: position deletes, not rewrites.
+   */
+  public Table create(Destination d, org.apache.iceberg.Schema schema, Map<String, String> connectorProperties) {
+    if (catalog instanceof SupportsNamespaces namespaces && !namespaces.namespaceExists(d.identifier().namespace())) {
+      try {
+        namespaces.createNamespace(d.identifier().namespace());
+      } catch (AlreadyExistsException e) {
+        // another run created it meanwhile
+      }
+    }
+    Map<String, String> properties = new HashMap<>(connectorProperties);
+    properties.put(TableProperties.FORMAT_VERSION, "2");
+    properties.put(TableProperties.DELETE_MODE, "merge-on-read");
+    properties.put(TableProperties.UPDATE_MODE, "merge-on-read");
+    properties.put(TableProperties.MERGE_MODE, "merge-on-read");
+    try {
+      return catalog.buildTable(d.identifier(), schema).withProperties(properties).create();
+    } catch (AlreadyExistsException e) {
+      return catalog.loadTable(d.identifier());
+    }
+  }
+
+  /**
+   * Checks that every column the table and the run both have is of the same type (a changed type
+   * fails the run before anything is written), then, if {@code apply}, adds the run's new
+   * columns to the table (schema evolution; they are optional, as every source column is).
+   */
+  public static void evolve(Table table, org.apache.iceberg.Schema runSchema, String destination, boolean apply) {
+    List<String> added = new ArrayList<>();
+    check(table.schema().asStruct(), runSchema.asStruct(), "", destination, added);
+    if (apply && !added.isEmpty()) {
+      table.updateSchema().unionByNameWith(runSchema).commit();
+    }
+  }
+
+  private static void check(Types.StructType table, Types.StructType run, String prefix, String destination,
+      List<String> added) {
+    for (Types.NestedField column : run.fields()) {
+      Types.NestedField existing = table.field(column.name());
+      String name = prefix + column.name();
+      if (existing == null) {
+        added.add(name);
+        continue;
+      }
+      Type had = existing.type();
+      Type has = column.type();
+      if (had.isStructType() && has.isStructType()) {
+        check(had.asStructType(), has.asStructType(), name + ".", destination, added);
+      } else if (!had.equals(has)) {
+        throw new ConfigurationException("table " + destination + ": column '" + name + "' is " + had
+            + " in the table but the source now sends " + has + "; an Iceberg column cannot change to that type."
+            + " Land the table on another destination_table, or drop and rebuild " + destination);
+      }
+    }
+  }
+
+  /** The data files of a snapshot, each with the delete files that apply to it. */
+  public static List<FileScanTask> files(Table table, long snapshotId) {
+    List<FileScanTask> tasks = new ArrayList<>();
+    try (CloseableIterable<FileScanTask> planned = table.newScan().useSnapshot(snapshotId).planFiles()) {
+      planned.forEach(tasks::add);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return tasks;
+  }
+}

@@ -1,0 +1,98 @@
+package com.example.connector.table;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.deletes.PositionDelete;
+import org.apache.iceberg.deletes.PositionDeleteWriter;
+import org.apache.iceberg.parquet.Parquet;
+
+/**
+ * Writes the committed rows a run replaces or removes as Iceberg position delete files (Parquet),
+ * one per bundle: merge-on-read, so a change costs a small file, not a rewrite of the data file
+ * holding the row. Position deletes rather than equality deletes: every engine that reads v2
+ * tables applies them (PyIceberg and DuckDB included), and a reader joins them by file and
+ * position instead of comparing every row with every deleted key.
+ *
+ * <p>A bundle's positions are held and sorted before writing, as the spec requires sorted delete
+ * files: they are what the run changed, not the table.
+ */
+public final class WritePositionDeletes extends PTransform<PCollection<RowPosition>, PCollection<WrittenFile>> {
+  private final TableTarget target;
+  private final String runId;
+
+  public WritePositionDeletes(TableTarget target, String runId) {
+    this.target = target;
+    this.runId = runId;
+  }
+
+  @Override
+  public PCollection<WrittenFile> expand(PCollection<RowPosition> positions) {
+    return positions.apply("Write position deletes", ParDo.of(new WriteFn(target, runId)))
+        .setCoder(SerializableCoder.of(WrittenFile.class));
+  }
+
+  private static final class WriteFn extends DoFn<RowPosition, WrittenFile> {
+    private final TableTarget target;
+    private final String runId;
+    private transient Table table;
+    private transient List<RowPosition> bundle;
+
+    WriteFn(TableTarget target, String runId) {
+      this.target = target;
+      this.runId = runId;
+    }
+
+    @Setup
+    public void setup() {
+      table = target.load();
+    }
+
+    @StartBundle
+    public void start() {
+      bundle = new ArrayList<>();
+    }
+
+    @ProcessElement
+    public void process(@Element RowPosition position) {
+      bundle.add(position);
+    }
+
+    @FinishBundle
+    public void finish(FinishBundleContext context) throws IOException {
+      if (bundle.isEmpty()) {
+        return;
+      }
+      Collections.sort(bundle);
+      String name = runId + "-deletes-" + UUID.randomUUID() + ".parquet";
+      PositionDeleteWriter<Record> writer =
+          Parquet.writeDeletes(table.io().newOutputFile(table.locationProvider().newDataLocation(name)))
+              .setAll(table.properties()) // not forTable(): that would write each deleted row too
+              .withSpec(PartitionSpec.unpartitioned())
+              .overwrite()
+              .buildPositionWriter();
+      PositionDelete<Record> delete = PositionDelete.create();
+      try (writer) {
+        for (RowPosition p : bundle) {
+          writer.write(delete.set(p.file(), p.position(), null));
+        }
+      }
+      List<String> referenced = new ArrayList<>();
+      writer.referencedDataFiles().forEach(f -> referenced.add(f.toString()));
+      context.output(new WrittenFile(target.destination().key(), writer.toDeleteFile(), referenced),
+          GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+      bundle = new ArrayList<>();
+    }
+  }
+}
