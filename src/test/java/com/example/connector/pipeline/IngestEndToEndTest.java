@@ -95,11 +95,12 @@ class IngestEndToEndTest {
       assertEquals(54, h.rows("products").size());
       assertEquals(253, h.rows("metrics").size());
 
-      JsonNode state = new ObjectMapper().readTree(h.output.resolve("_state/main.example.orders.json").toFile());
-      assertEquals("orders", state.get("source_table").asText());
-      assertEquals(run3, state.get("last_run_id").asText());
-      assertTrue(state.get("cursors").has("records") && state.get("cursors").has("deleted_records"));
-      assertFalse(Files.exists(h.output.resolve("_staging").resolve(run3)), "staging cleaned up");
+      org.apache.iceberg.Table ordersTable = h.table("orders");
+      assertEquals("orders", ordersTable.properties().get("example.source-table"));
+      assertEquals(run3, ordersTable.currentSnapshot().summary().get("example.run-id"));
+      assertEquals(java.util.Set.of("records", "deleted_records"), h.cursors("orders").keySet());
+      assertEquals(run3, h.table("orders__changes").currentSnapshot().summary().get("example.run-id"),
+          "the change feed is committed with the table");
     }
   }
 

@@ -14,6 +14,8 @@ import java.util.Arrays;
 import java.util.List;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.Destination;
+import com.example.connector.table.SnapshotSummary;
+import java.util.Map;
 import com.example.connector.table.TableSchemas;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.Table;
@@ -101,6 +103,11 @@ final class IngestHarness {
     Catalog catalog = CatalogConfig.hadoop(output.toString()).load();
     TableIdentifier id = TableIdentifier.of("main", "example", table);
     return catalog.tableExists(id) ? catalog.loadTable(id) : null;
+  }
+
+  /** The table's current snapshot's cursors by feed, as committed (ISO-8601). */
+  Map<String, String> cursors(String table) {
+    return SnapshotSummary.cursors(table(table).currentSnapshot());
   }
 
   /** Every row of a destination table's current snapshot, read with Iceberg's generic reader. */

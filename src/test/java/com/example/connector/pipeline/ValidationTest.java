@@ -169,19 +169,15 @@ class ValidationTest {
   void aTableKeepsTheScdSettingsItWasBuiltWith() throws Exception {
     IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
     h.runOk(h.spec("s.json", "\"source_table\": \"users\""));
-    Path state = h.output.resolve("_state/main.example.users.json");
-    String before = Files.readString(state);
-    // What a dead run staged: the next run's recovery deletes it, but only once the run is valid.
-    Path staged = h.write("output/_staging/20260101T000000Z-000000/main.example.users/table/part-0.parquet", "x");
+    long before = h.table("users").currentSnapshot().snapshotId();
     IngestMain.Outcome outcome = h.run(h.spec("s2.json",
         "\"source_table\": \"users\", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_2\"}"));
     assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
     for (String f : List.of("main.example.users was built with SCD_TYPE_1, primary_keys [user_id], sequence_by updated_at",
-        "now asks for SCD_TYPE_2", "deleting " + h.tableDir("users") + "/")) {
+        "now asks for SCD_TYPE_2", "rebuild it from scratch by dropping main.example.users")) {
       assertTrue(h.lastErr.contains(f), "expected '" + f + "' in: " + h.lastErr);
     }
-    assertEquals(before, Files.readString(state), "the table is untouched");
-    assertTrue(Files.exists(staged), "recovery waits until the configuration is valid");
+    assertEquals(before, h.table("users").currentSnapshot().snapshotId(), "the table is untouched");
   }
 
   @Test
@@ -253,18 +249,19 @@ class ValidationTest {
   }
 
   @Test
-  void aCorruptStateIsExit1NamingTheFile() throws Exception {
+  void aCorruptCursorIsExit1NamingTheTableAndSnapshot() throws Exception {
     IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
     Path spec = h.spec("s.json", "\"source_table\": \"users\"");
     h.runOk(spec);
-    Path state = h.output.resolve("_state/main.example.users.json");
-    String corrupt = Files.readString(state).replaceFirst("\"records\" : \"[^\"]*\"", "\"records\" : \"not a time\"");
-    Files.writeString(state, corrupt);
+    // A snapshot whose summary holds a cursor that is not a time (another tool wrote it).
+    h.table("users").newAppend().set("example.cursor.records", "not a time").commit();
+    long corrupt = h.table("users").currentSnapshot().snapshotId();
     IngestMain.Outcome outcome = h.run(spec);
     assertEquals(1, outcome.exitCode(), h.lastOut + h.lastErr);
-    assertTrue(h.lastErr.contains(state + ": the committed state of main.example.users is unreadable"), h.lastErr);
+    assertTrue(h.lastErr.contains("main.example.users: the cursors in the summary of snapshot " + corrupt
+        + " are unreadable"), h.lastErr);
     assertTrue(h.lastErr.contains("'not a time' is not an ISO-8601 timestamp"), h.lastErr);
     assertTrue(h.lastErr.contains("this run read and committed nothing"), h.lastErr);
-    assertEquals(corrupt, Files.readString(state));
+    assertEquals(corrupt, h.table("users").currentSnapshot().snapshotId());
   }
 }
