@@ -30,6 +30,7 @@ final class RunnerChecks {
   static final Set<String> PLACEHOLDER_PROJECTS = Set.of("my-gcp-project", "MY_PROJECT");
 
   static final Set<String> PLACEHOLDER_BUCKETS = Set.of("my-bucket", "MY_BUCKET");
+  static final String PLACEHOLDER_CATALOG_HOST = "my-iceberg-catalog.example.com";
 
   private static final Pattern URI_SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*://.*");
   private static final String FLINK_CLASS = "org.apache.flink.api.common.ExecutionConfig";
@@ -75,7 +76,7 @@ final class RunnerChecks {
         && isEmbeddedFlink(options.as(FlinkPipelineOptions.class).getFlinkMaster())) {
       checkEmbeddedFlinkCanLoadTheJob(ClassLoader.getSystemClassLoader());
     }
-    checkBucket("--outputRoot", options.getOutputRoot(), options);
+    checkBucket(warehouseOption(options), warehouse(options), options);
     checkBucket("--tempLocation", options.getTempLocation(), options);
     if (isDataflow(options)) {
       // Read only now: unset, it defaults from --tempLocation, whose bucket is checked above.
@@ -94,7 +95,22 @@ final class RunnerChecks {
               + "; DataflowRunner needs your GCP project: add --project=YOUR_PROJECT to the command line");
     }
     checkNoPlaceholderBucket("--tempLocation", options.getTempLocation());
-    checkNoPlaceholderBucket("--outputRoot", options.as(IngestOptions.class).getOutputRoot());
+    IngestOptions ingest = options.as(IngestOptions.class);
+    checkNoPlaceholderBucket(warehouseOption(ingest), warehouse(ingest));
+    String uri = ingest.getCatalogUri();
+    if (uri != null && uri.contains(PLACEHOLDER_CATALOG_HOST)) {
+      throw new ConfigurationException("--catalogUri=" + uri + ": the placeholder of runner-configs/dataflow; add"
+          + " --catalogUri=... naming your Iceberg catalog service (e.g. a REST catalog every worker reaches)");
+    }
+  }
+
+  /** Where the tables' data goes: {@code --warehouse}, else {@code --outputRoot}. */
+  static String warehouse(IngestOptions options) {
+    return options.getWarehouse() != null ? options.getWarehouse() : options.getOutputRoot();
+  }
+
+  private static String warehouseOption(IngestOptions options) {
+    return options.getWarehouse() != null ? "--warehouse" : "--outputRoot";
   }
 
   private static void checkNoPlaceholderBucket(String option, @Nullable String location) {
@@ -109,12 +125,14 @@ final class RunnerChecks {
 
   /** Workers elsewhere cannot write this machine's disk: the commit would find nothing. */
   static void checkOutputRootShared(IngestOptions options) {
-    String root = options.getOutputRoot();
+    String root = warehouse(options);
+    String option = warehouseOption(options);
     if (!URI_SCHEME.matcher(root).matches() || root.startsWith("file:")) {
       throw new ConfigurationException(
-          "--outputRoot=" + root + ": a local path, but " + runnerName(options)
-              + " runs the job on workers that cannot write this machine's disk; set --outputRoot to"
-              + " a file system every worker shares, e.g. --outputRoot=gs://YOUR_BUCKET/example-output");
+          option + "=" + root + ": a local path, but " + runnerName(options)
+              + " runs the job on workers that cannot write this machine's disk; put the tables on a"
+              + " file system every worker shares: a catalog service and --warehouse=gs://YOUR_BUCKET/warehouse"
+              + " (see runner-configs/dataflow), or an hdfs:// --outputRoot");
     }
   }
 

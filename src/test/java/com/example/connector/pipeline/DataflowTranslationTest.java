@@ -79,10 +79,13 @@ class DataflowTranslationTest {
         String name = table.destination().key();
         String read = table.snapshot() != null ? name + "/Read pages" : name + "/Read ";
         assertTrue(steps.stream().anyMatch(s -> s.startsWith(read)), () -> "no read step for " + name);
-        assertTrue(steps.stream().anyMatch(s -> s.startsWith(name + "/Stage table/")), () -> "no stage step for " + name);
-        if (!table.merge().appendOnly()) {
-          assertTrue(steps.stream().anyMatch(s -> s.startsWith(name + "/Stage changes/")), () -> "no change feed for " + name);
+        if (table.merge().appendOnly()) {
+          assertTrue(steps.stream().anyMatch(s -> s.startsWith(name + "/Write/")), () -> "no write step for " + name);
+        } else {
+          assertTrue(steps.stream().anyMatch(s -> s.startsWith(name + "/Write change feed/")), () -> "no change feed for " + name);
           assertTrue(steps.stream().anyMatch(s -> s.startsWith(name + "/Merge/")), () -> "no merge step for " + name);
+          assertTrue(steps.stream().anyMatch(s -> s.startsWith(name + "/Write inserts/")), () -> "no inserts for " + name);
+          assertTrue(steps.stream().anyMatch(s -> s.startsWith(name + "/Write deletes/")), () -> "no deletes for " + name);
         }
       }
       assertTrue(steps.stream().anyMatch(s -> s.equals("Commit/Commit tables and cursors")), "no commit step");

@@ -88,7 +88,9 @@ class DryRunTest {
           List.of("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
               "--connection=" + connection, "--project=real-project",
               "--tempLocation=gs://real-bucket/tmp", "--stagingLocation=gs://real-bucket/staging",
-              "--outputRoot=gs://real-bucket/out", "--gcsEndpoint=" + gcs.endpoint(),
+              // A JDBC catalog on a local file stands in for the catalog service (offline).
+              "--catalogType=jdbc", "--catalogUri=jdbc:sqlite:" + dir.resolve("catalog.db"),
+              "--warehouse=gs://real-bucket/warehouse", "--gcsEndpoint=" + gcs.endpoint(),
               "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory",
               "--filesToStage=" + jar, "--dryRun"),
           Map.of("jdk.net.hosts.file", hosts.toString()),

@@ -86,13 +86,21 @@ class RunnerChecksTest {
   }
 
   @Test
-  void dataflowWithALocalOutputRootIsRefused() {
+  void theShippedDataflowConfigIsRefusedForItsPlaceholderCatalog() {
+    Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
+        "--project=real-project", "--tempLocation=gs://real-bucket/tmp", "--warehouse=gs://real-bucket/warehouse");
+    assertMentions(r, "--catalogUri=https://my-iceberg-catalog.example.com/api/catalog: the placeholder of"
+        + " runner-configs/dataflow", "naming your Iceberg catalog service");
+  }
+
+  @Test
+  void dataflowWithALocalWarehouseIsRefused() {
     String local = dir.resolve("out").toString();
     Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
         "--project=real-project", "--tempLocation=gs://real-bucket/tmp",
-        "--stagingLocation=gs://real-bucket/staging", "--outputRoot=" + local);
-    assertMentions(r, "--outputRoot=" + local + ": a local path, but DataflowRunner",
-        "--outputRoot=gs://YOUR_BUCKET/");
+        "--stagingLocation=gs://real-bucket/staging", "--catalogUri=https://catalog.real.example/api", "--warehouse=" + local);
+    assertMentions(r, "--warehouse=" + local + ": a local path, but DataflowRunner",
+        "--warehouse=gs://YOUR_BUCKET/warehouse");
   }
 
   @Test
@@ -114,7 +122,8 @@ class RunnerChecksTest {
   void aLoopbackBaseUrlIsRefusedOnDataflow() throws Exception {
     Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
         "--connection=" + connection("http://localhost:8080"), "--project=real-project",
-        "--tempLocation=gs://real-bucket/tmp", "--outputRoot=gs://real-bucket/out");
+        "--tempLocation=gs://real-bucket/tmp", "--warehouse=gs://real-bucket/warehouse",
+        "--catalogUri=https://catalog.real.example/api");
     assertMentions(r, "base_url http://localhost:8080 is a loopback address", "DataflowRunner cannot reach");
   }
 

@@ -93,7 +93,11 @@ class RunnerConfigTest {
     assertEquals("us-central1", dataflow.getRegion());
     assertEquals("gs://my-bucket/example-connector/tmp", dataflow.getTempLocation());
     assertEquals("gs://my-bucket/example-connector/staging", dataflow.getStagingLocation());
-    assertEquals("gs://my-bucket/example-connector/output", dataflow.as(IngestOptions.class).getOutputRoot());
+    IngestOptions ingest = dataflow.as(IngestOptions.class);
+    assertEquals("rest", ingest.getCatalogType());
+    assertEquals("https://my-iceberg-catalog.example.com/api/catalog", ingest.getCatalogUri());
+    assertTrue(ingest.getCatalogUri().contains(RunnerChecks.PLACEHOLDER_CATALOG_HOST));
+    assertEquals("gs://my-bucket/example-connector/warehouse", ingest.getWarehouse());
     assertEquals("e2-standard-2", dataflow.getWorkerMachineType());
     assertEquals(4, dataflow.getMaxNumWorkers());
     assertEquals(List.of("target/example-connector-0.1.0-SNAPSHOT-bundled.jar"), List.copyOf(dataflow.getFilesToStage()));
