@@ -113,7 +113,7 @@ public final class IngestPlanner {
   }
 
   /** Every entry's destination, by the one name rule, and no two entries on the same one. */
-  private static List<Destination> destinations(PipelineSpec spec, String specName, IngestOptions options) {
+  static List<Destination> destinations(PipelineSpec spec, String specName, IngestOptions options) {
     List<Destination> destinations = new ArrayList<>();
     Map<String, String> claimed = new HashMap<>();
     for (int i = 0; i < spec.tables().size(); i++) {

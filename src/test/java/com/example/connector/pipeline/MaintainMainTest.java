@@ -1,0 +1,77 @@
+package com.example.connector.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.source.ExampleSource;
+import com.example.testing.TestClock;
+import java.time.Duration;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.StreamSupport;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.io.CloseableIterable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The maintenance command on the tables three runs left: fewer files, the same rows, cursors kept. */
+class MaintainMainTest {
+  @TempDir Path dir;
+
+  @Test
+  void compactsEveryTableOfTheSpecKeepingItsRowsAndCursors() throws Exception {
+    TestClock clock = TestClock.system();
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("s.json", "\"source_table\": \"users\"", "\"source_table\": \"events\"");
+      h.runOk(spec);
+      source.upsert("users", Map.of("user_id", "user_0003", "email", "changed@example.com"));
+      source.upsert("events", Map.of("event_id", "event_extra"));
+      clock.advance(Duration.ofSeconds(2)); // past the second the writes are stamped with
+      h.runOk(spec);
+      List<String> users = render(h.rows("users"));
+      List<String> events = render(h.rows("events"));
+      Map<String, String> cursors = h.cursors("users");
+      assertTrue(files(h.table("users")) > 1 && deleteFiles(h.table("users")) > 0, "a merged table before");
+
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int exit = MaintainMain.run(new String[] {"--spec=" + spec, "--outputRoot=" + h.output},
+          new PrintStream(out, true), new PrintStream(err, true), Clock.systemUTC());
+      String printed = out.toString(StandardCharsets.UTF_8);
+      assertEquals(0, exit, printed + err.toString(StandardCharsets.UTF_8));
+      for (String table : List.of("main.example.users:", "main.example.users__changes:", "main.example.events:")) {
+        assertTrue(printed.contains(table), printed);
+      }
+      assertEquals(1, files(h.table("users")));
+      assertEquals(0, deleteFiles(h.table("users")));
+      assertEquals(1, files(h.table("events")));
+      assertEquals(users, render(h.rows("users")));
+      assertEquals(events, render(h.rows("events")));
+      assertEquals(cursors, h.cursors("users"), "the next run reads on from the same cursors");
+    }
+  }
+
+  private static List<String> render(List<GenericRecord> rows) {
+    return rows.stream().map(GenericRecord::toString).sorted().toList();
+  }
+
+  private static long files(Table table) throws Exception {
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      return StreamSupport.stream(tasks.spliterator(), false).count();
+    }
+  }
+
+  private static long deleteFiles(Table table) throws Exception {
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      return StreamSupport.stream(tasks.spliterator(), false).mapToLong(t -> t.deletes().size()).sum();
+    }
+  }
+}
