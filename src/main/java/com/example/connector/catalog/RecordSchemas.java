@@ -14,7 +14,8 @@ import org.apache.avro.generic.GenericRecord;
 
 /**
  * The destination row of a table: the source's columns, typed, then the connector's metadata
- * columns. Rows are Avro {@link GenericRecord}s because that is what Beam's ParquetIO writes;
+ * columns. Rows are Avro {@link GenericRecord}s: Beam's AvroCoder carries them and Iceberg's
+ * Parquet writer writes them as they are;
  * timestamps are {@code timestamp-micros}, dates {@code date}, structs nested records.
  */
 public final class RecordSchemas {
