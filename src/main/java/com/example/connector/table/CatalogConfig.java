@@ -1,10 +1,14 @@
 package com.example.connector.table;
 
 import com.example.connector.ConfigurationException;
+import java.io.IOException;
+import java.io.Reader;
 import java.io.Serializable;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -30,10 +34,13 @@ public final class CatalogConfig implements Serializable {
 
   private final String name;
   private final Map<String, String> properties;
+  /** Read where the catalog is loaded (launcher and workers), so that its secrets are never serialized. */
+  private final @Nullable String propertiesFile;
 
-  private CatalogConfig(String name, Map<String, String> properties) {
+  private CatalogConfig(String name, Map<String, String> properties, @Nullable String propertiesFile) {
     this.name = name;
     this.properties = Map.copyOf(properties);
+    this.propertiesFile = propertiesFile;
   }
 
   /**
@@ -61,8 +68,19 @@ public final class CatalogConfig implements Serializable {
     if (where.toLowerCase(Locale.ROOT).startsWith("gs://")) {
       props.putIfAbsent(CatalogProperties.FILE_IO_IMPL, "org.apache.iceberg.gcp.gcs.GCSFileIO");
     }
-    CatalogConfig config = new CatalogConfig(name, props);
+    CatalogConfig config = new CatalogConfig(name, props, null);
     config.check();
+    return config;
+  }
+
+  /**
+   * With further properties (credentials too) from a Java properties file, read each time the
+   * catalog is loaded: like a connection's {@code password_file}, only the path travels with the
+   * pipeline, and the file must exist at that path wherever the pipeline runs.
+   */
+  public CatalogConfig withPropertiesFile(@Nullable String file) {
+    CatalogConfig config = new CatalogConfig(name, properties, file == null || file.isBlank() ? null : file);
+    config.fileProperties(); // unreadable: fail now, on the launcher, before anything moves
     return config;
   }
 
@@ -72,7 +90,25 @@ public final class CatalogConfig implements Serializable {
   }
 
   public Catalog load() {
-    return CatalogUtil.buildIcebergCatalog(name, properties, new Configuration());
+    Map<String, String> all = new TreeMap<>(fileProperties());
+    all.putAll(properties);
+    return CatalogUtil.buildIcebergCatalog(name, all, new Configuration());
+  }
+
+  private Map<String, String> fileProperties() {
+    Map<String, String> loaded = new TreeMap<>();
+    if (propertiesFile == null) {
+      return loaded;
+    }
+    Properties props = new Properties();
+    try (Reader in = Files.newBufferedReader(Path.of(propertiesFile))) {
+      props.load(in);
+    } catch (IOException e) {
+      throw new ConfigurationException("--catalogPropertiesFile=" + propertiesFile + ": cannot be read ("
+          + e.getClass().getSimpleName() + "); give a readable Java properties file (key=value lines)");
+    }
+    props.stringPropertyNames().forEach(k -> loaded.put(k, props.getProperty(k)));
+    return loaded;
   }
 
   public String warehouse() {
@@ -97,11 +133,11 @@ public final class CatalogConfig implements Serializable {
     return root.contains("://") ? root : Path.of(root).toAbsolutePath().normalize().toString();
   }
 
-  /** The catalog's name and properties, secret-looking values masked. */
+  /** The catalog's name and properties, secret-looking values masked; of the properties file only its path. */
   @Override
   public String toString() {
     Map<String, String> shown = new TreeMap<>();
     properties.forEach((k, v) -> shown.put(k, SECRET.matcher(k).matches() ? "****" : v));
-    return name + shown;
+    return name + shown + (propertiesFile == null ? "" : " + properties of " + propertiesFile);
   }
 }
