@@ -24,7 +24,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  */
 final class Progress {
   private static final List<String> COUNTERS =
-      List.of("records", "deletes", "pages", "retries", "throttled", "rows_inserted", "rows_deleted");
+      List.of("records", "deletes", "pages", "retries", "throttled", "rows_inserted", "rows_deleted",
+          "merge_files_read", "merge_files_skipped");
   private static final String PEAK = "peak_in_flight";
 
   private Progress() {}

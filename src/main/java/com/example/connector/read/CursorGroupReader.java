@@ -62,9 +62,7 @@ final class CursorGroupReader<RowT> {
     /** The source has no more records in the range asked for. */
     EXHAUSTED,
     /** A claim failed: the restriction ends here (its end, a split or a checkpoint). */
-    STOPPED,
-    /** At least {@code maxRecordsPerBatch} records were emitted: time to checkpoint. */
-    BATCH_FULL
+    STOPPED
   }
 
   /** A record of the group being read: its identity (the order inside a group) and its row. */
@@ -154,9 +152,6 @@ final class CursorGroupReader<RowT> {
         return Outcome.EXHAUSTED;
       }
       since = cursor;
-      if (emitted >= feed.maxRecordsPerBatch()) {
-        return Outcome.BATCH_FULL;
-      }
     }
   }
 
@@ -205,7 +200,7 @@ final class CursorGroupReader<RowT> {
       held.forEach(m -> emit(m.row()));
       held.clear();
       lastComplete = heldCursor;
-      return emitted >= feed.maxRecordsPerBatch() ? Outcome.BATCH_FULL : null;
+      return null;
     }
   }
 

@@ -44,7 +44,7 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRange> {
         context.table().cursorField(),
         context.table().identityField(),
         tracker,
-        rows(out, feed.operation()),
+        rows(out, feed.operation(), feed.maxRecordsPerBatch()),
         pages);
   }
 }

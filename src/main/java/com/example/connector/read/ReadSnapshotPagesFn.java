@@ -133,7 +133,7 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
       @Element SnapshotRead read,
       RestrictionTracker<KeyRange, PageKeys> tracker,
       OutputReceiver<List<GenericRecord>> out) {
-    new RangeReader(read, tracker, rows(out, "snapshot")).read();
+    new RangeReader(read, tracker, rows(out, "snapshot", CHUNK_ROWS)).read();
   }
 
   /**

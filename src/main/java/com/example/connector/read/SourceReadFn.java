@@ -18,9 +18,10 @@ import org.apache.beam.sdk.transforms.DoFn;
  * counters {@code records} and {@code deletes} in the destination table's metrics namespace.
  * Pages are requested, and counted, through a {@link PageFetcher}.
  *
- * <p>Rows leave as immutable lists of at most {@value #CHUNK_ROWS} rows ({@link Rows}, flushed
- * when that many are pending, before the next request and before {@code @ProcessElement}
- * returns), and {@link ReadRows} hands them on one by one: see there why. Each read declares
+ * <p>Rows leave in batches: immutable lists of at most {@code max_records_per_batch} rows (a cursor
+ * feed's option) or {@value #CHUNK_ROWS} (a snapshot's), flushed when that many are pending, before
+ * the next request and before {@code @ProcessElement} returns ({@link Rows}), and {@link ReadRows}
+ * hands them on one by one: see there why. Each read declares
  * its own restriction, tracker and restriction coder.
  */
 // Public: a package-private base would make javac add bridge methods with raw return types to the
@@ -62,20 +63,22 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
     }
   }
 
-  /** Rows of one {@code @ProcessElement} call, converted as they come and output in chunks. */
-  protected Rows rows(OutputReceiver<List<GenericRecord>> out, String operation) {
-    return new Rows(out, operation);
+  /** Rows of one {@code @ProcessElement} call, converted as they come and output in batches of {@code batchRows}. */
+  protected Rows rows(OutputReceiver<List<GenericRecord>> out, String operation, int batchRows) {
+    return new Rows(out, operation, Math.min(batchRows, CHUNK_ROWS));
   }
 
   /** Collects rows and outputs them as one element per chunk. */
   protected final class Rows implements CursorGroupReader.Sink<GenericRecord> {
     private final OutputReceiver<List<GenericRecord>> out;
     private final String operation;
+    private final int batchRows;
     private List<GenericRecord> pending = new ArrayList<>();
 
-    private Rows(OutputReceiver<List<GenericRecord>> out, String operation) {
+    private Rows(OutputReceiver<List<GenericRecord>> out, String operation, int batchRows) {
       this.out = out;
       this.operation = operation;
+      this.batchRows = batchRows;
     }
 
     @Override
@@ -86,7 +89,7 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
     @Override
     public void emit(GenericRecord row) {
       pending.add(row);
-      if (pending.size() >= CHUNK_ROWS) {
+      if (pending.size() >= batchRows) {
         flush();
       }
     }
