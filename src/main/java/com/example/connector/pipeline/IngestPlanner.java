@@ -103,6 +103,7 @@ public final class IngestPlanner {
     // Every table is checked before any is created or evolved.
     for (Resolved t : tables) {
       committed(t, warehouse.find(t.destination()));
+      checkColumnTypes(t, warehouse);
     }
     List<PlannedTable> planned = new ArrayList<>();
     for (Resolved t : tables) {
@@ -211,6 +212,21 @@ public final class IngestPlanner {
               + " land it on another destination_table, or rebuild it from scratch by dropping " + d);
     }
     return Optional.of(cursorsOf(table, d));
+  }
+
+  /** Fails on a column of the table or its change feed whose type the source changed (nothing is evolved here). */
+  private static void checkColumnTypes(Resolved t, Warehouse warehouse) {
+    MergeRule merge = MergeRule.of(t.table(), t.options());
+    org.apache.avro.Schema feedSchema = RecordSchemas.schemaOf(t.table());
+    Destination d = t.destination();
+    Table table = warehouse.find(d);
+    if (table != null) {
+      Warehouse.evolve(table, TableSchemas.toIceberg(merge.tableSchema(feedSchema), merge.identifierColumns()), d.key(), false);
+    }
+    Table feed = merge.appendOnly() ? null : warehouse.find(d.changeFeed());
+    if (feed != null) {
+      Warehouse.evolve(feed, TableSchemas.toIceberg(feedSchema, List.of()), d.changeFeed().key(), false);
+    }
   }
 
   private static Committed cursorsOf(Table table, Destination d) {

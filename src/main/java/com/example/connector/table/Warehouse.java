@@ -94,10 +94,15 @@ public final class Warehouse {
     }
   }
 
-  /** The data files of a snapshot, each with the delete files that apply to it. */
+  /**
+   * The data files of a snapshot, each with the delete files that apply to it, and with their
+   * column bounds: a merge skips the files whose key bounds hold no changed key (a scan drops them
+   * unless asked).
+   */
   public static List<FileScanTask> files(Table table, long snapshotId) {
     List<FileScanTask> tasks = new ArrayList<>();
-    try (CloseableIterable<FileScanTask> planned = table.newScan().useSnapshot(snapshotId).planFiles()) {
+    try (CloseableIterable<FileScanTask> planned =
+        table.newScan().useSnapshot(snapshotId).includeColumnStats().planFiles()) {
       planned.forEach(tasks::add);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);

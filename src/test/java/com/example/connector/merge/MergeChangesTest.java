@@ -1,0 +1,363 @@
+package com.example.connector.merge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.connector.catalog.RecordSchemas;
+import com.example.connector.catalog.ScdType;
+import com.example.connector.table.CatalogConfig;
+import com.example.connector.table.CommitTables;
+import com.example.connector.table.Destination;
+import com.example.connector.table.RunCommit;
+import com.example.connector.table.TableCommit;
+import com.example.connector.table.TableCommitter;
+import com.example.connector.table.TableSchemas;
+import com.example.connector.table.TableTarget;
+import com.example.connector.table.Warehouse;
+import com.example.connector.table.WriteDataFiles;
+import com.example.connector.table.WritePositionDeletes;
+import com.example.connector.table.WrittenFile;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The merge against a real Iceberg table (a Hadoop catalog in a temporary directory): committed
+ * rows written with Iceberg's own writer, the merge's inserts and position deletes written and
+ * committed by the pipeline's own transforms, the table read back with Iceberg's generic reader.
+ * On the DirectRunner and on Flink embedded, in many buckets and in one bucket larger than the
+ * 10,000 rows after which Beam's CoGroupByKey re-reads a group (which Flink's batch groups
+ * refuse). And what a run costs: the files it reads and writes for the keys it changed.
+ */
+class MergeChangesTest {
+  private static final Schema FEED = TestUsers.FEED;
+  private static final MergeRule SCD1 = new MergeRule(ScdType.SCD_TYPE_1, List.of("user_id"), "updated_at", false);
+  private static final Schema TABLE = SCD1.tableSchema(FEED);
+  private static final Destination USERS = new Destination("main", "example", "users");
+  private static final String AT = "2024-03-01T00:00:00Z";
+
+  @TempDir Path dir;
+
+  static Stream<Arguments> layouts() {
+    return Stream.of(
+        Arguments.of("DirectRunner", 1_000L),
+        Arguments.of("FlinkRunner", 1_000L),
+        Arguments.of("FlinkRunner", 1_000_000L));
+  }
+
+  /**
+   * Users u0..u11999 committed with email e{i} at 100 (in 4 data files). The run updates
+   * u0..u7999 to new{i} at 200, deletes u8000..u8999 at 200, inserts u12000..u12499 as e{i} at
+   * 200, and reads a stale change of u9000 at 50 (older than its committed row: no effect).
+   */
+  @ParameterizedTest
+  @MethodSource("layouts")
+  void mergesEveryKeyWhateverTheBuckets(String runner, long rowsPerBucket) {
+    TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
+    Table table = create(target, List.of("user_id"));
+    AppendFiles append = table.newAppend();
+    for (int f = 0; f < 4; f++) {
+      List<String> ids = new ArrayList<>();
+      for (int i = f * 3_000; i < (f + 1) * 3_000; i++) {
+        ids.add("u" + i);
+      }
+      append.appendFile(dataFile(table, ids, 100));
+    }
+    append.commit();
+    long base = target.load().currentSnapshot().snapshotId();
+
+    List<GenericRecord> changes = new ArrayList<>();
+    for (int i = 0; i < 8_000; i++) {
+      changes.add(TestUsers.change("u" + i, "new" + i, 200));
+    }
+    for (int i = 8_000; i < 9_000; i++) {
+      changes.add(TestUsers.change("u" + i, null, 200));
+    }
+    for (int i = 12_000; i < 12_500; i++) {
+      changes.add(TestUsers.change("u" + i, "e" + i, 200));
+    }
+    changes.add(TestUsers.change("u9000", "stale", 50));
+
+    PipelineResult result = mergeAndCommit(runner, target, base, changes, rowsPerBucket, "run-2");
+
+    Map<String, String> expected = new TreeMap<>();
+    for (int i = 0; i < 12_500; i++) {
+      if (i < 8_000) {
+        expected.put("u" + i, "new" + i + "@200");
+      } else if (i >= 9_000) {
+        expected.put("u" + i, "e" + i + "@" + (i < 12_000 ? 100 : 200));
+      }
+    }
+    assertEquals(11_500, expected.size(), "8,000 updated + 3,000 untouched + 500 inserted");
+    assertRows(expected, target.load());
+    assertEquals(8_500, counter(result, "rows_inserted"), "8,000 new versions and 500 new users");
+    assertEquals(9_000, counter(result, "rows_deleted"), "8,000 replaced and 1,000 deleted rows");
+    Map<String, String> summary = target.load().currentSnapshot().summary();
+    assertEquals("run-2", summary.get("example.run-id"));
+    assertEquals("8500", summary.get("added-records"));
+    assertEquals("9000", summary.get("added-position-deletes"));
+  }
+
+  /**
+   * 20 data files of 500 users each, with disjoint key ranges: a run changing one user reads the
+   * one file whose key range holds it and writes one data file and one position delete file; a
+   * run whose change is what the table already holds writes nothing.
+   */
+  @Test
+  void aRunCostsTheFilesOfTheKeysItChanges() {
+    TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
+    Table table = create(target, List.of("user_id"));
+    Map<String, String> expected = new TreeMap<>();
+    for (int f = 0; f < 20; f++) {
+      List<String> ids = new ArrayList<>();
+      for (int i = f * 500; i < (f + 1) * 500; i++) {
+        String id = String.format("u%05d", i);
+        ids.add(id);
+        expected.put(id, "e" + id.substring(1) + "@100");
+      }
+      table.newAppend().appendFile(dataFile(table, ids, 100)).commit();
+    }
+    long base = target.load().currentSnapshot().snapshotId();
+
+    GenericRecord change = TestUsers.change("u04321", "changed", 200);
+    PipelineResult changed = mergeAndCommit("DirectRunner", target, base, List.of(change), KeyBuckets.ROWS_PER_BUCKET, "run-1");
+
+    Snapshot first = target.load().currentSnapshot();
+    assertEquals("run-1", first.summary().get("example.run-id"));
+    assertEquals("1", first.summary().get("added-data-files"), first.summary().toString());
+    assertEquals("1", first.summary().get("added-delete-files"), first.summary().toString());
+    assertEquals(1, counter(changed, "merge_files_read"));
+    assertEquals(19, counter(changed, "merge_files_skipped"));
+    expected.put("u04321", "changed@200");
+    assertRows(expected, target.load());
+
+    PipelineResult unchanged =
+        mergeAndCommit("DirectRunner", target, first.snapshotId(), List.of(change), KeyBuckets.ROWS_PER_BUCKET, "run-2");
+
+    Snapshot second = target.load().currentSnapshot();
+    assertNotEquals(first.snapshotId(), second.snapshotId(), "the run's cursors are committed all the same");
+    assertEquals("run-2", second.summary().get("example.run-id"));
+    assertEquals("0", second.summary().getOrDefault("added-data-files", "0"), second.summary().toString());
+    assertEquals("0", second.summary().getOrDefault("added-delete-files", "0"), second.summary().toString());
+    assertEquals(2, counter(unchanged, "merge_files_read"), "u04321's first file and the file of its new row");
+    assertEquals(19, counter(unchanged, "merge_files_skipped"));
+    assertRows(expected, target.load());
+  }
+
+  /** An override of the key by a nullable column: a change without a value fails the table. */
+  @ParameterizedTest
+  @ValueSource(booleans = {false, true})
+  void aNullPrimaryKeyValueFailsTheTable(boolean tombstone) {
+    MergeRule byEmail = new MergeRule(ScdType.SCD_TYPE_1, List.of("email"), "updated_at", false);
+    TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
+    create(target, List.of("email"));
+    GenericRecord noEmail = TestUsers.change("u2", null, 10); // a tombstone: no email
+    if (!tombstone) {
+      noEmail.put(RecordSchemas.OPERATION, "upsert");
+      noEmail.put(RecordSchemas.IS_DELETED, false);
+    }
+    Pipeline pipeline = pipeline("DirectRunner");
+    pipeline.apply("Changes", Create.of(TestUsers.change("u1", "a@x", 10), noEmail).withCoder(AvroCoder.of(FEED)))
+        .apply("Merge", new MergeChanges(byEmail, FEED, null, target, List.of(), Types.StringType.get(), false));
+    Pipeline.PipelineExecutionException e = assertThrows(Pipeline.PipelineExecutionException.class, pipeline::run);
+    String message = e.getCause().getMessage();
+    assertTrue(message.startsWith("table main.example.users: primary key column 'email' is null in "
+        + (tombstone ? "a delete (tombstone)" : "a record")), message);
+    assertTrue(message.contains("primary_keys"), message);
+  }
+
+  /**
+   * The filter of 200,000 changed keys holds every one of them, claims few others, and is no
+   * larger than the filter of one; a partial (what runners shuffle per bundle) is the size of its
+   * keys' hashes until the filter is smaller, and survives its coder.
+   */
+  @Test
+  void aChangedKeyFilterHasNoFalseNegativesAndAFixedSize() throws Exception {
+    ChangedKeys.Collect collect = new ChangedKeys.Collect(List.of("user_id"), ChangedKeys.DEFAULT_BITS);
+    ChangedKeys.Partial one = collect.addInput(collect.createAccumulator(), TestUsers.change("u0", "a", 1));
+    ChangedKeys.Partial many = collect.createAccumulator();
+    for (int i = 0; i < 200_000; i++) {
+      collect.addInput(many, TestUsers.change("u" + i, "a", 1));
+    }
+    assertEquals(4 + 1 + 4 + 8, encoded(one).length, "one key: a header and one hash");
+    assertEquals(4 + 1 + 4 + ChangedKeys.DEFAULT_BITS / 8, encoded(many).length, "at most the filter's bits");
+
+    ChangedKeys.Partial decoded = new ChangedKeys.PartialCoder().decode(new ByteArrayInputStream(encoded(many)));
+    ChangedKeys filter = collect.extractOutput(collect.mergeAccumulators(List.of(decoded, one)));
+    for (int i = 0; i < 200_000; i++) {
+      assertTrue(filter.mightContain("[\"u" + i + "\"]"), "u" + i);
+    }
+    int falsePositives = 0;
+    for (int i = 200_000; i < 300_000; i++) {
+      falsePositives += filter.mightContain("[\"u" + i + "\"]") ? 1 : 0;
+    }
+    assertTrue(falsePositives < 100, "under 0.1 % of 100,000 unchanged keys: " + falsePositives);
+    assertEquals(serializedSize(collect.extractOutput(one)), serializedSize(filter), "the filter does not grow with the keys");
+  }
+
+  /**
+   * Merges the changes into the table as of {@code base} and commits the result, as a run does:
+   * the inserts as data files, the deletes as position delete files, one commit with the run id.
+   */
+  private static PipelineResult mergeAndCommit(String runner, TableTarget target, long base,
+      List<GenericRecord> changes, long rowsPerBucket, String runId) {
+    Pipeline pipeline = pipeline(runner);
+    PCollectionTuple merged = pipeline
+        .apply("Changes", Create.of(changes).withCoder(AvroCoder.of(FEED)))
+        .apply("Merge", new MergeChanges(SCD1, FEED, null, target, Warehouse.files(target.load(), base),
+            Types.StringType.get(), false, rowsPerBucket));
+    List<PCollection<WrittenFile>> written = List.of(
+        merged.get(MergeChanges.INSERTS).apply("Write inserts",
+            new WriteDataFiles(target, runId, TABLE, SCD1.identifierColumns())),
+        merged.get(MergeChanges.DELETES).apply("Write deletes", new WritePositionDeletes(target, runId)));
+    RunCommit run = new RunCommit(runId, AT, List.of(new TableCommit(target, base, Map.of("records", AT))));
+    pipeline.apply("Commit", new CommitTables(run, new TableCommitter(target.catalog()), written));
+    PipelineResult result = pipeline.run();
+    result.waitUntilFinish();
+    return result;
+  }
+
+  private static Table create(TableTarget target, List<String> keys) {
+    return new Warehouse(target.catalog()).create(target.destination(), TableSchemas.toIceberg(TABLE, keys), Map.of());
+  }
+
+  /** A data file of users with email "e" + id, written with Iceberg's own Parquet writer. */
+  private static DataFile dataFile(Table table, List<String> ids, long updatedAtMicros) {
+    try {
+      DataWriter<Record> writer = Parquet.writeData(
+              table.io().newOutputFile(table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet")))
+          .schema(table.schema())
+          .withSpec(PartitionSpec.unpartitioned())
+          .createWriterFunc(GenericParquetWriter::buildWriter)
+          .overwrite()
+          .build();
+      OffsetDateTime updatedAt = OffsetDateTime.ofInstant(Instant.EPOCH.plus(updatedAtMicros, ChronoUnit.MICROS), ZoneOffset.UTC);
+      try (writer) {
+        for (String id : ids) {
+          Record row = org.apache.iceberg.data.GenericRecord.create(table.schema());
+          row.setField("user_id", id);
+          row.setField("email", "e" + id.substring(1));
+          row.setField("updated_at", updatedAt);
+          writer.write(row);
+        }
+      }
+      return writer.toDataFile();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The table's rows equal the expected ones; a failure names the first users that differ. */
+  private static void assertRows(Map<String, String> expected, Table table) {
+    Map<String, String> actual = rows(table);
+    List<String> differing = new ArrayList<>();
+    for (String user : new TreeSet<>(union(expected.keySet(), actual.keySet()))) {
+      if (!Objects.equals(expected.get(user), actual.get(user)) && differing.size() < 10) {
+        differing.add(user + ": expected " + expected.get(user) + ", table has " + actual.get(user));
+      }
+    }
+    assertEquals(List.of(), differing);
+    assertEquals(expected.size(), actual.size());
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> all = new HashSet<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  /** The table's live rows (deletes applied) by user: "email@updated_at" (microseconds). */
+  private static Map<String, String> rows(Table table) {
+    Map<String, String> rows = new TreeMap<>();
+    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+      for (Record r : records) {
+        OffsetDateTime updatedAt = (OffsetDateTime) r.getField("updated_at");
+        String previous = rows.put(r.getField("user_id").toString(),
+            r.getField("email") + "@" + ChronoUnit.MICROS.between(Instant.EPOCH, updatedAt.toInstant()));
+        assertNull(previous, "one row per user: " + r);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return rows;
+  }
+
+  private static Pipeline pipeline(String runner) {
+    return Pipeline.create(PipelineOptionsFactory.fromArgs(
+        "--runner=" + runner, "--flinkMaster=[local]", "--parallelism=2").withoutStrictParsing().create());
+  }
+
+  /** A counter of the users table over the run (attempted: Flink reports no committed metrics). */
+  private static long counter(PipelineResult result, String name) {
+    long sum = 0;
+    for (MetricResult<Long> c : result.metrics().queryMetrics(MetricsFilter.builder()
+        .addNameFilter(MetricNameFilter.named(USERS.key(), name)).build()).getCounters()) {
+      sum += c.getAttempted();
+    }
+    return sum;
+  }
+
+  private static byte[] encoded(ChangedKeys.Partial partial) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new ChangedKeys.PartialCoder().encode(partial, bytes);
+    return bytes.toByteArray();
+  }
+
+  private static int serializedSize(Object o) throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(o);
+    }
+    return bytes.size();
+  }
+}

@@ -1,0 +1,153 @@
+package com.example.connector.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.table.CatalogConfig;
+import com.example.connector.table.Destination;
+import com.example.connector.table.Warehouse;
+import com.example.source.ExampleSource;
+import com.example.testing.TestClock;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.GenericAppenderFactory;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A destination table whose schema is not the source's: a column the table lacks is added and
+ * filled; a column of another type fails the run before anything is written.
+ */
+class SchemaEvolutionTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Destination USERS = new Destination("main", "example", "users");
+  /** What a run of this connector keeps in the users table's properties (see IngestPlanner.properties). */
+  private static final Map<String, String> USERS_PROPERTIES = Map.of(
+      "example.source-table", "users",
+      "example.merge", "{\"scd_type\":\"SCD_TYPE_1\",\"primary_keys\":[\"user_id\"],\"sequence_by\":\"updated_at\",\"snapshot\":false}");
+
+  @TempDir Path dir;
+
+  @Test
+  void aSourceColumnTheTableLacksIsAddedAndFilled() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(TestClock.system()).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Schema withoutDisplayName = new Schema(List.of(
+          Types.NestedField.required(1, "user_id", Types.StringType.get()),
+          Types.NestedField.optional(2, "email", Types.StringType.get()),
+          Types.NestedField.optional(3, "status", Types.StringType.get()),
+          Types.NestedField.optional(4, "updated_at", Types.TimestampType.withZone())), Set.of(1));
+      new Warehouse(CatalogConfig.hadoop(h.output.toString())).create(USERS, withoutDisplayName, USERS_PROPERTIES);
+
+      h.runOk(h.spec("users.json", "\"source_table\": \"users\""));
+
+      Types.NestedField added = h.table("users").schema().findField("display_name");
+      assertNotNull(added, h.table("users").schema().toString());
+      assertTrue(added.isOptional());
+      assertEquals(Types.StringType.get(), added.type());
+      Map<String, String> expected = new TreeMap<>();
+      for (JsonNode u : sourceRows(source, "users")) {
+        expected.put(u.get("user_id").asText(), text(u.get("email")) + "|" + text(u.get("display_name")) + "|"
+            + text(u.get("status")) + "|" + Timestamps.toMicros(Timestamps.parse(u.get("updated_at").asText())));
+      }
+      assertTrue(expected.values().stream().anyMatch(v -> !v.split("\\|")[1].equals("null")), "some display names");
+      Map<String, String> actual = new TreeMap<>();
+      for (GenericRecord r : h.rows("users")) {
+        actual.put(r.get("user_id").toString(), r.get("email") + "|" + r.get("display_name") + "|" + r.get("status")
+            + "|" + r.get("updated_at"));
+      }
+      assertEquals(expected, actual);
+    }
+  }
+
+  /**
+   * The users table has email as a long: the run exits 2 naming the table, the column and both
+   * types, before it creates, evolves or commits any table of the spec.
+   */
+  @Test
+  void aColumnOfAnotherTypeFailsTheRunBeforeAnyTableChanges() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(TestClock.system()).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Schema emailAsLong = new Schema(List.of(
+          Types.NestedField.required(1, "user_id", Types.StringType.get()),
+          Types.NestedField.optional(2, "email", Types.LongType.get()),
+          Types.NestedField.optional(3, "updated_at", Types.TimestampType.withZone())), Set.of(1));
+      Table users = new Warehouse(CatalogConfig.hadoop(h.output.toString())).create(USERS, emailAsLong, USERS_PROPERTIES);
+      users.newAppend().appendFile(oneRow(users)).commit();
+      long before = h.table("users").currentSnapshot().snapshotId();
+
+      IngestMain.Outcome outcome = h.run(h.spec("both.json", "\"source_table\": \"events\"", "\"source_table\": \"users\""));
+
+      assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
+      assertTrue(h.lastErr.contains("table main.example.users: column 'email' is long in the table but the source"
+          + " now sends string"), h.lastErr);
+      Table after = h.table("users");
+      assertEquals(before, after.currentSnapshot().snapshotId(), "no new snapshot");
+      assertEquals(1, h.rows("users").size());
+      assertEquals(emailAsLong.asStruct(), after.schema().asStruct(), "no column added");
+      assertNull(h.table("users__changes"), "the change feed not created");
+      assertNull(h.table("events"), "the other table of the spec not created");
+    }
+  }
+
+  /** A data file of the table holding one user, written with Iceberg's own writer. */
+  private static DataFile oneRow(Table table) throws IOException {
+    DataWriter<Record> writer = new GenericAppenderFactory(table.schema()).newDataWriter(
+        table.encryption().encrypt(table.io().newOutputFile(table.locationProvider().newDataLocation(UUID.randomUUID()
+            + ".parquet"))), FileFormat.PARQUET, null);
+    try (writer) {
+      Record row = org.apache.iceberg.data.GenericRecord.create(table.schema());
+      row.setField("user_id", "user_0001");
+      row.setField("email", 42L);
+      writer.write(row);
+    }
+    return writer.toDataFile();
+  }
+
+  private static String text(JsonNode v) {
+    return v == null || v.isNull() ? "null" : v.asText();
+  }
+
+  /** The source's current rows, read page by page over its HTTP API. */
+  private static List<JsonNode> sourceRows(ExampleSource source, String table) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    String auth = "Basic " + Base64.getEncoder().encodeToString("u:p".getBytes(StandardCharsets.UTF_8));
+    List<JsonNode> rows = new ArrayList<>();
+    for (int page = 1; page > 0; ) {
+      HttpResponse<String> response = http.send(
+          HttpRequest.newBuilder(URI.create(source.baseUrl() + "/tables/" + table + "/records?page=" + page))
+              .header("Authorization", auth).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, response.statusCode(), response.body());
+      JsonNode body = JSON.readTree(response.body());
+      body.get("records").forEach(rows::add);
+      page = body.get("next_page").isNull() ? 0 : body.get("next_page").asInt();
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,73 @@
+package com.example.connector.table;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.connector.ConfigurationException;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/** The catalog the options describe: what is refused, what is defaulted, what is shown. */
+class CatalogConfigTest {
+
+  @ParameterizedTest
+  @ValueSource(strings = {"gs://bucket/wh", "s3://bucket/wh"})
+  void aHadoopCatalogOnAnObjectStoreIsRefusedWithTheFix(String warehouse) {
+    ConfigurationException byWarehouse = assertThrows(ConfigurationException.class,
+        () -> CatalogConfig.of("example", null, null, null, warehouse, "/tmp/out", Map.of()));
+    ConfigurationException byOutputRoot = assertThrows(ConfigurationException.class,
+        () -> CatalogConfig.of("example", "hadoop", null, null, null, warehouse, Map.of()));
+    for (ConfigurationException e : new ConfigurationException[] {byWarehouse, byOutputRoot}) {
+      assertTrue(e.getMessage().startsWith("--warehouse/--outputRoot=" + warehouse + ": "), e.getMessage());
+      assertTrue(e.getMessage().contains("--catalogType=rest"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aCatalogServiceOnAnObjectStoreIsAccepted() {
+    assertEquals("s3://bucket/wh",
+        CatalogConfig.of("example", "rest", null, "https://catalog.example.com", "s3://bucket/wh", "/tmp/out", Map.of())
+            .warehouse());
+  }
+
+  @Test
+  void toStringMasksSecretsButShowsWhereTheCatalogIs() {
+    CatalogConfig config = CatalogConfig.of("example", "jdbc", null, "jdbc:postgresql://db.example.com/iceberg",
+        "/data/wh", "/tmp/out", Map.of("jdbc.user", "ingest", "jdbc.password", "pw-123", "token", "tok-456"));
+    String shown = config.toString();
+    assertFalse(shown.contains("pw-123"), shown);
+    assertFalse(shown.contains("tok-456"), shown);
+    assertTrue(shown.contains("jdbc.password=****"), shown);
+    assertTrue(shown.contains("token=****"), shown);
+    assertTrue(shown.contains("uri=jdbc:postgresql://db.example.com/iceberg"), shown);
+    assertTrue(shown.contains("warehouse=/data/wh"), shown);
+    assertTrue(shown.contains("jdbc.user=ingest"), shown);
+  }
+
+  @Test
+  void aRelativeOutputRootBecomesAnAbsoluteWarehouse() {
+    CatalogConfig config = CatalogConfig.of("example", null, null, null, null, "out/../tables", Map.of());
+    assertEquals(System.getProperty("user.dir") + "/tables", config.warehouse());
+    assertTrue(config.isHadoop());
+  }
+
+  @Test
+  void aGcsWarehouseOfACatalogServiceReadsWithGcsFileIoUnlessGivenAnother() {
+    String rest = CatalogConfig.of("example", "rest", null, "https://catalog.example.com", "gs://bucket/wh",
+        "/tmp/out", Map.of()).toString();
+    assertTrue(rest.contains("io-impl=org.apache.iceberg.gcp.gcs.GCSFileIO"), rest);
+
+    String given = CatalogConfig.of("example", "rest", null, "https://catalog.example.com", "gs://bucket/wh",
+        "/tmp/out", Map.of("io-impl", "org.apache.iceberg.io.ResolvingFileIO")).toString();
+    assertTrue(given.contains("io-impl=org.apache.iceberg.io.ResolvingFileIO"), given);
+    assertFalse(given.contains("GCSFileIO"), given);
+
+    String local = CatalogConfig.of("example", "jdbc", null, "jdbc:sqlite:/tmp/c.db", "/data/wh", "/tmp/out", Map.of())
+        .toString();
+    assertFalse(local.contains("io-impl"), local);
+  }
+}

@@ -1,0 +1,257 @@
+package com.example.connector.table;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The commit of a run's files into real Iceberg tables (a Hadoop catalog in a temporary
+ * directory, and a JDBC catalog on SQLite where a table's commit must fail in the catalog itself):
+ * idempotent by run id, optimistic against the snapshot the run planned from, per table.
+ */
+class TableCommitterTest {
+  private static final Schema SCHEMA = new Schema(
+      List.of(Types.NestedField.required(1, "id", Types.StringType.get()),
+          Types.NestedField.optional(2, "name", Types.StringType.get())),
+      Set.of(1));
+  private static final String AT = "2024-03-01T00:00:00Z";
+
+  @TempDir Path dir;
+
+  @Test
+  void committingTheSameRunTwiceCommitsOnce() {
+    CatalogConfig config = CatalogConfig.hadoop(dir.toString());
+    Destination users = new Destination("main", "example", "users");
+    Table table = new Warehouse(config).create(users, SCHEMA, Map.of());
+    RunCommit run = run("run-1", commit(config, users, null, Map.of("records", AT)));
+    List<WrittenFile> files = List.of(written(users, dataFile(table, "a", "b")));
+
+    TableCommitter committer = new TableCommitter(config);
+    committer.commit(run, files);
+    committer.commit(run, files); // a retried bundle, or the commit step run again
+
+    Table after = reload(config, users);
+    assertEquals(1, runSnapshots(after, "run-1"), "one snapshot of run-1");
+    assertEquals(1, count(after.snapshots()), "and nothing else");
+    assertEquals(List.of("a", "b"), ids(after), "rows not doubled");
+  }
+
+  @Test
+  void ofTwoRunsPlannedFromTheSameSnapshotTheSecondCommitsNothingAndFails() {
+    CatalogConfig config = CatalogConfig.hadoop(dir.toString());
+    Destination users = new Destination("main", "example", "users");
+    Table table = new Warehouse(config).create(users, SCHEMA, Map.of());
+    table.newAppend().appendFile(dataFile(table, "base")).commit();
+    long base = reload(config, users).currentSnapshot().snapshotId();
+
+    RunCommit first = run("run-1", commit(config, users, base, Map.of("records", AT)));
+    RunCommit second = run("run-2", commit(config, users, base, Map.of("records", "2024-03-02T00:00:00Z")));
+    List<WrittenFile> firstFiles = List.of(written(users, dataFile(table, "first")));
+    List<WrittenFile> secondFiles = List.of(written(users, dataFile(table, "second")));
+
+    TableCommitter committer = new TableCommitter(config);
+    committer.commit(first, firstFiles);
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> committer.commit(second, secondFiles));
+
+    assertTrue(e.getMessage().startsWith("table main.example.users changed while run run-2 read it"), e.getMessage());
+    assertTrue(e.getMessage().contains("run again"), e.getMessage());
+    Table after = reload(config, users);
+    assertEquals(List.of("base", "first"), ids(after), "the base and the first run's rows only");
+    assertEquals(0, runSnapshots(after, "run-2"));
+    assertEquals(AT, after.currentSnapshot().summary().get("example.cursor.records"), "the first run's cursor");
+  }
+
+  /**
+   * A table whose base is stale fails the run before any table is committed: the committer checks
+   * every table first, so the other table of the run is not committed either.
+   */
+  @Test
+  void aStaleBaseOfOneTableCommitsNoTableOfTheRun() {
+    CatalogConfig config = CatalogConfig.hadoop(dir.toString());
+    Destination a = new Destination("main", "example", "a");
+    Destination b = new Destination("main", "example", "b");
+    Warehouse warehouse = new Warehouse(config);
+    Table tableA = warehouse.create(a, SCHEMA, Map.of());
+    Table tableB = warehouse.create(b, SCHEMA, Map.of());
+    tableB.newAppend().appendFile(dataFile(tableB, "b-base")).commit();
+    long planned = reload(config, b).currentSnapshot().snapshotId();
+    tableB.newAppend().appendFile(dataFile(tableB, "b-since")).commit(); // another writer, after the plan
+
+    RunCommit run = run("run-1", commit(config, a, null, Map.of("records", AT)),
+        commit(config, b, planned, Map.of("records", AT)));
+    List<WrittenFile> files = List.of(written(a, dataFile(tableA, "a1")), written(b, dataFile(tableB, "b1")));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> new TableCommitter(config).commit(run, files));
+
+    assertTrue(e.getMessage().startsWith("table main.example.b changed while run run-1 read it"), e.getMessage());
+    assertNull(reload(config, a).currentSnapshot(), "a: not committed");
+    assertEquals(List.of("b-base", "b-since"), ids(reload(config, b)));
+  }
+
+  /**
+   * B's commit fails in the catalog (a SQLite trigger refuses B's new metadata) after A's
+   * succeeded: A keeps its rows and cursors, B stays at its base; the same run committed again
+   * then skips A and commits B.
+   */
+  @Test
+  void aTableWhoseCommitFailsAfterAnotherWasCommittedStaysAtItsBase() throws Exception {
+    // WAL: Iceberg's JdbcCatalog leaves a read open on its first connection (an unclosed
+    // ResultSet), which in SQLite's default journal mode blocks every other connection's writes.
+    String db = "jdbc:sqlite:" + dir.resolve("catalog.db") + "?journal_mode=WAL";
+    String warehouse = dir.resolve("wh").toString();
+    CatalogConfig config = CatalogConfig.of("example", "jdbc", null, db, warehouse, warehouse, Map.of());
+    Destination a = new Destination("main", "example", "a");
+    Destination b = new Destination("main", "example", "b");
+    Warehouse tables = new Warehouse(config);
+    Table tableA = tables.create(a, SCHEMA, Map.of());
+    Table tableB = tables.create(b, SCHEMA, Map.of());
+    tableB.newAppend().appendFile(dataFile(tableB, "b-base")).set("example.cursor.records", "2024-02-01T00:00:00Z")
+        .commit();
+    long baseB = reload(config, b).currentSnapshot().snapshotId();
+
+    RunCommit run = run("run-1", commit(config, a, null, Map.of("records", AT)),
+        commit(config, b, baseB, Map.of("records", AT)));
+    List<WrittenFile> files = List.of(written(a, dataFile(tableA, "a1")), written(b, dataFile(tableB, "b1")));
+    try (Connection sql = DriverManager.getConnection(db); Statement s = sql.createStatement()) {
+      s.execute("CREATE TRIGGER refuse_b BEFORE UPDATE ON iceberg_tables WHEN OLD.table_name = 'b'"
+          + " BEGIN SELECT RAISE(ABORT, 'the catalog refuses b'); END");
+      RuntimeException e = assertThrows(RuntimeException.class, () -> new TableCommitter(config).commit(run, files));
+      assertTrue(causes(e).contains("the catalog refuses b"), causes(e));
+
+      Table afterA = reload(config, a);
+      assertEquals(List.of("a1"), ids(afterA));
+      assertEquals(AT, afterA.currentSnapshot().summary().get("example.cursor.records"));
+      Table afterB = reload(config, b);
+      assertEquals(baseB, afterB.currentSnapshot().snapshotId(), "b at its base");
+      assertEquals("2024-02-01T00:00:00Z", afterB.currentSnapshot().summary().get("example.cursor.records"));
+      assertEquals(List.of("b-base"), ids(afterB));
+
+      s.execute("DROP TRIGGER refuse_b");
+    }
+    new TableCommitter(config).commit(run, files);
+    assertEquals(List.of("a1"), ids(reload(config, a)), "a: not committed again");
+    assertEquals(1, runSnapshots(reload(config, a), "run-1"));
+    assertEquals(List.of("b-base", "b1"), ids(reload(config, b)));
+    assertEquals(AT, reload(config, b).currentSnapshot().summary().get("example.cursor.records"));
+  }
+
+  @Test
+  void theRunIdAndCursorsLandInTheSnapshotSummary() {
+    CatalogConfig config = CatalogConfig.hadoop(dir.toString());
+    Destination orders = new Destination("main", "example", "orders");
+    Table table = new Warehouse(config).create(orders, SCHEMA, Map.of());
+    RunCommit run = new RunCommit("20240301T000000Z-abcdef", "2024-03-01T00:00:05Z",
+        List.of(commit(config, orders, null,
+            Map.of("records", "2024-03-01T00:00:00.123456Z", "deleted_records", "2024-02-29T23:59:59Z"))));
+    new TableCommitter(config).commit(run, List.of(written(orders, dataFile(table, "o1"))));
+
+    Map<String, String> summary = reload(config, orders).currentSnapshot().summary();
+    assertEquals("20240301T000000Z-abcdef", summary.get("example.run-id"));
+    assertEquals("2024-03-01T00:00:05Z", summary.get("example.committed-at"));
+    assertEquals("2024-03-01T00:00:00.123456Z", summary.get("example.cursor.records"));
+    assertEquals("2024-02-29T23:59:59Z", summary.get("example.cursor.deleted_records"));
+    assertEquals("1", summary.get("added-data-files"));
+  }
+
+  private static RunCommit run(String runId, TableCommit... tables) {
+    return new RunCommit(runId, AT, List.of(tables));
+  }
+
+  private static TableCommit commit(CatalogConfig config, Destination d, Long base, Map<String, String> cursors) {
+    return new TableCommit(new TableTarget(config, d), base, cursors);
+  }
+
+  private static WrittenFile written(Destination d, DataFile file) {
+    return new WrittenFile(d.key(), file, List.of());
+  }
+
+  private static Table reload(CatalogConfig config, Destination d) {
+    return config.load().loadTable(d.identifier());
+  }
+
+  /** A data file of the table holding one row per id, written with Iceberg's own Parquet writer. */
+  private static DataFile dataFile(Table table, String... ids) {
+    try {
+      DataWriter<Record> writer = Parquet.writeData(
+              table.io().newOutputFile(table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet")))
+          .schema(table.schema())
+          .withSpec(PartitionSpec.unpartitioned())
+          .createWriterFunc(GenericParquetWriter::buildWriter)
+          .overwrite()
+          .build();
+      try (writer) {
+        for (String id : ids) {
+          Record row = GenericRecord.create(table.schema());
+          row.setField("id", id);
+          row.setField("name", "name of " + id);
+          writer.write(row);
+        }
+      }
+      return writer.toDataFile();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static List<String> ids(Table table) {
+    List<String> ids = new ArrayList<>();
+    try (CloseableIterable<Record> rows = IcebergGenerics.read(table).build()) {
+      rows.forEach(r -> ids.add(r.getField("id").toString()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    ids.sort(null);
+    return ids;
+  }
+
+  private static long runSnapshots(Table table, String runId) {
+    long n = 0;
+    for (Snapshot s : table.snapshots()) {
+      n += runId.equals(s.summary().get("example.run-id")) ? 1 : 0;
+    }
+    return n;
+  }
+
+  private static String causes(Throwable e) {
+    StringBuilder messages = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      messages.append(t).append('\n');
+    }
+    return messages.toString();
+  }
+
+  private static long count(Iterable<?> items) {
+    long n = 0;
+    for (Object ignored : items) {
+      n++;
+    }
+    return n;
+  }
+}
