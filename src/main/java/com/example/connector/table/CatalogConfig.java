@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
@@ -31,6 +33,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class CatalogConfig implements Serializable {
   private static final Pattern SECRET = Pattern.compile("(?i).*(password|secret|token|credential|private|key).*");
   private static final Pattern OBJECT_STORE = Pattern.compile("(?i)^(gs|s3|s3a|s3n|abfss?|wasbs?|oss)://.*");
+
+  private static final Map<CatalogConfig, Catalog> LOADED = new ConcurrentHashMap<>();
 
   private final String name;
   private final Map<String, String> properties;
@@ -89,10 +93,29 @@ public final class CatalogConfig implements Serializable {
     return of("example", "hadoop", null, null, warehouse, warehouse, Map.of());
   }
 
+  /**
+   * The catalog, one per configuration and JVM: a catalog holds connections (a JDBC pool, a REST
+   * client) that nothing would close if every worker setup and commit built its own, and Iceberg
+   * 1.6's JDBC catalog keeps a query open from its start (on SQLite, a lock that fails every other
+   * connection's writes).
+   */
   public Catalog load() {
-    Map<String, String> all = new TreeMap<>(fileProperties());
-    all.putAll(properties);
-    return CatalogUtil.buildIcebergCatalog(name, all, new Configuration());
+    return LOADED.computeIfAbsent(this, config -> {
+      Map<String, String> all = new TreeMap<>(config.fileProperties());
+      all.putAll(config.properties);
+      return CatalogUtil.buildIcebergCatalog(config.name, all, new Configuration());
+    });
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof CatalogConfig c && name.equals(c.name) && properties.equals(c.properties)
+        && Objects.equals(propertiesFile, c.propertiesFile);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(name, properties, propertiesFile);
   }
 
   private Map<String, String> fileProperties() {

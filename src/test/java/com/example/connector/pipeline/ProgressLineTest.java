@@ -21,9 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * README's progress line (issue 15.6): with --progressIntervalSeconds=1, a run prints per-table
- * counts while it runs. Deterministic: the source holds the users page from user 30's cursor on
- * (asked only after the bundles that read the first 30 users ended) until the test has seen a
- * progress line with a non-zero users count, so the line must come from the running job.
+ * counts while it runs. Deterministic: users are served two a page, so a read asks for a page
+ * from user 30's cursor on; the source holds that request until the test has seen a progress line
+ * with a non-zero users count (the sub-ranges of the first users end, and their bundles commit
+ * their counts, meanwhile), so the line must come from the running job.
  */
 class ProgressLineTest {
   /** User i's cursor is the source's base time + i minutes. */
@@ -57,16 +58,14 @@ class ProgressLineTest {
   @Test
   void aRunningJobPrintsProgressLinesWithPerTableCounts() throws Exception {
     Watched out = new Watched();
-    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0.0).start()) {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0.0).pageSize("users", 2).start()) {
       source.setRequestListener((method, path, query) -> {
         if (path.equals("/tables/users/records") && !since(query).isBefore(HOLD_FROM)) {
           awaitQuietly(out.sawUsers);
         }
       });
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
-      // One record per checkpoint: the first bundle commits its count before the next page is asked.
-      Path spec = h.spec("users.json",
-          "\"source_table\": \"users\", \"table_configuration\": {\"max_records_per_batch\": \"1\"}");
+      Path spec = h.spec("users.json", "\"source_table\": \"users\"");
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       int exit = IngestMain.run(
           new String[] {"--spec=" + spec, "--outputRoot=" + h.output, "--runnerConfig=" + ProjectFiles.runnerConfig("direct"),

@@ -156,9 +156,8 @@ class CursorGroupReaderTest {
   }
 
   /**
-   * Reads {@code range} as a runner would: each restriction by a reader of its own; a full batch
-   * checkpoints ({@code trySplit(0)}) and its residual is read next, as is every residual a
-   * runner-initiated split left.
+   * Reads {@code range} as a runner would: each restriction by a reader of its own, and every
+   * residual a runner-initiated split or checkpoint left read next.
    */
   private static Run readLikeARunner(
       ExampleClient client, CursorFeed feed, String cursor, String identity, OffsetRange range,
@@ -172,11 +171,7 @@ class CursorGroupReaderTest {
       SplittingTracker tracker = new SplittingTracker(restriction, splitAfter, fraction, claims);
       Collected sink = new Collected();
       CursorGroupReader<ObjectNode> reader = new CursorGroupReader<>(client, feed, cursor, identity, tracker, sink, PAGES);
-      Outcome outcome = reader.read(restriction.getFrom(), null);
-      if (outcome == Outcome.BATCH_FULL) {
-        SplitResult<OffsetRange> checkpoint = tracker.trySplit(0);
-        work.add(checkpoint.getResidual());
-      }
+      reader.read(restriction.getFrom(), null);
       work.addAll(tracker.residuals);
       records.addAll(sink.emitted);
       perCall.add(sink.emitted.size());
@@ -200,13 +195,13 @@ class CursorGroupReaderTest {
   }
 
   @Test
-  void batchesEndBetweenTieGroups() {
+  void aReadGoesToTheEndOfItsRangeInOneCallWhateverTheBatchSize() {
     try (ExampleSource source = source().rows("users", 64).ties(4).start();
         ExampleClient client = client(source.baseUrl())) {
       Run run = readUsers(client, base(15), 10);
       assertEquals(keys("user_", 0, 60), run.keys("user_id"));
-      // 10 rounded up to whole groups of 4: 12 a batch, then the rest
-      assertEquals(List.of(12, 12, 12, 12, 12, 0), run.perCall());
+      // No checkpoint of its own: batches are the sink's, checkpoints and splits the runner's.
+      assertEquals(List.of(60), run.perCall());
     }
   }
 
