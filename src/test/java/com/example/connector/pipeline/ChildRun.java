@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * Runs {@link IngestMain} in a child JVM ({@link ChildProcess}: this JVM's java and test
  * classpath, {@code -Xmx1g}), with its stdout and stderr together in a log file, so that a test can
- * kill it (see {@code CrashFileSystem}) and run the next one on what it left.
+ * kill it (see {@code com.example.testing.CrashingFileSystem}) and run the next one on what it left.
  */
 public final class ChildRun {
   public static final String MAIN = "com.example.connector.pipeline.IngestMain";

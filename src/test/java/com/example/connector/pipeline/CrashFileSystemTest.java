@@ -2,120 +2,215 @@ package com.example.connector.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.connector.catalog.RecordSchemas;
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.table.SnapshotSummary;
 import com.example.source.ExampleSource;
 import com.example.testing.ChildProcess;
-import java.io.IOException;
+import com.example.testing.TestClock;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The crash:// test FileSystem kills a real pipeline process (IngestMain in a child JVM) where its
- * {@code crash.at} rule says, here mid-write of a staged Parquet file, and the next run, without
- * the rule, recovers: the table then holds every user exactly once. (The other kill points, over
- * several runs of every kind of table, are in {@link ScdTablesTest}.)
+ * Real pipeline processes (IngestMain in a child JVM, its warehouse on {@code crash://}) killed
+ * where the {@code crash.at} rule of {@link com.example.testing.CrashingFileSystem} says: mid-write
+ * of a data file, before the first table commit, between a change feed's commit and its table's,
+ * and after the last commit. After each, a normal run on the same warehouse leaves every table
+ * equal to the source and every change feed holding each change once: nothing lost, nothing
+ * doubled. Expectations come from the source itself (its rows over HTTP, what its writes returned).
  */
 class CrashFileSystemTest {
-  private static final int USERS = 37;
+  private static final String[] SPEC = {
+    "\"source_table\": \"users\"", "\"source_table\": \"orders\"", "\"source_table\": \"events\"",
+  };
+  /** The run's tables in the order it commits them: a change feed before its table. */
+  private static final List<String> TABLES = List.of("users__changes", "users", "orders__changes", "orders", "events");
   private static final Duration TIMEOUT = Duration.ofMinutes(2);
-
-  private static ExampleSource source;
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern RUN_ID = Pattern.compile("(?m)^Run (\\S+): ");
 
   @TempDir Path dir;
-
-  @BeforeAll
-  static void startSource() {
-    source = ExampleSource.builder().port(0).seed(7).errorRate(0).rows("users", USERS).start();
-  }
-
-  @AfterAll
-  static void stopSource() {
-    source.close();
-  }
+  private IngestHarness h;
+  private Path spec;
+  private ExampleSource source;
+  private TestClock clock;
+  private int kills;
+  /**
+   * Every version a committing run could read, as {@code key@updated_at} ({@code deleted} for a
+   * tombstone), sorted: what the change feeds must hold, once each.
+   */
+  private final Map<String, Set<String>> changes = new TreeMap<>();
 
   @Test
-  @Timeout(value = 5, unit = TimeUnit.MINUTES)
-  void killedMidWriteOfAStagedFileThenRecovered() throws Exception {
-    IngestHarness h = harness();
-    ChildProcess.Result crashed = run(h, "crashed", "write:/_staging/:1:1000");
-    assertEquals(137, crashed.exitCode(), crashed::toString);
-    String halt = ChildRun.haltLine(crashed);
-    assertNotNull(halt, crashed::toString);
-    assertTrue(halt.matches(
-        "crash\\.at: halting at write crash://" + h.output + "/_staging/.* after 1000 bytes"), crashed::toString);
-    String cut = halt.replaceAll("^crash\\.at: halting at write crash://(.*) after 1000 bytes$", "$1");
-    assertEquals(1000, Files.size(Path.of(cut)), "the file was left half-written: " + cut);
-    assertEquals(List.of(), parquetIn(h.tableDir("users")), "nothing reached the table");
-    assertEquals(List.of(), jsonIn(h.output.resolve("_state")), "no table state was written");
+  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  void killedRunsLoseAndDoubleNothing() throws Exception {
+    clock = TestClock.system();
+    try (ExampleSource started = ExampleSource.builder().port(0).seed(7).errorRate(0).clock(clock).start()) {
+      source = started;
+      h = new IngestHarness(dir, source.baseUrl().toString().replaceAll("/$", ""));
+      spec = h.spec("crash.json", SPEC);
 
-    recover(h);
+      // (a) Mid-write of the first data file: the file is cut, the tables exist but hold nothing.
+      Killed a = kill("write:/data/:1:1000");
+      Matcher cut = Pattern.compile("crash\\.at: halting at write crash://(/.+/data/[^/ ]+\\.parquet) after 1000 bytes")
+          .matcher(a.halt());
+      assertTrue(cut.matches(), a.halt());
+      assertEquals(1000, Files.size(Path.of(cut.group(1))), "the file was left half-written: " + cut.group(1));
+      for (String table : TABLES) {
+        assertNull(h.table(table).currentSnapshot(), table + " has no snapshot");
+      }
+      writeToSource(1);
+      // The first committing run reads the rows as they are now: a seed version batch 1 replaced is never read.
+      for (String table : List.of("users", "orders")) {
+        ScdTablesTest.currentRows(source, table).forEach(row -> changed(table, row, false));
+      }
+      recover();
+
+      // (b) Before the first table commit: the first table's new metadata file is not even created.
+      writeToSource(2);
+      Map<String, String> before = runIds();
+      Killed b = kill("create:.metadata.json:1");
+      assertHalted(b, "create " + crash("users__changes") + "/metadata/[0-9a-f-]+\\.metadata\\.json");
+      assertEquals(before, runIds(), "nothing committed");
+      recover();
+
+      // (c) Between the change feed's commit and its table's: the feed holds the killed run's changes.
+      writeToSource(3);
+      before = runIds();
+      Killed c = kill("rename:/users/metadata/v:1");
+      assertHalted(c, "rename " + crash("users") + "/metadata/v\\d+\\.metadata\\.json \\(from .*\\)");
+      Map<String, String> expected = new TreeMap<>(before);
+      expected.put("users__changes", c.runId());
+      assertEquals(expected, runIds(), "only users__changes committed");
+      assertEquals(feed("users"), rendered("users", h.changes("users")), "users__changes: the killed run's changes, once");
+      writeToSource(4);
+      recover(); // reads users from its own, older cursor: the changes the feed already has are not appended again
+
+      // (d) After the last commit, before the process ends: events committed, its version hint not yet rewritten.
+      writeToSource(5);
+      Killed d = kill("delete:/events/metadata/version-hint.text:1");
+      assertHalted(d, "delete " + crash("events") + "/metadata/version-hint\\.text");
+      Path metadata = h.tableDir("events").resolve("metadata");
+      int hinted = Integer.parseInt(Files.readString(metadata.resolve("version-hint.text")).trim());
+      assertTrue(Files.exists(metadata.resolve("v" + (hinted + 1) + ".metadata.json")), "committed past the stale hint");
+      for (String table : TABLES) {
+        assertEquals(d.runId(), runIds().get(table), table + " committed by the killed run");
+      }
+      check("after a run killed after its last commit");
+      writeToSource(6);
+      recover();
+    }
   }
 
-  private IngestHarness harness() {
-    return new IngestHarness(dir, source.baseUrl().toString().replaceAll("/$", ""));
-  }
+  /** A run killed at its {@code crash.at} rule: its halt line and its run id. */
+  private record Killed(String halt, String runId) {}
 
-  /** A run without a crash rule: exits 0, every user once, nothing left in staging. */
-  private void recover(IngestHarness h) throws IOException {
-    ChildProcess.Result next = run(h, "recovery", null);
-    assertEquals(0, next.exitCode(), next::toString);
-    assertEquals(null, ChildRun.haltLine(next), next::toString);
-    List<String> ids = h.column("users", "user_id", null);
-    assertEquals(USERS, ids.size(), () -> "rows: " + ids);
-    assertEquals(USERS, Set.copyOf(ids).size(), () -> "each user once: " + ids);
-    assertEquals(List.of(), files(h.output.resolve("_staging")), "staging is cleaned up");
-  }
-
-  private ChildProcess.Result run(IngestHarness h, String name, String crashAt) {
-    Path spec = h.spec("users.json", "\"source_table\": \"users\"");
+  /** Runs the pipeline in a child JVM that must die (exit 137, like kill -9) at {@code rule}. */
+  private Killed kill(String rule) {
     List<String> args = List.of("--spec=" + spec, "--outputRoot=crash://" + h.output, "--runner=DirectRunner",
         "--retryInitialBackoffMillis=1", "--progressIntervalSeconds=0");
-    ChildProcess.Result r = ChildRun.run(args, crashAt == null ? Map.of() : Map.of("crash.at", crashAt),
-        dir.resolve(name + ".log"), TIMEOUT);
-    System.out.printf("CrashFileSystemTest: %s run (crash.at=%s) exit %d in %.1f s%n",
-        name, crashAt, r.exitCode(), r.took().toMillis() / 1e3);
-    return r;
+    ChildProcess.Result r = ChildRun.run(args, Map.of("crash.at", rule), dir.resolve("killed-" + (++kills) + ".log"), TIMEOUT);
+    System.out.printf("CrashFileSystemTest: run killed at %s: exit %d in %.1f s%n", rule, r.exitCode(), r.took().toMillis() / 1e3);
+    assertEquals(137, r.exitCode(), r::toString);
+    String halt = ChildRun.haltLine(r);
+    assertNotNull(halt, r::toString);
+    Matcher id = RUN_ID.matcher(r.output());
+    assertTrue(id.find(), r::toString);
+    return new Killed(halt, id.group(1));
   }
 
-  private static List<Path> files(Path dir) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return List.of();
+  private static void assertHalted(Killed run, String where) {
+    assertTrue(run.halt().matches("crash\\.at: halting at " + where), run.halt());
+  }
+
+  /** The table's directory as a crash:// URI, quoted for a regex. */
+  private String crash(String table) {
+    return Pattern.quote("crash://" + h.tableDir(table));
+  }
+
+  /** A normal run on what the killed one left: every table committed by it and equal to the source. */
+  private void recover() throws Exception {
+    String runId = h.runOk(spec).plan().runId();
+    for (String table : TABLES) {
+      assertEquals(runId, runIds().get(table), table + " committed by the recovery run");
     }
-    try (Stream<Path> s = Files.walk(dir)) {
-      return s.filter(Files::isRegularFile).sorted().toList();
+    check("after recovery run " + runId);
+  }
+
+  private void check(String when) throws Exception {
+    for (String table : List.of("users", "orders", "events")) {
+      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, table)),
+          ScdTablesTest.renderedTable(h.rows(table)), table + " equals the source " + when);
+    }
+    for (String table : List.of("users", "orders")) {
+      assertEquals(feed(table), rendered(table, h.changes(table)), table + "__changes holds each change once " + when);
     }
   }
 
-  private static List<Path> parquetIn(Path dir) throws IOException {
-    return list(dir, ".parquet");
+  /**
+   * Changes the source with keys no earlier batch touched, so every version is still current
+   * when the next committing run reads: an update and an insert of a user, an update and a
+   * delete of an order, a new event; then moves its clock on, past what the next run caps at.
+   */
+  private void writeToSource(int batch) {
+    changed("users", source.upsert("users", Map.of("user_id", "user_000" + batch, "email", "crash" + batch + "@example.com")), false);
+    changed("users", source.upsert("users", Map.of("user_id", "user_910" + batch, "email", "new" + batch + "@example.com")), false);
+    changed("orders", source.upsert("orders", Map.of("order_id", "order_00" + batch + "0", "status", "delivered", "amount", 1.0 * batch)), false);
+    changed("orders", source.delete("orders", "order_00" + batch + "1"), true);
+    source.upsert("events", Map.of("event_id", "00000000-0000-4000-8000-00000000c00" + batch, "event_type", "click"));
+    clock.advance(Duration.ofSeconds(2));
   }
 
-  private static List<Path> jsonIn(Path dir) throws IOException {
-    return list(dir, ".json");
+  private void changed(String table, Object row, boolean deleted) {
+    JsonNode version = JSON.valueToTree(row);
+    changes.computeIfAbsent(table, t -> new TreeSet<>()).add(change(version.get(IngestEndToEndTest.key(table)).asText(),
+        Timestamps.toMicros(Timestamps.parse(version.get("updated_at").asText())), deleted));
   }
 
-  /** The files directly in dir whose names end with suffix. */
-  private static List<Path> list(Path dir, String suffix) throws IOException {
-    if (!Files.isDirectory(dir)) {
-      return List.of();
+  private List<String> feed(String table) {
+    return List.copyOf(changes.get(table));
+  }
+
+  private static String change(String key, long updatedAtMicros, boolean deleted) {
+    return key + "@" + updatedAtMicros + (deleted ? " deleted" : "");
+  }
+
+  /** A change feed's rows as {@link #change}s, sorted. */
+  private static List<String> rendered(String table, List<GenericRecord> feed) {
+    return feed.stream()
+        .map(r -> change(String.valueOf(r.get(IngestEndToEndTest.key(table))), (Long) r.get("updated_at"), Boolean.TRUE.equals(r.get(RecordSchemas.IS_DELETED))))
+        .sorted()
+        .toList();
+  }
+
+  /** Each table's current snapshot's run id ("none" without a snapshot). */
+  private Map<String, String> runIds() {
+    Map<String, String> ids = new TreeMap<>();
+    for (String table : TABLES) {
+      Table t = h.table(table);
+      Snapshot current = t.currentSnapshot();
+      ids.put(table, current == null ? "none" : SnapshotSummary.runId(current));
     }
-    List<Path> out = new ArrayList<>();
-    try (Stream<Path> s = Files.list(dir)) {
-      s.filter(f -> Files.isRegularFile(f) && f.getFileName().toString().endsWith(suffix)).forEach(out::add);
-    }
-    return out;
+    return ids;
   }
 }
