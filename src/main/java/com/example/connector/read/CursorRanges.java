@@ -12,8 +12,11 @@ import org.apache.beam.sdk.metrics.Counter;
 
 /** Where a cursor feed's read starts and ends in this run, and how it is cut into sub-ranges. */
 final class CursorRanges {
-  /** The most sub-ranges a feed is cut into: enough to keep a few dozen workers busy. */
-  static final int INITIAL_SPLITS = 16;
+  /**
+   * The most sub-ranges a feed is cut into: {@value SplitFeedFn#GROUPS} groups of 8 read side by
+   * side, the connection's default calls in flight.
+   */
+  static final int INITIAL_SPLITS = 32;
   /**
    * The fewest pages a probed sub-range holds: a cut costs about two calls (its probe, and the
    * page the range before it reads past its end), so a sub-range of fewer pages costs more than

@@ -1,50 +1,253 @@
 package com.example.connector.read;
 
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.range.OffsetRange;
-import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
+import org.apache.beam.sdk.metrics.MetricsContainer;
+import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
+import org.joda.time.Instant;
 
 /**
  * The shared base of the two cursor reads ({@link ReadCursorFn}, {@link ReadWindowsFn}): each
- * reads one {@link FeedRange}, whose cursor microseconds are its initial restriction (cut by
- * {@link SplitFeedFn} before the reshuffle, so this DoFn does not split it again), tracked by
- * Beam's {@link OffsetRangeTracker}, with a {@link CursorGroupReader} per call.
+ * element is several sub-ranges of one feed ({@link FeedRanges}), read side by side so that calls
+ * are in flight on every sub-range at once, whatever the runner's thread count.
+ *
+ * <p><b>Restriction.</b> A {@link RangeSet}: the sub-ranges' cursor microseconds (cut by {@link
+ * SplitFeedFn} before the reshuffle, so this DoFn does not split them again), tracked by {@link
+ * RangeSetTracker}, which holds each range's last claim as Beam's {@code OffsetRangeTracker} does.
+ *
+ * <p><b>Concurrency.</b> {@code @ProcessElement} starts one <em>lane</em> per sub-range on a
+ * thread pool of the DoFn instance; each lane reads its range with a {@link CursorGroupReader}
+ * through a view of the tracker that claims positions of that range only, as if it were the only
+ * one. The connection's call budget bounds the calls in flight ({@code max_concurrent_requests},
+ * shared by every lane and table of the worker). Rows leave the lanes as batches through a small
+ * queue, and the processing thread outputs them (Beam allows output on that thread only); a lane
+ * waits when the queue is full. Lanes count into the step's metrics as the processing thread
+ * does. A lane that fails stops the others, and the element fails.
+ *
+ * <p><b>Checkpointing and splitting</b> are the runner's, through the tracker: a checkpoint keeps
+ * in the primary what each range claimed, so every lane stops at its next claim and the residual
+ * restarts each range after its last claim; a split gives away ranges not yet started, or cuts
+ * the range with the most left.
  */
-public abstract class FeedRangeReadFn extends SourceReadFn<FeedRange> {
+public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
+  /** Batches waiting for the processing thread, per lane. */
+  private static final int QUEUED_BATCHES_PER_LANE = 2;
+
+  private transient ExecutorService lanes;
 
   protected FeedRangeReadFn(ReadContext context) {
     super(context);
   }
 
+  @Override
+  @Setup
+  public void setup() {
+    super.setup();
+    lanes = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "read-lane " + context.metricsNamespace());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  @Override
+  @Teardown
+  public void teardown() {
+    if (lanes != null) {
+      lanes.shutdownNow();
+    }
+    super.teardown();
+  }
+
   @GetInitialRestriction
-  public OffsetRange initialRestriction(@Element FeedRange range) {
-    return range.range();
+  public RangeSet initialRestriction(@Element FeedRanges element) {
+    return element.restriction();
   }
 
   @GetRestrictionCoder
-  public Coder<OffsetRange> restrictionCoder() {
-    return OffsetRange.Coder.of();
+  public Coder<RangeSet> restrictionCoder() {
+    return RangeSet.Coder.of();
   }
 
   @NewTracker
-  public OffsetRangeTracker newTracker(@Restriction OffsetRange range) {
-    return new OffsetRangeTracker(range);
+  public RangeSetTracker newTracker(@Restriction RangeSet restriction) {
+    return new RangeSetTracker(restriction);
   }
 
-  protected CursorGroupReader<GenericRecord> reader(
-      CursorFeed feed,
-      RestrictionTracker<OffsetRange, Long> tracker,
+  /** Reads range {@code range} to its end, or until a claim fails; rows go to {@code reader}'s sink. */
+  protected abstract void readRange(CursorFeed feed, RestrictionTracker<OffsetRange, Long> range,
+      CursorGroupReader<GenericRecord> reader);
+
+  @ProcessElement
+  public ProcessContinuation process(
+      @Element FeedRanges element,
+      RestrictionTracker<RangeSet, RangeSet.Position> tracker,
       OutputReceiver<List<GenericRecord>> out) {
+    int ranges = tracker.currentRestriction().ranges().size();
+    BlockingQueue<List<GenericRecord>> batches = new ArrayBlockingQueue<>(QUEUED_BATCHES_PER_LANE * Math.max(1, ranges));
+    MetricsContainer metrics = MetricsEnvironment.getCurrentContainer();
+    List<Future<?>> running = new ArrayList<>();
+    for (int i = 0; i < ranges; i++) {
+      RangeView view = new RangeView(tracker, i);
+      if (view.currentRestriction().getFrom() < view.currentRestriction().getTo()) {
+        running.add(lanes.submit(() -> lane(element.feed(), view, batches, metrics)));
+      }
+    }
+    try {
+      while (!allDone(running)) {
+        List<GenericRecord> batch = batches.poll(50, TimeUnit.MILLISECONDS);
+        if (batch != null) {
+          out.output(batch);
+        }
+      }
+      for (List<GenericRecord> batch = batches.poll(); batch != null; batch = batches.poll()) {
+        out.output(batch);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running.forEach(f -> f.cancel(true));
+      throw new IllegalStateException("interrupted while reading " + context.metricsNamespace(), e);
+    }
+    return ProcessContinuation.stop();
+  }
+
+  /** Whether every lane ended; the first that failed, rethrown (the others stopped). */
+  private static boolean allDone(List<Future<?>> running) {
+    boolean done = true;
+    for (Future<?> lane : running) {
+      if (!lane.isDone()) {
+        done = false;
+        continue;
+      }
+      try {
+        lane.get();
+      } catch (ExecutionException e) {
+        running.forEach(f -> f.cancel(true));
+        Throwable cause = e.getCause();
+        throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+    return done;
+  }
+
+  private void lane(CursorFeed feed, RangeView range, BlockingQueue<List<GenericRecord>> batches,
+      MetricsContainer metrics) {
+    try (Closeable scope = metrics == null ? () -> { } : MetricsEnvironment.scopedMetricsContainer(metrics)) {
+      readRange(feed, range, reader(feed, range, new QueueReceiver(batches)));
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private CursorGroupReader<GenericRecord> reader(
+      CursorFeed feed, RestrictionTracker<OffsetRange, Long> range, OutputReceiver<List<GenericRecord>> out) {
     return new CursorGroupReader<>(
         client,
         feed,
         context.table().cursorField(),
         context.table().identityField(),
-        tracker,
+        range,
         rows(out, feed.operation(), feed.maxRecordsPerBatch()),
         pages);
+  }
+
+  /**
+   * One range of the set, as a tracker of that range alone; splitting is the set's.
+   *
+   * <p>A claim at or past the range's end fails here, for its lane, and reaches the set as a
+   * claim of the range's last position (which ends the range): never as a failed claim, after
+   * which Beam allows the DoFn no output, while the other lanes go on. The check and the claim
+   * hold the runner's tracker's lock (its observer's methods are synchronized on it), so no split
+   * moves the end between them.
+   */
+  static final class RangeView extends RestrictionTracker<OffsetRange, Long> {
+    private final RestrictionTracker<RangeSet, RangeSet.Position> set;
+    private final int index;
+    private long lastClaimed = Long.MIN_VALUE;
+
+    RangeView(RestrictionTracker<RangeSet, RangeSet.Position> set, int index) {
+      this.set = set;
+      this.index = index;
+    }
+
+    @Override
+    public boolean tryClaim(Long position) {
+      synchronized (set) {
+        OffsetRange range = currentRestriction();
+        if (position >= range.getTo()) {
+          if (range.getFrom() < range.getTo() && lastClaimed < range.getTo() - 1) {
+            set.tryClaim(new RangeSet.Position(index, range.getTo() - 1));
+            lastClaimed = range.getTo() - 1;
+          }
+          return false;
+        }
+        boolean claimed = set.tryClaim(new RangeSet.Position(index, position));
+        if (claimed) {
+          lastClaimed = position;
+        }
+        return claimed;
+      }
+    }
+
+    @Override
+    public OffsetRange currentRestriction() {
+      return set.currentRestriction().ranges().get(index);
+    }
+
+    @Override
+    public SplitResult<OffsetRange> trySplit(double fractionOfRemainder) {
+      throw new UnsupportedOperationException("a range of a set is split through the set's tracker");
+    }
+
+    @Override
+    public void checkDone() {
+      // the set's tracker checks every range
+    }
+
+    @Override
+    public IsBounded isBounded() {
+      return IsBounded.BOUNDED;
+    }
+  }
+
+  /** Hands a lane's batches to the processing thread, waiting while the queue is full. */
+  private static final class QueueReceiver implements OutputReceiver<List<GenericRecord>> {
+    private final BlockingQueue<List<GenericRecord>> batches;
+
+    QueueReceiver(BlockingQueue<List<GenericRecord>> batches) {
+      this.batches = batches;
+    }
+
+    @Override
+    public void output(List<GenericRecord> batch) {
+      try {
+        batches.put(batch);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("a read lane was stopped", e);
+      }
+    }
+
+    @Override
+    public void outputWithTimestamp(List<GenericRecord> batch, Instant timestamp) {
+      output(batch);
+    }
   }
 }

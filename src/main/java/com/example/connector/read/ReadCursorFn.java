@@ -1,7 +1,6 @@
 package com.example.connector.read;
 
 import com.example.connector.read.CursorGroupReader.Outcome;
-import java.util.List;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.BoundedPerElement;
@@ -9,22 +8,24 @@ import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 
 /**
- * Reads one sub-range of a cursor feed ({@link FeedRange}) with {@code since} alone: the append
+ * Reads the sub-ranges of a cursor feed ({@link FeedRanges}) with {@code since} alone: the append
  * table ({@code events}, with its per-call {@code limit}), the CDC tables ({@code users},
  * {@code orders}, with their filters) and orders' tombstones. ({@link ReadWindowsFn} reads
  * {@code metrics}, window by window with {@code until}.)
  *
- * <p><b>Restriction.</b> An {@link OffsetRange} of cursor values in microseconds since the epoch:
- * the element's sub-range {@code [a, b)} of the run's {@code [from, cap)}. {@code from} is the
+ * <p><b>Restriction.</b> Per sub-range of the element (a range of its {@link RangeSet}, each read
+ * in its own lane, {@link FeedRangeReadFn}), an {@link OffsetRange} of cursor values in
+ * microseconds since the epoch: {@code [a, b)} of the run's {@code [from, cap)}. {@code from} is the
  * cursor the previous run committed (it read everything below it), or the oldest record on a
  * first run; {@code cap} is the source's clock when the run started, so every run ends. Positions
- * are claimed with Beam's {@link OffsetRangeTracker}, one per cursor value, by {@link
- * CursorGroupReader}: a position stands for every record that shares that cursor value (a tie
+ * are claimed, one per cursor value, by {@link CursorGroupReader}, as on Beam's {@link
+ * OffsetRangeTracker}: a position stands for every record that shares that cursor value (a tie
  * group), so ties are never cut.
  *
  * <p><b>Splitting.</b> {@link SplitFeedFn} cuts {@code [from, cap)} into sub-ranges of about
  * equal record counts, at cursor values, by probing the feed ({@link CursorRanges#byRecords}:
- * about {@code 2 log2 pages + 16} calls), before a reshuffle spreads them over workers. The
+ * about {@code 2 log2 pages + 32} calls) and deals them into groups, before a reshuffle spreads
+ * the groups over workers. The
  * source has no upper bound parameter for these feeds, but each is sorted by cursor: a sub-range
  * is read with {@code since = a - 1 µs} and its reader stops at its first claim {@code >= b}
  * (the claim fails; no record of that group is output). Runners may split further at any
@@ -56,17 +57,11 @@ public class ReadCursorFn extends FeedRangeReadFn {
     super(context);
   }
 
-  @ProcessElement
-  public ProcessContinuation process(
-      @Element FeedRange element,
-      RestrictionTracker<OffsetRange, Long> tracker,
-      OutputReceiver<List<GenericRecord>> out) {
-    OffsetRange range = tracker.currentRestriction();
-    CursorGroupReader<GenericRecord> reader = reader(element.feed(), tracker, out);
-    Outcome outcome = reader.read(range.getFrom(), null);
-    if (outcome == Outcome.EXHAUSTED) {
-      reader.claim(tracker.currentRestriction().getTo()); // past the end: marks the range done
+  @Override
+  protected void readRange(CursorFeed feed, RestrictionTracker<OffsetRange, Long> range,
+      CursorGroupReader<GenericRecord> reader) {
+    if (reader.read(range.currentRestriction().getFrom(), null) == Outcome.EXHAUSTED) {
+      reader.claim(range.currentRestriction().getTo()); // past the end: marks the range done
     }
-    return ProcessContinuation.stop();
   }
 }

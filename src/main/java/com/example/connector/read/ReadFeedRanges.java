@@ -12,10 +12,10 @@ import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * A table's cursor feeds read in parallel: each feed is cut into sub-ranges ({@link
- * SplitFeedFn}), a reshuffle keyed by the sub-range's index spreads them over workers (a hash
- * partition on Flink batch, a fusion break on Dataflow), and the read DoFn reads each as its own
- * element ({@link ReadRows}), still splittable by the runner.
+ * A table's cursor feeds read in parallel: each feed is cut into sub-ranges, grouped ({@link
+ * SplitFeedFn}), a reshuffle keyed by the group's index spreads the groups over workers (a hash
+ * partition on Flink batch, a fusion break on Dataflow), and the read DoFn reads each group's
+ * ranges side by side as one element ({@link ReadRows}), still splittable by the runner.
  */
 public final class ReadFeedRanges extends PTransform<PCollection<CursorFeed>, PCollection<GenericRecord>> {
   private final FeedRangeReadFn fn;
@@ -30,7 +30,7 @@ public final class ReadFeedRanges extends PTransform<PCollection<CursorFeed>, PC
   public PCollection<GenericRecord> expand(PCollection<CursorFeed> feeds) {
     return feeds
         .apply("Split", ParDo.of(new SplitFeedFn(fn.context)))
-        .setCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(FeedRange.class)))
+        .setCoder(KvCoder.of(VarIntCoder.of(), SerializableCoder.of(FeedRanges.class)))
         .apply("Spread", Reshuffle.of())
         .apply("Ranges", Values.create())
         .apply("Read", new ReadRows<>(fn, new Schema.Parser().parse(schemaJson)));

@@ -1,7 +1,6 @@
 package com.example.connector.read;
 
 import com.example.connector.read.CursorGroupReader.Outcome;
-import java.util.List;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.BoundedPerElement;
@@ -12,11 +11,12 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * Reads a time-windowed feed ({@code metrics}): the source is asked one window of
  * {@code window_seconds} at a time with {@code since} and {@code until}.
  *
- * <p><b>Restriction.</b> An {@link OffsetRange} of cursor values in microseconds: the element's
- * sub-range ({@link FeedRange}) of the run's {@code [from, cap)}, where {@code from} is the
+ * <p><b>Restriction.</b> Per sub-range of the element (a range of its {@link RangeSet}, each read
+ * in its own lane, {@link FeedRangeReadFn}), an {@link OffsetRange} of cursor values in
+ * microseconds of the run's {@code [from, cap)}, where {@code from} is the
  * committed cursor, else the {@code start_timestamp} option, else the oldest record, and
  * {@code cap} the source's clock at the run's start. Windows are laid from the restriction's start; inside a window,
- * {@link CursorGroupReader} claims one position per cursor value on Beam's
+ * {@link CursorGroupReader} claims one position per cursor value, as on Beam's
  * {@link OffsetRangeTracker}, and when a window is exhausted its last position is claimed too, so
  * empty windows still make progress. After an empty window the next window starts at the next
  * record's cursor (one call without {@code until}), so sparse data is not read window by window.
@@ -24,8 +24,8 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * <p><b>Splitting.</b> {@link SplitFeedFn} cuts the run's range into up to
  * {@value CursorRanges#INITIAL_SPLITS} sub-ranges of about equal record counts, found by probing
  * the feed ({@link CursorRanges#byRecords}), each cut moved down to a window boundary, so each
- * sub-range is whole windows; a reshuffle spreads them over workers, and each is this DoFn's
- * element and initial restriction. Every query is bounded by its window, so sub-ranges never
+ * sub-range is whole windows; they are dealt into groups, a reshuffle spreads the groups over
+ * workers, and each group is this DoFn's element. Every query is bounded by its window, so sub-ranges never
  * read each other's records. (Cut by time alone, a first run from the oldest record to the cap
  * put every record of a table written in a few hours into the first of 16 sub-ranges.) Runners may split further (dynamic splitting) at any position above the last claim;
  * the primary then stops at its first claim past the split point, and the residual starts its
@@ -45,28 +45,24 @@ public class ReadWindowsFn extends FeedRangeReadFn {
     super(context);
   }
 
-  @ProcessElement
-  public ProcessContinuation process(
-      @Element FeedRange element,
-      RestrictionTracker<OffsetRange, Long> tracker,
-      OutputReceiver<List<GenericRecord>> out) {
-    CursorFeed feed = element.feed();
-    CursorGroupReader<GenericRecord> reader = reader(feed, tracker, out);
+  @Override
+  protected void readRange(CursorFeed feed, RestrictionTracker<OffsetRange, Long> tracker,
+      CursorGroupReader<GenericRecord> reader) {
     long windowStart = tracker.currentRestriction().getFrom();
     while (true) {
       long end = tracker.currentRestriction().getTo(); // shrinks when the runner splits
       if (windowStart >= end) {
         reader.claim(end); // past the end: marks the range done
-        return ProcessContinuation.stop();
+        return;
       }
       long windowEnd = Math.min(windowStart + feed.windowMicros(), end);
       long emittedBefore = reader.emitted();
       Outcome outcome = reader.read(windowStart, windowEnd);
       if (outcome == Outcome.STOPPED) {
-        return ProcessContinuation.stop();
+        return;
       }
       if (!reader.claim(windowEnd - 1)) { // the window is done, even if it was empty
-        return ProcessContinuation.stop();
+        return;
       }
       if (reader.emitted() > emittedBefore) {
         windowStart = windowEnd;

@@ -1,6 +1,7 @@
 package com.example.connector.read;
 
 import com.example.connector.client.ExampleClient;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -9,15 +10,24 @@ import org.apache.beam.sdk.values.KV;
 /**
  * Cuts each feed's run {@code [from, cap)} ({@link CursorRanges#initial}) into sub-ranges of
  * about equal record counts, found by probing ({@link CursorRanges#byRecords}; a windowed feed's
- * on window boundaries). Each is output keyed by its index, for the reshuffle that spreads them
- * over workers.
+ * on window boundaries), and deals them into up to {@value #GROUPS} groups: one worker reads a
+ * group's ranges side by side ({@link FeedRangeReadFn}), so one group keeps several calls in
+ * flight, and the groups spread the feed over workers (with dynamic splitting, on Dataflow, over
+ * more). Dealt, not cut in runs, so that every group spans the whole feed. Each group is output
+ * keyed by its index, for the reshuffle that spreads them over workers.
  *
  * <p>A plain DoFn rather than the read's {@code @SplitRestriction}: where a runner places the
  * splits of one element is up to its Splittable DoFn expansion (one Flink batch subtask was seen
  * reading all of a table's windows), while elements behind a reshuffle are spread on every
  * runner. The probes run once per feed, here.
  */
-public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRange>> {
+public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRanges>> {
+  /**
+   * Groups per feed: enough for the workers of a small cluster; with {@value
+   * CursorRanges#INITIAL_SPLITS} sub-ranges, a group reads up to 8 side by side.
+   */
+  static final int GROUPS = 4;
+
   private final ReadContext context;
   private final TableCalls calls;
   private transient ExampleClient client;
@@ -40,11 +50,15 @@ public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRange>> 
   }
 
   @ProcessElement
-  public void process(@Element CursorFeed feed, OutputReceiver<KV<Integer, FeedRange>> out) {
+  public void process(@Element CursorFeed feed, OutputReceiver<KV<Integer, FeedRanges>> out) {
     List<OffsetRange> pieces = split(feed);
-    for (int i = 0; i < pieces.size(); i++) {
-      OffsetRange piece = pieces.get(i);
-      out.output(KV.of(i, new FeedRange(feed, piece.getFrom(), piece.getTo())));
+    int groups = Math.min(GROUPS, pieces.size());
+    for (int group = 0; group < groups; group++) {
+      List<OffsetRange> dealt = new ArrayList<>();
+      for (int i = group; i < pieces.size(); i += groups) {
+        dealt.add(pieces.get(i));
+      }
+      out.output(KV.of(group, new FeedRanges(feed, dealt)));
     }
   }
 

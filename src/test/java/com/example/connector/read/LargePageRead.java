@@ -54,7 +54,8 @@ public final class LargePageRead {
         ReadCursorFn fn = new ReadCursorFn(context);
         fn.setup();
         try {
-          fn.process(new FeedRange(feed, 0, cap), new OffsetRangeTracker(new OffsetRange(0, cap)), out);
+          FeedRanges element = new FeedRanges(feed, List.of(new OffsetRange(0, cap)));
+          fn.process(element, fn.newTracker(element.restriction()), out);
         } finally {
           fn.teardown();
         }

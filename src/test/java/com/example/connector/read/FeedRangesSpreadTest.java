@@ -1,4 +1,4 @@
-package com.example.connector.pipeline;
+package com.example.connector.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,13 +12,6 @@ import com.example.connector.client.ExampleClient;
 import com.example.connector.client.Password;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
-import com.example.connector.read.CursorFeed;
-import com.example.connector.read.FeedRange;
-import com.example.connector.read.FeedRangeReadFn;
-import com.example.connector.read.ReadContext;
-import com.example.connector.read.ReadCursorFn;
-import com.example.connector.read.ReadFeedRanges;
-import com.example.connector.read.ReadWindowsFn;
 import com.example.source.ExampleSource;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,11 +40,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * One table's sub-ranges (users' probed ones, metrics' windows) are read by more than one worker
- * at the same time: on the DirectRunner (4 threads) and on Flink embedded (batch, parallelism 2;
- * an unsplit feed is read by one subtask). The read DoFn is the real one, wrapped so that each call first waits, up to a minute,
- * for a call on another thread: a runner that reads the sub-ranges one after another never gets
- * two calls to meet, and records one thread.
+ * One table's sub-ranges (users' probed ones, metrics' windows) are read on more than one thread
+ * at the same time: on the DirectRunner and on Flink embedded (batch, parallelism 2), side by
+ * side in one worker's lanes and across workers. The read DoFn is the real one, wrapped so that
+ * each range's read first waits, up to a minute, for a read on another thread: a reader that
+ * reads the sub-ranges one after another never gets two reads to meet, and records one thread.
  */
 class FeedRangesSpreadTest {
   private static final Instant CAP = Instant.parse("2025-06-01T00:00:00Z");
@@ -65,18 +58,22 @@ class FeedRangesSpreadTest {
 
   @BeforeEach
   void reset() {
-    meeting = new CountDownLatch(2);
     READ_THREADS.clear();
     READ_IDS.clear();
   }
 
-  @ParameterizedTest(name = "{0}, {1}")
-  @CsvSource({"DirectRunner, users", "FlinkRunner, users", "DirectRunner, metrics", "FlinkRunner, metrics"})
-  void aTablesSubRangesAreReadOnMoreThanOneWorkerAtOnce(String runner, String table) {
+  /**
+   * {@code meet} reads: that many must be under way at once. With one runner thread, the 4 lanes
+   * of one group (calls in flight beyond the runner's threads); otherwise any 2.
+   */
+  @ParameterizedTest(name = "{0} ({2} threads), {1}")
+  @CsvSource({"DirectRunner, users, 4, 2", "DirectRunner, users, 1, 4", "FlinkRunner, users, 2, 2",
+      "DirectRunner, metrics, 4, 2", "DirectRunner, metrics, 1, 4", "FlinkRunner, metrics, 2, 2"})
+  void aTablesSubRangesAreReadOnMoreThanOneThreadAtOnce(String runner, String table, int threads, int meet) {
+    meeting = new CountDownLatch(meet);
     // 64 users, pages of 1: 64 pages, 16 sub-ranges of 4 users. 253 metrics, one a minute, pages
     // of 4, windows of 10 minutes: 16 cuts, each moved down to a window boundary. 16 sub-ranges,
-    // so that a runner spreading them by a hash of their keys (Flink batch) spreads them in fact:
-    // with 4, one CI run found them all on one subtask.
+    // dealt into 4 groups of 4, each group read by one worker, its 4 ranges side by side.
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).rows("users", 64)
         .pageSize("users", 1).pageSize("metrics", 4)
         .clock(Clock.fixed(CAP, ZoneOffset.UTC)).start()) {
@@ -91,8 +88,8 @@ class FeedRangesSpreadTest {
           windowed ? TEN_MINUTES_MICROS : null);
       FeedRangeReadFn read = windowed ? new MeetingReadWindowsFn(context) : new MeetingReadCursorFn(context);
       String[] args = runner.equals("FlinkRunner")
-          ? new String[] {"--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2"}
-          : new String[] {"--runner=DirectRunner", "--targetParallelism=4"};
+          ? new String[] {"--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + threads}
+          : new String[] {"--runner=DirectRunner", "--targetParallelism=" + threads};
       Pipeline pipeline = Pipeline.create(PipelineOptionsFactory.fromArgs(args).create());
       pipeline
           .apply(Create.of(feed).withCoder(SerializableCoder.of(CursorFeed.class)))
@@ -100,7 +97,7 @@ class FeedRangesSpreadTest {
           .apply(ParDo.of(new KeepIds(descriptor.identityField())));
       pipeline.run().waitUntilFinish();
 
-      assertTrue(READ_THREADS.size() >= 2, "sub-ranges read on threads " + READ_THREADS);
+      assertTrue(READ_THREADS.size() >= meet, "sub-ranges read on threads " + READ_THREADS);
       String prefix = windowed ? "metric_" : "user_";
       List<String> expected = IntStream.range(0, windowed ? 253 : 64).mapToObj(i -> String.format("%s%04d", prefix, i)).toList();
       assertEquals(expected, READ_IDS.stream().sorted().toList(), "every record once");
@@ -108,7 +105,7 @@ class FeedRangesSpreadTest {
   }
 
   /**
-   * Waits, up to a minute, for a read call on another thread; the wait bounds a failing run
+   * Waits, up to a minute, for a range's read on another thread; the wait bounds a failing run
    * only, the threads recorded tell.
    */
   private static void meet() {
@@ -129,13 +126,10 @@ class FeedRangesSpreadTest {
     }
 
     @Override
-    @ProcessElement
-    public ProcessContinuation process(
-        @Element FeedRange element,
-        RestrictionTracker<OffsetRange, Long> tracker,
-        OutputReceiver<List<GenericRecord>> out) {
+    protected void readRange(CursorFeed feed, RestrictionTracker<OffsetRange, Long> range,
+        CursorGroupReader<GenericRecord> reader) {
       meet();
-      return super.process(element, tracker, out);
+      super.readRange(feed, range, reader);
     }
   }
 
@@ -146,13 +140,10 @@ class FeedRangesSpreadTest {
     }
 
     @Override
-    @ProcessElement
-    public ProcessContinuation process(
-        @Element FeedRange element,
-        RestrictionTracker<OffsetRange, Long> tracker,
-        OutputReceiver<List<GenericRecord>> out) {
+    protected void readRange(CursorFeed feed, RestrictionTracker<OffsetRange, Long> range,
+        CursorGroupReader<GenericRecord> reader) {
       meet();
-      return super.process(element, tracker, out);
+      super.readRange(feed, range, reader);
     }
   }
 
