@@ -3,9 +3,6 @@ package com.example.connector.merge;
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.table.RowPosition;
 import com.example.connector.table.TableTarget;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,6 +12,7 @@ import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
@@ -75,7 +73,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
   static final String POSITION = "_pos";
   private static final int COMMITTED_TAG = 0;
   private static final int CHANGES_TAG = 1;
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int FILE_GROUPS = 8;
   private static final GenericData DATA = GenericData.get();
 
   private final MergeRule rule;
@@ -161,12 +159,30 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
       sideInputs.add(values);
     }
     return changes.getPipeline()
-        .apply("Committed files", Create.of(committed).withCoder(SerializableCoder.of(FileScanTask.class)))
+        .apply("Committed files", Create.of(fileGroups()).withCoder(ListCoder.of(SerializableCoder.of(FileScanTask.class))))
         // Files listed on one worker, read on all of them.
         .apply("Spread files", Reshuffle.viaRandomKey())
         .apply("Read committed rows", ParDo.of(new ReadCommittedRows(target, located, rule.keys(), keys, values))
             .withSideInputs(sideInputs))
         .setCoder(AvroCoder.of(located));
+  }
+
+  /**
+   * The committed files dealt into up to {@value #FILE_GROUPS} groups, each one element: a runner
+   * that makes a bundle of each element (the DirectRunner, after a reshuffle) pays per group, not
+   * per file, and the groups still spread over the workers.
+   */
+  private List<List<FileScanTask>> fileGroups() {
+    int groups = Math.min(FILE_GROUPS, committed.size());
+    List<List<FileScanTask>> dealt = new ArrayList<>();
+    for (int g = 0; g < groups; g++) {
+      List<FileScanTask> group = new ArrayList<>();
+      for (int i = g; i < committed.size(); i += groups) {
+        group.add(committed.get(i));
+      }
+      dealt.add(group);
+    }
+    return dealt;
   }
 
   /**
@@ -189,18 +205,34 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
         .apply("Replay each key", ParDo.of(new ReplayBucketFn(replay)).withOutputTags(INSERTS, TupleTagList.of(DELETES)));
   }
 
-  /** A row's primary key values as a JSON array (nulls kept, types told apart). */
+  /** A row's primary key values, one string (see {@link #keyOf(List)}). */
   static String keyOf(GenericRecord row, List<String> keys) {
     List<Object> values = new ArrayList<>(keys.size());
     for (String key : keys) {
-      Object v = row.get(key);
-      values.add(v instanceof CharSequence ? v.toString() : v);
+      values.add(row.get(key));
     }
-    try {
-      return JSON.writeValueAsString(values);
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException(e);
+    return keyOf(values);
+  }
+
+  /**
+   * Primary key values as one string, unambiguous: each value tagged with its type and a string
+   * with its length, nulls kept; a string is a string whether Avro holds it as {@code Utf8} or
+   * {@code String}. Built per committed row read for a merge, so it costs a string builder, not
+   * a JSON writer.
+   */
+  static String keyOf(List<?> values) {
+    StringBuilder key = new StringBuilder();
+    for (Object v : values) {
+      if (v == null) {
+        key.append('n');
+      } else if (v instanceof CharSequence s) {
+        key.append('s').append(s.length()).append(':').append(s);
+      } else {
+        key.append(v.getClass().getSimpleName().charAt(0)).append(v);
+      }
+      key.append(';');
     }
+    return key.toString();
   }
 
   /** Fails the table on a change without a value in a primary key column. */

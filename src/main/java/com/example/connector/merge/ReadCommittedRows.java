@@ -24,7 +24,7 @@ import org.apache.iceberg.util.PartitionUtil;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Reads the committed rows a merge needs from one data file of the table's committed snapshot,
+ * Reads the committed rows a merge needs from data files of the table's committed snapshot,
  * with the deletes already committed against it applied, each with its file and position (the
  * {@value MergeChanges#FILE} and {@value MergeChanges#POSITION} columns), so that a row the merge
  * replaces can be deleted by position.
@@ -34,7 +34,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * passed on ({@link ChangedKeys}). Without them (a snapshot table: a key absent from the new
  * snapshot is a delete), every row is.
  */
-final class ReadCommittedRows extends DoFn<FileScanTask, GenericRecord> {
+final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   private final TableTarget target;
   private final String locatedSchemaJson;
   private final List<String> keys;
@@ -63,8 +63,14 @@ final class ReadCommittedRows extends DoFn<FileScanTask, GenericRecord> {
   }
 
   @ProcessElement
-  public void process(@Element FileScanTask task, OutputReceiver<GenericRecord> out, ProcessContext context)
+  public void process(@Element List<FileScanTask> files, OutputReceiver<GenericRecord> out, ProcessContext context)
       throws IOException {
+    for (FileScanTask task : files) {
+      read(task, out, context);
+    }
+  }
+
+  private void read(FileScanTask task, OutputReceiver<GenericRecord> out, ProcessContext context) throws IOException {
     if (keyValues != null) {
       Types.NestedField first = table.schema().findField(keys.get(0));
       if (!context.sideInput(keyValues).mayBeIn(task.file(), first.fieldId(), first.type())) {
@@ -85,13 +91,20 @@ final class ReadCommittedRows extends DoFn<FileScanTask, GenericRecord> {
         .split(task.start(), task.length())
         .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(required, fileSchema, PartitionUtil.constantsMap(task)))
         .build();
+    List<Object> key = new ArrayList<>(keys.size());
     try (CloseableIterable<Record> live = deletes.filter(rows)) {
       for (Record r : live) {
+        // The key first, from the Iceberg row: most rows are not the run's, and go no further.
+        if (filter != null) {
+          key.clear();
+          keys.forEach(k -> key.add(TableSchemas.avroValue(r.getField(k))));
+          if (!filter.mightContain(MergeChanges.keyOf(key))) {
+            continue;
+          }
+        }
         GenericRecord row = TableSchemas.toAvro(r, located);
         row.put(MergeChanges.FILE, path);
-        if (filter == null || filter.mightContain(MergeChanges.keyOf(row, keys))) {
-          out.output(row);
-        }
+        out.output(row);
       }
     }
   }

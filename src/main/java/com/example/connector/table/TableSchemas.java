@@ -101,17 +101,16 @@ public final class TableSchemas {
   }
 
   private static Object value(Object v, Schema type) {
-    if (v == null) {
-      return null;
-    }
+    return v instanceof Record r ? toAvro(r, type) : avroValue(v);
+  }
+
+  /** A value of a primitive Iceberg column as the pipeline's Avro rows hold it. */
+  public static Object avroValue(Object v) {
     if (v instanceof OffsetDateTime t) {
       return ChronoUnit.MICROS.between(Instant.EPOCH, t.toInstant());
     }
     if (v instanceof LocalDate d) {
       return (int) d.toEpochDay();
-    }
-    if (v instanceof Record r) {
-      return toAvro(r, type);
     }
     if (v instanceof CharSequence s) {
       return s.toString();
