@@ -46,7 +46,8 @@ import java.util.Optional;
  * anchored so that every record is older than the run; each scenario restarts it with that
  * latency and the same data. The <b>sequential</b> client pages through every table once with the
  * connector's HTTP client and keyset paging ({@code since} = the last cursor seen), no Beam. Each
- * <b>pipeline</b> run is the real main, end to end into Parquet under a temporary root.
+ * <b>pipeline</b> run is the real main, end to end into Iceberg tables (a Hadoop catalog) under a
+ * temporary root.
  * Calls are the requests the source served during the run; peak calls in flight is the
  * pipeline's {@code peak_in_flight} (1 for the sequential client); CPU is the whole process's,
  * source included. Peak heap by {@link HeapGauge}; peak RSS by {@link RssGauge} (VmRSS sampled
