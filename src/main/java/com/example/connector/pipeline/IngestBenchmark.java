@@ -38,6 +38,7 @@ import java.util.Optional;
  *
  * <p>(A forked JVM: the embedded Flink cluster cannot load its classes inside {@code exec:java}.)
  * Options: {@code --latency-ms=0,20,100} (the scenarios, default {@code 0,20}),
+ * {@code --max-concurrent-requests=N} (the connection's option; default its own default, 8),
  * {@code --runners=direct,flink} (runner-configs/direct and runner-configs/flink-local, found in
  * the working directory or the project's basedir), {@code --TABLE=N} (a table's volume; default
  * the issue's 100,000 metrics, 20,000 events, 10,000 users and orders, 2,000 products).
@@ -58,10 +59,12 @@ public final class IngestBenchmark {
   /** The {@code --runners} names and the shipped runner config each runs with. */
   private static final Map<String, String> RUNNER_CONFIGS = Map.of("direct", "direct", "flink", "flink-local");
   private static final String USAGE =
-      "use --latency-ms=0,20,100, --runners=direct,flink or --TABLE=N (TABLE one of " + TABLES + ")";
+      "use --latency-ms=0,20,100, --runners=direct,flink, --max-concurrent-requests=N or --TABLE=N (TABLE one of "
+          + TABLES + ")";
 
   /** What the command line asks for: volumes per table, runners (with their configs), latencies. */
-  private record Settings(Map<String, Long> rows, Map<String, Path> runners, List<Long> latenciesMs) {}
+  private record Settings(Map<String, Long> rows, Map<String, Path> runners, List<Long> latenciesMs,
+      long maxConcurrentRequests) {}
 
   /** One measured run of one scenario. */
   private record Run(String name, long latencyMs, long records, double seconds, long calls, long peakInFlight,
@@ -90,7 +93,7 @@ public final class IngestBenchmark {
       ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime).latencyMs(latency);
       settings.rows().forEach(builder::rows);
       try (ExampleSource source = builder.start()) {
-        Path spec = writeSpec(work.resolve(latency + "ms"), source);
+        Path spec = writeSpec(work.resolve(latency + "ms"), source, settings.maxConcurrentRequests());
         SourceConfig config = new SourceConfig(source.baseUrl(), "bench", Password.inline("bench"), RetryPolicy.DEFAULT);
         runs.add(measure("sequential client", latency, source, heap, rss, () -> new Work(sequential(config), 1)));
         for (Map.Entry<String, Path> runner : settings.runners().entrySet()) {
@@ -107,6 +110,7 @@ public final class IngestBenchmark {
         "metrics", 100_000L, "events", 20_000L, "users", 10_000L, "orders", 10_000L, "products", 2_000L));
     List<String> runners = List.of("direct", "flink");
     List<Long> latencies = List.of(0L, 20L);
+    long maxConcurrentRequests = SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS;
     for (String arg : args) {
       String[] kv = arg.replaceFirst("^--", "").split("=", 2);
       if (kv.length != 2) {
@@ -114,6 +118,8 @@ public final class IngestBenchmark {
       }
       if (kv[0].equals("runners")) {
         runners = List.of(kv[1].split(","));
+      } else if (kv[0].equals("max-concurrent-requests")) {
+        maxConcurrentRequests = wholeNumber("--max-concurrent-requests", kv[1]);
       } else if (kv[0].equals("latency-ms")) {
         latencies = new ArrayList<>();
         for (String ms : kv[1].split(",")) {
@@ -127,7 +133,7 @@ public final class IngestBenchmark {
     }
     Map<String, Path> configs = new LinkedHashMap<>();
     runners.forEach(r -> configs.put(r, runnerConfig(r)));
-    return new Settings(rows, configs, List.copyOf(latencies));
+    return new Settings(rows, configs, List.copyOf(latencies), maxConcurrentRequests);
   }
 
   private static long wholeNumber(String option, String value) {
@@ -171,10 +177,11 @@ public final class IngestBenchmark {
   }
 
   /** A spec of every table with the documented defaults (no table options) and its connection. */
-  private static Path writeSpec(Path dir, ExampleSource source) throws IOException {
+  private static Path writeSpec(Path dir, ExampleSource source, long maxConcurrentRequests) throws IOException {
     Files.createDirectories(dir.resolve("connections"));
     Files.writeString(dir.resolve("connections/bench.json"),
-        "{\"username\": \"bench\", \"password\": \"bench\", \"base_url\": \"" + source.baseUrl() + "\"}");
+        "{\"username\": \"bench\", \"password\": \"bench\", \"base_url\": \"" + source.baseUrl()
+            + "\", \"max_concurrent_requests\": " + maxConcurrentRequests + "}");
     StringBuilder objects = new StringBuilder();
     for (String table : TABLES) {
       objects.append(objects.length() == 0 ? "" : ",").append("{\"table\": {\"source_table\": \"").append(table).append("\"}}");
@@ -240,8 +247,9 @@ public final class IngestBenchmark {
   }
 
   private static void print(Settings settings, List<Run> runs) {
-    System.out.printf("%nIngest benchmark: %,d records (%s), %d cores, max heap %d MB, load average %.1f%n",
-        settings.rows().values().stream().mapToLong(Long::longValue).sum(), settings.rows(),
+    System.out.printf("%nIngest benchmark: %,d records (%s), max_concurrent_requests %d, %d cores, max heap %d MB,"
+            + " load average %.1f%n",
+        settings.rows().values().stream().mapToLong(Long::longValue).sum(), settings.rows(), settings.maxConcurrentRequests(),
         Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     System.out.println("ratio = sequential seconds / run seconds (> 1: faster than the sequential client);"
