@@ -12,11 +12,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,7 +19,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -95,7 +89,7 @@ class JdbcCatalogTest {
   /** Users by id: email, display name, status, updated_at (microseconds), as the source has them. */
   private static Map<String, String> sourceUsers(ExampleSource source) throws Exception {
     Map<String, String> users = new TreeMap<>();
-    for (JsonNode u : sourceRows(source, "users")) {
+    for (JsonNode u : ScdTablesTest.currentRows(source, "users")) {
       users.put(u.get("user_id").asText(), text(u.get("email")) + "|" + text(u.get("display_name")) + "|"
           + text(u.get("status")) + "|" + Timestamps.toMicros(Timestamps.parse(u.get("updated_at").asText())));
     }
@@ -114,7 +108,7 @@ class JdbcCatalogTest {
   /** Events by id: type, user, created_at (microseconds); each event once. */
   private static Map<String, String> sourceEvents(ExampleSource source) throws Exception {
     Map<String, String> events = new TreeMap<>();
-    for (JsonNode e : sourceRows(source, "events")) {
+    for (JsonNode e : ScdTablesTest.currentRows(source, "events")) {
       events.put(e.get("event_id").asText(), text(e.get("event_type")) + "|" + text(e.get("user_id")) + "|"
           + Timestamps.toMicros(Timestamps.parse(e.get("created_at").asText())));
     }
@@ -161,23 +155,5 @@ class JdbcCatalogTest {
 
   private static String text(JsonNode v) {
     return v == null || v.isNull() ? "null" : v.asText();
-  }
-
-  /** The source's current rows, read page by page over its HTTP API. */
-  private static List<JsonNode> sourceRows(ExampleSource source, String table) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    String auth = "Basic " + Base64.getEncoder().encodeToString("u:p".getBytes(StandardCharsets.UTF_8));
-    List<JsonNode> rows = new ArrayList<>();
-    for (int page = 1; page > 0; ) {
-      HttpResponse<String> response = http.send(
-          HttpRequest.newBuilder(URI.create(source.baseUrl() + "/tables/" + table + "/records?page=" + page))
-              .header("Authorization", auth).build(),
-          HttpResponse.BodyHandlers.ofString());
-      assertEquals(200, response.statusCode(), response.body());
-      JsonNode body = JSON.readTree(response.body());
-      body.get("records").forEach(rows::add);
-      page = body.get("next_page").isNull() ? 0 : body.get("next_page").asInt();
-    }
-    return rows;
   }
 }

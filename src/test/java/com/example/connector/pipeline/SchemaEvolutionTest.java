@@ -14,14 +14,8 @@ import com.example.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -71,7 +65,7 @@ class SchemaEvolutionTest {
       assertTrue(added.isOptional());
       assertEquals(Types.StringType.get(), added.type());
       Map<String, String> expected = new TreeMap<>();
-      for (JsonNode u : sourceRows(source, "users")) {
+      for (JsonNode u : ScdTablesTest.currentRows(source, "users")) {
         expected.put(u.get("user_id").asText(), text(u.get("email")) + "|" + text(u.get("display_name")) + "|"
             + text(u.get("status")) + "|" + Timestamps.toMicros(Timestamps.parse(u.get("updated_at").asText())));
       }
@@ -131,23 +125,5 @@ class SchemaEvolutionTest {
 
   private static String text(JsonNode v) {
     return v == null || v.isNull() ? "null" : v.asText();
-  }
-
-  /** The source's current rows, read page by page over its HTTP API. */
-  private static List<JsonNode> sourceRows(ExampleSource source, String table) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    String auth = "Basic " + Base64.getEncoder().encodeToString("u:p".getBytes(StandardCharsets.UTF_8));
-    List<JsonNode> rows = new ArrayList<>();
-    for (int page = 1; page > 0; ) {
-      HttpResponse<String> response = http.send(
-          HttpRequest.newBuilder(URI.create(source.baseUrl() + "/tables/" + table + "/records?page=" + page))
-              .header("Authorization", auth).build(),
-          HttpResponse.BodyHandlers.ofString());
-      assertEquals(200, response.statusCode(), response.body());
-      JsonNode body = JSON.readTree(response.body());
-      body.get("records").forEach(rows::add);
-      page = body.get("next_page").isNull() ? 0 : body.get("next_page").asInt();
-    }
-    return rows;
   }
 }
