@@ -277,13 +277,14 @@ public final class IngestPlanner {
     Map<String, Long> feedCursors = feedTable.map(Committed::cursors).orElse(Map.of());
     // Reads start at the lower of the table's and the change feed's cursors; the feed then keeps
     // only the rows it does not hold (a run that committed its feed and died before its table).
+    // A table without a cursor has read nothing: it starts at the beginning, below any feed cursor.
     Map<String, Long> from = new HashMap<>(tableCursors);
     Map<String, Long> changeFeedFrom = new HashMap<>();
     feedCursors.forEach((feed, cursor) -> {
       Long own = tableCursors.get(feed);
-      if (own == null || cursor < own) {
+      if (own != null && cursor < own) {
         from.put(feed, cursor);
-      } else if (cursor > own) {
+      } else if (own == null || cursor > own) {
         changeFeedFrom.put(feed, cursor);
       }
     });
