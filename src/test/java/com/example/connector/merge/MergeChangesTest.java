@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.IcebergFiles;
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.ScdType;
 import com.example.connector.table.CatalogConfig;
@@ -38,7 +39,6 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -54,14 +54,11 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
@@ -273,28 +270,16 @@ class MergeChangesTest {
 
   /** A data file of users with email "e" + id, written with Iceberg's own Parquet writer. */
   private static DataFile dataFile(Table table, List<String> ids, long updatedAtMicros) {
-    try {
-      DataWriter<Record> writer = Parquet.writeData(
-              table.io().newOutputFile(table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet")))
-          .schema(table.schema())
-          .withSpec(PartitionSpec.unpartitioned())
-          .createWriterFunc(GenericParquetWriter::buildWriter)
-          .overwrite()
-          .build();
-      OffsetDateTime updatedAt = OffsetDateTime.ofInstant(Instant.EPOCH.plus(updatedAtMicros, ChronoUnit.MICROS), ZoneOffset.UTC);
-      try (writer) {
-        for (String id : ids) {
-          Record row = org.apache.iceberg.data.GenericRecord.create(table.schema());
-          row.setField("user_id", id);
-          row.setField("email", "e" + id.substring(1));
-          row.setField("updated_at", updatedAt);
-          writer.write(row);
-        }
-      }
-      return writer.toDataFile();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    OffsetDateTime updatedAt = OffsetDateTime.ofInstant(Instant.EPOCH.plus(updatedAtMicros, ChronoUnit.MICROS), ZoneOffset.UTC);
+    List<Record> rows = new ArrayList<>();
+    for (String id : ids) {
+      Record row = org.apache.iceberg.data.GenericRecord.create(table.schema());
+      row.setField("user_id", id);
+      row.setField("email", "e" + id.substring(1));
+      row.setField("updated_at", updatedAt);
+      rows.add(row);
     }
+    return IcebergFiles.dataFile(table, rows);
   }
 
   /** The table's rows equal the expected ones; a failure names the first users that differ. */

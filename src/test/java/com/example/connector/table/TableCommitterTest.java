@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.IcebergFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -15,18 +16,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import org.apache.iceberg.DataFile;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
@@ -198,26 +195,14 @@ class TableCommitterTest {
 
   /** A data file of the table holding one row per id, written with Iceberg's own Parquet writer. */
   private static DataFile dataFile(Table table, String... ids) {
-    try {
-      DataWriter<Record> writer = Parquet.writeData(
-              table.io().newOutputFile(table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet")))
-          .schema(table.schema())
-          .withSpec(PartitionSpec.unpartitioned())
-          .createWriterFunc(GenericParquetWriter::buildWriter)
-          .overwrite()
-          .build();
-      try (writer) {
-        for (String id : ids) {
-          Record row = GenericRecord.create(table.schema());
-          row.setField("id", id);
-          row.setField("name", "name of " + id);
-          writer.write(row);
-        }
-      }
-      return writer.toDataFile();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    List<Record> rows = new ArrayList<>();
+    for (String id : ids) {
+      Record row = GenericRecord.create(table.schema());
+      row.setField("id", id);
+      row.setField("name", "name of " + id);
+      rows.add(row);
     }
+    return IcebergFiles.dataFile(table, rows);
   }
 
   private static List<String> ids(Table table) {

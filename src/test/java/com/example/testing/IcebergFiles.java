@@ -1,0 +1,37 @@
+package com.example.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.UUID;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.io.DataWriter;
+import org.apache.iceberg.parquet.Parquet;
+
+/** Data files written with Iceberg's own Parquet writer, not the connector's: tables' given state in tests. */
+public final class IcebergFiles {
+  private IcebergFiles() {}
+
+  /** A data file in the table's data directory holding {@code rows}, not yet committed. */
+  public static DataFile dataFile(Table table, List<Record> rows) {
+    try {
+      DataWriter<Record> writer = Parquet.writeData(
+              table.io().newOutputFile(table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet")))
+          .schema(table.schema())
+          .withSpec(PartitionSpec.unpartitioned())
+          .createWriterFunc(GenericParquetWriter::buildWriter)
+          .overwrite()
+          .build();
+      try (writer) {
+        rows.forEach(writer::write);
+      }
+      return writer.toDataFile();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
