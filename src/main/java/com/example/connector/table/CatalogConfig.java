@@ -32,6 +32,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  */
 public final class CatalogConfig implements Serializable {
   private static final Pattern SECRET = Pattern.compile("(?i).*(password|secret|token|credential|private|key).*");
+  private static final Pattern USER_INFO = Pattern.compile("//([^/:@]+):[^/@]*@");
+  private static final Pattern SECRET_IN_VALUE = Pattern.compile("(?i)((?:password|secret|token)[a-z_]*)=[^&;]*");
   private static final Pattern OBJECT_STORE = Pattern.compile("(?i)^(gs|s3|s3a|s3n|abfss?|wasbs?|oss)://.*");
 
   private static final Map<CatalogConfig, Catalog> LOADED = new ConcurrentHashMap<>();
@@ -156,11 +158,15 @@ public final class CatalogConfig implements Serializable {
     return root.contains("://") ? root : Path.of(root).toAbsolutePath().normalize().toString();
   }
 
-  /** The catalog's name and properties, secret-looking values masked; of the properties file only its path. */
+  /**
+   * The catalog's name and properties, secret-looking values masked (and, in any value, a URI's
+   * {@code user:password@} or a {@code password=} parameter); of the properties file only its path.
+   */
   @Override
   public String toString() {
     Map<String, String> shown = new TreeMap<>();
-    properties.forEach((k, v) -> shown.put(k, SECRET.matcher(k).matches() ? "****" : v));
+    properties.forEach((k, v) -> shown.put(k, SECRET.matcher(k).matches() ? "****"
+        : SECRET_IN_VALUE.matcher(USER_INFO.matcher(v).replaceAll("//$1:****@")).replaceAll("$1=****")));
     return name + shown + (propertiesFile == null ? "" : " + properties of " + propertiesFile);
   }
 }

@@ -70,4 +70,15 @@ class CatalogConfigTest {
         .toString();
     assertFalse(local.contains("io-impl"), local);
   }
+
+  @Test
+  void aUriShowsNoPasswordItCarries() {
+    CatalogConfig config = CatalogConfig.of("example", "jdbc", null,
+        "jdbc:postgresql://admin:hunter2@db.example:5432/iceberg?sslmode=require&password=hunter3", "/tmp/wh", "/tmp/wh",
+        Map.of());
+    String shown = config.toString();
+    assertFalse(shown.contains("hunter2") || shown.contains("hunter3"), shown);
+    assertTrue(
+        shown.contains("uri=jdbc:postgresql://admin:****@db.example:5432/iceberg?sslmode=require&password=****"), shown);
+  }
 }
