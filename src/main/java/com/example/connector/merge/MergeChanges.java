@@ -1,5 +1,6 @@
 package com.example.connector.merge;
 
+import com.example.connector.Groups;
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.table.RowPosition;
 import com.example.connector.table.TableTarget;
@@ -159,30 +160,15 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
       sideInputs.add(values);
     }
     return changes.getPipeline()
-        .apply("Committed files", Create.of(fileGroups()).withCoder(ListCoder.of(SerializableCoder.of(FileScanTask.class))))
+        // Dealt into a few elements: a runner that makes a bundle of each element (the
+        // DirectRunner, after a reshuffle) pays per group, not per file.
+        .apply("Committed files", Create.of(Groups.deal(committed, FILE_GROUPS))
+            .withCoder(ListCoder.of(SerializableCoder.of(FileScanTask.class))))
         // Files listed on one worker, read on all of them.
         .apply("Spread files", Reshuffle.viaRandomKey())
         .apply("Read committed rows", ParDo.of(new ReadCommittedRows(target, located, rule.keys(), keys, values))
             .withSideInputs(sideInputs))
         .setCoder(AvroCoder.of(located));
-  }
-
-  /**
-   * The committed files dealt into up to {@value #FILE_GROUPS} groups, each one element: a runner
-   * that makes a bundle of each element (the DirectRunner, after a reshuffle) pays per group, not
-   * per file, and the groups still spread over the workers.
-   */
-  private List<List<FileScanTask>> fileGroups() {
-    int groups = Math.min(FILE_GROUPS, committed.size());
-    List<List<FileScanTask>> dealt = new ArrayList<>();
-    for (int g = 0; g < groups; g++) {
-      List<FileScanTask> group = new ArrayList<>();
-      for (int i = g; i < committed.size(); i += groups) {
-        group.add(committed.get(i));
-      }
-      dealt.add(group);
-    }
-    return dealt;
   }
 
   /**

@@ -93,7 +93,10 @@ public final class CrashTrials {
     this.source = source;
     this.client = client;
     this.work = work;
-    this.spec = writeSpec(work, source);
+    // Users and orders SCD type 1 (with change feeds), events append.
+    String scd = ", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_1\"}";
+    this.spec = BenchmarkSpec.write(work, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
+        List.of(BenchmarkSpec.table("users") + scd, BenchmarkSpec.table("orders") + scd, BenchmarkSpec.table("events")));
     this.random = random;
     this.users = keys("users");
     this.orders = keys("orders");
@@ -217,19 +220,6 @@ public final class CrashTrials {
 
   private String pick(List<String> keys) {
     return keys.get(random.nextInt(keys.size()));
-  }
-
-  /** Users and orders SCD type 1 (with change feeds), events append, and the connection to this source. */
-  private static Path writeSpec(Path dir, ExampleSource source) throws IOException {
-    Files.createDirectories(dir.resolve("connections"));
-    Files.writeString(dir.resolve("connections/trials.json"),
-        "{\"username\": \"trials\", \"password\": \"trials\", \"base_url\": \"" + source.baseUrl() + "\"}");
-    String scd = ", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_1\"}";
-    Path spec = dir.resolve("trials.json");
-    Files.writeString(spec, "{\"pipeline_spec\": {\"connection_name\": \"trials\", \"object\": ["
-        + "{\"table\": {\"source_table\": \"users\"" + scd + "}}, {\"table\": {\"source_table\": \"orders\"" + scd + "}},"
-        + " {\"table\": {\"source_table\": \"events\"}}]}}");
-    return spec;
   }
 
   /** {@code java -cp <this classpath> IngestMain ...} on the DirectRunner, its output in {@code log}. */

@@ -10,7 +10,6 @@ import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.source.ExampleSource;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -93,7 +92,8 @@ public final class IngestBenchmark {
       ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime).latencyMs(latency);
       settings.rows().forEach(builder::rows);
       try (ExampleSource source = builder.start()) {
-        Path spec = writeSpec(work.resolve(latency + "ms"), source, settings.maxConcurrentRequests());
+        Path spec = BenchmarkSpec.write(work.resolve(latency + "ms"), source, settings.maxConcurrentRequests(),
+            TABLES.stream().map(BenchmarkSpec::table).toList());
         SourceConfig config = new SourceConfig(source.baseUrl(), "bench", Password.inline("bench"), RetryPolicy.DEFAULT);
         runs.add(measure("sequential client", latency, source, heap, rss, () -> new Work(sequential(config), 1)));
         for (Map.Entry<String, Path> runner : settings.runners().entrySet()) {
@@ -174,21 +174,6 @@ public final class IngestBenchmark {
     } catch (URISyntaxException | SecurityException e) {
       return Optional.empty();
     }
-  }
-
-  /** A spec of every table with the documented defaults (no table options) and its connection. */
-  private static Path writeSpec(Path dir, ExampleSource source, long maxConcurrentRequests) throws IOException {
-    Files.createDirectories(dir.resolve("connections"));
-    Files.writeString(dir.resolve("connections/bench.json"),
-        "{\"username\": \"bench\", \"password\": \"bench\", \"base_url\": \"" + source.baseUrl()
-            + "\", \"max_concurrent_requests\": " + maxConcurrentRequests + "}");
-    StringBuilder objects = new StringBuilder();
-    for (String table : TABLES) {
-      objects.append(objects.length() == 0 ? "" : ",").append("{\"table\": {\"source_table\": \"").append(table).append("\"}}");
-    }
-    Path spec = dir.resolve("bench.json");
-    Files.writeString(spec, "{\"pipeline_spec\": {\"connection_name\": \"bench\", \"object\": [" + objects + "]}}");
-    return spec;
   }
 
   /** Times one workload, with the source's calls, the process's CPU, and the peaks of heap and RSS. */

@@ -106,8 +106,7 @@ public final class IngestPipeline {
 
     @ProcessElement
     public void process(@Element GenericRecord row, OutputReceiver<GenericRecord> out) {
-      String feed = Boolean.TRUE.equals(row.get(RecordSchemas.IS_DELETED)) ? "deleted_records" : "records";
-      Long from = feedFrom.get(feed);
+      Long from = feedFrom.get(CursorFeed.feedName(Boolean.TRUE.equals(row.get(RecordSchemas.IS_DELETED))));
       Object cursor = row.get(cursorField);
       if (from == null || cursor == null || (Long) cursor >= from) {
         out.output(row);

@@ -216,17 +216,23 @@ public final class IngestPlanner {
 
   /** Fails on a column of the table or its change feed whose type the source changed (nothing is evolved here). */
   private static void checkColumnTypes(Resolved t, Warehouse warehouse) {
-    MergeRule merge = MergeRule.of(t.table(), t.options());
-    org.apache.avro.Schema feedSchema = RecordSchemas.schemaOf(t.table());
     Destination d = t.destination();
     Table table = warehouse.find(d);
     if (table != null) {
-      Warehouse.evolve(table, TableSchemas.toIceberg(merge.tableSchema(feedSchema), merge.identifierColumns()), d.key(), false);
+      Warehouse.evolve(table, icebergSchema(t, false), d.key(), false);
     }
-    Table feed = merge.appendOnly() ? null : warehouse.find(d.changeFeed());
+    Table feed = MergeRule.of(t.table(), t.options()).appendOnly() ? null : warehouse.find(d.changeFeed());
     if (feed != null) {
-      Warehouse.evolve(feed, TableSchemas.toIceberg(feedSchema, List.of()), d.changeFeed().key(), false);
+      Warehouse.evolve(feed, icebergSchema(t, true), d.changeFeed().key(), false);
     }
+  }
+
+  /** The Iceberg schema of the destination table, or of its change feed, as this run writes it. */
+  private static org.apache.iceberg.Schema icebergSchema(Resolved t, boolean changeFeed) {
+    MergeRule merge = MergeRule.of(t.table(), t.options());
+    org.apache.avro.Schema feedSchema = RecordSchemas.schemaOf(t.table());
+    return changeFeed ? TableSchemas.toIceberg(feedSchema, List.of())
+        : TableSchemas.toIceberg(merge.tableSchema(feedSchema), merge.identifierColumns());
   }
 
   private static Committed cursorsOf(Table table, Destination d) {
@@ -267,12 +273,12 @@ public final class IngestPlanner {
     TableDescriptor table = t.table();
     Destination d = t.destination();
     MergeRule merge = MergeRule.of(table, t.options());
-    org.apache.avro.Schema feedSchema = RecordSchemas.schemaOf(table);
-    org.apache.avro.Schema tableSchema = merge.tableSchema(feedSchema);
-    Optional<Committed> committed = prepare(d, tableSchema, merge.identifierColumns(), properties(t, merge), warehouse, dryRun)
+    org.apache.iceberg.Schema tableSchema = icebergSchema(t, false);
+    Optional<Committed> committed = prepare(d, tableSchema, properties(t, merge), warehouse, dryRun)
         .map(c -> cursorsOf(c, d));
     Optional<Committed> feedTable = merge.appendOnly() ? Optional.empty()
-        : prepare(d.changeFeed(), feedSchema, List.of(), properties(t, null), warehouse, dryRun).map(c -> cursorsOf(c, d.changeFeed()));
+        : prepare(d.changeFeed(), icebergSchema(t, true), properties(t, null), warehouse, dryRun)
+            .map(c -> cursorsOf(c, d.changeFeed()));
     Map<String, Long> tableCursors = committed.map(Committed::cursors).orElse(Map.of());
     Map<String, Long> feedCursors = feedTable.map(Committed::cursors).orElse(Map.of());
     // Reads start at the lower of the table's and the change feed's cursors; the feed then keeps
@@ -299,8 +305,7 @@ public final class IngestPlanner {
     Long base = committed.map(Committed::snapshotId).orElse(null);
     List<FileScanTask> files = !merge.appendOnly() && base != null
         ? Warehouse.files(committed.get().table(), base) : List.of();
-    Type firstKeyType = merge.appendOnly() ? null
-        : TableSchemas.toIceberg(tableSchema, merge.identifierColumns()).findType(merge.keys().get(0));
+    Type firstKeyType = merge.appendOnly() ? null : tableSchema.findType(merge.keys().get(0));
     TableTarget target = new TableTarget(run.catalog(), d);
     return new PlannedTable(
         d,
@@ -318,9 +323,8 @@ public final class IngestPlanner {
   }
 
   /** The table as it is, after creating it or adding the run's new columns (not in a dry run). */
-  private static Optional<Table> prepare(Destination d, org.apache.avro.Schema rows, List<String> identifiers,
+  private static Optional<Table> prepare(Destination d, org.apache.iceberg.Schema schema,
       Map<String, String> properties, Warehouse warehouse, boolean dryRun) {
-    org.apache.iceberg.Schema schema = TableSchemas.toIceberg(rows, identifiers);
     Table table = warehouse.find(d);
     if (table != null) {
       Warehouse.evolve(table, schema, d.key(), !dryRun);
@@ -370,7 +374,7 @@ public final class IngestPlanner {
         table.name(),
         tombstones,
         params,
-        committed.get(tombstones ? "deleted_records" : "records"),
+        committed.get(CursorFeed.feedName(tombstones)),
         start,
         capMicros,
         options.maxRecordsPerBatch(),

@@ -1,6 +1,7 @@
 package com.example.connector.pipeline;
 
 import com.example.bench.HeapGauge;
+import com.example.connector.client.SourceConfig;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.SnapshotSummary;
 import com.example.source.ExampleSource;
@@ -63,7 +64,8 @@ public final class MergeBenchmark {
           .rows("users", users).rows("events", 0).rows("orders", 0).rows("metrics", 0).rows("products", 0);
       try (ExampleSource source = builder.start()) {
         Path dir = work.resolve(runner);
-        Path spec = spec(dir, source);
+        Path spec = BenchmarkSpec.write(dir, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
+            List.of(BenchmarkSpec.table("users")));
         Path output = dir.resolve("output");
         Path config = Path.of("runner-configs", runner.equals("flink") ? "flink-local" : "direct");
         runs.add(run(runner + ": first run", spec, config, output, heap));
@@ -79,16 +81,6 @@ public final class MergeBenchmark {
       }
     }
     print(users, runs);
-  }
-
-  private static Path spec(Path dir, ExampleSource source) throws Exception {
-    Files.createDirectories(dir.resolve("connections"));
-    Files.writeString(dir.resolve("connections/bench.json"),
-        "{\"username\": \"bench\", \"password\": \"bench\", \"base_url\": \"" + source.baseUrl() + "\"}");
-    Path spec = dir.resolve("users.json");
-    Files.writeString(spec, "{\"pipeline_spec\": {\"connection_name\": \"bench\", \"object\": ["
-        + "{\"table\": {\"source_table\": \"users\"}}]}}");
-    return spec;
   }
 
   private static void awaitNextSecond() throws InterruptedException {

@@ -36,6 +36,11 @@ public record CursorFeed(
 
   /** The feed's name in state and metrics: {@code records} or {@code deleted_records}. */
   public String feedName() {
+    return feedName(tombstones);
+  }
+
+  /** The name of the records feed, or of the tombstones feed. */
+  public static String feedName(boolean tombstones) {
     return tombstones ? "deleted_records" : "records";
   }
 }

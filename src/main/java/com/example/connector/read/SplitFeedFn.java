@@ -1,7 +1,7 @@
 package com.example.connector.read;
 
+import com.example.connector.Groups;
 import com.example.connector.client.ExampleClient;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -51,14 +51,9 @@ public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRanges>>
 
   @ProcessElement
   public void process(@Element CursorFeed feed, OutputReceiver<KV<Integer, FeedRanges>> out) {
-    List<OffsetRange> pieces = split(feed);
-    int groups = Math.min(GROUPS, pieces.size());
-    for (int group = 0; group < groups; group++) {
-      List<OffsetRange> dealt = new ArrayList<>();
-      for (int i = group; i < pieces.size(); i += groups) {
-        dealt.add(pieces.get(i));
-      }
-      out.output(KV.of(group, new FeedRanges(feed, dealt)));
+    List<List<OffsetRange>> groups = Groups.deal(split(feed), GROUPS);
+    for (int group = 0; group < groups.size(); group++) {
+      out.output(KV.of(group, new FeedRanges(feed, groups.get(group))));
     }
   }
 

@@ -1,6 +1,8 @@
 package com.example.connector.table;
 
 import com.example.connector.ConfigurationException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -104,8 +106,8 @@ public final class Warehouse {
     try (CloseableIterable<FileScanTask> planned =
         table.newScan().useSnapshot(snapshotId).includeColumnStats().planFiles()) {
       planned.forEach(tasks::add);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     return tasks;
   }

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.IcebergFiles;
 import com.example.connector.table.Maintenance.Report;
 import com.example.connector.table.Maintenance.Settings;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -33,12 +33,10 @@ import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.deletes.PositionDelete;
 import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.hadoop.HadoopCatalog;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
@@ -119,7 +117,7 @@ class MaintenanceTest {
         rows.add(row(id, name));
         expected.add(id + "=" + name);
       }
-      table.newAppend().appendFile(dataFile(table, rows)).commit();
+      table.newAppend().appendFile(IcebergFiles.dataFile(table, rows)).commit();
     }
 
     Settings eightKb = new Settings(8 * 1024, Duration.ofDays(7), 5, Duration.ofDays(3), false);
@@ -152,7 +150,7 @@ class MaintenanceTest {
         () ->
             ingestion
                 .newAppend()
-                .appendFile(dataFile(ingestion, List.of(row(31, "row-31"), row(32, "row-32"))))
+                .appendFile(IcebergFiles.dataFile(ingestion, List.of(row(31, "row-31"), row(32, "row-32"))))
                 .commit();
 
     IllegalStateException failure =
@@ -184,7 +182,7 @@ class MaintenanceTest {
     Table table = createTable("users");
     List<String> expected = new ArrayList<>();
     for (int append = 0; append < 8; append++) {
-      table.newAppend().appendFile(dataFile(table, List.of(row(append, "row-" + append)))).commit();
+      table.newAppend().appendFile(IcebergFiles.dataFile(table, List.of(row(append, "row-" + append)))).commit();
       expected.add(append + "=row-" + append);
     }
     long newest = table.currentSnapshot().snapshotId();
@@ -287,7 +285,7 @@ class MaintenanceTest {
       for (long id = first; id < first + 3; id++) {
         rows.add(row(id, "row-" + id));
       }
-      DataFile file = dataFile(table, rows);
+      DataFile file = IcebergFiles.dataFile(table, rows);
       files.add(file);
       AppendFiles commit = table.newAppend().appendFile(file);
       if (append == 9) {
@@ -317,26 +315,9 @@ class MaintenanceTest {
   private Table threeAppends(String name) {
     Table table = createTable(name);
     for (long id = 1; id <= 3; id++) {
-      table.newAppend().appendFile(dataFile(table, List.of(row(id, "row-" + id)))).commit();
+      table.newAppend().appendFile(IcebergFiles.dataFile(table, List.of(row(id, "row-" + id)))).commit();
     }
     return table;
-  }
-
-  private static DataFile dataFile(Table table, List<Record> rows) {
-    try {
-      DataWriter<Record> writer =
-          Parquet.writeData(newFile(table, "run-"))
-              .forTable(table)
-              .createWriterFunc(GenericParquetWriter::buildWriter)
-              .overwrite()
-              .build();
-      try (writer) {
-        rows.forEach(writer::write);
-      }
-      return writer.toDataFile();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   private static OutputFile newFile(Table table, String prefix) {
