@@ -4,6 +4,7 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
@@ -167,8 +168,9 @@ final class CallBudget {
       Instant until = clock.instant().plus(retryAfter);
       if (until.isAfter(notBefore)) {
         notBefore = until;
-        LOG.info("The source asked to wait (Retry-After) after {}: every call of this connection waits until {}",
-            path, until);
+        // The path without its query: the table is what a reader needs, not the encoded cursor.
+        LOG.info("The source asked to wait {} ms (Retry-After) on {}: every call of this connection waits until {}",
+            retryAfter.toMillis(), path.replaceFirst("\\?.*", ""), until.truncatedTo(ChronoUnit.SECONDS));
       }
       listener.onHold(path, notBefore);
     } finally {
