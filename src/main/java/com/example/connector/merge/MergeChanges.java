@@ -126,7 +126,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
   public PCollectionTuple expand(PCollection<GenericRecord> input) {
     Schema feedSchema = new Schema.Parser().parse(feedSchemaJson);
     Schema tableSchema = rule.tableSchema(feedSchema);
-    Replay replay = new Replay(rule, feedSchemaJson, tableSchema.toString(), snapshotAt, target.destination().key());
+    Replay replay = new Replay(rule, feedSchemaJson, snapshotAt, target.destination().key());
     PCollection<GenericRecord> changes = input
         .apply("Check primary keys", ParDo.of(new CheckKeysFn(rule.keys(), target.destination().key())))
         .setCoder(AvroCoder.of(feedSchema));
@@ -233,25 +233,26 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
 
     @ProcessElement
     public void process(@Element GenericRecord row, OutputReceiver<GenericRecord> out) {
-      for (String key : keys) {
-        if (row.get(key) == null) {
-          throw new IllegalStateException("table " + table + ": primary key column '" + key + "' is null in "
-              + (Boolean.TRUE.equals(row.get(RecordSchemas.IS_DELETED)) ? "a delete (tombstone)" : "a record")
-              + " read by this run; rows without a key would all merge into one. Key the table by columns"
-              + " that always have a value (table_configuration.primary_keys " + keys + ")");
-        }
-      }
+      checkKeys(row, keys, table);
       out.output(row);
     }
   }
 
-  /** What the replaying DoFns share: how to build a key's history, and the counters. */
-  private record Replay(MergeRule rule, String feedSchemaJson, String tableSchemaJson, @Nullable Long snapshotAt,
-      String table) implements java.io.Serializable {
-    KeyHistory history() {
-      return new KeyHistory(rule, new Schema.Parser().parse(feedSchemaJson), snapshotAt);
+  /** Fails the table on a change without a value in a primary key column. */
+  static void checkKeys(GenericRecord row, List<String> keys, String table) {
+    for (String key : keys) {
+      if (row.get(key) == null) {
+        throw new IllegalStateException("table " + table + ": primary key column '" + key + "' is null in "
+            + (Boolean.TRUE.equals(row.get(RecordSchemas.IS_DELETED)) ? "a delete (tombstone)" : "a record")
+            + " read by this run; rows without a key would all merge into one. Key the table by columns"
+            + " that always have a value (table_configuration.primary_keys " + keys + ")");
+      }
     }
   }
+
+  /** What the replaying DoFns share: how to build a key's history, and the counters. */
+  private record Replay(MergeRule rule, String feedSchemaJson, @Nullable Long snapshotAt, String table)
+      implements java.io.Serializable {}
 
   /**
    * Applies {@link KeyHistory} to a key and writes the difference with its committed rows:
@@ -262,8 +263,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
     private final Replay replay;
     private final Counter inserted;
     private final Counter deleted;
-    private transient KeyHistory history;
-    private transient Schema tableSchema;
+    private transient KeyReplay keyReplay;
 
     ReplayFn(Replay replay) {
       this.replay = replay;
@@ -277,51 +277,17 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
 
     @Setup
     public void setup() {
-      history = replay.history();
-      tableSchema = new Schema.Parser().parse(replay.tableSchemaJson());
+      keyReplay = new KeyReplay(replay.rule(), new Schema.Parser().parse(replay.feedSchemaJson()), replay.snapshotAt());
     }
 
     void emit(List<GenericRecord> committed, List<GenericRecord> changes, MultiOutputReceiver out) {
-      List<GenericRecord> remaining = new ArrayList<>(committed);
-      for (GenericRecord row : history.merge(committed, changes)) {
-        int same = indexOfSame(remaining, row);
-        if (same >= 0) {
-          remaining.remove(same);
-        } else {
-          out.get(INSERTS).output(asTableRow(row));
-          inserted.inc();
-        }
-      }
-      for (GenericRecord gone : remaining) {
-        out.get(DELETES).output(new RowPosition(gone.get(FILE).toString(), (Long) gone.get(POSITION)));
+      keyReplay.replay(committed, changes, row -> {
+        out.get(INSERTS).output(row);
+        inserted.inc();
+      }, gone -> {
+        out.get(DELETES).output(gone);
         deleted.inc();
-      }
-    }
-
-    private int indexOfSame(List<GenericRecord> rows, GenericRecord row) {
-      for (int i = 0; i < rows.size(); i++) {
-        if (sameRow(rows.get(i), row)) {
-          return i;
-        }
-      }
-      return -1;
-    }
-
-    private boolean sameRow(GenericRecord a, GenericRecord b) {
-      for (Schema.Field f : tableSchema.getFields()) {
-        if (DATA.compare(a.get(f.name()), b.get(f.name()), f.schema()) != 0) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    private GenericRecord asTableRow(GenericRecord row) {
-      GenericRecord out = new GenericData.Record(tableSchema);
-      for (Schema.Field f : tableSchema.getFields()) {
-        out.put(f.pos(), row.get(f.name()));
-      }
-      return out;
+      });
     }
   }
 

@@ -5,6 +5,7 @@ import com.example.connector.table.TableTarget;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Counter;
@@ -79,7 +80,16 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
       }
     }
     filesRead.inc();
-    ChangedKeys filter = changedKeys == null ? null : context.sideInput(changedKeys);
+    readLive(table, task, located, keys, changedKeys == null ? null : context.sideInput(changedKeys), out::output);
+  }
+
+  /**
+   * The rows of one committed data file that are still live (its committed deletes applied), in
+   * the located schema, each with its file and position; with {@code filter}, only those whose key
+   * it may hold.
+   */
+  static void readLive(Table table, FileScanTask task, Schema located, List<String> keys,
+      @Nullable ChangedKeys filter, Consumer<GenericRecord> out) throws IOException {
     List<Types.NestedField> columns = new ArrayList<>(table.schema().columns());
     columns.add(MetadataColumns.ROW_POSITION);
     org.apache.iceberg.Schema projection = new org.apache.iceberg.Schema(columns);
@@ -104,7 +114,7 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
         }
         GenericRecord row = TableSchemas.toAvro(r, located);
         row.put(MergeChanges.FILE, path);
-        out.output(row);
+        out.accept(row);
       }
     }
   }

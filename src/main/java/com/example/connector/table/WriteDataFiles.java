@@ -3,7 +3,6 @@ package com.example.connector.table;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
-import java.util.UUID;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.SerializableCoder;
@@ -12,14 +11,8 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.io.DataWriter;
-import org.apache.iceberg.parquet.Parquet;
-import org.apache.iceberg.parquet.ParquetAvroWriter;
-import org.apache.iceberg.types.TypeUtil;
-import org.apache.iceberg.util.PropertyUtil;
 
 /**
  * Writes rows as Parquet data files of a table with Iceberg's Parquet writer (field ids, column
@@ -72,11 +65,8 @@ public final class WriteDataFiles extends PTransform<PCollection<GenericRecord>,
     @Setup
     public void setup() {
       table = target.load();
-      org.apache.iceberg.Schema runSchema =
-          TableSchemas.toIceberg(new Schema.Parser().parse(schemaJson), identifierColumns);
-      fileSchema = TypeUtil.reassignIds(runSchema, table.schema());
-      targetBytes = PropertyUtil.propertyAsLong(table.properties(),
-          TableProperties.WRITE_TARGET_FILE_SIZE_BYTES, TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT);
+      fileSchema = TableFiles.fileSchema(table, new Schema.Parser().parse(schemaJson), identifierColumns);
+      targetBytes = TableFiles.targetBytes(table);
     }
 
     @StartBundle
@@ -88,7 +78,7 @@ public final class WriteDataFiles extends PTransform<PCollection<GenericRecord>,
     public void process(@Element GenericRecord row, OutputReceiver<WrittenFile> out)
         throws IOException {
       if (writer == null) {
-        writer = open();
+        writer = TableFiles.openData(table, fileSchema, runId);
       }
       writer.write(row);
       // The length is what the writer has flushed so far: check it now and then, not per row.
@@ -109,22 +99,10 @@ public final class WriteDataFiles extends PTransform<PCollection<GenericRecord>,
       abandon();
     }
 
-    private DataWriter<GenericRecord> open() throws IOException {
-      String name = runId + "-" + UUID.randomUUID() + ".parquet";
-      return Parquet.writeData(table.io().newOutputFile(table.locationProvider().newDataLocation(name)))
-          .forTable(table)
-          .schema(fileSchema)
-          .withSpec(PartitionSpec.unpartitioned())
-          .createWriterFunc(ParquetAvroWriter::buildWriter)
-          .overwrite()
-          .build();
-    }
-
     private WrittenFile close() throws IOException {
       DataWriter<GenericRecord> done = writer;
       writer = null;
-      done.close();
-      return new WrittenFile(target.destination().key(), done.toDataFile(), List.of());
+      return TableFiles.close(done, target.destination().key());
     }
 
     private void abandon() {

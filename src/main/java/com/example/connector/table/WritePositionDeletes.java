@@ -1,22 +1,15 @@
 package com.example.connector.table;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.UUID;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.deletes.PositionDelete;
-import org.apache.iceberg.deletes.PositionDeleteWriter;
-import org.apache.iceberg.parquet.Parquet;
 
 /**
  * Writes the committed rows a run replaces or removes as Iceberg position delete files (Parquet),
@@ -70,27 +63,12 @@ public final class WritePositionDeletes extends PTransform<PCollection<RowPositi
     }
 
     @FinishBundle
-    public void finish(FinishBundleContext context) throws IOException {
+    public void finish(FinishBundleContext context) {
       if (bundle.isEmpty()) {
         return;
       }
       Collections.sort(bundle);
-      String name = runId + "-deletes-" + UUID.randomUUID() + ".parquet";
-      PositionDeleteWriter<Record> writer =
-          Parquet.writeDeletes(table.io().newOutputFile(table.locationProvider().newDataLocation(name)))
-              .setAll(table.properties()) // not forTable(): that would write each deleted row too
-              .withSpec(PartitionSpec.unpartitioned())
-              .overwrite()
-              .buildPositionWriter();
-      PositionDelete<Record> delete = PositionDelete.create();
-      try (writer) {
-        for (RowPosition p : bundle) {
-          writer.write(delete.set(p.file(), p.position(), null));
-        }
-      }
-      List<String> referenced = new ArrayList<>();
-      writer.referencedDataFiles().forEach(f -> referenced.add(f.toString()));
-      context.output(new WrittenFile(target.destination().key(), writer.toDeleteFile(), referenced),
+      context.output(TableFiles.writeDeletes(table, target.destination().key(), runId, bundle),
           GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
       bundle = new ArrayList<>();
     }

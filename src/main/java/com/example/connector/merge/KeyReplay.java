@@ -1,0 +1,73 @@
+package com.example.connector.merge;
+
+import com.example.connector.table.RowPosition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+
+/**
+ * One key's merge: its history replayed ({@link KeyHistory}) and the result compared with its
+ * committed rows. A committed row the result no longer holds is deleted by position, a row of the
+ * result not committed is inserted, and a key whose rows did not change writes nothing.
+ */
+final class KeyReplay {
+  private static final GenericData DATA = GenericData.get();
+
+  private final KeyHistory history;
+  private final Schema tableSchema;
+
+  KeyReplay(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt) {
+    this.history = new KeyHistory(rule, feedSchema, snapshotAt);
+    this.tableSchema = rule.tableSchema(feedSchema);
+  }
+
+  /**
+   * @param committed the key's committed rows, located (with file and position)
+   * @param changes the key's changes, in the change feed schema
+   */
+  void replay(List<GenericRecord> committed, List<GenericRecord> changes,
+      Consumer<GenericRecord> inserts, Consumer<RowPosition> deletes) {
+    List<GenericRecord> remaining = new ArrayList<>(committed);
+    for (GenericRecord row : history.merge(committed, changes)) {
+      int same = indexOfSame(remaining, row);
+      if (same >= 0) {
+        remaining.remove(same);
+      } else {
+        inserts.accept(asTableRow(row));
+      }
+    }
+    for (GenericRecord gone : remaining) {
+      deletes.accept(new RowPosition(gone.get(MergeChanges.FILE).toString(), (Long) gone.get(MergeChanges.POSITION)));
+    }
+  }
+
+  private int indexOfSame(List<GenericRecord> rows, GenericRecord row) {
+    for (int i = 0; i < rows.size(); i++) {
+      if (sameRow(rows.get(i), row)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private boolean sameRow(GenericRecord a, GenericRecord b) {
+    for (Schema.Field f : tableSchema.getFields()) {
+      if (DATA.compare(a.get(f.name()), b.get(f.name()), f.schema()) != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private GenericRecord asTableRow(GenericRecord row) {
+    GenericRecord out = new GenericData.Record(tableSchema);
+    for (Schema.Field f : tableSchema.getFields()) {
+      out.put(f.pos(), row.get(f.name()));
+    }
+    return out;
+  }
+}
