@@ -143,6 +143,9 @@ public final class IngestMain {
     Instant start = Instant.now();
     try {
       Pipeline pipeline = Pipeline.create(options);
+      if (options.isStreaming()) {
+        return executeContinuous(pipeline, plan, options, out);
+      }
       IngestPipeline.build(pipeline, plan);
       if (options.getDryRun()) {
         DryRun.print(pipeline, options, out);
@@ -160,6 +163,23 @@ public final class IngestMain {
       return new Outcome(0, plan, counters);
     } catch (RuntimeException e) {
       err.println("error: the pipeline failed: " + rootMessage(e) + "; " + commitStatus(plan));
+      return new Outcome(1, plan, Map.of());
+    }
+  }
+
+  /** A continuous run ({@code --streaming=true}): until Ctrl-C, SIGTERM or a failure. */
+  private static Outcome executeContinuous(Pipeline pipeline, IngestPlan plan, IngestOptions options, PrintStream out) {
+    ContinuousRun.enableCheckpoints(options);
+    ContinuousPipeline.build(pipeline, plan, options);
+    if (options.getDryRun()) {
+      DryRun.print(pipeline, options, out);
+      return new Outcome(0, plan, Map.of());
+    }
+    options.as(DirectOptions.class).setBlockOnRun(false);
+    try {
+      return new Outcome(new ContinuousRun(plan, options, out).run(pipeline), plan, Map.of());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
       return new Outcome(1, plan, Map.of());
     }
   }

@@ -2,10 +2,10 @@ package com.example.connector.pipeline;
 
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.StreamingOptions;
 
 /** The connector's pipeline options, beside the runner's own. None of them holds a secret. */
-public interface IngestOptions extends PipelineOptions {
+public interface IngestOptions extends StreamingOptions {
 
   @Description(
       "A file of pipeline options, one --option=value per line (e.g. runner-configs/flink-local);"
@@ -108,4 +108,28 @@ public interface IngestOptions extends PipelineOptions {
   int getPreflightTimeoutSeconds();
 
   void setPreflightTimeoutSeconds(int value);
+
+  @Description(
+      "With --streaming=true: seconds between two polls of a cursor feed once it has caught up. Each"
+          + " poll costs a call per feed (the source's clock) plus a page per feed with new records.")
+  @Default.Integer(5)
+  int getPollIntervalSeconds();
+
+  void setPollIntervalSeconds(int value);
+
+  @Description(
+      "With --streaming=true: seconds between two commits of a table (each commit is an Iceberg"
+          + " snapshot; the table is fresh to within poll + commit interval).")
+  @Default.Integer(10)
+  int getCommitIntervalSeconds();
+
+  void setCommitIntervalSeconds(int value);
+
+  @Description(
+      "With --streaming=true: seconds between two full reads of a snapshot table (products); keys"
+          + " gone from a snapshot become deletes.")
+  @Default.Integer(300)
+  int getSnapshotIntervalSeconds();
+
+  void setSnapshotIntervalSeconds(int value);
 }

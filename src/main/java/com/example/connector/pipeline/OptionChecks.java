@@ -32,6 +32,12 @@ final class OptionChecks {
         MAX_INITIAL_BACKOFF_MILLIS, "milliseconds before the first retry, e.g. --retryInitialBackoffMillis=1000");
     range("--progressIntervalSeconds", options.getProgressIntervalSeconds(), 0, Integer.MAX_VALUE,
         "seconds between progress lines, 0 for none, e.g. --progressIntervalSeconds=5");
+    range("--pollIntervalSeconds", options.getPollIntervalSeconds(), 1, 86_400,
+        "seconds between two polls of a feed in a continuous run, e.g. --pollIntervalSeconds=5");
+    range("--commitIntervalSeconds", options.getCommitIntervalSeconds(), 1, 86_400,
+        "seconds between two commits of a table in a continuous run, e.g. --commitIntervalSeconds=10");
+    range("--snapshotIntervalSeconds", options.getSnapshotIntervalSeconds(), 1, 86_400 * 7,
+        "seconds between two reads of a snapshot table in a continuous run, e.g. --snapshotIntervalSeconds=300");
     DestinationNames.check(Objects.toString(options.getDefaultCatalog(), ""), "--defaultCatalog");
     DestinationNames.check(Objects.toString(options.getDefaultSchema(), ""), "--defaultSchema");
     outputRoot(Objects.toString(options.getOutputRoot(), ""));

@@ -34,6 +34,14 @@ public record CursorFeed(
     params = Map.copyOf(params);
   }
 
+  /**
+   * Where a continuous read starts: the committed cursor, else {@code start_timestamp}, else the
+   * epoch (the source has no records before it; an empty stretch costs a call or two).
+   */
+  public long continuousFrom() {
+    return fromMicros != null ? fromMicros : startMicros != null ? startMicros : 0L;
+  }
+
   /** The feed's name in state and metrics: {@code records} or {@code deleted_records}. */
   public String feedName() {
     return feedName(tombstones);

@@ -1,0 +1,221 @@
+package com.example.connector.continuous;
+
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.merge.IntervalMerge;
+import com.example.connector.merge.MergeRule;
+import com.example.connector.read.FeedBatch;
+import com.example.connector.table.RunCommit;
+import com.example.connector.table.SnapshotSummary;
+import com.example.connector.table.TableCommit;
+import com.example.connector.table.TableCommitter;
+import com.example.connector.table.TableFiles;
+import com.example.connector.table.TableTarget;
+import com.example.connector.table.WrittenFile;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * Commits what a continuous run read of one table since its last commit: the batches that extend
+ * each feed's committed cursor without a gap, their rows written and merged as in a bounded run,
+ * and the new cursors, in one Iceberg commit of the table (its change feed's first, for an SCD
+ * table), through the same {@link TableCommitter}.
+ *
+ * <p>Exactly once, because the tables decide: each commit starts from the cursors the tables
+ * hold, loaded afresh. Batches wholly below them were committed already (a commit retried after a
+ * crash, a restart from an older savepoint) and are dropped; rows below a table's own cursor are
+ * not written to it again (an SCD table whose change feed was committed and whose table was not).
+ * Batches past a gap (an earlier span still on its way) wait for the next commit.
+ *
+ * <p>A snapshot table commits its latest snapshot, if newer than the one it holds; its snapshot's
+ * time is kept as the cursor {@value FeedBatch#SNAPSHOT}.
+ */
+public final class IntervalCommitter {
+
+  /**
+   * @param remaining the batches to keep for a later commit
+   * @param committed whether a snapshot was committed
+   * @param rows the rows committed (appended, or changes merged)
+   * @param cursors the table's cursors after this commit, by feed
+   */
+  public record Outcome(List<FeedBatch> remaining, boolean committed, long rows, Map<String, Long> cursors) {}
+
+  private IntervalCommitter() {}
+
+  /**
+   * @param cursorOnly whether to commit batches that only move the cursors (no rows), which makes
+   *     a snapshot: at a stop, and now and then so that the committed cursor tells how fresh an
+   *     idle table is
+   */
+  public static Outcome commit(ContinuousTable t, List<FeedBatch> batches, boolean cursorOnly, Instant now) {
+    TableTarget target = t.target();
+    Table table = target.load();
+    Table feedTable = t.merge().appendOnly() ? null : target.changeFeed().load();
+    Map<String, Long> tableCursors = cursors(table, t.key());
+    Map<String, Long> feedCursors = feedTable == null ? tableCursors : cursors(feedTable, t.key() + "__changes");
+    Interval interval = t.snapshot() ? latestSnapshot(batches, tableCursors)
+        : contiguous(t, batches, tableCursors, feedCursors);
+    if (interval.spans().isEmpty() || (interval.rows().isEmpty() && !cursorOnly && !t.snapshot())) {
+      List<FeedBatch> kept = new ArrayList<>(interval.included());
+      kept.addAll(interval.pending());
+      return new Outcome(coalesce(kept), false, 0, tableCursors);
+    }
+    Map<String, Long> after = new HashMap<>(tableCursors);
+    after.putAll(interval.spans());
+    // Named after the span it commits, in characters a file name may hold (its files carry it).
+    String commitId = t.runId() + "-" + interval.spans().values().stream().max(Long::compare).orElseThrow();
+    Schema feedSchema = t.feedSchema();
+    List<WrittenFile> written = new ArrayList<>();
+    List<TableCommit> commits = new ArrayList<>();
+    if (feedTable == null) {
+      written.addAll(TableFiles.writeData(table, t.key(), commitId, feedSchema, List.of(),
+          since(interval.rows(), t.cursorField(), tableCursors)));
+    } else {
+      List<GenericRecord> feedRows = t.snapshot() ? interval.rows() : since(interval.rows(), t.cursorField(), feedCursors);
+      written.addAll(TableFiles.writeData(feedTable, target.changeFeed().destination().key(), commitId, feedSchema,
+          List.of(), feedRows));
+      Map<String, Long> feedAfter = new HashMap<>(feedCursors);
+      interval.spans().forEach((feed, cursor) -> feedAfter.merge(feed, cursor, Math::max));
+      commits.add(new TableCommit(target.changeFeed(), snapshotId(feedTable), formatted(feedAfter)));
+      written.addAll(merge(t, table, feedSchema, interval, tableCursors, commitId));
+    }
+    commits.add(new TableCommit(target, snapshotId(table), formatted(after)));
+    new TableCommitter(target.catalog()).commit(new RunCommit(commitId, Timestamps.format(now), commits), written);
+    return new Outcome(coalesce(interval.pending()), true, interval.rows().size(), after);
+  }
+
+  /** The merge of an SCD table: its inserts and position deletes, as files. */
+  private static List<WrittenFile> merge(ContinuousTable t, Table table, Schema feedSchema, Interval interval,
+      Map<String, Long> tableCursors, String commitId) {
+    MergeRule rule = t.merge();
+    Long snapshotAt = t.snapshot() ? interval.spans().get(FeedBatch.SNAPSHOT) : null;
+    List<GenericRecord> changes = t.snapshot() ? interval.rows() : since(interval.rows(), t.cursorField(), tableCursors);
+    IntervalMerge.Result merged = IntervalMerge.merge(table, t.key(), rule, feedSchema, snapshotAt, changes);
+    List<WrittenFile> written = new ArrayList<>(TableFiles.writeData(table, t.key(), commitId,
+        rule.tableSchema(feedSchema), rule.identifierColumns(), merged.inserts()));
+    if (!merged.deletes().isEmpty()) {
+      written.add(TableFiles.writeDeletes(table, t.key(), commitId, merged.deletes()));
+    }
+    return written;
+  }
+
+  /**
+   * What to commit: per feed, the span from the lower of the table's and its change feed's cursors
+   * that the batches cover without a gap, and the rows of those batches.
+   *
+   * @param spans per feed, the new cursor (the span's end); a feed without new coverage is absent
+   * @param included the batches whose rows those are, in feed and cursor order
+   * @param pending the batches past a gap, kept for later
+   */
+  private record Interval(Map<String, Long> spans, List<GenericRecord> rows, List<FeedBatch> included,
+      List<FeedBatch> pending) {}
+
+  private static Interval contiguous(ContinuousTable t, List<FeedBatch> batches, Map<String, Long> tableCursors,
+      Map<String, Long> feedCursors) {
+    Map<String, Long> spans = new HashMap<>();
+    List<GenericRecord> rows = new ArrayList<>();
+    List<FeedBatch> included = new ArrayList<>();
+    List<FeedBatch> pending = new ArrayList<>();
+    List<FeedBatch> sorted = new ArrayList<>(batches);
+    sorted.sort(Comparator.comparing(FeedBatch::feed).thenComparingLong(FeedBatch::fromMicros));
+    Map<String, Long> reach = new HashMap<>();
+    for (FeedBatch b : sorted) {
+      long start = start(t, b.feed(), tableCursors, feedCursors);
+      long at = reach.getOrDefault(b.feed(), start);
+      if (b.toMicros() <= start) {
+        continue; // committed already
+      }
+      if (b.fromMicros() > at) {
+        pending.add(b); // a gap: an earlier batch is still on its way
+        continue;
+      }
+      if (b.toMicros() > at) {
+        reach.put(b.feed(), b.toMicros());
+      }
+      rows.addAll(b.rows());
+      included.add(b);
+    }
+    reach.forEach((feed, cursor) -> {
+      if (cursor > start(t, feed, tableCursors, feedCursors)) {
+        spans.put(feed, cursor);
+      }
+    });
+    return new Interval(spans, rows, included, pending);
+  }
+
+  /** Where a feed's uncommitted span starts: the lower of the two tables' cursors, or where its read began. */
+  private static long start(ContinuousTable t, String feed, Map<String, Long> tableCursors,
+      Map<String, Long> feedCursors) {
+    long begin = t.feedStarts().getOrDefault(feed, Long.MIN_VALUE);
+    return Math.min(tableCursors.getOrDefault(feed, begin), feedCursors.getOrDefault(feed, begin));
+  }
+
+  private static Interval latestSnapshot(List<FeedBatch> batches, Map<String, Long> tableCursors) {
+    FeedBatch latest = batches.stream().max(Comparator.comparingLong(FeedBatch::fromMicros)).orElse(null);
+    Long held = tableCursors.get(FeedBatch.SNAPSHOT);
+    if (latest == null || (held != null && latest.fromMicros() <= held)) {
+      return new Interval(Map.of(), List.of(), List.of(), List.of());
+    }
+    return new Interval(Map.of(FeedBatch.SNAPSHOT, latest.fromMicros()), latest.rows(), List.of(latest), List.of());
+  }
+
+  /** The rows at or above their feed's cursor in {@code cursors}: those the table does not hold yet. */
+  private static List<GenericRecord> since(List<GenericRecord> rows, String cursorField, Map<String, Long> cursors) {
+    List<GenericRecord> kept = new ArrayList<>();
+    for (GenericRecord row : rows) {
+      Long from = cursors.get(com.example.connector.read.CursorFeed.feedName(
+          Boolean.TRUE.equals(row.get(com.example.connector.catalog.RecordSchemas.IS_DELETED))));
+      Object cursor = row.get(cursorField);
+      if (from == null || cursor == null || (Long) cursor >= from) {
+        kept.add(row);
+      }
+    }
+    return kept;
+  }
+
+  /** Adjacent empty batches of a feed as one, so that an idle feed's batches do not pile up between commits. */
+  private static List<FeedBatch> coalesce(List<FeedBatch> batches) {
+    List<FeedBatch> out = new ArrayList<>();
+    for (FeedBatch b : batches) {
+      FeedBatch last = out.isEmpty() ? null : out.get(out.size() - 1);
+      if (last != null && last.feed().equals(b.feed()) && last.rows().isEmpty() && b.rows().isEmpty()
+          && last.toMicros() == b.fromMicros()) {
+        out.set(out.size() - 1, new FeedBatch(b.feed(), last.fromMicros(), b.toMicros(), List.of()));
+      } else {
+        out.add(b);
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, Long> cursors(Table table, String key) {
+    Map<String, Long> cursors = new HashMap<>();
+    try {
+      SnapshotSummary.cursors(table.currentSnapshot())
+          .forEach((feed, cursor) -> cursors.put(feed, Timestamps.toMicros(Timestamps.parse(cursor))));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(key + ": the cursors in its current snapshot's summary are unreadable ("
+          + e.getMessage() + "); roll the table back to an earlier snapshot", e);
+    }
+    return cursors;
+  }
+
+  private static Map<String, String> formatted(Map<String, Long> cursors) {
+    Map<String, String> out = new HashMap<>();
+    cursors.forEach((feed, cursor) -> out.put(feed, Timestamps.formatMicros(cursor)));
+    return out;
+  }
+
+  private static @Nullable Long snapshotId(Table table) {
+    Snapshot s = table.currentSnapshot();
+    return s == null ? null : s.snapshotId();
+  }
+}

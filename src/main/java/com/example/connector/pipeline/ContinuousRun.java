@@ -1,0 +1,247 @@
+package com.example.connector.pipeline;
+
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.continuous.StopSignal;
+import com.example.connector.table.SnapshotSummary;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
+
+/**
+ * Runs a continuous pipeline until it is stopped: prints, every progress interval, each table's
+ * freshness as its committed snapshots tell it (the tables are the truth on every runner, and the
+ * only view of an embedded Flink job, whose {@code run()} returns when it ends); and stops after a
+ * final commit: on {@link StopSignal} (Ctrl-C and SIGTERM raise it) the
+ * committers commit what they hold, this waits until every table has committed since, then
+ * cancels the pipeline and prints the summary.
+ */
+final class ContinuousRun {
+  /** How long a stop waits for the final commits beyond a poll and a commit interval. */
+  private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+
+  private final IngestPlan plan;
+  private final IngestOptions options;
+  private final PrintStream out;
+  private final Instant start = Instant.now();
+
+  ContinuousRun(IngestPlan plan, IngestOptions options, PrintStream out) {
+    this.plan = plan;
+    this.options = options;
+    this.out = out;
+  }
+
+  /**
+   * Flink's {@code @RequiresStableInput} needs checkpoints: without a checkpointing interval of
+   * the user's, one per commit interval.
+   */
+  static void enableCheckpoints(IngestOptions options) {
+    if (FlinkRunner.class.isAssignableFrom(options.getRunner())) {
+      FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+      if (flink.getCheckpointingInterval() == null || flink.getCheckpointingInterval() <= 0) {
+        flink.setCheckpointingInterval(options.getCommitIntervalSeconds() * 1000L);
+      }
+    }
+  }
+
+  /** Runs until a stop or a failure; the exit code. */
+  int run(Pipeline pipeline) throws InterruptedException {
+    StopSignal.reset();
+    CompletableFuture<PipelineResult> running = CompletableFuture.supplyAsync(pipeline::run);
+    Map<Signal, SignalHandler> previous = onStopSignals();
+    out.println("Continuous run " + plan.runId() + ": polls every " + options.getPollIntervalSeconds()
+        + " s, commits every " + options.getCommitIntervalSeconds() + " s; Ctrl-C stops after a final commit");
+    try {
+      Duration every = Duration.ofSeconds(Math.max(1, options.getProgressIntervalSeconds()));
+      Instant nextLine = Instant.now().plus(every);
+      while (!StopSignal.requested()) {
+        PipelineResult result = await(running, Duration.ofMillis(200));
+        if (result != null) {
+          try {
+            PipelineResult.State state = result.waitUntilFinish(org.joda.time.Duration.millis(200));
+            if (state != null && state.isTerminal()) {
+              return failed("ended " + state);
+            }
+          } catch (RuntimeException e) {
+            return failed("failed: " + e.getMessage());
+          }
+        } else if (running.isCompletedExceptionally()) {
+          return failed("failed: " + running.handle((r, e) -> e.getMessage()).join());
+        }
+        if (options.getProgressIntervalSeconds() > 0 && !Instant.now().isBefore(nextLine)) {
+          out.println(line(Instant.now()));
+          nextLine = nextLine.plus(every);
+        }
+      }
+      Instant stopAt = Instant.now();
+      out.println("Stopping: committing what was read, then cancelling the pipeline");
+      boolean committed = awaitCommitsSince(stopAt);
+      PipelineResult result = await(running, Duration.ofSeconds(1));
+      if (result != null && !result.getState().isTerminal()) {
+        try {
+          result.cancel();
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+          out.println("(the pipeline could not be cancelled: " + e.getMessage() + ")");
+        }
+      }
+      summary(committed);
+      return committed ? 0 : 1;
+    } finally {
+      previous.forEach(Signal::handle);
+    }
+  }
+
+  /**
+   * Ctrl-C (SIGINT) and SIGTERM raise {@link StopSignal} instead of ending the JVM: a shutdown
+   * hook would be too late, as the DirectRunner's threads and Hadoop's file systems are shut down
+   * by hooks of their own. The handlers before are returned, to be put back.
+   */
+  private static Map<Signal, SignalHandler> onStopSignals() {
+    Map<Signal, SignalHandler> previous = new HashMap<>();
+    for (String name : List.of("INT", "TERM")) {
+      try {
+        Signal signal = new Signal(name);
+        previous.put(signal, Signal.handle(signal, s -> StopSignal.request()));
+      } catch (IllegalArgumentException e) {
+        // not a signal here (or the JVM runs with -Xrs): the run is stopped by StopSignal alone
+      }
+    }
+    return previous;
+  }
+
+  /** The pipeline's result if {@code run()} returned within {@code wait}; null if it still runs (attached Flink). */
+  private static @Nullable PipelineResult await(CompletableFuture<PipelineResult> running, Duration wait)
+      throws InterruptedException {
+    try {
+      return running.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      return null; // still running, or failed: the caller asks
+    }
+  }
+
+  private int failed(String why) {
+    out.println("error: the continuous pipeline " + why + "; every table holds what it committed, with"
+        + " its cursors: start the run again and it resumes from them");
+    return 1;
+  }
+
+  /** How long a stop waits for the final commits: a poll, two commit intervals and some grace. */
+  private Duration stopWait() {
+    return Duration.ofSeconds(options.getPollIntervalSeconds() + 2L * options.getCommitIntervalSeconds())
+        .plus(STOP_GRACE);
+  }
+
+  /**
+   * Waits until every table read by cursor has a snapshot committed after {@code since} (or the
+   * wait ends). A snapshot table commits each snapshot whole when it is read, so it has nothing
+   * left to commit.
+   */
+  private boolean awaitCommitsSince(Instant since) throws InterruptedException {
+    long deadline = System.nanoTime() + stopWait().toNanos();
+    while (System.nanoTime() < deadline) {
+      if (plan.tables().stream().filter(t -> t.snapshot() == null)
+          .allMatch(t -> committedAt(t).map(at -> !at.isBefore(since)).orElse(false))) {
+        return true;
+      }
+      Thread.sleep(200); // polls the catalog: the tables are in another JVM's hands on a cluster
+    }
+    out.println("error: not every table committed within the stop's grace period; the next run resumes"
+        + " each table from the cursors it holds");
+    return false;
+  }
+
+  private java.util.Optional<Instant> committedAt(PlannedTable t) {
+    Snapshot s = table(t).currentSnapshot();
+    String at = s == null ? null : s.summary().get(SnapshotSummary.COMMITTED_AT);
+    return at == null ? java.util.Optional.empty() : java.util.Optional.of(Timestamps.parse(at));
+  }
+
+  private Table table(PlannedTable t) {
+    Catalog catalog = plan.catalog().load();
+    return catalog.loadTable(t.destination().identifier());
+  }
+
+  /**
+   * Per table: its lag (now less the lowest cursor it committed), the time since its last commit,
+   * and the rows its commits added over the last minute, per second.
+   */
+  String line(Instant now) {
+    StringBuilder b = new StringBuilder(String.format("[%5ds]", Duration.between(start, now).toSeconds()));
+    for (PlannedTable t : plan.tables()) {
+      Freshness f = freshness(table(t), now);
+      b.append("  ").append(t.destination().table()).append(": ");
+      if (f.cursor() == null) {
+        b.append("no commit yet");
+        continue;
+      }
+      b.append("lag ").append(seconds(Duration.between(f.cursor(), now)))
+          .append(", commit ").append(seconds(Duration.between(f.committedAt(), now))).append(" ago, ")
+          .append(String.format("%.1f rows/s", f.rowsLastMinute() / 60.0));
+    }
+    return b.toString();
+  }
+
+  private record Freshness(@Nullable Instant cursor, @Nullable Instant committedAt, long rowsLastMinute) {}
+
+  private static Freshness freshness(Table table, Instant now) {
+    Snapshot current = table.currentSnapshot();
+    if (current == null || SnapshotSummary.cursors(current).isEmpty()) {
+      return new Freshness(null, null, 0);
+    }
+    Instant cursor = SnapshotSummary.cursors(current).values().stream().map(Timestamps::parse)
+        .min(Instant::compareTo).orElseThrow();
+    long rows = 0;
+    for (Snapshot s = current; s != null && Instant.ofEpochMilli(s.timestampMillis()).isAfter(now.minusSeconds(60));
+        s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
+      rows += Long.parseLong(s.summary().getOrDefault("added-records", "0"));
+    }
+    return new Freshness(cursor, Instant.ofEpochMilli(current.timestampMillis()), rows);
+  }
+
+  private static String seconds(Duration d) {
+    return String.format("%.1f s", d.toMillis() / 1000.0);
+  }
+
+  /** Per table: the commits and rows of this run, its cursors, rows and snapshot now. */
+  private void summary(boolean committed) {
+    String format = "%-28s %8s %12s %10s  %-34s %s%n";
+    out.printf(format, "table", "commits", "rows added", "table rows", "cursors", "snapshot");
+    for (PlannedTable t : plan.tables()) {
+      Table table = table(t);
+      Snapshot current = table.currentSnapshot();
+      int commits = 0;
+      long added = 0;
+      for (Snapshot s = current; s != null; s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
+        String run = SnapshotSummary.runId(s);
+        if (run == null || !run.startsWith(plan.runId())) {
+          break;
+        }
+        commits++;
+        added += Long.parseLong(s.summary().getOrDefault("added-records", "0"));
+      }
+      List<String> cursors = new ArrayList<>();
+      SnapshotSummary.cursors(current).forEach((feed, cursor) -> cursors.add(feed + "=" + cursor));
+      out.printf(format, t.destination().key(), commits, added, SnapshotSummary.liveRows(current),
+          String.join(" ", cursors), current == null ? "-" : current.snapshotId());
+    }
+    out.println((committed ? "Stopped after a final commit" : "Stopped") + " after "
+        + Duration.between(start, Instant.now()).toSeconds() + " s");
+  }
+}

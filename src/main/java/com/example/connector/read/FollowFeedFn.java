@@ -1,0 +1,252 @@
+package com.example.connector.read;
+
+import com.example.connector.catalog.RecordSchemas;
+import com.example.connector.catalog.RecordSchemas.RunStamp;
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.client.ExampleClient;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.splittabledofn.GrowableOffsetRangeTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.ManualWatermarkEstimator;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
+import org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimators;
+import org.joda.time.Instant;
+
+/**
+ * Follows a cursor feed for as long as the pipeline runs: the continuous read of {@code events},
+ * {@code users}, {@code orders} (and its tombstones) and {@code metrics}. Each call reads what the
+ * source holds below its clock, outputs it in {@link FeedBatch}es, and resumes after the poll
+ * interval ({@code ProcessContinuation.resume().withResumeDelay}).
+ *
+ * <p><b>Restriction.</b> An {@link OffsetRange} of cursor values in microseconds, {@code [from,
+ * ∞)}, on Beam's {@link GrowableOffsetRangeTracker}: {@code from} is the cursor the tables
+ * committed (a restart without a savepoint resumes there), else {@code start_timestamp}, else
+ * the epoch. A position is a cursor value and stands for its whole tie group, as in the bounded
+ * reads ({@link CursorGroupReader}). Each poll reads {@code [from, cap)} where {@code cap} is the
+ * source's clock (its {@code Date} header, read by a call made before the poll's reads: every
+ * record below it was written before they start), through the strategy of the bounded read of the
+ * same feed ({@link ReadCursorFn} with {@code since}, {@link ReadWindowsFn} window by window), and
+ * then claims {@code cap - 1}: the next poll starts at the cap. The tracker's end estimate, for
+ * sizing, is the last cap seen.
+ *
+ * <p><b>Batches and checkpointing.</b> A poll's rows leave as one batch, which carries the span it
+ * completes: the committer needs both in one element. A batch holds whole tie groups and at most
+ * {@value #MAX_BATCH_ROWS} rows (more only for one larger tie group): past that the poll stops
+ * claiming, outputs the batch and resumes at once, so a long catch-up checkpoints every batch. The
+ * runner may checkpoint or split at any claim; the rows of groups claimed so far leave first, under
+ * the tracker's lock, as in {@link FeedRangeReadFn}. Feeds are not cut into sub-ranges: a poll
+ * holds seconds of writes (a large backlog is better read by a bounded run first, which splits).
+ *
+ * <p><b>Watermark.</b> Event time is the cursor: a {@link ManualWatermarkEstimator} is set to the
+ * cap after each poll (no record below it is still to come) and batches are stamped with the start
+ * of their span.
+ */
+@DoFn.UnboundedPerElement
+public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
+  /** The rows one batch holds before the poll checkpoints: bounded memory, checkpoints not too frequent. */
+  static final int MAX_BATCH_ROWS = 10_000;
+
+  private final ReadContext context;
+  private final FeedRangeReadFn ranges;
+  private final Duration pollInterval;
+  private final TableCalls calls;
+  private final Counter records;
+  private final Counter deletes;
+  private transient ExampleClient client;
+  private transient Schema rowSchema;
+  private transient volatile long lastCap;
+
+  /**
+   * @param ranges the bounded read of the same feed, whose {@code readRange} reads one poll
+   */
+  public FollowFeedFn(ReadContext context, FeedRangeReadFn ranges, Duration pollInterval) {
+    this.context = context;
+    this.ranges = ranges;
+    this.pollInterval = pollInterval;
+    this.calls = new TableCalls(context);
+    this.records = Metrics.counter(context.metricsNamespace(), "records");
+    this.deletes = Metrics.counter(context.metricsNamespace(), "deletes");
+  }
+
+  @Setup
+  public void setup() {
+    client = calls.open();
+    rowSchema = new Schema.Parser().parse(context.rowSchemaJson());
+  }
+
+  @Teardown
+  public void teardown() {
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  @GetInitialRestriction
+  public OffsetRange initialRestriction(@Element CursorFeed feed) {
+    return new OffsetRange(feed.continuousFrom(), Long.MAX_VALUE);
+  }
+
+  @NewTracker
+  public GrowableOffsetRangeTracker newTracker(@Restriction OffsetRange range) {
+    return new GrowableOffsetRangeTracker(range.getFrom(), () -> Math.max(lastCap, range.getFrom()));
+  }
+
+  @GetInitialWatermarkEstimatorState
+  public Instant initialWatermark(@Element CursorFeed feed) {
+    return new Instant(Math.floorDiv(feed.continuousFrom(), 1000L));
+  }
+
+  @NewWatermarkEstimator
+  public WatermarkEstimators.Manual newWatermarkEstimator(@WatermarkEstimatorState Instant state) {
+    return new WatermarkEstimators.Manual(state);
+  }
+
+  @ProcessElement
+  public ProcessContinuation process(
+      @Element CursorFeed feed,
+      RestrictionTracker<OffsetRange, Long> tracker,
+      ManualWatermarkEstimator<Instant> watermark,
+      OutputReceiver<FeedBatch> out) {
+    long from = tracker.currentRestriction().getFrom();
+    java.time.Instant clock = client.sourceTime();
+    long cap = Timestamps.toMicros(clock != null ? clock : java.time.Instant.now());
+    lastCap = cap;
+    if (cap <= from) {
+      return ProcessContinuation.resume().withResumeDelay(org.joda.time.Duration.millis(pollInterval.toMillis()));
+    }
+    RunStamp stamp = new RunStamp(context.stamp().runId(), Timestamps.toMicros(java.time.Instant.now()));
+    Poll poll = new Poll(tracker, feed, cap, stamp, out);
+    ranges.readRange(feed, poll, new CursorGroupReader<>(client, feed, context.table().cursorField(),
+        context.table().identityField(), poll, poll, calls.pages()));
+    if (poll.split) {
+      return ProcessContinuation.stop(); // the runner took the rest: it resumes as its own restriction
+    }
+    poll.output();
+    if (poll.full) {
+      return ProcessContinuation.resume(); // more below the cap: go on after this checkpoint
+    }
+    watermark.setWatermark(new Instant(Math.floorDiv(cap, 1000L)));
+    return ProcessContinuation.resume().withResumeDelay(org.joda.time.Duration.millis(pollInterval.toMillis()));
+  }
+
+  /**
+   * One poll: the tracker as the bounded read sees it, ending at the cap (its end claim is a claim
+   * of {@code cap - 1}) or where the batch is full, and the sink that holds the poll's rows until
+   * they leave as a batch.
+   */
+  private final class Poll extends RestrictionTracker<OffsetRange, Long> implements CursorGroupReader.Sink<GenericRecord> {
+    private final RestrictionTracker<OffsetRange, Long> tracker;
+    private final CursorFeed feed;
+    private final long cap;
+    private final RunStamp stamp;
+    private final OutputReceiver<FeedBatch> out;
+    private List<GenericRecord> rows = new ArrayList<>();
+    private long batchFrom;
+    private long covered; // every record below it has been claimed and emitted
+    boolean split; // a claim below the cap failed: the runner checkpointed or split
+    boolean full;
+
+    Poll(RestrictionTracker<OffsetRange, Long> tracker, CursorFeed feed, long cap, RunStamp stamp,
+        OutputReceiver<FeedBatch> out) {
+      this.tracker = tracker;
+      this.feed = feed;
+      this.cap = cap;
+      this.stamp = stamp;
+      this.out = out;
+      this.batchFrom = tracker.currentRestriction().getFrom();
+      this.covered = batchFrom;
+    }
+
+    @Override
+    public boolean tryClaim(Long position) {
+      // Under the runner's lock: a split cannot move the end between the check and the claim, and
+      // the rows claimed so far leave before a claim the split makes fail.
+      synchronized (tracker) {
+        if (position >= cap) {
+          if (covered < cap) {
+            claim(cap - 1); // the poll's end: everything below the cap is read
+          }
+          return false;
+        }
+        if (rows.size() >= MAX_BATCH_ROWS) {
+          full = true;
+          return false;
+        }
+        return claim(position);
+      }
+    }
+
+    private boolean claim(long position) {
+      if (position >= tracker.currentRestriction().getTo()) {
+        output();
+      }
+      if (!tracker.tryClaim(position)) {
+        split = true;
+        return false;
+      }
+      covered = position + 1;
+      return true;
+    }
+
+    /** Outputs the rows held, with the span they complete, if there is anything to say. */
+    void output() {
+      if (covered > batchFrom || !rows.isEmpty()) {
+        out.outputWithTimestamp(new FeedBatch(feed.feedName(), batchFrom, covered, rows),
+            new Instant(Math.floorDiv(batchFrom, 1000L)));
+        records.inc(rows.size());
+        if (feed.tombstones()) {
+          deletes.inc(rows.size());
+        }
+        batchFrom = covered;
+        rows = new ArrayList<>();
+      }
+    }
+
+    @Override
+    public GenericRecord convert(ObjectNode record) {
+      return RecordSchemas.toRow(rowSchema, context.table(), record, stamp, feed.operation());
+    }
+
+    @Override
+    public void emit(GenericRecord row) {
+      rows.add(row);
+    }
+
+    @Override
+    public void flush() {
+      // Rows leave in batches with their span (output()), never on the reader's flushes, some of
+      // which fall inside a tie group.
+    }
+
+    @Override
+    public OffsetRange currentRestriction() {
+      synchronized (tracker) {
+        return new OffsetRange(tracker.currentRestriction().getFrom(), Math.min(cap, tracker.currentRestriction().getTo()));
+      }
+    }
+
+    @Override
+    public SplitResult<OffsetRange> trySplit(double fractionOfRemainder) {
+      throw new UnsupportedOperationException("a poll is split through the runner's tracker");
+    }
+
+    @Override
+    public void checkDone() {
+      // the runner checks the real tracker
+    }
+
+    @Override
+    public IsBounded isBounded() {
+      return IsBounded.BOUNDED;
+    }
+  }
+}

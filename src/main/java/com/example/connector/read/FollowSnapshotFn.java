@@ -1,0 +1,109 @@
+package com.example.connector.read;
+
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.client.ExampleClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.splittabledofn.ManualWatermarkEstimator;
+import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimators;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.joda.time.Instant;
+
+/**
+ * Reads a snapshot table ({@code products}) again and again for as long as the pipeline runs:
+ * one whole snapshot per snapshot interval, output as one {@link FeedBatch}, which the table's
+ * committer merges (keys gone from it become deletes).
+ *
+ * <p><b>Restriction.</b> An {@link OffsetRange} of snapshot numbers {@code [0, ∞)} on Beam's
+ * {@link OffsetRangeTracker}: each call claims the next number, reads the whole table with the
+ * bounded snapshot read ({@link ReadSnapshotPagesFn}, its key ranges read in order by this call,
+ * which keeps its guarantee: every row that exists throughout is read exactly once while rows are
+ * inserted), outputs it, and resumes after the snapshot interval. A checkpoint falls between
+ * snapshots, never inside one, so a snapshot is output whole or not at all.
+ *
+ * <p><b>Size and watermark.</b> A snapshot is held in memory while it is read (a snapshot table
+ * is a dimension table; its size is the table's). Event time is the source's clock when the
+ * snapshot's read began: the watermark moves there after each snapshot.
+ */
+@DoFn.UnboundedPerElement
+public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
+  private final ReadSnapshotPagesFn pages;
+  private final Duration snapshotInterval;
+  private final TableCalls calls;
+  private transient ExampleClient client;
+
+  public FollowSnapshotFn(ReadContext context, Duration snapshotInterval) {
+    this.pages = new ReadSnapshotPagesFn(context);
+    this.snapshotInterval = snapshotInterval;
+    this.calls = new TableCalls(context);
+  }
+
+  @Setup
+  public void setup() {
+    pages.setup();
+    client = calls.open();
+  }
+
+  @Teardown
+  public void teardown() {
+    pages.teardown();
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  @GetInitialRestriction
+  public OffsetRange initialRestriction() {
+    return new OffsetRange(0, Long.MAX_VALUE);
+  }
+
+  @NewTracker
+  public OffsetRangeTracker newTracker(@Restriction OffsetRange range) {
+    return new OffsetRangeTracker(range);
+  }
+
+  @GetInitialWatermarkEstimatorState
+  public Instant initialWatermark() {
+    return BoundedWindow.TIMESTAMP_MIN_VALUE; // before the first snapshot, nothing is known
+  }
+
+  @NewWatermarkEstimator
+  public WatermarkEstimators.Manual newWatermarkEstimator(@WatermarkEstimatorState Instant state) {
+    return new WatermarkEstimators.Manual(state);
+  }
+
+  @ProcessElement
+  public ProcessContinuation process(
+      @Element SnapshotRead read,
+      RestrictionTracker<OffsetRange, Long> tracker,
+      ManualWatermarkEstimator<Instant> watermark,
+      OutputReceiver<FeedBatch> out) {
+    if (!tracker.tryClaim(tracker.currentRestriction().getFrom())) {
+      return ProcessContinuation.stop();
+    }
+    java.time.Instant clock = client.sourceTime();
+    long at = Timestamps.toMicros(clock != null ? clock : java.time.Instant.now());
+    List<GenericRecord> rows = new ArrayList<>();
+    pages.process(read, pages.newTracker(pages.initialRestriction()), new OutputReceiver<>() {
+      @Override
+      public void output(List<GenericRecord> chunk) {
+        rows.addAll(chunk);
+      }
+
+      @Override
+      public void outputWithTimestamp(List<GenericRecord> chunk, Instant timestamp) {
+        rows.addAll(chunk);
+      }
+    });
+    Instant time = new Instant(Math.floorDiv(at, 1000L));
+    out.outputWithTimestamp(new FeedBatch(FeedBatch.SNAPSHOT, at, at, rows), time);
+    watermark.setWatermark(time);
+    return ProcessContinuation.resume().withResumeDelay(org.joda.time.Duration.millis(snapshotInterval.toMillis()));
+  }
+}
