@@ -1,5 +1,6 @@
 package com.example.connector.pipeline;
 
+import com.example.connector.ConfigurationException;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.continuous.StopSignal;
 import com.example.connector.table.SnapshotSummary;
@@ -55,6 +56,13 @@ final class ContinuousRun {
   static void enableCheckpoints(IngestOptions options) {
     if (FlinkRunner.class.isAssignableFrom(options.getRunner())) {
       FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+      if (RunnerChecks.isEmbeddedFlink(flink.getFlinkMaster())
+          && !Object.class.getModule().isOpen("java.util", ContinuousRun.class.getModule())) {
+        throw new ConfigurationException("a continuous run on Flink embedded needs the JVM option"
+            + " --add-opens=java.base/java.util=ALL-UNNAMED (Flink's checkpoints serialize with Kryo, which"
+            + " Java 17 refuses without it; README's mvn exec:exec@run and Flink's own scripts pass it):"
+            + " add it to the java command");
+      }
       if (flink.getCheckpointingInterval() == null || flink.getCheckpointingInterval() <= 0) {
         flink.setCheckpointingInterval(options.getCommitIntervalSeconds() * 1000L);
       }

@@ -92,6 +92,9 @@ public final class IngestMain {
       spec = PipelineSpec.load(Path.of(options.getSpec()));
       connection = connection(spec, options);
       RunnerChecks.check(options, connection);
+      if (options.isStreaming()) {
+        ContinuousRun.enableCheckpoints(options);
+      }
     } catch (ConfigurationException e) {
       return configurationError(e, err);
     }
@@ -169,7 +172,6 @@ public final class IngestMain {
 
   /** A continuous run ({@code --streaming=true}): until Ctrl-C, SIGTERM or a failure. */
   private static Outcome executeContinuous(Pipeline pipeline, IngestPlan plan, IngestOptions options, PrintStream out) {
-    ContinuousRun.enableCheckpoints(options);
     ContinuousPipeline.build(pipeline, plan, options);
     if (options.getDryRun()) {
       DryRun.print(pipeline, options, out);
