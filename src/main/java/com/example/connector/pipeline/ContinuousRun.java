@@ -83,8 +83,8 @@ final class ContinuousRun {
         PipelineResult result = await(running, Duration.ofMillis(200));
         if (result != null) {
           try {
-            PipelineResult.State state = result.waitUntilFinish(org.joda.time.Duration.millis(200));
-            if (state != null && state.isTerminal()) {
+            PipelineResult.State state = IngestMain.waitFor(result, Duration.ofMillis(200));
+            if (state.isTerminal()) {
               return failed("ended " + state);
             }
           } catch (RuntimeException e) {
@@ -97,6 +97,13 @@ final class ContinuousRun {
           out.println(line(Instant.now()));
           nextLine = nextLine.plus(every);
         }
+      }
+      PipelineResult detached = await(running, Duration.ofMillis(1));
+      if (detached != null && detached.getClass().getName().equals("org.apache.beam.runners.flink.FlinkDetachedRunnerResult")) {
+        out.println("The job goes on running on the Flink cluster; stop it with a savepoint (README, Runners:"
+            + " flink stop --savepointPath DIR JOB_ID) and resume it from there, or cancel it: the tables"
+            + " hold their cursors either way");
+        return 0;
       }
       Instant stopAt = Instant.now();
       out.println("Stopping: committing what was read, then cancelling the pipeline");

@@ -261,7 +261,7 @@ public final class IngestMain {
    * {@code getState()} asks the JobManager, so that is polled here and the exit code follows the
    * job's final state; the progress lines add the job's status ({@link FlinkJobStatus}).
    */
-  private static PipelineResult.State waitFor(PipelineResult result, Duration interval) {
+  static PipelineResult.State waitFor(PipelineResult result, Duration interval) {
     if (result.getClass().getName().equals("org.apache.beam.runners.flink.FlinkDetachedRunnerResult")) {
       long deadline = System.nanoTime() + interval.toNanos();
       PipelineResult.State state = result.getState();
