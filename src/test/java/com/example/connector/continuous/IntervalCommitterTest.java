@@ -1,0 +1,220 @@
+package com.example.connector.continuous;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.connector.catalog.RecordSchemas;
+import com.example.connector.catalog.RecordSchemas.RunStamp;
+import com.example.connector.catalog.TableCatalog;
+import com.example.connector.catalog.TableDescriptor;
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.client.ExampleClient;
+import com.example.connector.client.Password;
+import com.example.connector.client.RetryPolicy;
+import com.example.connector.client.SourceConfig;
+import com.example.connector.merge.MergeRule;
+import com.example.connector.catalog.ScdType;
+import com.example.connector.read.FeedBatch;
+import com.example.connector.table.CatalogConfig;
+import com.example.connector.table.Destination;
+import com.example.connector.table.SnapshotSummary;
+import com.example.connector.table.TableSchemas;
+import com.example.connector.table.TableTarget;
+import com.example.connector.table.Warehouse;
+import com.example.source.ExampleSource;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A continuous run's commits into real Iceberg tables: an SCD type 1 table of the source's
+ * {@code orders} (records and tombstones) and its change feed. Batches arrive out of order, are
+ * delivered again after a restart, straddle a committed cursor, or carry no rows; the tables end
+ * up with each change exactly once, and the cursors the batches reach without a gap.
+ */
+class IntervalCommitterTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long T0 = Timestamps.toMicros(Instant.parse("2026-01-01T00:00:00Z"));
+  private static final long SECOND = 1_000_000L;
+  private static final Instant NOW = Instant.parse("2026-01-01T01:00:00Z");
+
+  private static TableDescriptor orders;
+  private static Schema feedSchema;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void describeOrders() {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start();
+        ExampleClient client = ExampleClient.create(new SourceConfig(source.baseUrl(), "u", Password.inline("p"),
+            new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1))))) {
+      orders = TableCatalog.discover(client).table("orders", "test");
+    }
+    feedSchema = RecordSchemas.schemaOf(orders);
+  }
+
+  @Test
+  void batchesPastAGapWaitUntilItIsFilled() {
+    ContinuousTable t = table();
+    FeedBatch later = records(10, 20, order("order_2", "b", 15));
+    FeedBatch earlier = records(0, 10, order("order_1", "a", 5));
+
+    IntervalCommitter.Outcome first = IntervalCommitter.commit(t, List.of(later), true, NOW);
+    assertFalse(first.committed(), "nothing reaches the start without a gap");
+    assertEquals(List.of(later), first.remaining());
+    assertEquals(Map.of(), rows(t.target().load()));
+
+    IntervalCommitter.Outcome second = IntervalCommitter.commit(t, List.of(later, earlier), true, NOW);
+    assertTrue(second.committed());
+    assertEquals(List.of(), second.remaining());
+    assertEquals(Map.of("order_1", "a", "order_2", "b"), rows(t.target().load()));
+    assertEquals(at(20), cursors(t.target().load()).get("records"));
+  }
+
+  @Test
+  void batchesDeliveredAgainAfterARestartAreNotCommittedTwice() {
+    ContinuousTable t = table();
+    List<FeedBatch> batches = List.of(records(0, 10, order("order_1", "a", 5)), tombstones(0, 10));
+    assertTrue(IntervalCommitter.commit(t, batches, true, NOW).committed());
+    int snapshots = snapshots(t);
+
+    IntervalCommitter.Outcome again = IntervalCommitter.commit(t, batches, true, NOW);
+    assertFalse(again.committed(), "the table's cursors already hold them");
+    assertEquals(List.of(), again.remaining(), "and they are dropped");
+    assertEquals(snapshots, snapshots(t));
+    assertEquals(List.of("order_1"), changeFeedKeys(t));
+  }
+
+  @Test
+  void rowsBelowTheCommittedCursorOfABatchThatStraddlesItAreNotWrittenAgain() {
+    ContinuousTable t = table();
+    IntervalCommitter.commit(t, List.of(records(0, 10, order("order_1", "a", 5)), tombstones(0, 10)), true, NOW);
+
+    // From an older checkpoint: it re-reads [5, 15); order_1's version at 5 is in the tables already.
+    FeedBatch straddling = records(5, 15, order("order_1", "a", 5), order("order_2", "b", 12));
+    assertTrue(IntervalCommitter.commit(t, List.of(straddling), true, NOW).committed());
+    assertEquals(List.of("order_1", "order_2"), changeFeedKeys(t), "each change once in the change feed");
+    assertEquals(Map.of("order_1", "a", "order_2", "b"), rows(t.target().load()));
+  }
+
+  @Test
+  void upsertsAndTombstonesMergeByCursorAcrossCommits() {
+    ContinuousTable t = table();
+    IntervalCommitter.commit(t, List.of(
+        records(0, 10, order("order_1", "a", 1), order("order_2", "b", 2), order("order_3", "c", 3)),
+        tombstones(0, 10)), true, NOW);
+    IntervalCommitter.commit(t, List.of(
+        records(10, 20, order("order_1", "a2", 11)),
+        tombstones(10, 20, tombstone("order_2", 12))), true, NOW);
+
+    assertEquals(Map.of("order_1", "a2", "order_3", "c"), rows(t.target().load()));
+    Map<String, String> cursors = cursors(t.target().load());
+    assertEquals(at(20), cursors.get("records"));
+    assertEquals(at(20), cursors.get("deleted_records"));
+  }
+
+  @Test
+  void batchesWithoutRowsMoveTheCursorOnlyWhenAsked() {
+    ContinuousTable t = table();
+    List<FeedBatch> idle = List.of(records(0, 10), records(10, 20), records(20, 30), tombstones(0, 30));
+
+    IntervalCommitter.Outcome held = IntervalCommitter.commit(t, idle, false, NOW);
+    assertFalse(held.committed());
+    assertEquals(java.util.Set.of(records(0, 30), tombstones(0, 30)), java.util.Set.copyOf(held.remaining()),
+        "kept, adjacent ones as one");
+    assertEquals(0, snapshots(t));
+
+    IntervalCommitter.Outcome committed = IntervalCommitter.commit(t, held.remaining(), true, NOW);
+    assertTrue(committed.committed());
+    assertEquals(at(30), cursors(t.target().load()).get("records"));
+    assertEquals(Map.of(), rows(t.target().load()));
+  }
+
+  private ContinuousTable table() {
+    CatalogConfig catalog = CatalogConfig.hadoop(dir.toString());
+    Destination d = new Destination("main", "example", "orders");
+    MergeRule rule = new MergeRule(ScdType.SCD_TYPE_1, List.of("order_id"), "updated_at", false);
+    Warehouse warehouse = new Warehouse(catalog);
+    warehouse.create(d, TableSchemas.toIceberg(rule.tableSchema(feedSchema), rule.identifierColumns()), Map.of());
+    warehouse.create(d.changeFeed(), TableSchemas.toIceberg(feedSchema, List.of()), Map.of());
+    return new ContinuousTable(new TableTarget(catalog, d), rule, feedSchema.toString(), "updated_at",
+        Map.of("records", T0, "deleted_records", T0), false, "run-1");
+  }
+
+  private static FeedBatch records(int fromSeconds, int toSeconds, GenericRecord... rows) {
+    return new FeedBatch("records", T0 + fromSeconds * SECOND, T0 + toSeconds * SECOND, List.of(rows));
+  }
+
+  private static FeedBatch tombstones(int fromSeconds, int toSeconds, GenericRecord... rows) {
+    return new FeedBatch("deleted_records", T0 + fromSeconds * SECOND, T0 + toSeconds * SECOND, List.of(rows));
+  }
+
+  private static GenericRecord order(String id, String status, int atSeconds) {
+    ObjectNode record = JSON.createObjectNode().put("order_id", id).put("status", status)
+        .put("updated_at", at(atSeconds));
+    return RecordSchemas.toRow(feedSchema, orders, record, new RunStamp("run-1", T0), "upsert");
+  }
+
+  private static GenericRecord tombstone(String id, int atSeconds) {
+    ObjectNode record = JSON.createObjectNode().put("order_id", id).put("updated_at", at(atSeconds));
+    return RecordSchemas.toRow(feedSchema, orders, record, new RunStamp("run-1", T0), "delete");
+  }
+
+  private static String at(int seconds) {
+    return Timestamps.formatMicros(T0 + seconds * SECOND);
+  }
+
+  /** The table's rows: order id to status. */
+  private static Map<String, String> rows(Table table) {
+    Map<String, String> rows = new TreeMap<>();
+    read(table).forEach(r -> rows.put(r.getField("order_id").toString(), String.valueOf(r.getField("status"))));
+    return rows;
+  }
+
+  private List<String> changeFeedKeys(ContinuousTable t) {
+    List<String> keys = new ArrayList<>();
+    read(t.target().changeFeed().load()).forEach(r -> keys.add(r.getField("order_id").toString()));
+    keys.sort(null);
+    return keys;
+  }
+
+  private static List<Record> read(Table table) {
+    List<Record> rows = new ArrayList<>();
+    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+      records.forEach(rows::add);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return rows;
+  }
+
+  private static Map<String, String> cursors(Table table) {
+    return SnapshotSummary.cursors(table.currentSnapshot());
+  }
+
+  private static int snapshots(ContinuousTable t) {
+    int n = 0;
+    for (var ignored : t.target().load().snapshots()) {
+      n++;
+    }
+    return n;
+  }
+}
