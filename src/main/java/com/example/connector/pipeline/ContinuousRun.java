@@ -108,14 +108,7 @@ final class ContinuousRun {
       Instant stopAt = Instant.now();
       out.println("Stopping: committing what was read, then cancelling the pipeline");
       boolean committed = awaitCommitsSince(stopAt);
-      PipelineResult result = await(running, Duration.ofSeconds(1));
-      if (result != null && !result.getState().isTerminal()) {
-        try {
-          result.cancel();
-        } catch (java.io.IOException | UnsupportedOperationException e) {
-          out.println("(the pipeline could not be cancelled: " + e.getMessage() + ")");
-        }
-      }
+      end(running);
       summary(committed);
       return committed ? 0 : 1;
     } finally {
@@ -139,6 +132,21 @@ final class ContinuousRun {
       }
     }
     return previous;
+  }
+
+  /**
+   * Cancels the pipeline after its final commit. An attached Flink job ({@code run()} has not
+   * returned) cannot be cancelled from here: it is embedded, and ends with this JVM.
+   */
+  private void end(CompletableFuture<PipelineResult> running) throws InterruptedException {
+    PipelineResult result = await(running, Duration.ofSeconds(1));
+    if (result != null && !result.getState().isTerminal()) {
+      try {
+        result.cancel();
+      } catch (java.io.IOException | UnsupportedOperationException e) {
+        out.println("(the pipeline could not be cancelled: " + e.getMessage() + ")");
+      }
+    }
   }
 
   /** The pipeline's result if {@code run()} returned within {@code wait}; null if it still runs (attached Flink). */
