@@ -1,5 +1,6 @@
 package com.example.connector.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,37 +39,8 @@ class DataflowTranslationTest {
   @Test
   void exampleSpecTranslatesToADataflowJobWithoutThePassword() throws Exception {
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0.0).start()) {
-      IngestOptions options =
-          PipelineOptionsFactory.fromArgs(
-                  "--spec=" + ProjectFiles.pipelines("example_ingest.json"), "--outputRoot=" + dir.resolve("output"))
-              .as(IngestOptions.class);
-      DataflowPipelineOptions df = options.as(DataflowPipelineOptions.class);
-      df.setRunner(DataflowRunner.class);
-      df.setProject("dummy-project");
-      df.setRegion("us-central1");
-      df.setJobName("example-ingest-translation-test");
-      df.setTempLocation("gs://bucket/tmp");
-      df.setStagingLocation("gs://bucket/staging");
-      df.setGcpTempLocation("gs://bucket/tmp");
-      df.setPathValidatorClass(NoopPathValidator.class);
-      df.setCredentialFactoryClass(NoopCredentialFactory.class);
-      df.setGcpCredential(new NoopCredentialFactory().getCredential());
-      df.setFilesToStage(new ArrayList<>());
-
-      // The planner reads committed state under the output root: a local one keeps this offline.
-      FileSystems.setDefaultPipelineOptions(df);
-      PipelineSpec spec = PipelineSpec.load(ProjectFiles.pipelines("example_ingest.json"));
-      Connection connection =
-          Connection.parse(
-              "{\"username\": \"u\", \"password\": \"" + PASSWORD + "\", \"base_url\": \""
-                  + source.baseUrl() + "\", \"externalOptionsAllowList\":"
-                  + " \"max_records_per_batch,limit,window_seconds,category,user_id,status,start_timestamp\"}",
-              "my_example_connection.json");
-      SourceConfig sourceConfig =
-          new SourceConfig(connection.baseUrl(), connection.username(), connection.password(),
-              new RetryPolicy(1, Duration.ofMillis(1), Duration.ofMillis(1)));
-      IngestPlan plan =
-          IngestPlanner.plan(spec, "pipelines/example_ingest.json", connection, sourceConfig, options, Instant.now());
+      DataflowPipelineOptions df = dataflowOptions(false);
+      IngestPlan plan = plan(source, df);
 
       Pipeline pipeline = Pipeline.create(df);
       IngestPipeline.build(pipeline, plan);
@@ -111,5 +83,71 @@ class DataflowTranslationTest {
       String withoutFns = DataflowPipelineTranslator.jobToString(job);
       assertFalse(withoutFns.contains(PASSWORD), "password readable outside the serialized DoFns");
     }
+  }
+
+  @Test
+  void continuousRunTranslatesToADataflowStreamingJobWithoutThePassword() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0.0).start()) {
+      DataflowPipelineOptions df = dataflowOptions(true);
+      IngestPlan plan = plan(source, df);
+
+      Pipeline pipeline = Pipeline.create(df);
+      ContinuousPipeline.build(pipeline, plan, df.as(IngestOptions.class));
+      Job job = DryRun.dataflowJob(pipeline, df);
+
+      assertEquals("JOB_TYPE_STREAMING", job.getType());
+      List<String> steps = DryRun.stepNames(job);
+      for (PlannedTable table : plan.tables()) {
+        String name = table.destination().key();
+        String read = table.snapshot() != null ? name + "/Read snapshots" : name + "/Follow feeds";
+        assertTrue(steps.stream().anyMatch(s -> s.startsWith(read)), () -> "no read step for " + name + " in " + steps);
+        assertTrue(steps.stream().anyMatch(s -> s.startsWith(name + "/Commit intervals")),
+            () -> "no committer for " + name + " in " + steps);
+      }
+      for (Step step : job.getSteps()) {
+        step.getProperties().remove("serialized_fn");
+      }
+      assertFalse(DataflowPipelineTranslator.jobToString(job).contains(PASSWORD),
+          "password readable outside the serialized DoFns");
+    }
+  }
+
+  private DataflowPipelineOptions dataflowOptions(boolean streaming) throws Exception {
+    IngestOptions options =
+        PipelineOptionsFactory.fromArgs(
+                "--spec=" + ProjectFiles.pipelines("example_ingest.json"), "--outputRoot=" + dir.resolve("output"))
+            .as(IngestOptions.class);
+    DataflowPipelineOptions df = options.as(DataflowPipelineOptions.class);
+    df.setRunner(DataflowRunner.class);
+    df.setStreaming(streaming);
+    df.setProject("dummy-project");
+    df.setRegion("us-central1");
+    df.setJobName("example-ingest-translation-test");
+    df.setTempLocation("gs://bucket/tmp");
+    df.setStagingLocation("gs://bucket/staging");
+    df.setGcpTempLocation("gs://bucket/tmp");
+    df.setPathValidatorClass(NoopPathValidator.class);
+    df.setCredentialFactoryClass(NoopCredentialFactory.class);
+    df.setGcpCredential(new NoopCredentialFactory().getCredential());
+    df.setFilesToStage(new ArrayList<>());
+    // The planner reads committed state under the output root: a local one keeps this offline.
+    FileSystems.setDefaultPipelineOptions(df);
+    return df;
+  }
+
+  /** The example spec's plan, its connection's password inline, against the local source. */
+  private static IngestPlan plan(ExampleSource source, DataflowPipelineOptions df) throws Exception {
+    PipelineSpec spec = PipelineSpec.load(ProjectFiles.pipelines("example_ingest.json"));
+    Connection connection =
+        Connection.parse(
+            "{\"username\": \"u\", \"password\": \"" + PASSWORD + "\", \"base_url\": \""
+                + source.baseUrl() + "\", \"externalOptionsAllowList\":"
+                + " \"max_records_per_batch,limit,window_seconds,category,user_id,status,start_timestamp\"}",
+            "my_example_connection.json");
+    SourceConfig sourceConfig =
+        new SourceConfig(connection.baseUrl(), connection.username(), connection.password(),
+            new RetryPolicy(1, Duration.ofMillis(1), Duration.ofMillis(1)));
+    return IngestPlanner.plan(spec, "pipelines/example_ingest.json", connection, sourceConfig,
+        df.as(IngestOptions.class), Instant.now());
   }
 }
