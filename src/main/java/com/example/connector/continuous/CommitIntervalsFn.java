@@ -109,7 +109,7 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
       lastCommit.set(now.toEpochMilli());
       outcome.cursors().values().stream().min(Long::compare)
           .ifPresent(c -> committedCursor.set(Math.floorDiv(c, 1000L)));
-      LOG.info("{}: committed {} rows, cursors {}", table.key(), outcome.rows(), outcome.cursors());
+      LOG.debug("{}: committed {} rows, cursors {}", table.key(), outcome.rows(), outcome.cursors());
     }
     if (outcome.remaining().isEmpty()) {
       armed.write(false);
