@@ -4,6 +4,7 @@ import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.RecordSchemas.RunStamp;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
+import com.example.connector.client.SourceException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,6 +21,8 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimators;
 import org.joda.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Follows a cursor feed for as long as the pipeline runs: the continuous read of {@code events},
@@ -46,6 +49,12 @@ import org.joda.time.Instant;
  * the tracker's lock, as in {@link FeedRangeReadFn}. Feeds are not cut into sub-ranges: a poll
  * holds seconds of writes (a large backlog is better read by a bounded run first, which splits).
  *
+ * <p><b>Failures.</b> A poll whose first calls fail after their retries (the source unreachable,
+ * failing or throttling) is tried again at the next poll, counted in {@code failed_polls}: a
+ * long-lived read outlasts an outage. A failure after the poll claimed records, or a record the
+ * table cannot hold, fails the read as in a bounded run, and the runner retries it from its last
+ * checkpoint.
+ *
  * <p><b>Watermark.</b> Event time is the cursor: a {@link ManualWatermarkEstimator} is set to the
  * cap after each poll (no record below it is still to come) and batches are stamped with the start
  * of their span.
@@ -54,6 +63,7 @@ import org.joda.time.Instant;
 public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
   /** The rows one batch holds before the poll checkpoints: bounded memory, checkpoints not too frequent. */
   static final int MAX_BATCH_ROWS = 10_000;
+  private static final Logger LOG = LoggerFactory.getLogger(FollowFeedFn.class);
 
   private final ReadContext context;
   private final FeedRangeReadFn ranges;
@@ -61,6 +71,7 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
   private final TableCalls calls;
   private final Counter records;
   private final Counter deletes;
+  private final Counter failedPolls;
   private transient ExampleClient client;
   private transient Schema rowSchema;
   private transient volatile long lastCap;
@@ -75,6 +86,7 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
     this.calls = new TableCalls(context);
     this.records = Metrics.counter(context.metricsNamespace(), "records");
     this.deletes = Metrics.counter(context.metricsNamespace(), "deletes");
+    this.failedPolls = Metrics.counter(context.metricsNamespace(), "failed_polls");
   }
 
   @Setup
@@ -117,16 +129,30 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
       ManualWatermarkEstimator<Instant> watermark,
       OutputReceiver<FeedBatch> out) {
     long from = tracker.currentRestriction().getFrom();
-    java.time.Instant clock = client.sourceTime();
-    long cap = Timestamps.toMicros(clock != null ? clock : java.time.Instant.now());
-    lastCap = cap;
-    if (cap <= from) {
-      return ProcessContinuation.resume().withResumeDelay(org.joda.time.Duration.millis(pollInterval.toMillis()));
+    Poll poll = null;
+    try {
+      java.time.Instant clock = client.sourceTime();
+      long cap = Timestamps.toMicros(clock != null ? clock : java.time.Instant.now());
+      lastCap = cap;
+      if (cap <= from) {
+        return nextPoll();
+      }
+      RunStamp stamp = new RunStamp(context.stamp().runId(), Timestamps.toMicros(java.time.Instant.now()));
+      poll = new Poll(tracker, feed, cap, stamp, out);
+      ranges.readRange(feed, poll, new CursorGroupReader<>(client, feed, context.table().cursorField(),
+          context.table().identityField(), poll, poll, calls.pages()));
+    } catch (SourceException e) {
+      // A long-lived read outlasts a source outage when the poll claimed nothing yet (its first
+      // calls failed); a poll that claimed a tie group may not have emitted all of it, so it fails
+      // and the runner retries it from its last checkpoint.
+      if (!transientFailure(e.status()) || (poll != null && poll.claimedAny())) {
+        throw e;
+      }
+      failedPolls.inc();
+      LOG.warn("{}: a poll of {} failed after its retries ({}); polling again in {} s", context.metricsNamespace(),
+          feed.feedName(), e.getMessage(), pollInterval.toSeconds());
+      return nextPoll();
     }
-    RunStamp stamp = new RunStamp(context.stamp().runId(), Timestamps.toMicros(java.time.Instant.now()));
-    Poll poll = new Poll(tracker, feed, cap, stamp, out);
-    ranges.readRange(feed, poll, new CursorGroupReader<>(client, feed, context.table().cursorField(),
-        context.table().identityField(), poll, poll, calls.pages()));
     if (poll.split) {
       return ProcessContinuation.stop(); // the runner took the rest: it resumes as its own restriction
     }
@@ -134,8 +160,17 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
     if (poll.full) {
       return ProcessContinuation.resume(); // more below the cap: go on after this checkpoint
     }
-    watermark.setWatermark(new Instant(Math.floorDiv(cap, 1000L)));
+    watermark.setWatermark(new Instant(Math.floorDiv(poll.cap, 1000L)));
+    return nextPoll();
+  }
+
+  private ProcessContinuation nextPoll() {
     return ProcessContinuation.resume().withResumeDelay(org.joda.time.Duration.millis(pollInterval.toMillis()));
+  }
+
+  /** Unreachable, failing or throttling: the source may answer later; other refusals will not change. */
+  static boolean transientFailure(int status) {
+    return status == 0 || status == 408 || status == 429 || status >= 500;
   }
 
   /**
@@ -146,10 +181,11 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
   private final class Poll extends RestrictionTracker<OffsetRange, Long> implements CursorGroupReader.Sink<GenericRecord> {
     private final RestrictionTracker<OffsetRange, Long> tracker;
     private final CursorFeed feed;
-    private final long cap;
+    final long cap;
     private final RunStamp stamp;
     private final OutputReceiver<FeedBatch> out;
     private List<GenericRecord> rows = new ArrayList<>();
+    private final long from;
     private long batchFrom;
     private long covered; // every record below it has been claimed and emitted
     boolean split; // a claim below the cap failed: the runner checkpointed or split
@@ -162,8 +198,13 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
       this.cap = cap;
       this.stamp = stamp;
       this.out = out;
-      this.batchFrom = tracker.currentRestriction().getFrom();
-      this.covered = batchFrom;
+      this.from = tracker.currentRestriction().getFrom();
+      this.batchFrom = from;
+      this.covered = from;
+    }
+
+    boolean claimedAny() {
+      return covered > from;
     }
 
     @Override

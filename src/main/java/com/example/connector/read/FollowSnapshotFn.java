@@ -2,11 +2,14 @@ package com.example.connector.read;
 
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
+import com.example.connector.client.SourceException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.splittabledofn.ManualWatermarkEstimator;
 import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
@@ -14,6 +17,8 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimators;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.joda.time.Instant;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads a snapshot table ({@code products}) again and again for as long as the pipeline runs:
@@ -25,7 +30,9 @@ import org.joda.time.Instant;
  * bounded snapshot read ({@link ReadSnapshotPagesFn}, its key ranges read in order by this call,
  * which keeps its guarantee: every row that exists throughout is read exactly once while rows are
  * inserted), outputs it, and resumes after the snapshot interval. A checkpoint falls between
- * snapshots, never inside one, so a snapshot is output whole or not at all.
+ * snapshots, never inside one: a snapshot is read whole before its number is claimed, so it is
+ * output whole or not at all, and a read that fails after its retries (the source unreachable,
+ * failing or throttling) is counted in {@code failed_polls} and tried again after the interval.
  *
  * <p><b>Size and watermark.</b> A snapshot is held in memory while it is read (a snapshot table
  * is a dimension table; its size is the table's). Event time is the source's clock when the
@@ -33,15 +40,18 @@ import org.joda.time.Instant;
  */
 @DoFn.UnboundedPerElement
 public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
+  private static final Logger LOG = LoggerFactory.getLogger(FollowSnapshotFn.class);
   private final ReadSnapshotPagesFn pages;
   private final Duration snapshotInterval;
   private final TableCalls calls;
+  private final Counter failedReads;
   private transient ExampleClient client;
 
   public FollowSnapshotFn(ReadContext context, Duration snapshotInterval) {
     this.pages = new ReadSnapshotPagesFn(context);
     this.snapshotInterval = snapshotInterval;
     this.calls = new TableCalls(context);
+    this.failedReads = Metrics.counter(context.metricsNamespace(), "failed_polls");
   }
 
   @Setup
@@ -84,26 +94,42 @@ public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
       RestrictionTracker<OffsetRange, Long> tracker,
       ManualWatermarkEstimator<Instant> watermark,
       OutputReceiver<FeedBatch> out) {
+    long at;
+    List<GenericRecord> rows = new ArrayList<>();
+    try {
+      java.time.Instant clock = client.sourceTime();
+      at = Timestamps.toMicros(clock != null ? clock : java.time.Instant.now());
+      pages.process(read, pages.newTracker(pages.initialRestriction()), new OutputReceiver<>() {
+        @Override
+        public void output(List<GenericRecord> chunk) {
+          rows.addAll(chunk);
+        }
+
+        @Override
+        public void outputWithTimestamp(List<GenericRecord> chunk, Instant timestamp) {
+          rows.addAll(chunk);
+        }
+      });
+    } catch (SourceException e) {
+      if (!FollowFeedFn.transientFailure(e.status())) {
+        throw e;
+      }
+      // Nothing is claimed before the snapshot is read whole: it is read again after the interval.
+      failedReads.inc();
+      LOG.warn("{}: a snapshot read failed after its retries ({}); reading again in {} s",
+          read.table(), e.getMessage(), snapshotInterval.toSeconds());
+      return next();
+    }
     if (!tracker.tryClaim(tracker.currentRestriction().getFrom())) {
       return ProcessContinuation.stop();
     }
-    java.time.Instant clock = client.sourceTime();
-    long at = Timestamps.toMicros(clock != null ? clock : java.time.Instant.now());
-    List<GenericRecord> rows = new ArrayList<>();
-    pages.process(read, pages.newTracker(pages.initialRestriction()), new OutputReceiver<>() {
-      @Override
-      public void output(List<GenericRecord> chunk) {
-        rows.addAll(chunk);
-      }
-
-      @Override
-      public void outputWithTimestamp(List<GenericRecord> chunk, Instant timestamp) {
-        rows.addAll(chunk);
-      }
-    });
     Instant time = new Instant(Math.floorDiv(at, 1000L));
     out.outputWithTimestamp(new FeedBatch(FeedBatch.SNAPSHOT, at, at, rows), time);
     watermark.setWatermark(time);
+    return next();
+  }
+
+  private ProcessContinuation next() {
     return ProcessContinuation.resume().withResumeDelay(org.joda.time.Duration.millis(snapshotInterval.toMillis()));
   }
 }

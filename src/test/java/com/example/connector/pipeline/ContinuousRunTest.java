@@ -20,8 +20,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A continuous run ({@code --streaming=true}) on the DirectRunner against the simulated source
  * with transient faults: every kind of table (append, SCD type 1 with tombstones, a windowed feed,
- * a snapshot) catches up, follows writes made while it runs (updates, deletes, inserts), and a
- * stop commits what was read and exits 0; a second run resumes from the cursors in the tables.
+ * a snapshot) catches up, outlasts an outage of the source, follows writes made while it runs
+ * (updates, deletes, inserts), and a stop commits what was read and exits 0; a second run resumes
+ * from the cursors in the tables.
  * Each table is compared with the source's own rows, read over HTTP.
  */
 class ContinuousRunTest {
@@ -49,6 +50,11 @@ class ContinuousRunTest {
 
       CompletableFuture<IngestMain.Outcome> run = start(h, spec);
       awaitEqual(h, source, run);
+      // An outage: every call fails, past its retries; the polls fail and are tried again.
+      long before = source.requestCount();
+      source.setErrorRate(1.0);
+      awaitRequests(source, before + 60, run, h);
+      source.setErrorRate(0.03);
       source.upsert("users", Map.of("user_id", "user_0003", "email", "changed@example.com"));
       source.upsert("users", Map.of("user_id", "user_7000", "email", "new@example.com"));
       source.upsert("orders", Map.of("order_id", "order_0005", "status", "delivered", "amount", 1.5));
@@ -68,6 +74,15 @@ class ContinuousRunTest {
       CompletableFuture<IngestMain.Outcome> second = start(h, spec);
       awaitEqual(h, source, second);
       assertEquals(0, stop(second).exitCode(), h.lastOut + h.lastErr);
+    }
+  }
+
+  private static void awaitRequests(ExampleSource source, long count, CompletableFuture<IngestMain.Outcome> run,
+      IngestHarness h) throws InterruptedException {
+    long deadline = System.nanoTime() + CATCH_UP.toNanos();
+    while (source.requestCount() < count && System.nanoTime() < deadline) {
+      assertTrue(!run.isDone(), () -> "the run ended: " + run.join().exitCode() + "\n" + h.lastOut + h.lastErr);
+      Thread.sleep(50); // polls the source's request count
     }
   }
 
