@@ -25,8 +25,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The committer of one table of a continuous run: holds the batches its reads deliver, in Beam
- * state, and every commit interval commits them ({@link IntervalCommitter}), in the shape of
- * Iceberg's Flink committer: one committer per table, idempotent, after the batches are durable.
+ * state, and commits them ({@link IntervalCommitter}) at most once per commit interval: at once
+ * when a batch arrives an interval or more after the last commit, else at a tick an interval
+ * after it. In the shape of Iceberg's Flink committer: one committer per table, idempotent,
+ * after the batches are durable.
  *
  * <p>Input is stable ({@code @RequiresStableInput}): a batch reaches the committer only once it is
  * checkpointed (Flink, which requires checkpointing for it; Dataflow natively), so a commit that is
@@ -57,6 +59,9 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
   @StateId("armed")
   private final StateSpec<ValueState<Boolean>> armedSpec = StateSpecs.value();
 
+  @StateId("lastAttempt")
+  private final StateSpec<ValueState<Long>> lastAttemptSpec = StateSpecs.value();
+
   @StateId("lastCommit")
   private final StateSpec<ValueState<Long>> lastCommitSpec = StateSpecs.value();
 
@@ -79,10 +84,18 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
       @Element KV<String, FeedBatch> batch,
       @StateId("pending") BagState<FeedBatch> pending,
       @StateId("armed") ValueState<Boolean> armed,
+      @StateId("lastAttempt") ValueState<Long> lastAttempt,
+      @StateId("lastCommit") ValueState<Long> lastCommit,
       @TimerId("commit") Timer commit) {
     pending.add(batch.getValue());
-    if (!Boolean.TRUE.equals(armed.read())) {
-      commit.offset(org.joda.time.Duration.millis(interval.toMillis())).setRelative();
+    Long last = lastAttempt.read();
+    long wait = last == null ? 0 : last + interval.toMillis() - Instant.now().toEpochMilli();
+    if (wait <= 0) {
+      // An interval since the last commit: commit now. On Flink the batches arrive as a checkpoint
+      // completes (stable input), so waiting a further interval would only add to the lag.
+      commit(pending, armed, lastAttempt, lastCommit, commit);
+    } else if (!Boolean.TRUE.equals(armed.read())) {
+      commit.offset(org.joda.time.Duration.millis(wait)).setRelative();
       armed.write(true);
     }
   }
@@ -91,8 +104,15 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
   public void onCommit(
       @StateId("pending") BagState<FeedBatch> pending,
       @StateId("armed") ValueState<Boolean> armed,
-      @StateId("lastCommit") ValueState<Long> lastCommitAt,
+      @StateId("lastAttempt") ValueState<Long> lastAttempt,
+      @StateId("lastCommit") ValueState<Long> lastCommit,
       @TimerId("commit") Timer commit) {
+    commit(pending, armed, lastAttempt, lastCommit, commit);
+  }
+
+  /** Commits the batches held that extend the cursors; keeps the others, and a tick for them. */
+  private void commit(BagState<FeedBatch> pending, ValueState<Boolean> armed, ValueState<Long> lastAttempt,
+      ValueState<Long> lastCommitAt, Timer commit) {
     List<FeedBatch> batches = new ArrayList<>();
     pending.read().forEach(batches::add);
     Instant now = Instant.now();
@@ -100,6 +120,7 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
     boolean cursorOnly = StopSignal.requested() || last == null
         || now.toEpochMilli() - last >= CURSOR_ONLY_EVERY * interval.toMillis();
     IntervalCommitter.Outcome outcome = IntervalCommitter.commit(table, batches, cursorOnly, now);
+    lastAttempt.write(now.toEpochMilli());
     pending.clear();
     outcome.remaining().forEach(pending::add);
     if (outcome.committed()) {
@@ -115,6 +136,7 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
       armed.write(false);
     } else {
       commit.offset(org.joda.time.Duration.millis(interval.toMillis())).setRelative();
+      armed.write(true);
     }
   }
 }
