@@ -128,12 +128,15 @@ parallelism:
 YAML
   echo "$rest" > "$conf/rest.port"
   # JVM heap: framework + task heap (640m) plus room; direct memory: framework + task off-heap
-  # + network (576m); metaspace as configured.
-  java -Xmx768m -XX:MaxDirectMemorySize=640m -XX:MaxMetaspaceSize=256m \
+  # + network (576m); metaspace as configured. java.util opened for Kryo, which serializes
+  # checkpointed state (continuous jobs) on Java 17: Flink's own scripts pass it from the
+  # distribution's env.java.opts.all, which this script, starting the JVMs itself, does not read.
+  local opens=--add-opens=java.base/java.util=ALL-UNNAMED
+  java -Xmx768m -XX:MaxDirectMemorySize=640m -XX:MaxMetaspaceSize=256m $opens \
     -cp "$cp" org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint -c "$conf" \
     > "$conf/jobmanager.log" 2>&1 < /dev/null &
   echo $! > "$conf/jobmanager.pid"
-  java -Xmx768m -XX:MaxDirectMemorySize=640m -XX:MaxMetaspaceSize=256m \
+  java -Xmx768m -XX:MaxDirectMemorySize=640m -XX:MaxMetaspaceSize=256m $opens \
     -cp "$cp" org.apache.flink.runtime.taskexecutor.TaskManagerRunner -c "$conf" \
     > "$conf/taskmanager.log" 2>&1 < /dev/null &
   echo $! > "$conf/taskmanager.pid"

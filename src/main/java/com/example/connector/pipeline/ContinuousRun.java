@@ -84,6 +84,12 @@ final class ContinuousRun {
         if (result != null) {
           try {
             PipelineResult.State state = IngestMain.waitFor(result, Duration.ofMillis(200));
+            if (state == PipelineResult.State.DONE && isDetachedFlink(result)) {
+              // Only a stop ends a continuous job well: Flink's stop-with-savepoint (or a drain).
+              out.println("The Flink job has finished (stopped with a savepoint): resume it with"
+                  + " --savepointPath=SAVEPOINT, or start it again without one: each table resumes from its cursors");
+              return 0;
+            }
             if (state.isTerminal()) {
               return failed("ended " + state);
             }
@@ -99,7 +105,7 @@ final class ContinuousRun {
         }
       }
       PipelineResult detached = await(running, Duration.ofMillis(1));
-      if (detached != null && detached.getClass().getName().equals("org.apache.beam.runners.flink.FlinkDetachedRunnerResult")) {
+      if (detached != null && isDetachedFlink(detached)) {
         out.println("The job goes on running on the Flink cluster; stop it with a savepoint (README, Runners:"
             + " flink stop --savepointPath DIR JOB_ID) and resume it from there, or cancel it: the tables"
             + " hold their cursors either way");
@@ -147,6 +153,10 @@ final class ContinuousRun {
         out.println("(the pipeline could not be cancelled: " + e.getMessage() + ")");
       }
     }
+  }
+
+  private static boolean isDetachedFlink(PipelineResult result) {
+    return result.getClass().getName().equals("org.apache.beam.runners.flink.FlinkDetachedRunnerResult");
   }
 
   /** The pipeline's result if {@code run()} returned within {@code wait}; null if it still runs (attached Flink). */

@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.example.source.ExampleSource;
 import com.example.testing.ChildProcess;
 import java.io.BufferedReader;
-import java.io.File;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  * produce the same rows.
  */
 class FlinkClusterIT {
-  private static final Path SCRIPT = Path.of("src/test/flink/flink-cluster.sh");
   private static final Map<String, Integer> ROWS =
       Map.of("products", 53, "events", 101, "users", 37, "orders", 103, "metrics", 253);
 
@@ -41,20 +37,16 @@ class FlinkClusterIT {
   @Test
   @Timeout(value = 6, unit = TimeUnit.MINUTES)
   void flinkClusterAndDirectRunnerWriteTheSameRows() throws Exception {
-    String bundled = System.getProperty("bundled.jar");
-    assertTrue(bundled != null && Files.isRegularFile(Path.of(bundled)),
-        "the bundled jar (system property bundled.jar) must be built first: " + bundled);
+    String bundled = FlinkCluster.bundledJar();
     long started = System.nanoTime();
-    Path conf = dir.resolve("flink-conf");
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0.0).start()) {
       String url = source.baseUrl().toString().replaceAll("/$", "");
       IngestHarness onFlink = new IngestHarness(dir.resolve("flink"), url);
       IngestHarness onDirect = new IngestHarness(dir.resolve("direct"), url);
       Path spec = exampleSpec(onFlink);
       Path directSpec = exampleSpec(onDirect);
-      try {
-        run(List.of("bash", SCRIPT.toString(), "start", conf.toString()), dir.resolve("cluster-start.log"), 150);
-        String restPort = Files.readString(conf.resolve("rest.port")).strip();
+      try (FlinkCluster cluster = FlinkCluster.start(dir)) {
+        String restPort = cluster.restPort;
         long submitted = System.nanoTime();
         List<String> submit = new ArrayList<>(List.of(
             ChildProcess.javaBin(), "-Xmx1g", "-jar", bundled,
@@ -64,9 +56,9 @@ class FlinkClusterIT {
             "--spec=" + spec, "--outputRoot=" + onFlink.output,
             "--retryInitialBackoffMillis=10", "--progressIntervalSeconds=2"));
         Path clientLog = dir.resolve("flink-client.log");
-        int exit = run(submit, clientLog, 240);
+        int exit = FlinkCluster.run(submit, clientLog, 240);
         String log = Files.readString(clientLog, StandardCharsets.UTF_8);
-        assertEquals(0, exit, () -> "the Flink submission failed:\n" + log + "\n" + logs(conf));
+        assertEquals(0, exit, () -> "the Flink submission failed:\n" + log + "\n" + cluster.logs());
         assertTrue(log.contains("committed"), log);
         // The summary's counters come from the Flink job's Beam metrics.
         for (Map.Entry<String, Integer> table : ROWS.entrySet()) {
@@ -76,8 +68,6 @@ class FlinkClusterIT {
         System.out.printf("FlinkClusterIT: Flink job took %.1f s%n", (System.nanoTime() - submitted) / 1e9);
         detachedRunPrintsTheJobStatusWhileItRuns(source, restPort, bundled, onFlink.spec("users.json",
             "\"source_table\": \"users\", \"table_configuration\": {\"max_records_per_batch\": \"1\"}"));
-      } finally {
-        run(List.of("bash", SCRIPT.toString(), "stop", conf.toString()), dir.resolve("cluster-stop.log"), 60);
       }
 
       long direct = System.nanoTime();
@@ -170,29 +160,5 @@ class FlinkClusterIT {
     }
     out.sort(null);
     return out;
-  }
-
-  /** Runs a command to completion ({@link ChildProcess#run}), failing the test if it times out. */
-  private static int run(List<String> command, Path log, long timeoutSeconds) {
-    ChildProcess.Result r = ChildProcess.run(command, log, Duration.ofSeconds(timeoutSeconds));
-    if (r.timedOut()) {
-      throw new AssertionError(command + " did not finish in " + timeoutSeconds + " s; output:\n" + r.output());
-    }
-    return r.exitCode();
-  }
-
-  private static String logs(Path conf) {
-    StringBuilder b = new StringBuilder();
-    for (String name : List.of("jobmanager.log", "taskmanager.log")) {
-      File f = conf.resolve(name).toFile();
-      try {
-        String text = f.exists() ? Files.readString(f.toPath(), StandardCharsets.UTF_8) : "(none)";
-        b.append("--- ").append(name).append(" (tail)\n")
-            .append(text.substring(Math.max(0, text.length() - 4000))).append('\n');
-      } catch (IOException e) {
-        b.append(name).append(": ").append(e).append('\n');
-      }
-    }
-    return b.toString();
   }
 }
