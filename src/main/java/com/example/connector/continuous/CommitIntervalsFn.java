@@ -7,9 +7,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Gauge;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.state.BagState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
@@ -39,19 +36,16 @@ import org.slf4j.LoggerFactory;
  * and at a stop ({@link StopSignal}), when the cursors alone are committed: an idle table shows
  * how fresh it is without a snapshot per interval.
  *
- * <p>Metrics, in the table's namespace: {@code commits}, {@code rows_committed}, and gauges
- * {@code committed_cursor_millis} (the lowest cursor committed) and {@code last_commit_millis}.
+ * <p>Outputs, per commit, the rows it committed and the lowest cursor the table then holds (in
+ * milliseconds), which {@link CommitMetricsFn} counts: Flink runs a stable-input step's work when
+ * a checkpoint completes, where metrics of its own are not reported.
  */
-public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
+public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, KV<Long, Long>> {
   static final int CURSOR_ONLY_EVERY = 10;
   private static final Logger LOG = LoggerFactory.getLogger(CommitIntervalsFn.class);
 
   private final ContinuousTable table;
   private final Duration interval;
-  private final Counter commits;
-  private final Counter rowsCommitted;
-  private final Gauge committedCursor;
-  private final Gauge lastCommit;
 
   @StateId("pending")
   private final StateSpec<BagState<FeedBatch>> pendingSpec;
@@ -72,10 +66,6 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
     this.table = table;
     this.interval = interval;
     this.pendingSpec = StateSpecs.bag(FeedBatch.Coder.of(AvroCoder.of(GenericRecord.class, table.feedSchema())));
-    this.commits = Metrics.counter(table.key(), "commits");
-    this.rowsCommitted = Metrics.counter(table.key(), "rows_committed");
-    this.committedCursor = Metrics.gauge(table.key(), "committed_cursor_millis");
-    this.lastCommit = Metrics.gauge(table.key(), "last_commit_millis");
   }
 
   @RequiresStableInput
@@ -86,14 +76,15 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
       @StateId("armed") ValueState<Boolean> armed,
       @StateId("lastAttempt") ValueState<Long> lastAttempt,
       @StateId("lastCommit") ValueState<Long> lastCommit,
-      @TimerId("commit") Timer commit) {
+      @TimerId("commit") Timer commit,
+      OutputReceiver<KV<Long, Long>> out) {
     pending.add(batch.getValue());
     Long last = lastAttempt.read();
     long wait = last == null ? 0 : last + interval.toMillis() - Instant.now().toEpochMilli();
     if (wait <= 0) {
       // An interval since the last commit: commit now. On Flink the batches arrive as a checkpoint
       // completes (stable input), so waiting a further interval would only add to the lag.
-      commit(pending, armed, lastAttempt, lastCommit, commit);
+      commit(pending, armed, lastAttempt, lastCommit, commit, out);
     } else if (!Boolean.TRUE.equals(armed.read())) {
       commit.offset(org.joda.time.Duration.millis(wait)).setRelative();
       armed.write(true);
@@ -106,13 +97,14 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
       @StateId("armed") ValueState<Boolean> armed,
       @StateId("lastAttempt") ValueState<Long> lastAttempt,
       @StateId("lastCommit") ValueState<Long> lastCommit,
-      @TimerId("commit") Timer commit) {
-    commit(pending, armed, lastAttempt, lastCommit, commit);
+      @TimerId("commit") Timer commit,
+      OutputReceiver<KV<Long, Long>> out) {
+    commit(pending, armed, lastAttempt, lastCommit, commit, out);
   }
 
   /** Commits the batches held that extend the cursors; keeps the others, and a tick for them. */
   private void commit(BagState<FeedBatch> pending, ValueState<Boolean> armed, ValueState<Long> lastAttempt,
-      ValueState<Long> lastCommitAt, Timer commit) {
+      ValueState<Long> lastCommitAt, Timer commit, OutputReceiver<KV<Long, Long>> out) {
     List<FeedBatch> batches = new ArrayList<>();
     pending.read().forEach(batches::add);
     Instant now = Instant.now();
@@ -125,11 +117,8 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, Void> {
     outcome.remaining().forEach(pending::add);
     if (outcome.committed()) {
       lastCommitAt.write(now.toEpochMilli());
-      commits.inc();
-      rowsCommitted.inc(outcome.rows());
-      lastCommit.set(now.toEpochMilli());
-      outcome.cursors().values().stream().min(Long::compare)
-          .ifPresent(c -> committedCursor.set(Math.floorDiv(c, 1000L)));
+      long cursor = outcome.cursors().values().stream().min(Long::compare).orElse(0L);
+      out.output(KV.of(outcome.rows(), Math.floorDiv(cursor, 1000L)));
       LOG.debug("{}: committed {} rows, cursors {}", table.key(), outcome.rows(), outcome.cursors());
     }
     if (outcome.remaining().isEmpty()) {

@@ -2,6 +2,7 @@ package com.example.connector.pipeline;
 
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.continuous.CommitIntervalsFn;
+import com.example.connector.continuous.CommitMetricsFn;
 import com.example.connector.continuous.ContinuousTable;
 import com.example.connector.read.CursorFeed;
 import com.example.connector.read.FeedBatch;
@@ -19,6 +20,7 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -63,7 +65,9 @@ public final class ContinuousPipeline {
       batches.setCoder(batchCoder)
           .apply(name + "/By table", WithKeys.of(name))
           .setCoder(KvCoder.of(StringUtf8Coder.of(), batchCoder))
-          .apply(name + "/Commit intervals", ParDo.of(new CommitIntervalsFn(committed, commit)));
+          .apply(name + "/Commit intervals", ParDo.of(new CommitIntervalsFn(committed, commit)))
+          .setCoder(KvCoder.of(VarLongCoder.of(), VarLongCoder.of()))
+          .apply(name + "/Commit metrics", ParDo.of(new CommitMetricsFn(name)));
     }
   }
 }

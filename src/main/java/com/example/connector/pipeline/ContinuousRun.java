@@ -79,8 +79,12 @@ final class ContinuousRun {
     try {
       Duration every = Duration.ofSeconds(Math.max(1, options.getProgressIntervalSeconds()));
       Instant nextLine = Instant.now().plus(every);
+      FlinkJobStatus flinkJob = null;
       while (!StopSignal.requested()) {
         PipelineResult result = await(running, Duration.ofMillis(200));
+        if (result != null && flinkJob == null && (flinkJob = FlinkJobStatus.ofDetached(result, options)) != null) {
+          out.println("Flink job " + flinkJob.uri() + " (its id is the last part: flink stop, cancel and the web UI take it)");
+        }
         if (result != null) {
           try {
             PipelineResult.State state = IngestMain.waitFor(result, Duration.ofMillis(200));
@@ -100,7 +104,7 @@ final class ContinuousRun {
           return failed("failed: " + running.handle((r, e) -> e.getMessage()).join());
         }
         if (options.getProgressIntervalSeconds() > 0 && !Instant.now().isBefore(nextLine)) {
-          out.println(line(Instant.now()));
+          out.println(line(Instant.now()) + (flinkJob == null ? "" : "  (" + flinkJob.describe() + ")"));
           nextLine = nextLine.plus(every);
         }
       }

@@ -45,6 +45,11 @@ final class FlinkJobStatus {
     return new FlinkJobStatus(URI.create("http://" + master + "/jobs/" + jobClient(result).getJobID()));
   }
 
+  /** The job in the JobManager's REST API: {@code http://MASTER/jobs/JOB_ID}. */
+  URI uri() {
+    return job;
+  }
+
   /** The detached result keeps its JobClient private; it is the only handle on the job's id. */
   private static JobClient jobClient(PipelineResult result) {
     try {

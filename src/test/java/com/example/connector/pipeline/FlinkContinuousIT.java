@@ -115,6 +115,7 @@ class FlinkContinuousIT {
       // Where README tells to watch a job: each table's Beam counters on its read operator.
       for (String table : TABLES) {
         await(table + "'s records counter in Flink's metrics", () -> flink.readCounter(job2, table, "records") > 0 ? true : null);
+        await(table + "'s commits counter in Flink's metrics", () -> flink.readCounter(job2, table, "commits") > 0 ? true : null);
       }
       flink.savepoint(job2, dir.resolve("savepoints"), true);
       assertTrue(second.waitFor(1, TimeUnit.MINUTES), "the launcher did not end with its job");
@@ -361,14 +362,14 @@ class FlinkContinuousIT {
     }
 
     /**
-     * The sum over subtasks of a table's Beam counter on its read's vertex ("main.example.TABLE/Follow
-     * feeds/.../ProcessElements"), whose metric id ends with ".main_example_TABLE_COUNTER"; 0 while
-     * Flink has not reported it yet.
+     * The sum over subtasks of a table's Beam counter on the first of its vertices that reports it
+     * (the read's "main.example.TABLE/Follow feeds/..." for records, the committer's for commits),
+     * whose metric id ends with ".main_example_TABLE_COUNTER"; 0 while Flink has not reported it yet.
      */
     long readCounter(String job, String table, String counter) {
       for (JsonNode vertex : call("GET", "/jobs/" + job, null).get("vertices")) {
         String name = vertex.get("name").asText();
-        if (!name.startsWith("main.example." + table + "/Follow feeds/") || !name.contains("ProcessElements")) {
+        if (!name.contains("main.example." + table + "/")) {
           continue;
         }
         String metrics = "/jobs/" + job + "/vertices/" + vertex.get("id").asText() + "/subtasks/metrics";
