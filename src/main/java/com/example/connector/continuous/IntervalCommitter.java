@@ -64,9 +64,7 @@ public final class IntervalCommitter {
     Interval interval = t.snapshot() ? latestSnapshot(batches, tableCursors)
         : contiguous(t, batches, tableCursors, feedCursors);
     if (interval.spans().isEmpty() || (interval.rows().isEmpty() && !cursorOnly && !t.snapshot())) {
-      List<FeedBatch> kept = new ArrayList<>(interval.included());
-      kept.addAll(interval.pending());
-      return new Outcome(coalesce(kept), false, 0, tableCursors);
+      return new Outcome(coalesce(interval.held()), false, 0, tableCursors);
     }
     Map<String, Long> after = new HashMap<>(tableCursors);
     after.putAll(interval.spans());
@@ -89,7 +87,7 @@ public final class IntervalCommitter {
     }
     commits.add(new TableCommit(target, snapshotId(table), formatted(after)));
     new TableCommitter(target.catalog()).commit(new RunCommit(commitId, Timestamps.format(now), commits), written);
-    return new Outcome(coalesce(interval.pending()), true, interval.rows().size(), after);
+    return new Outcome(coalesce(interval.remaining()), true, interval.rows().size(), after);
   }
 
   /** The merge of an SCD table: its inserts and position deletes, as files. */
@@ -111,22 +109,26 @@ public final class IntervalCommitter {
    * What to commit: per feed, the span from the lower of the table's and its change feed's cursors
    * that the batches cover without a gap, and the rows of those batches.
    *
+   * <p>A table with two feeds (records and tombstones) commits both up to one cursor, the lower of
+   * the two feeds' reach, as a bounded run commits both at its cap: each feed is read on its own,
+   * so a record read just before its key's delete may arrive after the tombstone, and committed a
+   * commit after it, it would bring the deleted key back. Rows at or past that cursor wait.
+   *
    * @param spans per feed, the new cursor (the span's end); a feed without new coverage is absent
-   * @param included the batches whose rows those are, in feed and cursor order
-   * @param pending the batches past a gap, kept for later
+   * @param rows the rows below the new cursors, in feed and cursor order
+   * @param held the batches to keep if nothing is committed
+   * @param remaining the batches to keep after the commit: past a gap or past the new cursor
    */
-  private record Interval(Map<String, Long> spans, List<GenericRecord> rows, List<FeedBatch> included,
-      List<FeedBatch> pending) {}
+  private record Interval(Map<String, Long> spans, List<GenericRecord> rows, List<FeedBatch> held,
+      List<FeedBatch> remaining) {}
 
   private static Interval contiguous(ContinuousTable t, List<FeedBatch> batches, Map<String, Long> tableCursors,
       Map<String, Long> feedCursors) {
-    Map<String, Long> spans = new HashMap<>();
-    List<GenericRecord> rows = new ArrayList<>();
-    List<FeedBatch> included = new ArrayList<>();
-    List<FeedBatch> pending = new ArrayList<>();
     List<FeedBatch> sorted = new ArrayList<>(batches);
     sorted.sort(Comparator.comparing(FeedBatch::feed).thenComparingLong(FeedBatch::fromMicros));
     Map<String, Long> reach = new HashMap<>();
+    List<FeedBatch> reached = new ArrayList<>();
+    List<FeedBatch> remaining = new ArrayList<>();
     for (FeedBatch b : sorted) {
       long start = start(t, b.feed(), tableCursors, feedCursors);
       long at = reach.getOrDefault(b.feed(), start);
@@ -134,21 +136,43 @@ public final class IntervalCommitter {
         continue; // committed already
       }
       if (b.fromMicros() > at) {
-        pending.add(b); // a gap: an earlier batch is still on its way
+        remaining.add(b); // a gap: an earlier batch is still on its way
         continue;
       }
       if (b.toMicros() > at) {
         reach.put(b.feed(), b.toMicros());
       }
-      rows.addAll(b.rows());
-      included.add(b);
+      reached.add(b);
     }
+    List<FeedBatch> held = new ArrayList<>(reached);
+    held.addAll(remaining);
+    long cut = t.feedStarts().keySet().stream()
+        .mapToLong(feed -> reach.getOrDefault(feed, start(t, feed, tableCursors, feedCursors)))
+        .min().orElse(Long.MAX_VALUE);
+    List<GenericRecord> rows = new ArrayList<>();
+    for (FeedBatch b : reached) {
+      List<GenericRecord> later = new ArrayList<>();
+      for (GenericRecord row : b.rows()) {
+        Object cursor = row.get(t.cursorField());
+        if (cursor != null && (Long) cursor >= cut) {
+          later.add(row);
+        } else {
+          rows.add(row);
+        }
+      }
+      if (b.toMicros() > cut) {
+        remaining.add(new FeedBatch(b.feed(), Math.max(cut, b.fromMicros()), b.toMicros(), later));
+      }
+    }
+    remaining.sort(Comparator.comparing(FeedBatch::feed).thenComparingLong(FeedBatch::fromMicros));
+    Map<String, Long> spans = new HashMap<>();
     reach.forEach((feed, cursor) -> {
-      if (cursor > start(t, feed, tableCursors, feedCursors)) {
-        spans.put(feed, cursor);
+      long end = Math.min(cursor, cut);
+      if (end > start(t, feed, tableCursors, feedCursors)) {
+        spans.put(feed, end);
       }
     });
-    return new Interval(spans, rows, included, pending);
+    return new Interval(spans, rows, held, remaining);
   }
 
   /** Where a feed's uncommitted span starts: the lower of the two tables' cursors, or where its read began. */

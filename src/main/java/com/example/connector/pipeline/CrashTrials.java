@@ -1,138 +1,183 @@
 package com.example.connector.pipeline;
 
-import com.example.connector.catalog.Timestamps;
-import com.example.connector.client.ExampleClient;
-import com.example.connector.client.Page;
-import com.example.connector.client.Password;
-import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.SnapshotSummary;
 import com.example.source.ExampleSource;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.iceberg.Table;
+import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.types.Types;
 
 /**
  * Issue 13's crash target (0 rows lost or doubled across 10 {@code kill -9} trials and 2
- * concurrent runs), on real processes: writes to the simulated source, then runs {@link IngestMain}
- * in a child JVM and kills it with SIGKILL after a random delay; repeats {@code --trials} times;
- * then starts two runs at once on the same output root; then one normal run, and checks every
- * table against the source.
+ * concurrent runs), on real processes, and the same for a continuous run ({@code --continuous}).
  *
  * <pre>
  * mvn -q compile exec:exec -Dexec.executable=java \
  *     -Dexec.args="-cp %classpath com.example.connector.pipeline.CrashTrials --trials=10"
+ * mvn -q compile exec:exec -Dexec.executable=java \
+ *     -Dexec.args="--add-opens=java.base/java.util=ALL-UNNAMED -cp %classpath com.example.connector.pipeline.CrashTrials --continuous"
  * </pre>
  *
- * <p>Options: {@code --trials=N} (default 10), {@code --seed=S} (delays and writes, default 1),
- * {@code --rows=N} (seed rows of users, orders and events each, default 5,000). A delay is uniform
- * between 0 and the time an unkilled first run took (measured once, into an output root of its
- * own); commits take a small part of a run, so most kills land before any (the {@code crash://}
- * tests aim at the commit points). Per trial it prints whether the run had ended by itself, and
- * how many tables the killed run committed. The check: {@code users} and {@code orders} (SCD type
- * 1) equal the source's rows column by column; lost is a source row not in the table as it is,
- * extra a table row beyond them (a copy, a stale version, a deleted order); {@code events}
- * (append) holds each source event once; a change feed holds the latest version of every key (a
- * row, or the tombstone of an order deleted here) and no row twice (same key, {@code updated_at}
- * and {@code _operation}). Exits 1 if anything is lost, extra or doubled, a run failed by itself,
- * or a concurrent run failed otherwise than naming a table and saying to run again.
+ * <p>Bounded runs: writes a few rounds to the simulated source ({@link CrashTraffic}), then runs
+ * {@link IngestMain} in a child JVM and kills it with SIGKILL after a random delay; repeats
+ * {@code --trials} times; then starts two runs at once on the same output root; then one normal
+ * run. A delay is uniform between 0 and the time an unkilled first run took (measured once, into
+ * an output root of its own); commits take a small part of a run, so most kills land before any
+ * (the {@code crash://} tests aim at the commit points). Per trial it prints whether the run had
+ * ended by itself, and how many tables the killed run committed.
+ *
+ * <p>Continuous runs ({@code --continuous}, the source failing 3% of calls): a child runs {@code
+ * --streaming=true}, committing every second, and is killed with SIGKILL {@code --kills} times,
+ * each a random 0-2 s after it has committed every table, and started again; writes go on
+ * throughout, on a thread of their own, from the first child's first commits (which read the
+ * whole seed) until the last kill. Then a final child runs until the tables equal the source and
+ * is stopped with SIGTERM, which must end it after a final commit, with exit 0. The tables add
+ * {@code users} as SCD type 2 ({@code users_history}).
+ *
+ * <p>The check ({@link CrashCheck}): the tables against the source's rows and what it answered the
+ * writes. Options: {@code --trials=N} (default 10), {@code --continuous}, {@code --kills=N}
+ * (default 5), {@code --seed=S} (delays and writes, default 1), {@code --rows=N} (seed rows of
+ * users, orders and events each, default 5,000). Exits 1 if anything is lost, extra or doubled, a
+ * run failed by itself, a concurrent run failed otherwise than naming a table and saying to run
+ * again, or the stopped continuous run did not exit 0 after a final commit.
  */
 public final class CrashTrials {
-  private static final List<String> TABLES = List.of("users", "orders", "events");
-  private static final Map<String, String> KEYS = Map.of("users", "user_id", "orders", "order_id");
-  /** The destinations in the order a run commits them: a change feed before its table. */
+  private static final String SCD1 = ", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_1\"}";
+  private static final List<String> SPEC_TABLES = List.of(BenchmarkSpec.table("users") + SCD1,
+      BenchmarkSpec.table("orders") + SCD1, BenchmarkSpec.table("events"));
+  private static final String HISTORY_SPEC = BenchmarkSpec.table("users") + ", \"destination_table\": \""
+      + CrashCheck.HISTORY + "\", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_2\"}";
+  /** The destinations in the order a bounded run commits them: a change feed before its table. */
   private static final List<String> COMMITTED = List.of("users__changes", "users", "orders__changes", "orders", "events");
+  /** The tables a continuous child must have committed before it is killed. */
+  private static final List<String> CONTINUOUS_TABLES = List.of("users", "orders", "events", CrashCheck.HISTORY);
   private static final int PAGE_SIZE = 25;
   private static final Duration RUN_TIMEOUT = Duration.ofMinutes(5);
+  /** How long a continuous child may take to commit every table, and the final one to catch up. */
+  private static final Duration COMMIT_TIMEOUT = Duration.ofMinutes(3);
+  private static final int MAX_KILL_DELAY_MS = 2_000;
+  static final String STOPPED = "Stopped after a final commit";
 
-  /** One killed run: the delay, whether it had ended by then, its exit code (137: killed), the tables it committed. */
+  /** The command line of a child JVM running {@code IngestMain args...} with {@code jvmOptions}, its log at {@code log}. */
+  @FunctionalInterface
+  interface ChildCommand {
+    List<String> java(List<String> jvmOptions, List<String> args, Path log);
+  }
+
+  /** One killed bounded run: the delay, whether it had ended by then, its exit code (137: killed), the tables it committed. */
   private record Trial(int number, long delayMs, boolean exitedBeforeKill, int exitCode, int committed) {}
 
-  /** A table checked against the source, with a few of the rows that differ. */
-  private record Check(String table, long expected, long found, long lost, long extra, List<String> examples) {}
+  /**
+   * One killed continuous run: when it had committed every table, the delay after that, its exit
+   * code (137: killed), and the SCD tables it left with their change feed's cursors ahead of
+   * their own (killed between the two commits).
+   */
+  record Kill(int number, long committedAfterMs, long delayMs, int exitCode, List<String> feedsAhead) {}
 
-  private final ExampleSource source;
-  private final ExampleClient client;
+  /**
+   * A continuous trial's end.
+   *
+   * @param rounds the traffic's rounds of writes
+   * @param caughtUpMs how long the final run took until the tables equaled the source (-1: never)
+   * @param finalExit the final run's exit code after SIGTERM
+   * @param checks the tables after it
+   */
+  record ContinuousOutcome(List<Kill> kills, long rounds, long caughtUpMs, int finalExit, String finalOutput,
+      List<CrashCheck.Check> checks) {
+    boolean ok() {
+      return finalExit == 0 && finalOutput.contains(STOPPED) && CrashCheck.allOk(checks);
+    }
+  }
+
+  private final SourceHttp source;
   private final Path work;
   private final Path spec;
+  private final boolean continuous;
+  private final ChildCommand command;
   private final Random random;
-  /** What this command wrote: the user and order keys live now, the orders it deleted (key: tombstone's micros). */
-  private final List<String> users;
-  private final List<String> orders;
-  private final Map<String, Long> deletedOrders = new TreeMap<>();
-  private long serial;
-  private Instant lastWrite = Instant.EPOCH;
+  private final CrashTraffic traffic;
 
-  private CrashTrials(ExampleSource source, ExampleClient client, Path work, Random random) throws IOException {
-    this.source = source;
-    this.client = client;
+  CrashTrials(ExampleSource source, Path work, long seed, boolean continuous, ChildCommand command) throws IOException {
+    this.source = new SourceHttp(source.baseUrl());
     this.work = work;
-    // Users and orders SCD type 1 (with change feeds), events append.
-    String scd = ", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_1\"}";
-    this.spec = BenchmarkSpec.write(work, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
-        List.of(BenchmarkSpec.table("users") + scd, BenchmarkSpec.table("orders") + scd, BenchmarkSpec.table("events")));
-    this.random = random;
-    this.users = keys("users");
-    this.orders = keys("orders");
+    List<String> tables = new ArrayList<>(SPEC_TABLES);
+    if (continuous) {
+      tables.add(HISTORY_SPEC);
+    }
+    this.spec = BenchmarkSpec.write(work, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS, tables);
+    this.continuous = continuous;
+    this.command = command;
+    this.random = new Random(seed);
+    // Its own stream: a continuous run's traffic writes on a thread of its own.
+    this.traffic = new CrashTraffic(this.source, new Random(seed + 1));
+  }
+
+  /**
+   * The simulated source of the trials: users, orders and events of {@code rows} rows each, pages
+   * of 25; failing 3% of calls for a continuous run.
+   */
+  static ExampleSource source(long rows, boolean continuous) {
+    // Users advance one minute per seed row: anchor the seed so that the newest is in the past.
+    ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(continuous ? 0.03 : 0)
+        .baseTime(Instant.now().minus(Duration.ofMinutes(rows + 60))).rows("products", 0).rows("metrics", 0);
+    for (String table : List.of("users", "orders", "events")) {
+      builder.rows(table, rows).pageSize(table, PAGE_SIZE);
+    }
+    return builder.start();
   }
 
   public static void main(String[] args) throws Exception {
+    // The trials read the tables while a child commits: Iceberg's Hadoop catalog then warns, with a
+    // stack trace, that the version hint it read was being replaced, and reads on without it.
+    System.setProperty("org.slf4j.simpleLogger.log.org.apache.iceberg.hadoop.HadoopTableOperations", "error");
     int trials = 10;
+    int kills = 5;
+    boolean continuous = false;
     long seed = 1;
     long rows = 5_000;
     for (String arg : args) {
       String[] kv = arg.replaceFirst("^--", "").split("=", 2);
       switch (kv[0]) {
         case "trials" -> trials = Integer.parseInt(kv[1]);
+        case "continuous" -> continuous = true;
+        case "kills" -> kills = Integer.parseInt(kv[1]);
         case "seed" -> seed = Long.parseLong(kv[1]);
         case "rows" -> rows = Long.parseLong(kv[1]);
-        default -> throw new IllegalArgumentException("unknown option '" + arg + "'; use --trials=N, --seed=S, --rows=N");
+        default -> throw new IllegalArgumentException(
+            "unknown option '" + arg + "'; use --trials=N, --continuous, --kills=N, --seed=S, --rows=N");
       }
     }
     long started = System.nanoTime();
-    // Users advance one minute per seed row: anchor the seed so that the newest is in the past.
-    ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0)
-        .baseTime(Instant.now().minus(Duration.ofMinutes(rows + 60))).rows("products", 0).rows("metrics", 0);
-    for (String table : TABLES) {
-      builder.rows(table, rows).pageSize(table, PAGE_SIZE);
-    }
     boolean wrong;
-    try (ExampleSource source = builder.start(); ExampleClient client = ExampleClient.create(
-        new SourceConfig(source.baseUrl(), "trials", Password.inline("trials"), RetryPolicy.DEFAULT))) {
-      CrashTrials t = new CrashTrials(source, client, Files.createTempDirectory("crash-trials"), new Random(seed));
-      wrong = t.run(trials, rows, seed, started);
+    try (ExampleSource source = source(rows, continuous)) {
+      CrashTrials t = new CrashTrials(source, Files.createTempDirectory("crash-trials"), seed, continuous,
+          CrashTrials::javaOnThisClasspath);
+      if (continuous) {
+        ContinuousOutcome outcome = t.continuous(kills);
+        t.print(outcome, seed, rows, started);
+        wrong = !outcome.ok();
+      } else {
+        wrong = t.bounded(trials, rows, seed, started);
+      }
     }
     System.exit(wrong ? 1 : 0);
   }
 
   /** The trials, the concurrent runs, the final run and its check, printed; whether anything was wrong. */
-  private boolean run(int trials, long rows, long seed, long started) throws Exception {
+  private boolean bounded(int trials, long rows, long seed, long started) throws Exception {
     long unkilledMs = System.currentTimeMillis();
     runToEnd(work.resolve("measured-output"), work.resolve("measured.log"));
     unkilledMs = System.currentTimeMillis() - unkilledMs;
@@ -141,12 +186,12 @@ public final class CrashTrials {
     List<Trial> killed = new ArrayList<>();
     List<String> problems = new ArrayList<>();
     for (int i = 1; i <= trials; i++) {
-      writeBatch();
+      traffic.rounds(20);
       long delay = (long) (random.nextDouble() * unkilledMs);
       Path log = work.resolve("trial-" + i + ".log");
       Process run = start(output, log);
       boolean exited = run.waitFor(delay, TimeUnit.MILLISECONDS);
-      run.destroyForcibly(); // SIGKILL on Linux; nothing if it already ended
+      kill(run); // nothing if it already ended
       Trial trial = new Trial(i, delay, exited, finish(run, log), committedBy(output, log));
       killed.add(trial);
       System.err.println("done: " + trial);
@@ -155,7 +200,7 @@ public final class CrashTrials {
       }
     }
 
-    writeBatch();
+    traffic.rounds(20);
     Path[] logs = {work.resolve("concurrent-1.log"), work.resolve("concurrent-2.log")};
     Process first = start(output, logs[0]);
     Process second = start(output, logs[1]);
@@ -169,9 +214,10 @@ public final class CrashTrials {
     }
 
     // The final run's cap is the source's clock in whole seconds: let it pass the last write.
-    Thread.sleep(Math.max(0, Duration.between(Instant.now(), lastWrite.truncatedTo(ChronoUnit.SECONDS).plusSeconds(1)).toMillis()));
+    Thread.sleep(Math.max(0, Duration.between(Instant.now(),
+        traffic.lastWrite().truncatedTo(ChronoUnit.SECONDS).plusSeconds(1)).toMillis()));
     runToEnd(output, work.resolve("final.log"));
-    List<Check> checks = check(CatalogConfig.hadoop(output.toString()).load());
+    List<CrashCheck.Check> checks = new CrashCheck(source, traffic, false).against(catalog(output));
 
     System.out.printf("%nCrash trials: %d runs killed with SIGKILL (seed %d), 2 concurrent runs, 1 final run;"
         + " source: users, orders, events %,d rows each, pages of %d; an unkilled first run took %.1f s%n",
@@ -183,57 +229,174 @@ public final class CrashTrials {
     System.out.printf("%nconcurrent runs: exit %d and exit %d%n", concurrent[0], concurrent[1]);
     problems.forEach(p -> System.out.println("  " + p));
     System.out.println("\nafter the final run (a change feed's expected rows: the latest version of every key):");
-    String checkFormat = "%-16s %10s %10s %6s %15s%n";
-    System.out.printf(checkFormat, "table", "expected", "found", "lost", "doubled/extra");
-    for (Check c : checks) {
-      System.out.printf(checkFormat, c.table(), String.format("%,d", c.expected()), String.format("%,d", c.found()), c.lost(), c.extra());
-      c.examples().forEach(e -> System.out.println("  " + e));
-    }
-    boolean wrong = !problems.isEmpty() || checks.stream().anyMatch(c -> c.lost() > 0 || c.extra() > 0);
+    CrashCheck.print(checks, System.out);
+    boolean wrong = !problems.isEmpty() || !CrashCheck.allOk(checks);
     System.out.printf("%n%s in %.0f s; logs under %s%n", wrong ? "FAILED" : "nothing lost or doubled",
         (System.nanoTime() - started) / 1e9, work);
     return wrong;
   }
 
-  /** Updates of existing users and orders, new users and orders, deleted orders, new events. */
-  private void writeBatch() {
-    for (int i = 0; i < 20; i++) {
-      serial++;
-      source.upsert("users", Map.of("user_id", pick(users), "email", "u" + serial + "@example.com",
-          "status", random.nextBoolean() ? "active" : "inactive"));
-      source.upsert("orders", Map.of("order_id", pick(orders), "user_id", pick(users),
-          "amount", random.nextInt(100_000) / 100.0, "status", "shipped"));
-      if (i % 4 == 0) {
-        users.add("user_new_" + serial);
-        source.upsert("users", Map.of("user_id", "user_new_" + serial, "email", "new" + serial + "@example.com"));
-        orders.add("order_new_" + serial);
-        source.upsert("orders", Map.of("order_id", "order_new_" + serial, "amount", 1.0, "status", "created"));
+  /**
+   * The continuous trial: {@code kills} children killed, traffic throughout, a final child until
+   * the tables equal the source, stopped with SIGTERM; the tables checked after it.
+   */
+  ContinuousOutcome continuous(int kills) throws Exception {
+    Path output = work.resolve("output");
+    List<Kill> done = new ArrayList<>();
+    Process child = null;
+    try {
+      for (int i = 1; i <= kills; i++) {
+        Path log = work.resolve("continuous-" + i + ".log");
+        long started = System.nanoTime();
+        child = start(output, log);
+        // The first child reads the whole seed before anything writes: each user's seed version is then seen.
+        awaitCommits(child, output, log, i == 1 ? traffic.seedNewestMicros() + 1 : Long.MIN_VALUE);
+        if (i == 1) {
+          traffic.start();
+        }
+        long committedAfterMs = (System.nanoTime() - started) / 1_000_000;
+        long delay = random.nextInt(MAX_KILL_DELAY_MS + 1);
+        if (child.waitFor(delay, TimeUnit.MILLISECONDS)) {
+          throw new IllegalStateException("continuous run " + i + " ended on its own (exit " + child.exitValue()
+              + "), see " + log);
+        }
+        kill(child);
+        done.add(new Kill(i, committedAfterMs, delay, finish(child, log), feedsAhead(catalog(output))));
+        System.err.println("killed: " + done.get(done.size() - 1));
       }
-      if (i % 2 == 0) {
-        String key = orders.remove(random.nextInt(orders.size()));
-        deletedOrders.put(key, Timestamps.parseMicros(source.delete("orders", key).get("updated_at").toString()));
+      traffic.stop();
+      Path log = work.resolve("continuous-final.log");
+      CrashCheck check = new CrashCheck(source, traffic, true);
+      long started = System.nanoTime();
+      child = start(output, log);
+      // Its own commits first: SIGTERM needs the run started, and the tables may equal the source already.
+      awaitCommits(child, output, log, Long.MIN_VALUE);
+      long caughtUpMs = awaitEqual(child, check, output, log) ? (System.nanoTime() - started) / 1_000_000 : -1;
+      child.destroy(); // SIGTERM: a final commit, then exit
+      int exit = finish(child, log);
+      return new ContinuousOutcome(done, traffic.roundsWritten(), caughtUpMs, exit, Files.readString(log),
+          check.against(catalog(output)));
+    } finally {
+      traffic.close();
+      if (child != null && child.isAlive()) {
+        kill(child);
       }
-      source.upsert("events", Map.of("event_id", new UUID(0xC4A5L, serial).toString(), "event_type", "trial"));
     }
-    lastWrite = Instant.now(); // the source stamps its writes with this JVM's clock
   }
 
-  private String pick(List<String> keys) {
-    return keys.get(random.nextInt(keys.size()));
+  /** The continuous trial's table of results; {@code started} in {@link System#nanoTime()}. */
+  void print(ContinuousOutcome o, long seed, long rows, long started) {
+    System.out.printf("%nContinuous crash trials: %d runs killed with SIGKILL (seed %d), then a final run stopped with"
+        + " SIGTERM; source: users, orders, events %,d rows each, pages of %d, 3%% of calls failing; %d rounds of"
+        + " writes (%s apart) while the runs were killed%n", o.kills().size(), seed, rows, PAGE_SIZE, o.rounds(),
+        CrashTraffic.ROUND_EVERY.toMillis() + " ms");
+    String format = "%-5s %26s %21s %5s  %s%n";
+    System.out.printf(format, "kill", "every table committed, ms", "then killed after ms", "exit",
+        "change feeds committed ahead of their table");
+    o.kills().forEach(k -> System.out.printf(format, k.number(), k.committedAfterMs(), k.delayMs(), k.exitCode(),
+        k.feedsAhead().isEmpty() ? "-" : String.join(", ", k.feedsAhead())));
+    System.out.printf("%nfinal run: %s; after SIGTERM exit %d, %s%n",
+        o.caughtUpMs() < 0 ? "the tables never equaled the source" : String.format("tables equal to the source after %.1f s", o.caughtUpMs() / 1e3),
+        o.finalExit(), o.finalOutput().contains(STOPPED) ? "\"" + STOPPED + "\"" : "no final commit reported");
+    System.out.println("\nafter the final run (a change feed's expected rows: the latest version of every key):");
+    CrashCheck.print(o.checks(), System.out);
+    System.out.printf("%n%s in %.0f s; logs under %s%n", o.ok() ? "nothing lost or doubled" : "FAILED",
+        (System.nanoTime() - started) / 1e9, work);
   }
 
-  /** {@code java -cp <this classpath> IngestMain ...} on the DirectRunner, its output in {@code log}. */
+  /**
+   * Waits until the child has committed every table, each with all its cursors at or past {@code
+   * cursorsFrom} (microseconds).
+   */
+  private void awaitCommits(Process child, Path output, Path log, long cursorsFrom) throws Exception {
+    long deadline = System.nanoTime() + COMMIT_TIMEOUT.toNanos();
+    while (true) {
+      String runId = runId(log);
+      if (runId != null && committed(catalog(output), runId, cursorsFrom)) {
+        return;
+      }
+      if (!child.isAlive()) {
+        throw new IllegalStateException("a continuous run ended on its own (exit " + child.exitValue() + "), see " + log);
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("a continuous run did not commit every table within " + COMMIT_TIMEOUT + ", see " + log);
+      }
+      Thread.sleep(500);
+    }
+  }
+
+  private static boolean committed(Catalog catalog, String runId, long cursorsFrom) {
+    for (String name : CONTINUOUS_TABLES) {
+      TableIdentifier id = TableIdentifier.of("main", "example", name);
+      Snapshot s = catalog.tableExists(id) ? catalog.loadTable(id).currentSnapshot() : null;
+      String by = SnapshotSummary.runId(s);
+      // A continuous commit is named after its run and the span it commits.
+      if (by == null || !by.startsWith(runId + "-")
+          || SnapshotSummary.cursors(s).values().stream().anyMatch(c -> CrashCheck.micros(c) < cursorsFrom)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The SCD tables whose change feed holds cursors other than the table's. */
+  private static List<String> feedsAhead(Catalog catalog) {
+    return CONTINUOUS_TABLES.stream().filter(t -> !t.equals("events"))
+        .filter(t -> !SnapshotSummary.cursors(catalog.loadTable(TableIdentifier.of("main", "example", t)).currentSnapshot())
+            .equals(SnapshotSummary.cursors(catalog.loadTable(TableIdentifier.of("main", "example", t + "__changes")).currentSnapshot())))
+        .toList();
+  }
+
+  /** Waits until the tables equal what {@code check} expects; false if they did not in time. */
+  private boolean awaitEqual(Process child, CrashCheck check, Path output, Path log) throws Exception {
+    long deadline = System.nanoTime() + COMMIT_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!child.isAlive()) {
+        throw new IllegalStateException("the final continuous run ended on its own (exit " + child.exitValue()
+            + "), see " + log);
+      }
+      if (CrashCheck.allOk(check.against(catalog(output)))) {
+        return true;
+      }
+      Thread.sleep(500);
+    }
+    return false;
+  }
+
+  /** The command line of a child JVM on this JVM's classpath. */
+  private static List<String> javaOnThisClasspath(List<String> jvmOptions, List<String> args, Path log) {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), IngestMain.class.getName()));
+    command.addAll(args);
+    return command;
+  }
+
+  /** {@code IngestMain} on the DirectRunner in a child JVM, its output in {@code log}; continuous in a continuous trial. */
   private Process start(Path output, Path log) throws IOException {
-    return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
-        "-cp", System.getProperty("java.class.path"), IngestMain.class.getName(), "--spec=" + spec,
-        "--outputRoot=" + output, "--runner=DirectRunner", "--progressIntervalSeconds=0")
+    List<String> jvmOptions = new ArrayList<>(List.of("-Xmx1g"));
+    List<String> args = new ArrayList<>(List.of("--spec=" + spec, "--outputRoot=" + output, "--runner=DirectRunner",
+        "--progressIntervalSeconds=0"));
+    if (continuous) {
+      // Children started again and again on a shared machine: C1 alone and the serial collector start
+      // one in a fraction of the CPU time (what is tried is the crash behaviour, not the JIT).
+      jvmOptions.addAll(List.of("--add-opens=java.base/java.util=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+      args.addAll(List.of("--streaming=true", "--pollIntervalSeconds=1", "--commitIntervalSeconds=1"));
+    }
+    return new ProcessBuilder(command.java(jvmOptions, args, log))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  /** SIGKILL to a child and whatever it started. */
+  private static void kill(Process child) {
+    child.descendants().forEach(ProcessHandle::destroyForcibly);
+    child.destroyForcibly();
   }
 
   /** Waits for a run's end; its exit code. */
   private static int finish(Process run, Path log) throws InterruptedException {
     if (!run.waitFor(RUN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-      run.destroyForcibly();
+      kill(run);
       throw new IllegalStateException("a run did not end within " + RUN_TIMEOUT + ", see " + log);
     }
     return run.exitValue();
@@ -247,106 +410,22 @@ public final class CrashTrials {
     }
   }
 
+  private static Catalog catalog(Path output) {
+    return CatalogConfig.hadoop(output.toString()).load();
+  }
+
+  /** The run id a child printed, or null before it did. */
+  private static String runId(Path log) throws IOException {
+    Matcher runId = Pattern.compile("(?m)^Run (\\S+): ").matcher(Files.exists(log) ? Files.readString(log) : "");
+    return runId.find() ? runId.group(1) : null;
+  }
+
   /** How many destinations' current snapshot the run whose output is in {@code log} committed. */
   private static int committedBy(Path output, Path log) throws IOException {
-    Matcher runId = Pattern.compile("(?m)^Run (\\S+): ").matcher(Files.readString(log));
-    Catalog catalog = CatalogConfig.hadoop(output.toString()).load();
-    return runId.find() ? (int) COMMITTED.stream().map(t -> TableIdentifier.of("main", "example", t))
-        .filter(id -> catalog.tableExists(id)
-            && runId.group(1).equals(SnapshotSummary.runId(catalog.loadTable(id).currentSnapshot())))
-        .count() : 0;
-  }
-
-  /** Every row of a source table, page by page (nothing writes while this reads). */
-  private List<ObjectNode> sourceRows(String table) {
-    List<ObjectNode> rows = new ArrayList<>();
-    for (Integer page = 1; page != null; ) {
-      Page p = client.records(table, Map.of("page", page.toString()));
-      rows.addAll(p.records());
-      page = p.records().isEmpty() ? null : p.nextPage();
-    }
-    return rows;
-  }
-
-  private List<String> keys(String table) {
-    return new ArrayList<>(sourceRows(table).stream().map(r -> r.get(KEYS.get(table)).asText()).toList());
-  }
-
-  private List<Check> check(Catalog catalog) throws IOException {
-    List<Check> checks = new ArrayList<>();
-    for (String name : TABLES) {
-      Table table = catalog.loadTable(TableIdentifier.of("main", "example", name));
-      List<Types.NestedField> columns = table.schema().columns().stream().filter(c -> !c.name().startsWith("_")).toList();
-      List<ObjectNode> current = sourceRows(name);
-      List<String> expected = current.stream().map(r -> render(columns, c -> fromSource(c, r))).toList();
-      List<String> found = read(table).stream().map(r -> render(columns, c -> fromTable(r.getField(c.name())))).toList();
-      checks.add(compare(name, expected, found));
-      if (name.equals("events")) {
-        continue;
-      }
-      // The latest version of every key: the final run read it, so the feed must hold it.
-      List<String> latest = new ArrayList<>(current.stream()
-          .map(r -> change(r.get(KEYS.get(name)).asText(), Timestamps.parseMicros(r.get("updated_at").asText()), "upsert")).toList());
-      if (name.equals("orders")) {
-        deletedOrders.forEach((key, micros) -> latest.add(change(key, micros, "delete")));
-      }
-      Table feed = catalog.loadTable(TableIdentifier.of("main", "example", name + "__changes"));
-      List<String> rows = read(feed).stream().map(r -> change(String.valueOf(r.getField(KEYS.get(name))),
-          Timestamps.toMicros(((OffsetDateTime) r.getField("updated_at")).toInstant()), String.valueOf(r.getField("_operation")))).toList();
-      Set<String> distinct = new HashSet<>(rows);
-      List<String> lost = latest.stream().filter(c -> !distinct.contains(c)).toList();
-      List<String> examples = new ArrayList<>(lost.stream().limit(3).map(c -> "lost " + c).toList());
-      Set<String> seen = new HashSet<>();
-      rows.stream().filter(c -> !seen.add(c)).limit(3).forEach(c -> examples.add("twice " + c));
-      checks.add(new Check(name + "__changes", latest.size(), rows.size(), lost.size(), rows.size() - distinct.size(), examples));
-    }
-    return checks;
-  }
-
-  private static String change(String key, long updatedAtMicros, String operation) {
-    return key + "@" + updatedAtMicros + "/" + operation;
-  }
-
-  /** Lost: expected rows the table lacks; extra: the table's rows beyond the expected ones (copies included). */
-  private static Check compare(String table, List<String> expected, List<String> found) {
-    Map<String, Integer> balance = new HashMap<>();
-    expected.forEach(r -> balance.merge(r, 1, Integer::sum));
-    found.forEach(r -> balance.merge(r, -1, Integer::sum));
-    List<String> examples = balance.entrySet().stream().filter(e -> e.getValue() != 0).limit(3)
-        .map(e -> (e.getValue() > 0 ? "lost " : "extra ") + e.getKey()).toList();
-    return new Check(table, expected.size(), found.size(), balance.values().stream().filter(n -> n > 0).mapToLong(n -> n).sum(),
-        -balance.values().stream().filter(n -> n < 0).mapToLong(n -> n).sum(), examples);
-  }
-
-  private static List<Record> read(Table table) throws IOException {
-    List<Record> rows = new ArrayList<>();
-    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
-      records.forEach(rows::add);
-    }
-    return rows;
-  }
-
-  /** A row as {@code column=value;...}: timestamps in microseconds, numbers as doubles. */
-  private static String render(List<Types.NestedField> columns, java.util.function.Function<Types.NestedField, String> value) {
-    StringBuilder b = new StringBuilder();
-    columns.forEach(c -> b.append(c.name()).append('=').append(value.apply(c)).append(';'));
-    return b.toString();
-  }
-
-  private static String fromSource(Types.NestedField column, JsonNode row) {
-    JsonNode v = row.get(column.name());
-    if (v == null || v.isNull()) {
-      return "null";
-    }
-    return switch (column.type().typeId()) {
-      case TIMESTAMP -> Long.toString(Timestamps.parseMicros(v.asText()));
-      case DOUBLE, LONG -> Double.toString(v.asDouble());
-      default -> v.asText();
-    };
-  }
-
-  private static String fromTable(Object v) {
-    return v == null ? "null" : v instanceof OffsetDateTime t ? Long.toString(Timestamps.toMicros(t.toInstant()))
-        : v instanceof Number n ? Double.toString(n.doubleValue()) : v.toString();
+    String runId = runId(log);
+    Catalog catalog = catalog(output);
+    return runId == null ? 0 : (int) COMMITTED.stream().map(t -> TableIdentifier.of("main", "example", t))
+        .filter(id -> catalog.tableExists(id) && runId.equals(SnapshotSummary.runId(catalog.loadTable(id).currentSnapshot())))
+        .count();
   }
 }
