@@ -35,7 +35,7 @@ import org.apache.iceberg.types.Types;
  * cursor and {@code _operation}). Lost is an expected row missing, extra a row beyond the expected
  * ones (a copy, a stale version, a deleted order).
  */
-final class CrashCheck {
+public final class CrashCheck {
   static final String HISTORY = "users_history";
   private static final Map<String, String> KEYS = Map.of("users", "user_id", "orders", "order_id");
 
@@ -145,7 +145,8 @@ final class CrashCheck {
         -balance.values().stream().filter(n -> n < 0).mapToLong(n -> n).sum(), examples);
   }
 
-  private static List<Record> read(Table table) {
+  /** Every live row of a table's current snapshot, with Iceberg's generic reader (deletes applied). */
+  public static List<Record> read(Table table) {
     List<Record> rows = new ArrayList<>();
     try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
       records.forEach(rows::add);

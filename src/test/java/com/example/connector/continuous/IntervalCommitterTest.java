@@ -14,6 +14,7 @@ import com.example.connector.client.Password;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.connector.merge.MergeRule;
+import com.example.connector.pipeline.CrashCheck;
 import com.example.connector.catalog.ScdType;
 import com.example.connector.read.FeedBatch;
 import com.example.connector.table.CatalogConfig;
@@ -25,8 +26,6 @@ import com.example.connector.table.Warehouse;
 import com.example.source.ExampleSource;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,9 +36,6 @@ import java.util.TreeMap;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.IcebergGenerics;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -187,25 +183,15 @@ class IntervalCommitterTest {
   /** The table's rows: order id to status. */
   private static Map<String, String> rows(Table table) {
     Map<String, String> rows = new TreeMap<>();
-    read(table).forEach(r -> rows.put(r.getField("order_id").toString(), String.valueOf(r.getField("status"))));
+    CrashCheck.read(table).forEach(r -> rows.put(r.getField("order_id").toString(), String.valueOf(r.getField("status"))));
     return rows;
   }
 
   private List<String> changeFeedKeys(ContinuousTable t) {
     List<String> keys = new ArrayList<>();
-    read(t.target().changeFeed().load()).forEach(r -> keys.add(r.getField("order_id").toString()));
+    CrashCheck.read(t.target().changeFeed().load()).forEach(r -> keys.add(r.getField("order_id").toString()));
     keys.sort(null);
     return keys;
-  }
-
-  private static List<Record> read(Table table) {
-    List<Record> rows = new ArrayList<>();
-    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
-      records.forEach(rows::add);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return rows;
   }
 
   private static Map<String, String> cursors(Table table) {
