@@ -32,6 +32,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.iceberg.AddedRowsScanTask;
 import org.apache.iceberg.ChangelogScanTask;
 import org.apache.iceberg.Schema;
@@ -174,9 +175,12 @@ public final class FreshnessBenchmark {
   /** The whole measurement against a started child; whether nothing was lost, doubled or left unseen. */
   private boolean run(Process child) throws Exception {
     Map<String, Long> from = awaitFirstCommits(child);
+    // A child that ends before the SIGTERM (a failure, or a signal from elsewhere) is reported as such.
+    AtomicReference<Instant> exited = new AtomicReference<>();
+    child.onExit().thenRun(() -> exited.set(Instant.now()));
     ScheduledExecutorService timers = Executors.newScheduledThreadPool(2);
     List<RssSample> rss = new CopyOnWriteArrayList<>();
-    timers.scheduleWithFixedDelay(() -> rss.add(new RssSample(Instant.now(), RssGauge.rssOf(child.pid()))),
+    timers.scheduleWithFixedDelay(() -> sampleRss(child, rss),
         0, RSS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     Map<String, Long> last = new ConcurrentHashMap<>(from);
     timers.scheduleWithFixedDelay(() -> watch(last), 0, WATCH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
@@ -184,7 +188,7 @@ public final class FreshnessBenchmark {
     Instant trafficStart = Instant.now();
     List<Write> events = new ArrayList<>();
     List<Write> users = new ArrayList<>();
-    long failed = traffic(Duration.ofMinutes(settings.minutes()), events, users);
+    long failed = traffic(Duration.ofMinutes(settings.minutes()), child, events, users);
     Duration traffic = Duration.between(trafficStart, Instant.now());
 
     List<Write> all = new ArrayList<>(events);
@@ -194,14 +198,20 @@ public final class FreshnessBenchmark {
     while (System.nanoTime() < deadline && all.stream().anyMatch(w -> !seen.containsKey(w.marker())) && child.isAlive()) {
       Thread.sleep(WATCH_EVERY.toMillis());
     }
-    rss.add(new RssSample(Instant.now(), RssGauge.rssOf(child.pid())));
+    sampleRss(child, rss);
     timers.shutdownNow();
+    Instant stop = Instant.now();
     child.destroy(); // SIGTERM: the pipeline's final commit, then exit 0
     long stopWait = settings.pollSeconds() + 2 * settings.commitSeconds() + 90;
     int exit = child.waitFor(stopWait, TimeUnit.SECONDS) ? child.exitValue() : -1;
 
     Check check = check(events, users);
     print(all, failed, traffic, rss, trafficStart, check, exit);
+    Instant ended = exited.get();
+    if (ended != null && ended.isBefore(stop)) {
+      System.out.printf("the pipeline ended by itself %.0f s into the traffic, before the SIGTERM (a failure, or a signal"
+          + " from another process: see its log): writes after that count as lost%n", seconds(Duration.between(trafficStart, ended)));
+    }
     return check.lost() == 0 && check.doubled() == 0 && check.unseen().isEmpty() && failed == 0 && exit == 0;
   }
 
@@ -229,10 +239,11 @@ public final class FreshnessBenchmark {
   /**
    * POSTs {@value #EVENTS_PER_SECOND} events and {@value #USERS_PER_SECOND} user upserts a second
    * for {@code length}, one every 20 ms, each asynchronously (a slow source must not slow the
-   * rate); the answered writes go to {@code events} and {@code users} in serial order. The writes
-   * that failed.
+   * rate), until {@code length} passed or the child ended; the answered writes go to {@code events}
+   * and {@code users} in serial order. The writes that failed.
    */
-  private long traffic(Duration length, List<Write> events, List<Write> users) throws InterruptedException {
+  private long traffic(Duration length, Process child, List<Write> events, List<Write> users)
+      throws InterruptedException {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     String auth = "Basic " + Base64.getEncoder().encodeToString("bench:bench".getBytes(StandardCharsets.UTF_8));
     ConcurrentLinkedQueue<Write> answered = new ConcurrentLinkedQueue<>();
@@ -265,7 +276,7 @@ public final class FreshnessBenchmark {
             inFlight.decrementAndGet();
           });
     }, 0, 1000 / perTick, TimeUnit.MILLISECONDS);
-    Thread.sleep(length.toMillis());
+    child.waitFor(length.toMillis(), TimeUnit.MILLISECONDS);
     ticks.shutdown();
     ticks.awaitTermination(1, TimeUnit.MINUTES);
     long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
@@ -275,6 +286,14 @@ public final class FreshnessBenchmark {
     answered.stream().sorted((a, b) -> Long.compare(a.serial(), b.serial()))
         .forEach(w -> (w.userId() == null ? events : users).add(w));
     return failed.get() + inFlight.get();
+  }
+
+  /** The child's resident set now, while it runs. */
+  private static void sampleRss(Process child, List<RssSample> rss) {
+    long bytes = RssGauge.rssOf(child.pid());
+    if (child.isAlive() && bytes > 0) {
+      rss.add(new RssSample(Instant.now(), bytes));
+    }
   }
 
   /** One watcher tick: what the snapshots after {@code last} added to each watched table. */
@@ -392,7 +411,7 @@ public final class FreshnessBenchmark {
     }
     fresh.sort(Duration::compareTo);
     RssSample atTwo = rss.stream().filter(r -> !r.at().isBefore(trafficStart.plusSeconds(120))).findFirst().orElse(null);
-    RssSample end = rss.get(rss.size() - 1);
+    RssSample end = rss.isEmpty() ? new RssSample(Instant.now(), 0) : rss.get(rss.size() - 1);
     Duration max = fresh.isEmpty() ? Duration.ZERO : fresh.get(fresh.size() - 1);
 
     System.out.printf("%nFreshness benchmark: %s, %d min of traffic, source latency %d ms, poll %d s, commit %d s,"
