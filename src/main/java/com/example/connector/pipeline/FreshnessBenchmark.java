@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
@@ -86,7 +87,9 @@ import org.apache.iceberg.parquet.Parquet;
  * stamps when a poll began, and with 50 writes a second every poll reads rows, so the stamps are
  * the polls), the extra polls missed because the poll's cap, the source's clock in whole seconds,
  * was still below the write; from the poll that read it to the snapshot that committed it; and
- * from that commit to the watcher seeing it.
+ * from that commit to the watcher seeing it. Each write's instants go to {@code writes.csv} in the
+ * work directory, and the pipeline's GC log beside it ({@code pipeline-gc.log}: heap after each
+ * collection, which tells a heap still growing to its maximum from a leak).
  */
 public final class FreshnessBenchmark {
   private static final String CHILD_HEAP = "-Xmx512m";
@@ -138,7 +141,7 @@ public final class FreshnessBenchmark {
               BenchmarkSpec.table("users") + ", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_1\"}"));
       Path log = work.resolve("pipeline.log");
       Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          CHILD_HEAP, "--add-opens=java.base/java.util=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+          CHILD_HEAP, "-Xlog:gc:file=" + work.resolve("pipeline-gc.log"), "--add-opens=java.base/java.util=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
           IngestMain.class.getName(), "--spec=" + spec, "--outputRoot=" + output, "--streaming=true",
           "--runnerConfig=" + IngestBenchmark.runnerConfig(settings.runner()),
           "--pollIntervalSeconds=" + settings.pollSeconds(), "--commitIntervalSeconds=" + settings.commitSeconds(),
@@ -147,7 +150,7 @@ public final class FreshnessBenchmark {
       System.err.println("pipeline (pid " + child.pid() + ") on " + settings.runner() + ", log " + log);
       try {
         boolean ok = new FreshnessBenchmark(settings, source, CatalogConfig.hadoop(output.toString()).load())
-            .run(child);
+            .run(child, work.resolve("writes.csv"));
         System.exit(ok ? 0 : 1);
       } finally {
         child.destroyForcibly(); // nothing if it ended; a child must not outlive a failed benchmark
@@ -173,7 +176,7 @@ public final class FreshnessBenchmark {
   }
 
   /** The whole measurement against a started child; whether nothing was lost, doubled or left unseen. */
-  private boolean run(Process child) throws Exception {
+  private boolean run(Process child, Path csv) throws Exception {
     Map<String, Long> from = awaitFirstCommits(child);
     // A child that ends before the SIGTERM (a failure, or a signal from elsewhere) is reported as such.
     AtomicReference<Instant> exited = new AtomicReference<>();
@@ -206,7 +209,7 @@ public final class FreshnessBenchmark {
     int exit = child.waitFor(stopWait, TimeUnit.SECONDS) ? child.exitValue() : -1;
 
     Check check = check(events, users);
-    print(all, failed, traffic, rss, trafficStart, check, exit);
+    print(all, failed, traffic, rss, trafficStart, check, exit, csv);
     Instant ended = exited.get();
     if (ended != null && ended.isBefore(stop)) {
       System.out.printf("the pipeline ended by itself %.0f s into the traffic, before the SIGTERM (a failure, or a signal"
@@ -389,11 +392,13 @@ public final class FreshnessBenchmark {
   }
 
   private void print(List<Write> all, long failed, Duration traffic, List<RssSample> rss, Instant trafficStart,
-      Check check, int exit) {
+      Check check, int exit, Path csv) throws IOException {
     List<Duration> fresh = new ArrayList<>();
     // The parts of a freshness: to the next poll, polls missed by the cap, poll to commit, commit to seen.
     Duration[] parts = {Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO};
     long missedByCap = 0;
+    Instant[] slowest = null;
+    List<String> lines = new ArrayList<>(List.of("serial,table,answered,next_poll,read_by_poll,committed,seen"));
     for (Write w : all) {
       Seen s = seen.get(w.marker());
       if (s == null) {
@@ -405,11 +410,17 @@ public final class FreshnessBenchmark {
       nextPoll = nextPoll == null || nextPoll.isAfter(s.polled()) ? s.polled() : nextPoll;
       missedByCap += nextPoll.isBefore(s.polled()) ? 1 : 0;
       Instant[] marks = {w.answered(), nextPoll, s.polled(), s.committed(), s.at()};
+      lines.add(w.serial() + "," + (w.userId() == null ? "events" : "users") + ","
+          + String.join(",", Arrays.stream(marks).map(Instant::toString).toList()));
       for (int i = 0; i < parts.length; i++) {
         parts[i] = parts[i].plus(Duration.between(marks[i], marks[i + 1]));
       }
+      if (slowest == null || Duration.between(w.answered(), s.at()).compareTo(Duration.between(slowest[0], slowest[4])) > 0) {
+        slowest = marks;
+      }
     }
     fresh.sort(Duration::compareTo);
+    Files.write(csv, lines);
     RssSample atTwo = rss.stream().filter(r -> !r.at().isBefore(trafficStart.plusSeconds(120))).findFirst().orElse(null);
     RssSample end = rss.isEmpty() ? new RssSample(Instant.now(), 0) : rss.get(rss.size() - 1);
     Duration max = fresh.isEmpty() ? Duration.ZERO : fresh.get(fresh.size() - 1);
@@ -433,10 +444,19 @@ public final class FreshnessBenchmark {
         seconds(fresh.stream().reduce(Duration.ZERO, Duration::plus)) / n, seconds(parts[0]) / n, seconds(parts[1]) / n,
         missedByCap, 100.0 * missedByCap / n, seconds(parts[2]) / n, seconds(parts[3]) / n,
         percentile(fresh, 0.95).compareTo(settings.target()) <= 0 ? "yes" : "no");
+    long over = fresh.stream().filter(d -> d.compareTo(settings.target()) > 0).count();
+    if (slowest != null) {
+      Instant[] m = slowest;
+      System.out.printf("over the target: %d writes (%.2f%%); the slowest, answered at %s: to the next poll %.2f s,"
+              + " polls missed by the cap %.2f s, poll to commit %.2f s, commit to seen %.2f s%n", over, 100.0 * over / n,
+          m[0], seconds(Duration.between(m[0], m[1])), seconds(Duration.between(m[1], m[2])),
+          seconds(Duration.between(m[2], m[3])), seconds(Duration.between(m[3], m[4])));
+    }
     System.out.printf("RSS every %d s (MB): %s%n", RSS_EVERY.toSeconds(),
         rss.stream().map(r -> Long.toString(r.bytes() >> 20)).toList());
-    System.out.printf("failed writes %d, never seen %d %s, watcher errors %d%n", failed, check.unseen().size(),
-        check.unseen().stream().limit(5).toList(), watchErrors.get());
+    System.out.printf("failed writes %d, never seen %d %s, watcher errors %d; each write's instants in %s, the"
+            + " pipeline's GC log beside it%n", failed, check.unseen().size(), check.unseen().stream().limit(5).toList(),
+        watchErrors.get(), csv);
     check.examples().forEach(e -> System.out.println("  " + e));
   }
 
