@@ -66,8 +66,10 @@ import org.apache.iceberg.parquet.Parquet;
  * then at most a commit interval to be committed.
  *
  * <p>How. The simulated source runs in this JVM (no faults, no background activity); the pipeline
- * is the real {@link IngestMain} in a child JVM ({@value #CHILD_HEAP}: a steady continuous run
- * needs little, and a small heap settles early, so its resident set says whether memory grows),
+ * is the real {@link IngestMain} in a child JVM with a fixed heap, resident from its start
+ * ({@value #CHILD_HEAP}): a steady continuous run needs little, and without it the resident set
+ * grows for many minutes as G1 enlarges the heap, with the live heap flat, hiding what the RSS
+ * ratio is for: memory that keeps growing (the GC log below tells the live heap). It runs
  * with a spec of {@code events} (append) and {@code users} (SCD type 1, change feed {@code
  * users__changes}). Once both have committed, this POSTs 50 writes a second over HTTP: 40 new
  * events (the marker: {@code event_id}) and 10 user upserts with a unique email each (the marker:
@@ -92,7 +94,7 @@ import org.apache.iceberg.parquet.Parquet;
  * collection, which tells a heap still growing to its maximum from a leak).
  */
 public final class FreshnessBenchmark {
-  private static final String CHILD_HEAP = "-Xmx512m";
+  private static final String CHILD_HEAP = "-Xms512m -Xmx512m -XX:+AlwaysPreTouch";
   private static final int EVENTS_PER_SECOND = 40;
   private static final int USERS_PER_SECOND = 10;
   /** Users the upserts cycle over: each is rewritten every 1,200 / 10 = 120 s, many polls apart. */
@@ -140,13 +142,15 @@ public final class FreshnessBenchmark {
           List.of(BenchmarkSpec.table("events"),
               BenchmarkSpec.table("users") + ", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_1\"}"));
       Path log = work.resolve("pipeline.log");
-      Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          CHILD_HEAP, "-Xlog:gc:file=" + work.resolve("pipeline-gc.log"), "--add-opens=java.base/java.util=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+      command.addAll(List.of(CHILD_HEAP.split(" ")));
+      command.addAll(List.of("-Xlog:gc:file=" + work.resolve("pipeline-gc.log"), "--add-opens=java.base/java.util=ALL-UNNAMED",
+          "-cp", System.getProperty("java.class.path"),
           IngestMain.class.getName(), "--spec=" + spec, "--outputRoot=" + output, "--streaming=true",
           "--runnerConfig=" + IngestBenchmark.runnerConfig(settings.runner()),
           "--pollIntervalSeconds=" + settings.pollSeconds(), "--commitIntervalSeconds=" + settings.commitSeconds(),
-          "--progressIntervalSeconds=60")
-          .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+          "--progressIntervalSeconds=60"));
+      Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
       System.err.println("pipeline (pid " + child.pid() + ") on " + settings.runner() + ", log " + log);
       try {
         boolean ok = new FreshnessBenchmark(settings, source, CatalogConfig.hadoop(output.toString()).load())
