@@ -149,7 +149,7 @@ public final class IngestBenchmark {
   }
 
   /** The shipped runner config of a {@code --runners} name, from the working directory or the basedir. */
-  private static Path runnerConfig(String runner) {
+  static Path runnerConfig(String runner) {
     String file = RUNNER_CONFIGS.get(runner);
     if (file == null) {
       throw new IllegalArgumentException("--runners: unknown runner '" + runner + "'; use " + RUNNER_CONFIGS.keySet());

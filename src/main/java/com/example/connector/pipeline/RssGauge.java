@@ -49,14 +49,23 @@ final class RssGauge {
   }
 
   private static long rssNow() {
+    return rss(STATUS);
+  }
+
+  /** Another process's resident set now, in bytes (a benchmark's child JVM); 0 if it is gone or not Linux. */
+  static long rssOf(long pid) {
+    return rss(Path.of("/proc", Long.toString(pid), "status"));
+  }
+
+  private static long rss(Path status) {
     try {
-      for (String line : Files.readAllLines(STATUS)) {
+      for (String line : Files.readAllLines(status)) {
         if (line.startsWith("VmRSS:")) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         }
       }
     } catch (IOException e) {
-      // not Linux: report 0
+      // not Linux, or the process ended: report 0
     }
     return 0;
   }
