@@ -51,7 +51,7 @@ final class ContinuousRun {
 
   /**
    * Flink's {@code @RequiresStableInput} needs checkpoints: without a checkpointing interval of
-   * the user's, one per commit interval.
+   * the user's, two per commit interval.
    */
   static void enableCheckpoints(IngestOptions options) {
     if (FlinkRunner.class.isAssignableFrom(options.getRunner())) {
@@ -64,7 +64,9 @@ final class ContinuousRun {
             + " add it to the java command");
       }
       if (flink.getCheckpointingInterval() == null || flink.getCheckpointingInterval() <= 0) {
-        flink.setCheckpointingInterval(options.getCommitIntervalSeconds() * 1000L);
+        // Half the commit interval: a committer's batches (and timers) wait for a checkpoint, so
+        // checkpoints at the commit interval itself would make every other beat a commit.
+        flink.setCheckpointingInterval(Math.max(1000L, options.getCommitIntervalSeconds() * 500L));
       }
     }
   }
