@@ -3,6 +3,7 @@ package com.example.connector.continuous;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.merge.IntervalMerge;
 import com.example.connector.merge.MergeRule;
+import com.example.connector.read.CursorFeed;
 import com.example.connector.read.FeedBatch;
 import com.example.connector.table.RunCommit;
 import com.example.connector.table.SnapshotSummary;
@@ -193,17 +194,9 @@ public final class IntervalCommitter {
 
   /** The rows at or above their feed's cursor in {@code cursors}: those the table does not hold yet. */
   private static List<GenericRecord> since(List<GenericRecord> rows, String cursorField, Map<String, Long> cursors) {
-    List<GenericRecord> kept = new ArrayList<>();
-    for (GenericRecord row : rows) {
-      Long from = cursors.get(com.example.connector.read.CursorFeed.feedName(
-          Boolean.TRUE.equals(row.get(com.example.connector.catalog.RecordSchemas.IS_DELETED))));
-      Object cursor = row.get(cursorField);
-      if (from == null || cursor == null || (Long) cursor >= from) {
-        kept.add(row);
-      }
-    }
-    return kept;
+    return rows.stream().filter(row -> CursorFeed.notYetIn(row, cursorField, cursors)).toList();
   }
+
 
   /** Adjacent empty batches of a feed as one, so that an idle feed's batches do not pile up between commits. */
   private static List<FeedBatch> coalesce(List<FeedBatch> batches) {

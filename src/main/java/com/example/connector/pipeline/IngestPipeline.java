@@ -106,9 +106,7 @@ public final class IngestPipeline {
 
     @ProcessElement
     public void process(@Element GenericRecord row, OutputReceiver<GenericRecord> out) {
-      Long from = feedFrom.get(CursorFeed.feedName(Boolean.TRUE.equals(row.get(RecordSchemas.IS_DELETED))));
-      Object cursor = row.get(cursorField);
-      if (from == null || cursor == null || (Long) cursor >= from) {
+      if (CursorFeed.notYetIn(row, cursorField, feedFrom)) {
         out.output(row);
       }
     }

@@ -1,7 +1,9 @@
 package com.example.connector.read;
 
+import com.example.connector.catalog.RecordSchemas;
 import java.io.Serializable;
 import java.util.Map;
+import org.apache.avro.generic.GenericRecord;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -45,6 +47,16 @@ public record CursorFeed(
   /** The feed's name in state and metrics: {@code records} or {@code deleted_records}. */
   public String feedName() {
     return feedName(tombstones);
+  }
+
+  /**
+   * Whether a destination row is at or above its feed's cursor in {@code cursors} (by feed name):
+   * one a table holding those cursors does not hold yet. Rows without a cursor always are.
+   */
+  public static boolean notYetIn(GenericRecord row, String cursorField, Map<String, Long> cursors) {
+    Long from = cursors.get(feedName(Boolean.TRUE.equals(row.get(RecordSchemas.IS_DELETED))));
+    Object cursor = row.get(cursorField);
+    return from == null || cursor == null || (Long) cursor >= from;
   }
 
   /** The name of the records feed, or of the tombstones feed. */
