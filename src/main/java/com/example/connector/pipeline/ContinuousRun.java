@@ -155,8 +155,12 @@ final class ContinuousRun {
     if (result != null && !result.getState().isTerminal()) {
       try {
         result.cancel();
+        // Returns once the pipeline has stopped: no commit of it still writes after the run ends.
+        result.waitUntilFinish(org.joda.time.Duration.millis(STOP_GRACE.toMillis()));
       } catch (java.io.IOException | UnsupportedOperationException e) {
         out.println("(the pipeline could not be cancelled: " + e.getMessage() + ")");
+      } catch (RuntimeException e) {
+        // a cancelled DirectRunner pipeline may report its cancellation as a failure: it has stopped
       }
     }
   }

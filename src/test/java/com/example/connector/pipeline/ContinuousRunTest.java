@@ -35,7 +35,8 @@ class ContinuousRunTest {
   };
   private static final Duration CATCH_UP = Duration.ofSeconds(90);
 
-  @TempDir Path dir;
+  // Not deleted: a cancelled DirectRunner may still be ending a bundle in it as the test ends.
+  @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.NEVER) Path dir;
 
   @AfterEach
   void clearStop() {
