@@ -5,10 +5,13 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.UUID;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.deletes.PositionDelete;
+import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.parquet.Parquet;
 
@@ -30,6 +33,25 @@ public final class IcebergFiles {
         rows.forEach(writer::write);
       }
       return writer.toDataFile();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A position delete file in the table's data directory deleting rows of {@code data}, not yet committed. */
+  public static DeleteFile positionDeletes(Table table, DataFile data, long... positions) {
+    try {
+      PositionDeleteWriter<Record> writer = Parquet.writeDeletes(
+              table.io().newOutputFile(table.locationProvider().newDataLocation(UUID.randomUUID() + "-deletes.parquet")))
+          .withSpec(PartitionSpec.unpartitioned())
+          .overwrite()
+          .buildPositionWriter();
+      try (writer) {
+        for (long position : positions) {
+          writer.write(PositionDelete.<Record>create().set(data.path(), position, null));
+        }
+      }
+      return writer.toDeleteFile();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

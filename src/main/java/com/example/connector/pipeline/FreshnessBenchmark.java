@@ -15,9 +15,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,9 +36,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.iceberg.AddedRowsScanTask;
-import org.apache.iceberg.ChangelogScanTask;
-import org.apache.iceberg.IncrementalChangelogScan;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.IncrementalAppendScan;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
@@ -78,10 +79,9 @@ import org.apache.iceberg.parquet.Parquet;
  * reads the source's current rows, and a version overwritten before a poll would never be
  * readable. Each write's instant is when its answer arrived. A watcher reads, every 250 ms, only
  * what new snapshots of {@code events} and {@code users__changes} added, and stamps each marker
- * with the instant it first saw it. Iceberg's incremental append scan would see nothing here: the
- * connector commits every table with a row delta (for its conflict checks), an {@code overwrite}
- * snapshot even when it only adds files, which that scan skips; the incremental changelog scan
- * reads the same added files of those snapshots. The child's {@code VmRSS} is sampled every 10 s.
+ * with the instant it first saw it, as a streaming reader of the tables would: Iceberg's
+ * incremental append scan, one snapshot at a time (both tables only ever append). The child's
+ * {@code VmRSS} is sampled every 10 s.
  * At the end the traffic stops, the watcher waits for every marker, the child gets SIGTERM (a final
  * commit, then exit 0), and the tables are read whole: each event must be in {@code events} once
  * and each user's last email must be its one row in {@code users}.
@@ -193,8 +193,7 @@ public final class FreshnessBenchmark {
     // The first commits' rows (the seed) read once: the watcher's first read of the traffic is not its slow first read.
     for (Map.Entry<String, Long> table : from.entrySet()) {
       Table t = load(table.getKey());
-      readAdded(t, table.getKey(),
-          t.newIncrementalChangelogScan().fromSnapshotInclusive(table.getValue()).toSnapshot(table.getValue()), Instant.now());
+      readAdded(t, table.getKey(), t.snapshot(table.getValue()), Instant.now());
     }
     Map<String, Long> last = new ConcurrentHashMap<>(from);
     timers.scheduleWithFixedDelay(() -> watch(last), 0, WATCH_EVERY.toMillis(), TimeUnit.MILLISECONDS);
@@ -317,11 +316,14 @@ public final class FreshnessBenchmark {
         Table t = load(table.getKey());
         Instant at = Instant.now();
         Snapshot current = t.currentSnapshot();
-        if (current.snapshotId() != table.getValue()) {
-          readAdded(t, table.getKey(),
-              t.newIncrementalChangelogScan().fromSnapshotExclusive(table.getValue()).toSnapshot(current.snapshotId()), at);
-          table.setValue(current.snapshotId());
+        Deque<Snapshot> added = new ArrayDeque<>();
+        for (Snapshot s = current; s.snapshotId() != table.getValue(); s = t.snapshot(s.parentId())) {
+          added.push(s);
         }
+        for (Snapshot s : added) {
+          readAdded(t, table.getKey(), s, at);
+        }
+        table.setValue(current.snapshotId());
       } catch (IOException | RuntimeException e) {
         // A metadata file read while it is replaced: the next tick tries again.
         watchErrors.incrementAndGet();
@@ -330,14 +332,18 @@ public final class FreshnessBenchmark {
     }
   }
 
-  private void readAdded(Table t, String name, IncrementalChangelogScan scan, Instant at) throws IOException {
+  /** The rows {@code snapshot} appended, stamped with its commit's instant. */
+  private void readAdded(Table t, String name, Snapshot snapshot, Instant at) throws IOException {
+    IncrementalAppendScan scan = snapshot.parentId() == null
+        ? t.newIncrementalAppendScan().toSnapshot(snapshot.snapshotId())
+        : t.newIncrementalAppendScan().fromSnapshotExclusive(snapshot.parentId()).toSnapshot(snapshot.snapshotId());
+    Instant committed = Instant.ofEpochMilli(snapshot.timestampMillis());
     String markerColumn = name.equals("events") ? "event_id" : "email";
     Schema projection = t.schema().select(markerColumn, "_ingested_at");
     NavigableSet<Instant> tablePolls = polls.computeIfAbsent(name, n -> new ConcurrentSkipListSet<>());
-    try (CloseableIterable<ChangelogScanTask> tasks = scan.planFiles()) {
-      for (ChangelogScanTask task : tasks) {
-        Instant committed = Instant.ofEpochMilli(t.snapshot(task.commitSnapshotId()).timestampMillis());
-        String path = ((AddedRowsScanTask) task).file().path().toString(); // append-only tables: only added rows
+    try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
+      for (FileScanTask task : tasks) {
+        String path = task.file().path().toString();
         try (CloseableIterable<Record> rows = Parquet.read(t.io().newInputFile(path)).project(projection)
             .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema)).build()) {
           for (Record r : rows) {

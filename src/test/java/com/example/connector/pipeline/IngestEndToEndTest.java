@@ -101,7 +101,27 @@ class IngestEndToEndTest {
       assertEquals(java.util.Set.of("records", "deleted_records"), h.cursors("orders").keySet());
       assertEquals(run3, h.table("orders__changes").currentSnapshot().summary().get("example.run-id"),
           "the change feed is committed with the table");
+
+      // Append tables and change feeds are committed as appends: a reader following a table's
+      // appends (Iceberg's incremental append scan, as streaming engines read) gets every row.
+      assertEquals(102, appendedRows(h.table("events")), "events appended");
+      assertEquals(103 + 1, appendedRows(h.table("orders__changes")), "orders' change feed appended: the seed, the delete");
+      assertEquals("delete", ordersTable.currentSnapshot().operation(), "orders: a delete only (a row delta)");
     }
+  }
+
+  /** The rows of every snapshot's appended files, each snapshot checked to be an append. */
+  private static long appendedRows(org.apache.iceberg.Table table) throws Exception {
+    long rows = 0;
+    for (org.apache.iceberg.Snapshot s : table.snapshots()) {
+      assertEquals("append", s.operation(), table.name() + " snapshot " + s.snapshotId());
+    }
+    try (var tasks = table.newIncrementalAppendScan().toSnapshot(table.currentSnapshot().snapshotId()).planFiles()) {
+      for (org.apache.iceberg.FileScanTask task : tasks) {
+        rows += task.file().recordCount();
+      }
+    }
+    return rows;
   }
 
   @Test

@@ -16,18 +16,27 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableMetadata;
+import org.apache.iceberg.TableOperations;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.hadoop.HadoopCatalog;
 import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.FileIO;
+import org.apache.iceberg.io.LocationProvider;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The commit of a run's files into real Iceberg tables (a Hadoop catalog in a temporary
@@ -84,6 +93,92 @@ class TableCommitterTest {
     assertEquals(List.of("base", "first"), ids(after), "the base and the first run's rows only");
     assertEquals(0, runSnapshots(after, "run-2"));
     assertEquals(AT, after.currentSnapshot().summary().get("example.cursor.records"), "the first run's cursor");
+  }
+
+  /**
+   * Another run's commit lands between this run's check of its base and its own commit, inside
+   * the catalog's commit (Iceberg then retries on the new metadata): the retry fails, whether the
+   * run commits only cursors or only files (an append) or deletes too (a row delta), and it
+   * commits nothing.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"cursors", "files", "files and deletes"})
+  void aCommitRacedAtTheCatalogCommitsNothingAndFails(String what) {
+    String warehouse = dir.toString();
+    CatalogConfig config = CatalogConfig.of("racing", null, RacingCatalog.class.getName(), null, warehouse, warehouse, Map.of());
+    Destination users = new Destination("main", "example", "users");
+    Table table = new Warehouse(config).create(users, SCHEMA, Map.of());
+    DataFile baseFile = dataFile(table, "base");
+    table.newAppend().appendFile(baseFile).commit();
+    long base = reload(config, users).currentSnapshot().snapshotId();
+    List<WrittenFile> files = new ArrayList<>();
+    if (!what.equals("cursors")) {
+      files.add(written(users, dataFile(table, "mine")));
+    }
+    if (what.equals("files and deletes")) {
+      files.add(new WrittenFile(users.key(), IcebergFiles.positionDeletes(table, baseFile, 0), List.of(baseFile.path().toString())));
+    }
+    RacingCatalog.race.set(() -> {
+      Table other = CatalogConfig.hadoop(warehouse).load().loadTable(users.identifier());
+      other.newAppend().appendFile(dataFile(other, "other")).set("example.run-id", "run-2").commit();
+    });
+
+    RunCommit run = run("run-1", commit(config, users, base, Map.of("records", AT)));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> new TableCommitter(config).commit(run, files));
+
+    assertNull(RacingCatalog.race.get(), "the other run committed inside this run's commit");
+    assertTrue(e.getMessage().startsWith("table main.example.users changed while run run-1 read it"), e.getMessage());
+    Table after = CatalogConfig.hadoop(warehouse).load().loadTable(users.identifier());
+    assertEquals(List.of("base", "other"), ids(after), "the base and the other run's rows only");
+    assertEquals(0, runSnapshots(after, "run-1"));
+  }
+
+  /**
+   * A Hadoop catalog whose next table commit first lets {@link #race} commit to the table (the
+   * other run of a race), so that this commit's metadata is stale when the catalog swaps it in.
+   */
+  public static final class RacingCatalog extends HadoopCatalog {
+    static final AtomicReference<Runnable> race = new AtomicReference<>();
+
+    @Override
+    protected TableOperations newTableOps(TableIdentifier identifier) {
+      TableOperations ops = super.newTableOps(identifier);
+      return new TableOperations() {
+        @Override
+        public void commit(TableMetadata base, TableMetadata metadata) {
+          Runnable other = race.getAndSet(null);
+          if (other != null) {
+            other.run();
+          }
+          ops.commit(base, metadata);
+        }
+
+        @Override
+        public TableMetadata current() {
+          return ops.current();
+        }
+
+        @Override
+        public TableMetadata refresh() {
+          return ops.refresh();
+        }
+
+        @Override
+        public FileIO io() {
+          return ops.io();
+        }
+
+        @Override
+        public String metadataFileLocation(String fileName) {
+          return ops.metadataFileLocation(fileName);
+        }
+
+        @Override
+        public LocationProvider locationProvider() {
+          return ops.locationProvider();
+        }
+      };
+    }
   }
 
   /**
@@ -175,6 +270,8 @@ class TableCommitterTest {
     assertEquals("2024-03-01T00:00:00.123456Z", summary.get("example.cursor.records"));
     assertEquals("2024-02-29T23:59:59Z", summary.get("example.cursor.deleted_records"));
     assertEquals("1", summary.get("added-data-files"));
+    // Files only: an append, which readers following a table's appends see.
+    assertEquals("append", reload(config, orders).currentSnapshot().operation());
   }
 
   private static RunCommit run(String runId, TableCommit... tables) {
