@@ -64,9 +64,10 @@ final class ContinuousRun {
             + " add it to the java command");
       }
       if (flink.getCheckpointingInterval() == null || flink.getCheckpointingInterval() <= 0) {
-        // Half the commit interval: a committer's batches (and timers) wait for a checkpoint, so
-        // checkpoints at the commit interval itself would make every other beat a commit.
-        flink.setCheckpointingInterval(Math.max(1000L, options.getCommitIntervalSeconds() * 500L));
+        // A quarter of the commit interval: a committer's batches (and timers) wait for a
+        // checkpoint, and it commits at the first checkpoint an interval after its last commit, so
+        // the checkpoint interval adds to every row's wait for its commit.
+        flink.setCheckpointingInterval(Math.max(1000L, options.getCommitIntervalSeconds() * 250L));
       }
     }
   }

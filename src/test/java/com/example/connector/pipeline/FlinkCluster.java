@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -48,6 +49,18 @@ final class FlinkCluster implements AutoCloseable {
 
   String master() {
     return "localhost:" + restPort;
+  }
+
+  /**
+   * The command that submits the bundled jar's pipeline to this cluster as README does (a child
+   * JVM, runner-configs/flink-cluster, the jar staged), with {@code args} added.
+   */
+  List<String> submitCommand(String bundled, List<String> args) {
+    List<String> command = new ArrayList<>(ChildProcess.javaCommand());
+    command.addAll(List.of("-Xmx1g", "-jar", bundled, "--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"),
+        "--flinkMaster=" + master(), "--filesToStage=" + bundled));
+    command.addAll(args);
+    return command;
   }
 
   /** Runs a command to completion ({@link ChildProcess#run}), failing the test if it times out. */

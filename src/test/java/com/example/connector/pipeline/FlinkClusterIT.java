@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.source.ExampleSource;
-import com.example.testing.ChildProcess;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -46,14 +45,8 @@ class FlinkClusterIT {
       Path spec = exampleSpec(onFlink);
       Path directSpec = exampleSpec(onDirect);
       try (FlinkCluster cluster = FlinkCluster.start(dir)) {
-        String restPort = cluster.restPort;
         long submitted = System.nanoTime();
-        List<String> submit = new ArrayList<>(List.of(
-            ChildProcess.javaBin(), "-Xmx1g", "-jar", bundled,
-            "--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"),
-            "--flinkMaster=localhost:" + restPort,
-            "--filesToStage=" + bundled,
-            "--spec=" + spec, "--outputRoot=" + onFlink.output,
+        List<String> submit = cluster.submitCommand(bundled, List.of("--spec=" + spec, "--outputRoot=" + onFlink.output,
             "--retryInitialBackoffMillis=10", "--progressIntervalSeconds=2"));
         Path clientLog = dir.resolve("flink-client.log");
         int exit = FlinkCluster.run(submit, clientLog, 240);
@@ -66,7 +59,7 @@ class FlinkClusterIT {
               () -> "summary counters for " + table.getKey() + ":\n" + log);
         }
         System.out.printf("FlinkClusterIT: Flink job took %.1f s%n", (System.nanoTime() - submitted) / 1e9);
-        detachedRunPrintsTheJobStatusWhileItRuns(source, restPort, bundled, onFlink.spec("users.json",
+        detachedRunPrintsTheJobStatusWhileItRuns(source, cluster, bundled, onFlink.spec("users.json",
             "\"source_table\": \"users\", \"table_configuration\": {\"max_records_per_batch\": \"1\"}"));
       }
 
@@ -90,7 +83,7 @@ class FlinkClusterIT {
    * cursor on until the submitting process has printed such a line with the job RUNNING.
    */
   private void detachedRunPrintsTheJobStatusWhileItRuns(
-      ExampleSource source, String restPort, String bundled, Path spec) throws Exception {
+      ExampleSource source, FlinkCluster cluster, String bundled, Path spec) throws Exception {
     CountDownLatch sawRunning = new CountDownLatch(1);
     Pattern running = Pattern.compile("^\\[ *\\d+s\\]  users \\d+  \\(Flink job RUNNING, \\d+/\\d+ operators finished\\)$");
     source.setRequestListener((method, path, query) -> {
@@ -103,11 +96,9 @@ class FlinkClusterIT {
       }
     });
     try {
-      Process p = new ProcessBuilder(ChildProcess.javaBin(), "-Xmx1g", "-jar", bundled,
-              "--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--attachedMode=false",
-              "--flinkMaster=localhost:" + restPort, "--filesToStage=" + bundled,
+      Process p = new ProcessBuilder(cluster.submitCommand(bundled, List.of("--attachedMode=false",
               "--spec=" + spec, "--outputRoot=" + dir.resolve("detached-output"),
-              "--retryInitialBackoffMillis=10", "--progressIntervalSeconds=1")
+              "--retryInitialBackoffMillis=10", "--progressIntervalSeconds=1")))
           .redirectErrorStream(true).start();
       StringBuilder log = new StringBuilder();
       try (BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.catalog.Timestamps;
 import com.example.source.ExampleSource;
-import com.example.testing.ChildProcess;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -78,10 +77,9 @@ class FlinkContinuousIT {
           "\"source_table\": \"events\"", "\"source_table\": \"users\"", "\"source_table\": \"orders\"");
       Writer writer = new Writer(source, new Random(seed));
       FlinkRest flink = new FlinkRest(cluster.master());
-      List<String> submitArgs = List.of(ChildProcess.javaBin(), "-Xmx1g", "-jar", bundled,
-          "--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--flinkMaster=" + cluster.master(),
-          "--filesToStage=" + bundled, "--streaming=true", "--attachedMode=false", "--pollIntervalSeconds=1",
-          "--commitIntervalSeconds=2", "--progressIntervalSeconds=5", "--spec=" + spec, "--outputRoot=" + h.output);
+      List<String> submitArgs = cluster.submitCommand(bundled, List.of("--streaming=true", "--attachedMode=false",
+          "--pollIntervalSeconds=1", "--commitIntervalSeconds=2", "--progressIntervalSeconds=5", "--spec=" + spec,
+          "--outputRoot=" + h.output));
 
       // The first job: a savepoint once every table has committed, kept for the last step; then
       // writes while it commits, until the tables equal the source.
