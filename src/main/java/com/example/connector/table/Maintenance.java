@@ -15,7 +15,6 @@ import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
-import org.apache.iceberg.BaseTable;
 import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
@@ -36,7 +35,6 @@ import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
-import org.apache.iceberg.encryption.EncryptionManager;
 import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.CommitStateUnknownException;
 import org.apache.iceberg.exceptions.ValidationException;
@@ -44,7 +42,6 @@ import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.io.FileInfo;
-import org.apache.iceberg.io.LocationProvider;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.io.SupportsPrefixOperations;
 import org.apache.iceberg.parquet.Parquet;
@@ -258,7 +255,7 @@ public final class Maintenance {
       Set<DataFile> compacted = out.files();
       beforeCommit.run();
       RewriteFiles rewrite =
-          new BaseTable(new ExpectCurrentSnapshot(table, start.snapshotId()), table.name())
+          StartingSnapshot.of(table, start.snapshotId())
               .newRewrite()
               // Without it, the delete files being replaced would count as deletes added since.
               .validateFromSnapshot(start.snapshotId())
@@ -372,77 +369,6 @@ public final class Maintenance {
 
     Set<DataFile> files() {
       return files;
-    }
-  }
-
-  /**
-   * A table's operations that commit only while its current snapshot is the expected one.
-   * Iceberg retries a commit that lost a race on refreshed metadata, rebasing it on the concurrent
-   * commit (a rewrite's own validation only refuses new deletes of the replaced files); this check
-   * fails the retry instead with a ValidationException, which Iceberg neither retries nor leaves
-   * manifests behind for.
-   */
-  private record ExpectCurrentSnapshot(TableOperations ops, String table, long snapshotId)
-      implements TableOperations {
-    ExpectCurrentSnapshot(Table table, long snapshotId) {
-      this(((HasTableOperations) table).operations(), table.name(), snapshotId);
-    }
-
-    @Override
-    public void commit(TableMetadata base, TableMetadata metadata) {
-      Snapshot current = base.currentSnapshot();
-      ValidationException.check(
-          current != null && current.snapshotId() == snapshotId,
-          "%s has a new snapshot %s since snapshot %s",
-          table,
-          current == null ? null : current.snapshotId(),
-          snapshotId);
-      ops.commit(base, metadata);
-    }
-
-    @Override
-    public TableMetadata current() {
-      return ops.current();
-    }
-
-    @Override
-    public TableMetadata refresh() {
-      return ops.refresh();
-    }
-
-    @Override
-    public FileIO io() {
-      return ops.io();
-    }
-
-    @Override
-    public EncryptionManager encryption() {
-      return ops.encryption();
-    }
-
-    @Override
-    public String metadataFileLocation(String fileName) {
-      return ops.metadataFileLocation(fileName);
-    }
-
-    @Override
-    public LocationProvider locationProvider() {
-      return ops.locationProvider();
-    }
-
-    @Override
-    public TableOperations temp(TableMetadata uncommittedMetadata) {
-      return ops.temp(uncommittedMetadata);
-    }
-
-    @Override
-    public long newSnapshotId() {
-      return ops.newSnapshotId();
-    }
-
-    @Override
-    public boolean requireStrictCleanup() {
-      return ops.requireStrictCleanup();
     }
   }
 

@@ -5,19 +5,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.apache.iceberg.AppendFiles;
-import org.apache.iceberg.BaseTable;
-import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotUpdate;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.TableMetadata;
-import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.catalog.Catalog;
-import org.apache.iceberg.encryption.EncryptionManager;
 import org.apache.iceberg.exceptions.ValidationException;
-import org.apache.iceberg.io.FileIO;
-import org.apache.iceberg.io.LocationProvider;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * the snapshot summary and a table already holding it is skipped (a retried bundle, or a commit
  * step run twice); optimistic, because each table must still be at the snapshot the run planned
  * from, checked before any table is committed and again inside the catalog's commit itself
- * ({@link StartingFrom}), so of two runs on one table one commits and the other commits nothing
+ * ({@link StartingSnapshot}), so of two runs on one table one commits and the other commits nothing
  * to it and fails. Files only (or none) are committed as an append, deletes as a row delta.
  *
  * <p>Each table's cursors are committed with its data, so a crash between the commits of two
@@ -68,8 +61,7 @@ public final class TableCommitter implements Serializable {
       return;
     }
     List<WrittenFile> files = written.stream().filter(f -> f.table().equals(key)).toList();
-    Table fromBase = new BaseTable(new StartingFrom(((HasTableOperations) table).operations(), t.baseSnapshotId()),
-        table.name());
+    Table fromBase = StartingSnapshot.of(table, t.baseSnapshotId());
     SnapshotUpdate<?> update = files.stream().allMatch(WrittenFile::isData) ? append(fromBase, files) : rowDelta(fromBase, files);
     update.set(SnapshotSummary.RUN_ID, run.runId());
     update.set(SnapshotSummary.COMMITTED_AT, run.committedAt());
@@ -103,63 +95,6 @@ public final class TableCommitter implements Serializable {
       }
     });
     return delta;
-  }
-
-  /**
-   * A table's operations whose commits must start from the snapshot a run planned from: the
-   * optimistic check inside the catalog's commit. Iceberg retries a commit that lost a race on
-   * the newer metadata; this fails that retry instead, since the newer snapshot is another
-   * writer's, so neither an append (which Iceberg never validates) nor a row delta lands on it.
-   */
-  private record StartingFrom(TableOperations ops, @Nullable Long base) implements TableOperations {
-    @Override
-    public void commit(TableMetadata from, TableMetadata metadata) {
-      Snapshot current = from.currentSnapshot();
-      Long currentId = current == null ? null : current.snapshotId();
-      ValidationException.check(Objects.equals(currentId, base), "snapshot %s%s was committed since", currentId,
-          current == null || SnapshotSummary.runId(current) == null ? "" : " of run " + SnapshotSummary.runId(current));
-      ops.commit(from, metadata);
-    }
-
-    @Override
-    public TableMetadata current() {
-      return ops.current();
-    }
-
-    @Override
-    public TableMetadata refresh() {
-      return ops.refresh();
-    }
-
-    @Override
-    public FileIO io() {
-      return ops.io();
-    }
-
-    @Override
-    public EncryptionManager encryption() {
-      return ops.encryption();
-    }
-
-    @Override
-    public String metadataFileLocation(String fileName) {
-      return ops.metadataFileLocation(fileName);
-    }
-
-    @Override
-    public LocationProvider locationProvider() {
-      return ops.locationProvider();
-    }
-
-    @Override
-    public long newSnapshotId() {
-      return ops.newSnapshotId();
-    }
-
-    @Override
-    public boolean requireStrictCleanup() {
-      return ops.requireStrictCleanup();
-    }
   }
 
   /** Whether a snapshot after {@code base} was committed by this run. */
