@@ -109,12 +109,10 @@ public final class TableCommitter implements Serializable {
   }
 
   private static void checkStillAt(Table table, TableCommit t, String runId) {
-    Snapshot current = table.currentSnapshot();
-    Long currentId = current == null ? null : current.snapshotId();
-    if (!Objects.equals(currentId, t.baseSnapshotId())) {
-      String by = SnapshotSummary.runId(current);
-      throw concurrent(t.target().destination().key(), runId, t.baseSnapshotId(),
-          "snapshot " + currentId + (by != null ? " of run " + by : "") + " was committed since");
+    try {
+      StartingSnapshot.check(table.currentSnapshot(), t.baseSnapshotId());
+    } catch (ValidationException e) {
+      throw concurrent(t.target().destination().key(), runId, t.baseSnapshotId(), e.getMessage());
     }
   }
 

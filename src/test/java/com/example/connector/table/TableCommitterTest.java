@@ -21,7 +21,6 @@ import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
@@ -29,8 +28,6 @@ import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.hadoop.HadoopCatalog;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.FileIO;
-import org.apache.iceberg.io.LocationProvider;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.Test;
@@ -142,42 +139,12 @@ class TableCommitterTest {
 
     @Override
     protected TableOperations newTableOps(TableIdentifier identifier) {
-      TableOperations ops = super.newTableOps(identifier);
-      return new TableOperations() {
-        @Override
-        public void commit(TableMetadata base, TableMetadata metadata) {
-          Runnable other = race.getAndSet(null);
-          if (other != null) {
-            other.run();
-          }
-          ops.commit(base, metadata);
+      return new BeforeCommitOperations(super.newTableOps(identifier), base -> {
+        Runnable other = race.getAndSet(null);
+        if (other != null) {
+          other.run();
         }
-
-        @Override
-        public TableMetadata current() {
-          return ops.current();
-        }
-
-        @Override
-        public TableMetadata refresh() {
-          return ops.refresh();
-        }
-
-        @Override
-        public FileIO io() {
-          return ops.io();
-        }
-
-        @Override
-        public String metadataFileLocation(String fileName) {
-          return ops.metadataFileLocation(fileName);
-        }
-
-        @Override
-        public LocationProvider locationProvider() {
-          return ops.locationProvider();
-        }
-      };
+      });
     }
   }
 
