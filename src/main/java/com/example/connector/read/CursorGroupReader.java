@@ -128,6 +128,10 @@ final class CursorGroupReader<RowT> {
   private Outcome readGroups(long from, @Nullable Long untilExclusive) {
     long since = from - 1;
     while (true) {
+      if (since + 1 >= tracker.currentRestriction().getTo()) {
+        // A checkpoint or split ended the range at the last claim: a call now could claim nothing.
+        return Outcome.STOPPED;
+      }
       PageGroups page = new PageGroups();
       PageEnd end = fetch(since, untilExclusive, 1, page);
       if (page.stop != null) {

@@ -3,20 +3,16 @@ package com.example.connector.read;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.metrics.Counter;
 
 /** Where a cursor feed's read starts and ends in this run, and how it is cut into sub-ranges. */
 final class CursorRanges {
-  /**
-   * The most sub-ranges a feed is cut into: {@value SplitFeedFn#GROUPS} groups of 8 read side by
-   * side, the connection's default calls in flight.
-   */
-  static final int INITIAL_SPLITS = 32;
   /**
    * The fewest pages a probed sub-range holds: a cut costs about two calls (its probe, and the
    * page the range before it reads past its end), so a sub-range of fewer pages costs more than
@@ -40,13 +36,15 @@ final class CursorRanges {
   }
 
   /**
-   * {@code range} cut into up to {@value #INITIAL_SPLITS} sub-ranges holding about equal numbers
+   * {@code range} cut into up to {@code maxSplits} sub-ranges holding about equal numbers
    * of records, at least {@value #MIN_PAGES_PER_SPLIT} pages each, found by probing the feed under
    * the fixed {@code since = from - 1 µs}: the feed is sorted by cursor, so the first cursor of
    * page {@code 1 + i * n / k} (of {@code n} pages below the range's end) is where the
    * {@code i}-th of {@code k} sub-ranges starts. A cut is a cursor value {@code c}, giving
    * {@code [.., c)} and {@code [c, ..)}, so a tie group is never cut. Each probe reads one
-   * record; about {@code 2 log2 n + k} calls in all ({@link PageProbe}).
+   * record. The page count takes about {@code 1 + log8 n} rounds of probes made side by side
+   * ({@link PageSearch}), the cuts one more round: against a remote API the split costs a few
+   * calls' latency, not one per probe.
    *
    * <p>A windowed feed's cuts move down to a window boundary (counted from the range's start), so
    * that its sub-ranges hold whole windows.
@@ -54,17 +52,20 @@ final class CursorRanges {
    * <p>Records that move or leave while probing only shift where the cuts fall: any cuts
    * partition the range, and the reads, not the probes, decide what is read.
    */
-  static List<OffsetRange> byRecords(
-      ExampleClient client, CursorFeed feed, String cursorField, OffsetRange range, Counter pages) {
+  static List<OffsetRange> byRecords(ExampleClient client, CursorFeed feed, String cursorField, OffsetRange range,
+      int maxSplits, Counter pages, ParallelCalls calls) {
     if (range.getFrom() >= range.getTo()) {
       return List.of(range);
     }
     PageProbe probe = new PageProbe(client, feed, cursorField, range, pages);
-    long pageCount = probe.pagesBelowEnd();
-    long splits = Math.min(INITIAL_SPLITS, Math.max(1, pageCount / MIN_PAGES_PER_SPLIT));
-    List<Long> cuts = new ArrayList<>();
+    long pageCount = probe.firstCursor(1) == null ? 0 : PageSearch.lastHolding(1, p -> probe.firstCursor(p) != null, calls);
+    long splits = Math.min(maxSplits, Math.max(1, pageCount / MIN_PAGES_PER_SPLIT));
+    List<Long> cutPages = new ArrayList<>();
     for (long i = 1; i < splits; i++) {
-      Long cursor = probe.firstCursor(1 + i * pageCount / splits);
+      cutPages.add(1 + i * pageCount / splits);
+    }
+    List<Long> cuts = new ArrayList<>();
+    for (Long cursor : calls.map(cutPages, probe::firstCursor)) {
       if (cursor != null) {
         cuts.add(feed.windowMicros() == null ? cursor : windowStart(range, feed.windowMicros(), cursor));
       }
@@ -97,14 +98,14 @@ final class CursorRanges {
 
   /**
    * The first cursors of a range's pages, by page number under {@code since = from - 1 µs} and
-   * the feed's own params, each page asked for once.
+   * the feed's own params, each page asked for once; probes run side by side.
    */
   private static final class PageProbe {
     private final PageFetcher pages;
     private final String table;
     private final String cursorField;
     private final OffsetRange range;
-    private final Map<Long, Long> firstCursors = new HashMap<>(); // page -> cursor, or null
+    private final Map<Long, Optional<Long>> firstCursors = new ConcurrentHashMap<>(); // page -> cursor, if any
 
     PageProbe(ExampleClient client, CursorFeed feed, String cursorField, OffsetRange range, Counter pages) {
       this.pages = PageFetcher.of(client, feed, pages);
@@ -113,24 +114,19 @@ final class CursorRanges {
       this.range = range;
     }
 
-    /**
-     * How many pages start below the range's end: doubling the page number from 1 until a page
-     * does not, then bisection; about {@code 2 log2 n} calls.
-     */
-    long pagesBelowEnd() {
-      return firstCursor(1) == null ? 0 : PageSearch.lastHolding(1, page -> firstCursor(page) != null);
-    }
-
     /** The first cursor of page {@code page}, or null if it is empty or starts at the end or past it. */
     @Nullable
     Long firstCursor(long page) {
-      if (!firstCursors.containsKey(page)) {
+      // Not computeIfAbsent: that would hold a lock of the map during the call.
+      Optional<Long> known = firstCursors.get(page);
+      if (known == null) {
         Long cursor = pages.first(
             Map.of("since", Timestamps.formatMicros(range.getFrom() - 1), "page", Long.toString(page)),
             record -> CursorGroupReader.cursorOf(record, table, cursorField));
-        firstCursors.put(page, cursor != null && cursor < range.getTo() ? cursor : null);
+        known = Optional.ofNullable(cursor != null && cursor < range.getTo() ? cursor : null);
+        firstCursors.put(page, known);
       }
-      return firstCursors.get(page);
+      return known.orElse(null);
     }
   }
 }

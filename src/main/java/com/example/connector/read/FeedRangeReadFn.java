@@ -1,21 +1,16 @@
 package com.example.connector.read;
 
-import java.io.Closeable;
-import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.range.OffsetRange;
-import org.apache.beam.sdk.metrics.MetricsContainer;
-import org.apache.beam.sdk.metrics.MetricsEnvironment;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.joda.time.Instant;
@@ -29,8 +24,8 @@ import org.joda.time.Instant;
  * SplitFeedFn} before the reshuffle, so this DoFn does not split them again), tracked by {@link
  * RangeSetTracker}, which holds each range's last claim as Beam's {@code OffsetRangeTracker} does.
  *
- * <p><b>Concurrency.</b> {@code @ProcessElement} starts one <em>lane</em> per sub-range on a
- * thread pool of the DoFn instance; each lane reads its range with a {@link CursorGroupReader}
+ * <p><b>Concurrency.</b> {@code @ProcessElement} starts one <em>lane</em> per sub-range on the
+ * DoFn instance's threads ({@link ParallelCalls}); each lane reads its range with a {@link CursorGroupReader}
  * through a view of the tracker that claims positions of that range only, as if it were the only
  * one. The connection's call budget bounds the calls in flight ({@code max_concurrent_requests},
  * shared by every lane and table of the worker). Rows leave the lanes as batches through a small
@@ -47,30 +42,8 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
   /** Batches waiting for the processing thread, per lane. */
   private static final int QUEUED_BATCHES_PER_LANE = 2;
 
-  private transient ExecutorService lanes;
-
   protected FeedRangeReadFn(ReadContext context) {
     super(context);
-  }
-
-  @Override
-  @Setup
-  public void setup() {
-    super.setup();
-    lanes = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "read-lane " + context.metricsNamespace());
-      t.setDaemon(true);
-      return t;
-    });
-  }
-
-  @Override
-  @Teardown
-  public void teardown() {
-    if (lanes != null) {
-      lanes.shutdownNow();
-    }
-    super.teardown();
   }
 
   @GetInitialRestriction
@@ -99,23 +72,23 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
       OutputReceiver<List<GenericRecord>> out) {
     int ranges = tracker.currentRestriction().ranges().size();
     BlockingQueue<List<GenericRecord>> batches = new ArrayBlockingQueue<>(QUEUED_BATCHES_PER_LANE * Math.max(1, ranges));
-    MetricsContainer metrics = MetricsEnvironment.getCurrentContainer();
     List<Future<?>> running = new ArrayList<>();
     for (int i = 0; i < ranges; i++) {
       RangeView view = new RangeView(tracker, i);
       if (view.currentRestriction().getFrom() < view.currentRestriction().getTo()) {
-        running.add(lanes.submit(() -> lane(element.feed(), view, batches, metrics)));
+        running.add(parallel.submit(() -> readRange(element.feed(), view, reader(element.feed(), view, new QueueReceiver(batches)))));
       }
     }
+    int batchRows = batchRows(element.feed().maxRecordsPerBatch());
     try {
       while (!allDone(running)) {
         List<GenericRecord> batch = batches.poll(50, TimeUnit.MILLISECONDS);
         if (batch != null) {
-          out.output(batch);
+          out.output(withQueued(batch, batches, batchRows));
         }
       }
       for (List<GenericRecord> batch = batches.poll(); batch != null; batch = batches.poll()) {
-        out.output(batch);
+        out.output(withQueued(batch, batches, batchRows));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -123,6 +96,25 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
       throw new IllegalStateException("interrupted while reading " + context.metricsNamespace(), e);
     }
     return ProcessContinuation.stop();
+  }
+
+  /**
+   * {@code first} joined by the batches queued behind it while they fit in one batch: lanes flush
+   * before every call, so one call's rows (a metrics window, a page of users) are often far fewer
+   * than a batch, and a runner that checkpoints after a number of outputs (the DirectRunner, after
+   * 100) would stop every lane that often. Nothing waits for more rows.
+   */
+  static List<GenericRecord> withQueued(
+      List<GenericRecord> first, BlockingQueue<List<GenericRecord>> batches, int batchRows) {
+    List<GenericRecord> next = batches.peek();
+    if (next == null || first.size() + next.size() > batchRows) {
+      return first;
+    }
+    List<GenericRecord> joined = new ArrayList<>(first);
+    while ((next = batches.peek()) != null && joined.size() + next.size() <= batchRows) {
+      joined.addAll(batches.poll()); // this thread alone takes from the queue
+    }
+    return Collections.unmodifiableList(joined);
   }
 
   /** Whether every lane ended; the first that failed, rethrown (the others stopped). */
@@ -145,15 +137,6 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
       }
     }
     return done;
-  }
-
-  private void lane(CursorFeed feed, RangeView range, BlockingQueue<List<GenericRecord>> batches,
-      MetricsContainer metrics) {
-    try (Closeable scope = metrics == null ? () -> { } : MetricsEnvironment.scopedMetricsContainer(metrics)) {
-      readRange(feed, range, reader(feed, range, new QueueReceiver(batches)));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private CursorGroupReader<GenericRecord> reader(

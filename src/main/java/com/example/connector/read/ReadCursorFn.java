@@ -24,8 +24,8 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  *
  * <p><b>Splitting.</b> {@link SplitFeedFn} cuts {@code [from, cap)} into sub-ranges of about
  * equal record counts, at cursor values, by probing the feed ({@link CursorRanges#byRecords}:
- * about {@code 2 log2 pages + 32} calls) and deals them into groups, before a reshuffle spreads
- * the groups over workers. The
+ * a few rounds of calls made side by side) and deals them into groups of as many ranges as the
+ * connection may have calls in flight, before a reshuffle spreads the groups over workers. The
  * source has no upper bound parameter for these feeds, but each is sorted by cursor: a sub-range
  * is read with {@code since = a - 1 µs} and its reader stops at its first claim {@code >= b}
  * (the claim fails; no record of that group is output). Runners may split further at any
@@ -33,8 +33,8 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  *
  * <p><b>Checkpointing.</b> The DoFn reads its range to the end in one call and never checkpoints
  * itself: rows leave in batches of at most {@code max_records_per_batch} ({@link SourceReadFn}),
- * and the runner checkpoints or splits when it chooses (the DirectRunner every 10 seconds, a
- * streaming runner at its checkpoints) through the tracker: the residual {@code [last claimed +
+ * and the runner checkpoints or splits when it chooses (the DirectRunner after 100 outputs or a
+ * second, a streaming runner at its checkpoints) through the tracker: the residual {@code [last claimed +
  * 1, b)} restarts with {@code since = last claimed}. (A checkpoint per batch made the DirectRunner
  * spend its CPU on bundles, and write a file per 200 rows.)
  *

@@ -33,9 +33,9 @@ import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
  * A key is encoded as its UTF-16BE bytes ({@link #keyOf}), whose unsigned byte order is Java's
  * {@code String.compareTo} order, the order the simulated source sorts by.
  *
- * <p><b>Splitting.</b> A logarithmic probe finds the page count {@code n} (doubling, then
- * bisection: about {@code 2 log2 n} calls), and the initial range is cut at the first keys of up
- * to {@value #INITIAL_SPLITS} - 1 evenly spaced pages (one call each; at least
+ * <p><b>Splitting.</b> A logarithmic probe finds the page count {@code n} ({@link PageSearch}:
+ * about {@code 1 + log8 n} rounds of calls made side by side), and the initial range is cut at the
+ * first keys of up to {@value #INITIAL_SPLITS} - 1 evenly spaced pages (one more round; at least
  * {@value #MIN_PAGES_PER_SPLIT} pages per range) into ranges read in parallel with Beam's {@link
  * ByteKeyRangeTracker} (in a {@link PageKeysTracker}), which runners may split further by
  * interpolating keys. These probes read only a page's first record. A reader of {@code [start,
@@ -150,12 +150,15 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
   private List<Boundary> boundaries(SnapshotRead read) {
     long pages = lastPage(read, 1, key -> true);
     long splits = Math.min(INITIAL_SPLITS, Math.max(1, pages / MIN_PAGES_PER_SPLIT));
-    List<Boundary> boundaries = new ArrayList<>();
+    List<Long> cutPages = new ArrayList<>();
     for (long i = 1; i < splits; i++) {
-      long page = 1 + i * pages / splits;
-      ByteKey key = firstKey(read, page);
-      if (key != null) {
-        boundaries.add(new Boundary(page, key));
+      cutPages.add(1 + i * pages / splits);
+    }
+    List<ByteKey> keys = parallel.map(cutPages, page -> firstKey(read, page)); // one round of calls
+    List<Boundary> boundaries = new ArrayList<>();
+    for (int i = 0; i < cutPages.size(); i++) {
+      if (keys.get(i) != null) {
+        boundaries.add(new Boundary(cutPages.get(i), keys.get(i)));
       }
     }
     return boundaries;
@@ -169,7 +172,7 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
     return PageSearch.lastHolding(from, page -> {
       ByteKey key = firstKey(read, page);
       return key != null && holds.test(key);
-    });
+    }, parallel);
   }
 
   /** The first key of page {@code number}, or null if it is empty; the rest is not downloaded. */

@@ -22,7 +22,7 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * record's cursor (one call without {@code until}), so sparse data is not read window by window.
  *
  * <p><b>Splitting.</b> {@link SplitFeedFn} cuts the run's range into up to
- * {@value CursorRanges#INITIAL_SPLITS} sub-ranges of about equal record counts, found by probing
+ * {@value SplitFeedFn#GROUPS} times {@code max_concurrent_requests} sub-ranges of about equal record counts, found by probing
  * the feed ({@link CursorRanges#byRecords}), each cut moved down to a window boundary, so each
  * sub-range is whole windows; they are dealt into groups, a reshuffle spreads the groups over
  * workers, and each group is this DoFn's element. Every query is bounded by its window, so sub-ranges never

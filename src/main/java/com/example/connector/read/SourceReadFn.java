@@ -14,7 +14,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 
 /**
  * What the three read DoFns share: a client per DoFn instance and the counting of its calls
- * ({@link TableCalls}), the conversion of source records to destination rows, and the per-table
+ * ({@link TableCalls}), threads to make calls side by side ({@link ParallelCalls}), the conversion of source records to destination rows, and the per-table
  * counters {@code records} and {@code deletes} in the destination table's metrics namespace.
  * Pages are requested, and counted, through a {@link PageFetcher}.
  *
@@ -40,6 +40,8 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
   private final TableCalls calls;
 
   protected transient ExampleClient client;
+  /** Calls side by side: a cursor read's lanes, a snapshot's probes. */
+  protected transient ParallelCalls parallel;
   private transient Schema rowSchema;
 
   protected SourceReadFn(ReadContext context) {
@@ -53,11 +55,15 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
   @Setup
   public void setup() {
     client = calls.open();
+    parallel = new ParallelCalls("source calls " + context.metricsNamespace());
     rowSchema = new Schema.Parser().parse(context.rowSchemaJson());
   }
 
   @Teardown
   public void teardown() {
+    if (parallel != null) {
+      parallel.close();
+    }
     if (client != null) {
       client.close();
     }
@@ -65,7 +71,12 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
 
   /** Rows of one {@code @ProcessElement} call, converted as they come and output in batches of {@code batchRows}. */
   protected Rows rows(OutputReceiver<List<GenericRecord>> out, String operation, int batchRows) {
-    return new Rows(out, operation, Math.min(batchRows, CHUNK_ROWS));
+    return new Rows(out, operation, batchRows(batchRows));
+  }
+
+  /** The rows of one output: a batch of {@code maxRecordsPerBatch}, at most {@value #CHUNK_ROWS}. */
+  static int batchRows(int maxRecordsPerBatch) {
+    return Math.min(maxRecordsPerBatch, CHUNK_ROWS);
   }
 
   /** Collects rows and outputs them as one element per chunk. */

@@ -22,15 +22,13 @@ import org.apache.beam.sdk.values.KV;
  * runner. The probes run once per feed, here.
  */
 public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRanges>> {
-  /**
-   * Groups per feed: enough for the workers of a small cluster; with {@value
-   * CursorRanges#INITIAL_SPLITS} sub-ranges, a group reads up to 8 side by side.
-   */
+  /** Groups per feed: enough for the workers of a small cluster. */
   static final int GROUPS = 4;
 
   private final ReadContext context;
   private final TableCalls calls;
   private transient ExampleClient client;
+  private transient ParallelCalls parallel;
 
   public SplitFeedFn(ReadContext context) {
     this.context = context;
@@ -40,10 +38,14 @@ public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRanges>>
   @Setup
   public void setup() {
     client = calls.open();
+    parallel = new ParallelCalls("source probes " + context.metricsNamespace());
   }
 
   @Teardown
   public void teardown() {
+    if (parallel != null) {
+      parallel.close();
+    }
     if (client != null) {
       client.close();
     }
@@ -57,10 +59,18 @@ public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRanges>>
     }
   }
 
+  /**
+   * As many sub-ranges per group as the connection may have calls in flight: one worker thread
+   * reading one group can keep the whole call budget busy.
+   */
+  int maxSplits() {
+    return GROUPS * context.source().maxConcurrentRequests();
+  }
+
   /** The feed's sub-ranges, in cursor order; together exactly its run {@code [from, cap)}. */
   List<OffsetRange> split(CursorFeed feed) {
     String cursorField = context.table().cursorField();
     OffsetRange run = CursorRanges.initial(client, feed, cursorField);
-    return CursorRanges.byRecords(client, feed, cursorField, run, calls.pages());
+    return CursorRanges.byRecords(client, feed, cursorField, run, maxSplits(), calls.pages(), parallel);
   }
 }

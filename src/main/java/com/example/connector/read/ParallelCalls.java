@@ -1,0 +1,84 @@
+package com.example.connector.read;
+
+import java.io.Closeable;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+import org.apache.beam.sdk.metrics.MetricsContainer;
+import org.apache.beam.sdk.metrics.MetricsEnvironment;
+
+/**
+ * The threads a read DoFn instance makes source calls on side by side (its lanes, its probes),
+ * each counting into the metrics of the step that started it, as the processing thread does. The
+ * calls themselves wait for the connection's call budget, which bounds them; the threads only
+ * wait. Opened in {@code @Setup}, closed in {@code @Teardown}.
+ */
+final class ParallelCalls implements AutoCloseable {
+  private final ExecutorService threads;
+
+  ParallelCalls(String name) {
+    threads = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** Runs {@code task} on a thread of its own, in the calling step's metrics. */
+  Future<?> submit(Runnable task) {
+    return threads.submit(inCallersStep(() -> {
+      task.run();
+      return null;
+    }));
+  }
+
+  /**
+   * {@code call} applied to every item side by side (one item: on this thread), results in the
+   * items' order. The first failure stops the others and is rethrown.
+   */
+  <T, R> List<R> map(List<T> items, Function<T, R> call) {
+    if (items.size() == 1) {
+      return Collections.singletonList(call.apply(items.get(0))); // the result may be null
+    }
+    List<R> results = new ArrayList<>(items.size());
+    List<Future<R>> running = new ArrayList<>(items.size());
+    for (T item : items) {
+      running.add(threads.submit(inCallersStep(() -> call.apply(item))));
+    }
+    try {
+      for (Future<R> result : running) {
+        results.add(result.get());
+      }
+      return results;
+    } catch (ExecutionException e) {
+      running.forEach(f -> f.cancel(true));
+      Throwable cause = e.getCause();
+      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+    } catch (InterruptedException e) {
+      running.forEach(f -> f.cancel(true));
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while calling the source", e);
+    }
+  }
+
+  /** {@code task}, to run on another thread in the metrics of the step calling this. */
+  private static <V> Callable<V> inCallersStep(Callable<V> task) {
+    MetricsContainer metrics = MetricsEnvironment.getCurrentContainer();
+    return () -> {
+      try (Closeable scope = metrics == null ? () -> { } : MetricsEnvironment.scopedMetricsContainer(metrics)) {
+        return task.call();
+      }
+    };
+  }
+
+  @Override
+  public void close() {
+    threads.shutdownNow();
+  }
+}
