@@ -43,8 +43,9 @@ final class CallBudget {
   private final Clock clock;
   private final ExampleClient.Sleeper sleeper;
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
-  private final ArrayDeque<Object> queue = new ArrayDeque<>(); // waiting calls, first come first
+  // Waiting calls, first come first; each waits on its own condition and only the head is woken,
+  // since waking every waiter at each release cost O(waiters) thread wake-ups per call.
+  private final ArrayDeque<Condition> queue = new ArrayDeque<>();
   private int limit;
   private int inFlight;
   private int successes; // since the limit last changed
@@ -88,14 +89,14 @@ final class CallBudget {
    * budget's lock, so in the order calls are admitted). Each permit must be {@link #release}d.
    */
   Permit acquire(String path, ExampleClient.RetryListener listener) {
-    Object me = new Object();
     lock.lock();
+    Condition me = lock.newCondition();
     try {
       queue.add(me);
       boolean held = !holdLeft().isZero();
       while (true) {
         if (queue.peek() != me || inFlight >= limit) {
-          changed.await();
+          me.await();
           continue;
         }
         Duration left = holdLeft();
@@ -113,8 +114,16 @@ final class CallBudget {
       throw new SourceException("interrupted while waiting for the connection's call budget", 0, e);
     } finally {
       queue.remove(me);
-      changed.signalAll();
+      wakeNext();
       lock.unlock();
+    }
+  }
+
+  /** Lets the first waiting call see whether it may go now; under the lock. */
+  private void wakeNext() {
+    Condition next = queue.peek();
+    if (next != null) {
+      next.signal();
     }
   }
 
@@ -145,7 +154,7 @@ final class CallBudget {
         limit = Math.max(1, limit / 2);
         successes = 0;
       }
-      changed.signalAll();
+      wakeNext();
     } finally {
       lock.unlock();
     }

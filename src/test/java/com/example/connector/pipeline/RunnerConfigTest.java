@@ -14,6 +14,7 @@ import org.apache.beam.runners.dataflow.options.DataflowPipelineOptions;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.flink.api.common.ExecutionMode;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -56,10 +57,10 @@ class RunnerConfigTest {
   }
 
   @Test
-  void directSetsTheDirectRunnerWithTwoThreads() {
+  void directSetsTheDirectRunnerWithFourThreads() {
     DirectOptions direct = shipped("direct", DirectOptions.class);
     assertEquals(DirectRunner.class, direct.getRunner());
-    assertEquals(2, direct.getTargetParallelism());
+    assertEquals(4, direct.getTargetParallelism());
     String[] overridden = RunnerConfig.merge(new String[] {"--runnerConfig=" + ProjectFiles.runnerConfig("direct"), "--targetParallelism=1"});
     assertEquals(1, PipelineOptionsFactory.fromArgs(overridden).as(DirectOptions.class).getTargetParallelism());
   }
@@ -71,6 +72,7 @@ class RunnerConfigTest {
     assertEquals("[local]", flink.getFlinkMaster());
     assertEquals(2, flink.getParallelism());
     assertFalse(flink.isStreaming());
+    assertEquals(ExecutionMode.BATCH_FORCED.name(), flink.getExecutionModeForBatch(), "every exchange blocking");
     assertTrue(flink.getAttachedMode(), "attached: the default");
   }
 
@@ -81,6 +83,7 @@ class RunnerConfigTest {
     assertEquals("localhost:8081", flink.getFlinkMaster());
     assertEquals(2, flink.getParallelism());
     assertFalse(flink.isStreaming());
+    assertEquals(ExecutionMode.BATCH_FORCED.name(), flink.getExecutionModeForBatch());
     assertTrue(flink.getAttachedMode());
     assertEquals(List.of("target/example-connector-0.1.0-SNAPSHOT-bundled.jar"), List.copyOf(flink.getFilesToStage()));
   }
