@@ -51,12 +51,12 @@ class ConnectionTest {
   }
 
   @Test
-  void maxConcurrentRequestsIsAPositiveIntegerDefaulting8() {
+  void maxConcurrentRequestsIsAPositiveIntegerDefaulting32() {
     String head = "{\"username\": \"u\", \"password\": \"" + SECRET + "\"";
-    assertEquals(8, Connection.parse(head + "}", "conn.json").maxConcurrentRequests());
+    assertEquals(32, Connection.parse(head + "}", "conn.json").maxConcurrentRequests());
     assertEquals(3, Connection.parse(head + ", \"max_concurrent_requests\": 3}", "conn.json").maxConcurrentRequests());
     assertMentions(fails(head + ", \"max_concurrent_requests\": 0}"),
-        "conn.json", "max_concurrent_requests", "must be a positive integer, found 0", "e.g. 8");
+        "conn.json", "max_concurrent_requests", "must be a positive integer, found 0", "e.g. 32");
     assertMentions(fails(head + ", \"max_concurrent_requests\": -2}"), "max_concurrent_requests", "found -2");
     assertMentions(fails(head + ", \"max_concurrent_requests\": 2.5}"), "max_concurrent_requests", "found 2.5");
     assertMentions(fails(head + ", \"max_concurrent_requests\": \"8\"}"), "max_concurrent_requests", "found a string");
