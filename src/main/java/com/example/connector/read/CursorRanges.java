@@ -58,7 +58,8 @@ final class CursorRanges {
       return List.of(range);
     }
     PageProbe probe = new PageProbe(client, feed, cursorField, range, pages);
-    long pageCount = probe.firstCursor(1) == null ? 0 : PageSearch.lastHolding(1, p -> probe.firstCursor(p) != null, calls);
+    long pageCount = probe.firstCursor(1) == null
+        ? 0 : PageSearch.lastHolding(1, page -> probe.firstCursor(page) != null, calls);
     long splits = Math.min(maxSplits, Math.max(1, pageCount / MIN_PAGES_PER_SPLIT));
     List<Long> cutPages = new ArrayList<>();
     for (long i = 1; i < splits; i++) {

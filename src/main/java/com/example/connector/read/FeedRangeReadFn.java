@@ -25,12 +25,14 @@ import org.joda.time.Instant;
  * RangeSetTracker}, which holds each range's last claim as Beam's {@code OffsetRangeTracker} does.
  *
  * <p><b>Concurrency.</b> {@code @ProcessElement} starts one <em>lane</em> per sub-range on the
- * DoFn instance's threads ({@link ParallelCalls}); each lane reads its range with a {@link CursorGroupReader}
- * through a view of the tracker that claims positions of that range only, as if it were the only
- * one. The connection's call budget bounds the calls in flight ({@code max_concurrent_requests},
- * shared by every lane and table of the worker). Rows leave the lanes as batches through a small
- * queue, and the processing thread outputs them (Beam allows output on that thread only); a lane
- * waits when the queue is full. Lanes count into the step's metrics as the processing thread
+ * DoFn instance's threads ({@link ParallelCalls}); each lane reads its range with a {@link
+ * CursorGroupReader} through a view of the tracker that claims positions of that range only, as if
+ * it were the only one. A group holds as many sub-ranges as the connection may have calls in
+ * flight, so one element keeps the call budget busy ({@code max_concurrent_requests}, shared by
+ * every lane and table of the worker) whatever the runner's thread count. Rows leave the lanes as
+ * batches through a small queue, and the processing thread outputs them (Beam allows output on
+ * that thread only), joining queued batches up to {@code max_records_per_batch}; a lane waits when
+ * the queue is full. Lanes count into the step's metrics as the processing thread
  * does. A lane that fails stops the others, and the element fails.
  *
  * <p><b>Checkpointing and splitting</b> are the runner's, through the tracker: a checkpoint keeps
@@ -76,7 +78,8 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
     for (int i = 0; i < ranges; i++) {
       RangeView view = new RangeView(tracker, i);
       if (view.currentRestriction().getFrom() < view.currentRestriction().getTo()) {
-        running.add(parallel.submit(() -> readRange(element.feed(), view, reader(element.feed(), view, new QueueReceiver(batches)))));
+        CursorGroupReader<GenericRecord> reader = reader(element.feed(), view, new QueueReceiver(batches));
+        running.add(parallel.submit(() -> readRange(element.feed(), view, reader)));
       }
     }
     int batchRows = batchRows(element.feed().maxRecordsPerBatch());

@@ -28,7 +28,8 @@ final class PageSearch {
     long limit = Long.MAX_VALUE; // the first page known not to hold (MAX_VALUE: none known yet)
     boolean first = true;
     while (limit - best > 1) {
-      List<Long> probes = limit == Long.MAX_VALUE ? doublings(from, best, first ? 1 : WIDTH) : cuts(best, limit);
+      List<Long> probes =
+          limit == Long.MAX_VALUE ? doublings(from, best, first ? 1 : WIDTH) : cuts(best, limit);
       if (probes.isEmpty()) {
         return best; // past any page count a source could hold
       }

@@ -34,8 +34,8 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * <p><b>Checkpointing.</b> The DoFn reads its range to the end in one call and never checkpoints
  * itself: rows leave in batches of at most {@code max_records_per_batch} ({@link SourceReadFn}),
  * and the runner checkpoints or splits when it chooses (the DirectRunner after 100 outputs or a
- * second, a streaming runner at its checkpoints) through the tracker: the residual {@code [last claimed +
- * 1, b)} restarts with {@code since = last claimed}. (A checkpoint per batch made the DirectRunner
+ * second, a streaming runner at its checkpoints) through the tracker: the residual {@code
+ * [last claimed + 1, b)} restarts with {@code since = last claimed}. (A checkpoint per batch made the DirectRunner
  * spend its CPU on bundles, and write a file per 200 rows.)
  *
  * <p><b>Why no record is lost or doubled while records change.</b> The sub-ranges and their

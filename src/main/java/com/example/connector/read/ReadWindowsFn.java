@@ -21,9 +21,9 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * empty windows still make progress. After an empty window the next window starts at the next
  * record's cursor (one call without {@code until}), so sparse data is not read window by window.
  *
- * <p><b>Splitting.</b> {@link SplitFeedFn} cuts the run's range into up to
- * {@value SplitFeedFn#GROUPS} times {@code max_concurrent_requests} sub-ranges of about equal record counts, found by probing
- * the feed ({@link CursorRanges#byRecords}), each cut moved down to a window boundary, so each
+ * <p><b>Splitting.</b> {@link SplitFeedFn} cuts the run's range into up to {@value
+ * SplitFeedFn#GROUPS} times {@code max_concurrent_requests} sub-ranges of about equal record
+ * counts, found by probing the feed ({@link CursorRanges#byRecords}), each cut moved down to a window boundary, so each
  * sub-range is whole windows; they are dealt into groups, a reshuffle spreads the groups over
  * workers, and each group is this DoFn's element. Every query is bounded by its window, so sub-ranges never
  * read each other's records. (Cut by time alone, a first run from the oldest record to the cap
