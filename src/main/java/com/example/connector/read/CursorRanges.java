@@ -60,13 +60,9 @@ final class CursorRanges {
     PageProbe probe = new PageProbe(client, feed, cursorField, range, pages);
     long pageCount = probe.firstCursor(1) == null
         ? 0 : PageSearch.lastHolding(1, page -> probe.firstCursor(page) != null, calls);
-    long splits = Math.min(maxSplits, Math.max(1, pageCount / MIN_PAGES_PER_SPLIT));
-    List<Long> cutPages = new ArrayList<>();
-    for (long i = 1; i < splits; i++) {
-      cutPages.add(1 + i * pageCount / splits);
-    }
+    List<Long> cutPages = PageSearch.cutPages(pageCount, maxSplits, MIN_PAGES_PER_SPLIT);
     List<Long> cuts = new ArrayList<>();
-    for (Long cursor : calls.map(cutPages, probe::firstCursor)) {
+    for (Long cursor : calls.map(cutPages, probe::firstCursor)) { // one round of calls
       if (cursor != null) {
         cuts.add(feed.windowMicros() == null ? cursor : windowStart(range, feed.windowMicros(), cursor));
       }

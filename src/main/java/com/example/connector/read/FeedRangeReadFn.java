@@ -132,8 +132,7 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
         lane.get();
       } catch (ExecutionException e) {
         running.forEach(f -> f.cancel(true));
-        Throwable cause = e.getCause();
-        throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+        throw ParallelCalls.failure(e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException(e);

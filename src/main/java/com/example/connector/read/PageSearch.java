@@ -49,6 +49,19 @@ final class PageSearch {
     return best;
   }
 
+  /**
+   * Where to cut {@code pageCount} pages into up to {@code maxSplits} ranges of at least {@code
+   * minPages} pages: the first page of each range after the first, {@code 1 + i * n / k}.
+   */
+  static List<Long> cutPages(long pageCount, long maxSplits, long minPages) {
+    long splits = Math.min(maxSplits, Math.max(1, pageCount / minPages));
+    List<Long> pages = new ArrayList<>();
+    for (long i = 1; i < splits; i++) {
+      pages.add(1 + i * pageCount / splits);
+    }
+    return pages;
+  }
+
   /** The next {@code count} pages at doubling distances from {@code from}, after {@code best}. */
   private static List<Long> doublings(long from, long best, int count) {
     List<Long> probes = new ArrayList<>(count);

@@ -58,13 +58,17 @@ final class ParallelCalls implements AutoCloseable {
       return results;
     } catch (ExecutionException e) {
       running.forEach(f -> f.cancel(true));
-      Throwable cause = e.getCause();
-      throw cause instanceof RuntimeException r ? r : new IllegalStateException(cause);
+      throw failure(e);
     } catch (InterruptedException e) {
       running.forEach(f -> f.cancel(true));
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while calling the source", e);
     }
+  }
+
+  /** What a call that failed on another thread threw, to rethrow on this one. */
+  static RuntimeException failure(ExecutionException e) {
+    return e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
   }
 
   /** {@code task}, to run on another thread in the metrics of the step calling this. */

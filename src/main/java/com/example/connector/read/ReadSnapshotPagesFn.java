@@ -149,11 +149,7 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
   /** Evenly spaced pages, by their first keys: where to cut the table into ranges of similar size. */
   private List<Boundary> boundaries(SnapshotRead read) {
     long pages = lastPage(read, 1, key -> true);
-    long splits = Math.min(INITIAL_SPLITS, Math.max(1, pages / MIN_PAGES_PER_SPLIT));
-    List<Long> cutPages = new ArrayList<>();
-    for (long i = 1; i < splits; i++) {
-      cutPages.add(1 + i * pages / splits);
-    }
+    List<Long> cutPages = PageSearch.cutPages(pages, INITIAL_SPLITS, MIN_PAGES_PER_SPLIT);
     List<ByteKey> keys = parallel.map(cutPages, page -> firstKey(read, page)); // one round of calls
     List<Boundary> boundaries = new ArrayList<>();
     for (int i = 0; i < cutPages.size(); i++) {
