@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -85,7 +86,26 @@ final class IngestHarness {
         IngestMain.run(args.toArray(String[]::new), new PrintStream(out, true), new PrintStream(err, true));
     lastOut = out.toString(StandardCharsets.UTF_8);
     lastErr = err.toString(StandardCharsets.UTF_8);
+    awaitDirectRunnerWorkers();
     return outcome;
+  }
+
+  /**
+   * Waits for the DirectRunner's worker threads to end. A failed run returns as soon as one step
+   * fails, while the runner, shut down but not interrupted, lets steps already running finish:
+   * their files could land in the directory JUnit is deleting, or under the next run.
+   */
+  private static void awaitDirectRunnerWorkers() {
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("direct-runner-worker")) {
+        try {
+          t.join(Duration.ofMinutes(1).toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
   }
 
   IngestMain.Outcome runOk(Path spec, String... extraArgs) {
