@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.metrics.Counter;
@@ -40,6 +41,10 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * skips the groups this page already emitted. Emitted rows go to a {@link Sink}, flushed before
  * every request and before {@link #read} returns.
  *
+ * <p>A reader stops before a call that starts a page under a new {@code since} when its {@code
+ * pause} says so, once it made a call: every claim is kept, and its caller checkpoints there (at
+ * least one call each time, so a read that pauses always advances).
+ *
  * <p>One reader serves one {@code @ProcessElement} call.
  */
 final class CursorGroupReader<RowT> {
@@ -61,7 +66,7 @@ final class CursorGroupReader<RowT> {
   enum Outcome {
     /** The source has no more records in the range asked for. */
     EXHAUSTED,
-    /** A claim failed: the restriction ends here (its end, a split or a checkpoint). */
+    /** A claim failed (the restriction ends here: its end, a split or a checkpoint), or a pause came. */
     STOPPED
   }
 
@@ -74,8 +79,10 @@ final class CursorGroupReader<RowT> {
   private final String identityField;
   private final RestrictionTracker<OffsetRange, Long> tracker;
   private final Sink<RowT> sink;
+  private final BooleanSupplier pause;
 
   private long emitted;
+  private boolean called;
   private long lastClaimed = Long.MIN_VALUE;
 
   CursorGroupReader(
@@ -85,8 +92,10 @@ final class CursorGroupReader<RowT> {
       String identityField,
       RestrictionTracker<OffsetRange, Long> tracker,
       Sink<RowT> sink,
-      Counter pages) {
+      Counter pages,
+      BooleanSupplier pause) {
     this.pages = PageFetcher.of(client, feed, pages);
+    this.pause = pause;
     this.feed = feed;
     this.cursorField = cursorField;
     this.identityField = identityField;
@@ -132,6 +141,10 @@ final class CursorGroupReader<RowT> {
         // A checkpoint or split ended the range at the last claim: a call now could claim nothing.
         return Outcome.STOPPED;
       }
+      if (called && pause.getAsBoolean()) {
+        return Outcome.STOPPED; // every claim kept; the reader's caller checkpoints here
+      }
+      called = true;
       PageGroups page = new PageGroups();
       PageEnd end = fetch(since, untilExclusive, 1, page);
       if (page.stop != null) {

@@ -1,5 +1,7 @@
 package com.example.connector.read;
 
+import com.example.connector.client.ParallelCalls;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -8,6 +10,8 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.io.range.OffsetRange;
@@ -35,14 +39,29 @@ import org.joda.time.Instant;
  * the queue is full. Lanes count into the step's metrics as the processing thread
  * does. A lane that fails stops the others, and the element fails.
  *
- * <p><b>Checkpointing and splitting</b> are the runner's, through the tracker: a checkpoint keeps
- * in the primary what each range claimed, so every lane stops at its next claim and the residual
- * restarts each range after its last claim; a split gives away ranges not yet started, or cuts
- * the range with the most left.
+ * <p><b>Checkpointing.</b> The DoFn checkpoints itself: after {@value #CHECKPOINT_AFTER_SECONDS}
+ * s of reading, each lane stops before its next call, the DoFn outputs what the lanes read and
+ * returns {@code resume()}, and the runner's checkpoint ({@link RangeSetTracker}) restarts each
+ * range after its last claim. Between calls it costs none. A checkpoint the runner asks for
+ * sooner (the DirectRunner, one a second) is refused: it would cut each lane's call in flight,
+ * whose rows could no longer be claimed, and cost the residual that call again. (Measured on the
+ * DirectRunner against a source 100 ms away: about 10% of the calls.) So the runner commits what a
+ * group read, and the progress line moves, every few seconds.
+ *
+ * <p><b>Splitting</b> is the runner's, through the tracker: a split gives away ranges not yet
+ * started, or cuts the range with the most left, keeping in the primary what each range claimed,
+ * so a lane whose range was cut stops at its next claim.
  */
 public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
   /** Batches waiting for the processing thread, per lane. */
   private static final int QUEUED_BATCHES_PER_LANE = 2;
+  /**
+   * How long a group reads before it checkpoints: rarely enough that draining the lanes costs
+   * little (one call's wait in that time), often enough for a live progress line.
+   */
+  static final int CHECKPOINT_AFTER_SECONDS = 5;
+
+  private Duration checkpointAfter = Duration.ofSeconds(CHECKPOINT_AFTER_SECONDS);
 
   protected FeedRangeReadFn(ReadContext context) {
     super(context);
@@ -60,7 +79,13 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
 
   @NewTracker
   public RangeSetTracker newTracker(@Restriction RangeSet restriction) {
-    return new RangeSetTracker(restriction);
+    return new RangeSetTracker(restriction, checkpointAfter);
+  }
+
+  /** Checkpoints after {@code interval} of reading instead (tests: many checkpoints in a small read). */
+  FeedRangeReadFn checkpointingAfter(Duration interval) {
+    this.checkpointAfter = interval;
+    return this;
   }
 
   /** Reads range {@code range} to its end, or until a claim fails; rows go to {@code reader}'s sink. */
@@ -72,19 +97,24 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
       @Element FeedRanges element,
       RestrictionTracker<RangeSet, RangeSet.Position> tracker,
       OutputReceiver<List<GenericRecord>> out) {
+    long pauseAt = System.nanoTime() + checkpointAfter.toNanos();
+    AtomicBoolean pause = new AtomicBoolean();
     int ranges = tracker.currentRestriction().ranges().size();
     BlockingQueue<List<GenericRecord>> batches = new ArrayBlockingQueue<>(QUEUED_BATCHES_PER_LANE * Math.max(1, ranges));
     List<Future<?>> running = new ArrayList<>();
     for (int i = 0; i < ranges; i++) {
       RangeView view = new RangeView(tracker, i);
       if (view.currentRestriction().getFrom() < view.currentRestriction().getTo()) {
-        CursorGroupReader<GenericRecord> reader = reader(element.feed(), view, new QueueReceiver(batches));
+        CursorGroupReader<GenericRecord> reader = reader(element.feed(), view, new QueueReceiver(batches), pause::get);
         running.add(parallel.submit(() -> readRange(element.feed(), view, reader)));
       }
     }
     int batchRows = batchRows(element.feed().maxRecordsPerBatch());
     try {
       while (!allDone(running)) {
+        if (System.nanoTime() - pauseAt >= 0) {
+          pause.set(true);
+        }
         List<GenericRecord> batch = batches.poll(50, TimeUnit.MILLISECONDS);
         if (batch != null) {
           out.output(withQueued(batch, batches, batchRows));
@@ -98,7 +128,8 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
       running.forEach(f -> f.cancel(true));
       throw new IllegalStateException("interrupted while reading " + context.metricsNamespace(), e);
     }
-    return ProcessContinuation.stop();
+    // After a pause, the runner's checkpoint gives the rest to a residual (none if every range ended).
+    return pause.get() ? ProcessContinuation.resume() : ProcessContinuation.stop();
   }
 
   /**
@@ -141,8 +172,8 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
     return done;
   }
 
-  private CursorGroupReader<GenericRecord> reader(
-      CursorFeed feed, RestrictionTracker<OffsetRange, Long> range, OutputReceiver<List<GenericRecord>> out) {
+  private CursorGroupReader<GenericRecord> reader(CursorFeed feed, RestrictionTracker<OffsetRange, Long> range,
+      OutputReceiver<List<GenericRecord>> out, BooleanSupplier pause) {
     return new CursorGroupReader<>(
         client,
         feed,
@@ -150,7 +181,8 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
         context.table().identityField(),
         range,
         rows(out, feed.operation(), feed.maxRecordsPerBatch()),
-        pages);
+        pages,
+        pause);
   }
 
   /**

@@ -140,7 +140,7 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
       RunStamp stamp = new RunStamp(context.stamp().runId(), Timestamps.toMicros(java.time.Instant.now()));
       poll = new Poll(tracker, feed, cap, stamp, out);
       ranges.readRange(feed, poll, new CursorGroupReader<>(client, feed, context.table().cursorField(),
-          context.table().identityField(), poll, poll, calls.pages()));
+          context.table().identityField(), poll, poll, calls.pages(), () -> false));
     } catch (SourceException e) {
       // A long-lived read outlasts a source outage when the poll claimed nothing yet (its first
       // calls failed); a poll that claimed a tie group may not have emitted all of it, so it fails

@@ -1,5 +1,6 @@
 package com.example.connector.read;
 
+import com.example.connector.client.ParallelCalls;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.LongPredicate;

@@ -1,7 +1,9 @@
 package com.example.connector.read;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongSupplier;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
@@ -14,7 +16,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * ends only its range.
  *
  * <p>Splitting: a checkpoint ({@code fraction} 0) keeps in the primary what each range claimed
- * and gives the residual the rest of every range. Any other fraction gives away ranges not yet
+ * and gives the residual the rest of every range. It is refused (null, as the contract allows)
+ * until the tracker is {@code checkpointAfter} old: a checkpoint cuts every range at its last
+ * claim, so each reader's call in flight is made for nothing and made again by the residual, and
+ * the DirectRunner asks for one a second. Its reader checkpoints itself once that time has
+ * passed ({@link FeedRangeReadFn}), between calls, where it costs none. Any other fraction gives away ranges not yet
  * started (the later half of them), or else cuts the range with the most left at that fraction
  * of what it has left. Both keep each range's claimed part in the primary, so a reader whose
  * range was cut stops at its next claim. Thread-safe: readers claim and the runner splits at the
@@ -27,8 +33,17 @@ public final class RangeSetTracker extends RestrictionTracker<RangeSet, RangeSet
   private final long[] from;
   private final long[] to;
   private final long[] lastAttempted;
+  private final LongSupplier nanoClock;
+  private final long checkpointsFrom;
 
-  public RangeSetTracker(RangeSet restriction) {
+  /** A tracker of {@code restriction} that accepts checkpoints once it is {@code checkpointAfter} old. */
+  public RangeSetTracker(RangeSet restriction, Duration checkpointAfter) {
+    this(restriction, checkpointAfter, System::nanoTime);
+  }
+
+  RangeSetTracker(RangeSet restriction, Duration checkpointAfter, LongSupplier nanoClock) {
+    this.nanoClock = nanoClock;
+    this.checkpointsFrom = nanoClock.getAsLong() + checkpointAfter.toNanos();
     int n = restriction.ranges().size();
     from = new long[n];
     to = new long[n];
@@ -72,6 +87,9 @@ public final class RangeSetTracker extends RestrictionTracker<RangeSet, RangeSet
   public synchronized @Nullable SplitResult<RangeSet> trySplit(double fraction) {
     List<OffsetRange> residual = new ArrayList<>();
     if (fraction == 0) {
+      if (nanoClock.getAsLong() - checkpointsFrom < 0) {
+        return null;
+      }
       for (int i = 0; i < from.length; i++) {
         long next = nextUnclaimed(i);
         if (next < to[i]) {

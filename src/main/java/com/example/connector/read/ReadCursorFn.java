@@ -31,12 +31,11 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * (the claim fails; no record of that group is output). Runners may split further at any
  * position above the last claim, for the same reason.
  *
- * <p><b>Checkpointing.</b> The DoFn reads its range to the end in one call and never checkpoints
- * itself: rows leave in batches of at most {@code max_records_per_batch} ({@link SourceReadFn}),
- * and the runner checkpoints or splits when it chooses (the DirectRunner after 100 outputs or a
- * second, a streaming runner at its checkpoints) through the tracker: the residual {@code
- * [last claimed + 1, b)} restarts with {@code since = last claimed}. (A checkpoint per batch made the DirectRunner
- * spend its CPU on bundles, and write a file per 200 rows.)
+ * <p><b>Checkpointing.</b> Rows leave in batches of at most {@code max_records_per_batch}
+ * ({@link SourceReadFn}). The DoFn checkpoints itself every few seconds, between calls ({@link
+ * FeedRangeReadFn}): the residual {@code [last claimed + 1, b)} restarts with {@code since = last
+ * claimed}. (A checkpoint per batch made the DirectRunner spend its CPU on bundles, and write a
+ * file per 200 rows.)
  *
  * <p><b>Why no record is lost or doubled while records change.</b> The sub-ranges and their
  * splits partition {@code [from, cap)}, and a record is output only by the reader whose range

@@ -31,9 +31,9 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * the primary then stops at its first claim past the split point, and the residual starts its
  * own windows there.
  *
- * <p><b>Checkpointing.</b> As {@link ReadCursorFn}: the DoFn reads its range to the end, rows
- * leave in batches of at most {@code max_records_per_batch}, and the runner checkpoints or splits
- * when it chooses; the residual starts after the last claimed cursor.
+ * <p><b>Checkpointing.</b> As {@link ReadCursorFn}: rows leave in batches of at most {@code
+ * max_records_per_batch}, the DoFn checkpoints itself every few seconds between calls, and the
+ * residual starts after the last claimed cursor.
  *
  * <p><b>Size and watermark.</b> The size is the tracker's: the time span left, in microseconds,
  * which orders the work but does not count records. The read is

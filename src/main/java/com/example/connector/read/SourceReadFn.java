@@ -2,6 +2,7 @@ package com.example.connector.read;
 
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.client.ExampleClient;
+import com.example.connector.client.ParallelCalls;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.Collections;

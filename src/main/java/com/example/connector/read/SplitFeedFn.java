@@ -2,6 +2,7 @@ package com.example.connector.read;
 
 import com.example.connector.Groups;
 import com.example.connector.client.ExampleClient;
+import com.example.connector.client.ParallelCalls;
 import java.util.List;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn;

@@ -170,7 +170,7 @@ class CursorGroupReaderTest {
       OffsetRange restriction = work.poll();
       SplittingTracker tracker = new SplittingTracker(restriction, splitAfter, fraction, claims);
       Collected sink = new Collected();
-      CursorGroupReader<ObjectNode> reader = new CursorGroupReader<>(client, feed, cursor, identity, tracker, sink, PAGES);
+      CursorGroupReader<ObjectNode> reader = new CursorGroupReader<>(client, feed, cursor, identity, tracker, sink, PAGES, () -> false);
       reader.read(restriction.getFrom(), null);
       work.addAll(tracker.residuals);
       records.addAll(sink.emitted);
@@ -295,7 +295,7 @@ class CursorGroupReaderTest {
       Collected sink = new Collected();
       OffsetRangeTracker tracker = new OffsetRangeTracker(new OffsetRange(start, cap));
       CursorGroupReader<ObjectNode> reader = new CursorGroupReader<>(
-          client, metricsFeed(start, cap), "updated_at", "metric_id", tracker, sink, PAGES);
+          client, metricsFeed(start, cap), "updated_at", "metric_id", tracker, sink, PAGES, () -> false);
       assertEquals(Outcome.EXHAUSTED, reader.read(start, start + 10 * MINUTE));
       assertEquals(keys("metric_", 101, 111),
           sink.emitted.stream().map(r -> r.get("metric_id").asText()).toList());
@@ -385,7 +385,7 @@ class CursorGroupReaderTest {
       CursorFeed feed = new CursorFeed(table, tombstones, Map.of(), null, null, base(60), 100, "upsert", null);
       OffsetRangeTracker tracker = new OffsetRangeTracker(new OffsetRange(base(0), base(60)));
       CursorGroupReader<GenericRecord> reader = new CursorGroupReader<>(
-          client, feed, "updated_at", descriptor.identityField(), tracker, new Rows(descriptor), PAGES);
+          client, feed, "updated_at", descriptor.identityField(), tracker, new Rows(descriptor), PAGES, () -> false);
       SourceException e = assertThrows(SourceException.class, () -> reader.read(base(0), null));
       assertTrue(e.getMessage().startsWith(request), e.getMessage());
       assertTrue(e.getMessage().contains("a record of table " + table), e.getMessage());

@@ -66,10 +66,12 @@ class FeedRangesSpreadTest {
    * {@code meet} reads: that many must be under way at once. With one runner thread, the 4 lanes
    * of one group (calls in flight beyond the runner's threads); otherwise any 2.
    */
-  @ParameterizedTest(name = "{0} ({2} threads), {1}")
-  @CsvSource({"DirectRunner, users, 4, 2", "DirectRunner, users, 1, 4", "FlinkRunner, users, 2, 2",
-      "DirectRunner, metrics, 4, 2", "DirectRunner, metrics, 1, 4", "FlinkRunner, metrics, 2, 2"})
-  void aTablesSubRangesAreReadOnMoreThanOneThreadAtOnce(String runner, String table, int threads, int meet) {
+  @ParameterizedTest(name = "{0} ({2} threads), {1}, checkpoint after every call: {4}")
+  @CsvSource({"DirectRunner, users, 4, 2, false", "DirectRunner, users, 1, 4, false", "FlinkRunner, users, 2, 2, false",
+      "DirectRunner, metrics, 4, 2, false", "DirectRunner, metrics, 1, 4, false", "FlinkRunner, metrics, 2, 2, false",
+      "DirectRunner, users, 4, 2, true", "FlinkRunner, metrics, 2, 2, true"})
+  void aTablesSubRangesAreReadOnMoreThanOneThreadAtOnce(String runner, String table, int threads, int meet,
+      boolean checkpointEveryCall) {
     meeting = new CountDownLatch(meet);
     // 64 users, pages of 1: 64 pages, 16 sub-ranges of 4 users. 253 metrics, one a minute, pages
     // of 4, windows of 10 minutes: 16 cuts, each moved down to a window boundary. 16 sub-ranges,
@@ -87,6 +89,9 @@ class FeedRangesSpreadTest {
       CursorFeed feed = new CursorFeed(table, false, Map.of(), null, null, Timestamps.toMicros(CAP), 1000, "upsert",
           windowed ? TEN_MINUTES_MICROS : null);
       FeedRangeReadFn read = windowed ? new MeetingReadWindowsFn(context) : new MeetingReadCursorFn(context);
+      if (checkpointEveryCall) { // each lane pauses after a call: the runner resumes the read from its checkpoints
+        read.checkpointingAfter(Duration.ZERO);
+      }
       String[] args = runner.equals("FlinkRunner")
           ? new String[] {"--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + threads}
           : new String[] {"--runner=DirectRunner", "--targetParallelism=" + threads};

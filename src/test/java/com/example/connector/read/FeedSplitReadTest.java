@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -29,9 +30,12 @@ import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
 import org.apache.beam.sdk.transforms.DoFn.ProcessContinuation;
 import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Every cursor feed split by its data ({@link SplitFeedFn}, {@link CursorRanges#byRecords}) and
@@ -65,6 +69,8 @@ class FeedSplitReadTest {
   private final AtomicInteger splitRequests = new AtomicInteger();
   private volatile String path; // the records path of the table under test
   private volatile boolean reading; // false while splitting
+  /** How long the read DoFn reads before it checkpoints itself; zero: after every lane's call. */
+  private Duration checkpointAfter = Duration.ofSeconds(FeedRangeReadFn.CHECKPOINT_AFTER_SECONDS);
 
   @BeforeEach
   void start() {
@@ -94,8 +100,10 @@ class FeedSplitReadTest {
     source.close();
   }
 
-  @Test
-  void usersSplitIntoEqualRangesAndUpdatesDuringTheReadAreReadOnceByThisRunOrTheNext() {
+  @ParameterizedTest(name = "checkpoint after every call: {0}")
+  @ValueSource(booleans = {false, true})
+  void usersSplitIntoEqualRangesAndUpdatesDuringTheReadAreReadOnceByThisRunOrTheNext(boolean checkpointEveryCall) {
+    checkpointAfter = checkpointEveryCall ? Duration.ZERO : checkpointAfter;
     CursorFeed feed = feed("users", false, Map.of(), "upsert");
     // 37 users, pages of 3: 13 pages, 3 sub-ranges cut at pages 5 and 9 (users 12 and 24).
     List<OffsetRange> expectedCuts = List.of(
@@ -108,6 +116,11 @@ class FeedSplitReadTest {
     on(minutes(30), micros(CAP), () -> upsertUsers("user_0013", "user_0035"));
 
     Reads reads = splitAndRead(feed, "/tables/users/records");
+
+    // A checkpoint falls between calls, and costs none: no request is made twice.
+    assertEquals(checkpointEveryCall ? reads.queries().size() : 3, reads.processCalls(),
+        "process calls: one per sub-range, or one per call when each checkpoints");
+    assertEquals(Set.copyOf(reads.queries()).size(), reads.queries().size(), () -> "a request made twice: " + reads.queries());
 
     assertEquals(expectedCuts, reads.cuts, "sub-ranges of 12, 12 and 13 users");
     assertEquals(19, reads.splitRequests, "the oldest record, then rounds of probes side by side: page 1; 2; "
@@ -132,9 +145,9 @@ class FeedSplitReadTest {
     List<OffsetRange> cuts = split(context, feed);
     assertEquals(List.of(new OffsetRange(minutes(0), minutes(2)), new OffsetRange(minutes(2), minutes(4)),
         new OffsetRange(minutes(4), micros(CAP))), cuts);
-    assertEquals(keys("user_", 0, 10), keys(read(context, feed, List.of(cuts.get(0)))));
-    assertEquals(keys("user_", 10, 20), keys(read(context, feed, List.of(cuts.get(1)))));
-    assertEquals(keys("user_", 20, 37), keys(read(context, feed, List.of(cuts.get(2)))));
+    assertEquals(keys("user_", 0, 10), keys(rows(context, feed, List.of(cuts.get(0)))));
+    assertEquals(keys("user_", 10, 20), keys(rows(context, feed, List.of(cuts.get(1)))));
+    assertEquals(keys("user_", 20, 37), keys(rows(context, feed, List.of(cuts.get(2)))));
   }
 
   @Test
@@ -168,8 +181,11 @@ class FeedSplitReadTest {
     assertEquals(List.of("new_1", "new_2", "new_3"), sorted(nextRun(feed).keys("event_id")), "the next run");
   }
 
-  @Test
-  void filteredOrdersSplitByTheFilteredPagesAndUpdatesAndDeletesAreReadOnceByThisRunOrTheNext() {
+  @ParameterizedTest(name = "checkpoint after every call: {0}")
+  @ValueSource(booleans = {false, true})
+  void filteredOrdersSplitByTheFilteredPagesAndUpdatesAndDeletesAreReadOnceByThisRunOrTheNext(
+      boolean checkpointEveryCall) {
+    checkpointAfter = checkpointEveryCall ? Duration.ZERO : checkpointAfter;
     CursorFeed feed = feed("orders", false, Map.of("status", "shipped"), "upsert");
     // Shipped: orders 1, 4, ..., 100 (34). Pages of 2: 17 pages, 4 sub-ranges cut at pages 5, 9
     // and 13 (the 9th, 17th and 25th shipped: orders 25, 49 and 73), from order 1.
@@ -189,6 +205,9 @@ class FeedSplitReadTest {
 
     Reads reads = splitAndRead(feed, "/tables/orders/records");
 
+    assertEquals(checkpointEveryCall ? reads.queries().size() : 4, reads.processCalls(),
+        "process calls: one per sub-range, or one per call when each checkpoints");
+    assertEquals(Set.copyOf(reads.queries()).size(), reads.queries().size(), () -> "a request made twice: " + reads.queries());
     assertEquals(expectedCuts, reads.cuts, "sub-ranges of 8, 8, 8 and 10 shipped orders");
     List<String> firstRun = new ArrayList<>(IntStream.iterate(1, i -> i <= 100, i -> i + 3)
         .mapToObj(i -> String.format("order_%04d", i)).toList());
@@ -227,7 +246,8 @@ class FeedSplitReadTest {
   // --- the runner's part ---
 
   /** What a split read produced: the sub-ranges, the calls that found them, and the rows. */
-  private record Reads(List<OffsetRange> cuts, int splitRequests, List<GenericRecord> rows) {
+  private record Reads(List<OffsetRange> cuts, int splitRequests, List<GenericRecord> rows, int processCalls,
+      List<String> queries) {
     /** The column's values, sorted: ranges read side by side interleave their rows. */
     List<String> keys(String column) {
       return rows.stream().map(r -> String.valueOf(r.get(column))).sorted().toList();
@@ -244,9 +264,10 @@ class FeedSplitReadTest {
     path = recordsPath;
     List<OffsetRange> cuts = split(context, feed);
     reading = true;
-    List<GenericRecord> rows = read(context, feed, cuts);
+    List<GenericRecord> rows = new ArrayList<>();
+    int processCalls = read(context, feed, cuts, rows);
     path = null;
-    return new Reads(cuts, splitRequests.get(), rows);
+    return new Reads(cuts, splitRequests.get(), rows, processCalls, List.copyOf(readQueries));
   }
 
   /** The next run: the range from this run's cap, as the planner gives it then. */
@@ -254,16 +275,24 @@ class FeedSplitReadTest {
     CursorFeed next = new CursorFeed(feed.table(), feed.tombstones(), feed.params(), micros(CAP), null,
         micros(CAP) + HOUR, feed.maxRecordsPerBatch(), feed.operation(), null);
     ReadContext context = context(feed.table());
-    return new Reads(List.of(), 0, read(context, next, split(context, next)));
+    List<GenericRecord> rows = new ArrayList<>();
+    int processCalls = read(context, next, split(context, next), rows);
+    return new Reads(List.of(), 0, rows, processCalls, List.of());
   }
 
   /**
    * Reads each sub-range with Beam's tracker as a runner does: on {@code resume()} it takes the
-   * checkpoint's residual ({@code trySplit(0)}) and processes that in turn.
+   * checkpoint's residual ({@code trySplit(0)}) and processes that in turn. Returns the process calls.
    */
-  private static List<GenericRecord> read(ReadContext context, CursorFeed feed, List<OffsetRange> cuts) {
-    ReadCursorFn fn = new ReadCursorFn(context);
+  private List<GenericRecord> rows(ReadContext context, CursorFeed feed, List<OffsetRange> cuts) {
     List<GenericRecord> rows = new ArrayList<>();
+    read(context, feed, cuts, rows);
+    return rows;
+  }
+
+  private int read(ReadContext context, CursorFeed feed, List<OffsetRange> cuts, List<GenericRecord> rows) {
+    FeedRangeReadFn fn = new ReadCursorFn(context).checkpointingAfter(checkpointAfter);
+    int calls = 0;
     OutputReceiver<List<GenericRecord>> out = new OutputReceiver<>() {
       @Override
       public void output(List<GenericRecord> chunk) {
@@ -281,14 +310,19 @@ class FeedSplitReadTest {
       // tests say (FeedRangesSpreadTest reads ranges side by side).
       for (OffsetRange cut : cuts) {
         FeedRanges element = new FeedRanges(feed, List.of(cut));
-        RangeSetTracker tracker = fn.newTracker(fn.initialRestriction(element));
-        fn.process(element, tracker, out);
-        tracker.checkDone();
+        for (RangeSet restriction = fn.initialRestriction(element); restriction != null; ) {
+          RangeSetTracker tracker = fn.newTracker(restriction);
+          calls++;
+          boolean resume = fn.process(element, tracker, out).shouldResume();
+          SplitResult<RangeSet> checkpoint = resume ? tracker.trySplit(0) : null;
+          tracker.checkDone();
+          restriction = checkpoint == null ? null : checkpoint.getResidual();
+        }
       }
     } finally {
       fn.teardown();
     }
-    return rows;
+    return calls;
   }
 
   private static List<OffsetRange> split(ReadContext context, CursorFeed feed) {

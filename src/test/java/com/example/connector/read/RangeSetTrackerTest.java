@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.junit.jupiter.api.Test;
@@ -20,7 +22,7 @@ class RangeSetTrackerTest {
     for (int i = 0; i < bounds.length; i += 2) {
       ranges.add(new OffsetRange(bounds[i], bounds[i + 1]));
     }
-    return new RangeSetTracker(new RangeSet(ranges));
+    return new RangeSetTracker(new RangeSet(ranges), Duration.ZERO);
   }
 
   private static RangeSet set(long... bounds) {
@@ -54,6 +56,22 @@ class RangeSetTrackerTest {
     assertEquals(set(5, 10, 101, 110, 200, 210), split.getResidual());
     assertFalse(claim(t, 0, 5), "the lane stops at its next claim");
     t.checkDone();
+  }
+
+  @Test
+  void aCheckpointIsRefusedUntilTheTrackerIsOldEnoughSoThatTheReadCheckpointsBetweenCalls() {
+    AtomicLong nanos = new AtomicLong(1_000);
+    RangeSetTracker t = new RangeSetTracker(
+        new RangeSet(List.of(new OffsetRange(0, 10), new OffsetRange(100, 110))), Duration.ofSeconds(5), nanos::get);
+    assertTrue(claim(t, 0, 4));
+    nanos.addAndGet(4_999_999_999L);
+    assertNull(t.trySplit(0), "4.999999999 s old: refused");
+    assertTrue(claim(t, 0, 6), "the claims go on");
+    assertEquals(set(100, 110), t.trySplit(0.5).getResidual(), "a split (not a checkpoint) is granted: range 1, not started");
+    nanos.incrementAndGet();
+    SplitResult<RangeSet> checkpoint = t.trySplit(0);
+    assertEquals(set(0, 7, 100, 100), checkpoint.getPrimary(), "5 s old: granted");
+    assertEquals(set(7, 10), checkpoint.getResidual());
   }
 
   @Test

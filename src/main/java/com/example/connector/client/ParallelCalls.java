@@ -1,4 +1,4 @@
-package com.example.connector.read;
+package com.example.connector.client;
 
 import java.io.Closeable;
 import java.util.ArrayList;
@@ -14,15 +14,15 @@ import org.apache.beam.sdk.metrics.MetricsContainer;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 
 /**
- * The threads a read DoFn instance makes source calls on side by side (its lanes, its probes),
- * each counting into the metrics of the step that started it, as the processing thread does. The
- * calls themselves wait for the connection's call budget, which bounds them; the threads only
- * wait. Opened in {@code @Setup}, closed in {@code @Teardown}.
+ * Threads to make source calls on side by side: a read DoFn instance's (its lanes, its probes,
+ * opened in {@code @Setup}, closed in {@code @Teardown}) and the planner's discovery. Each counts
+ * into the metrics of the step that started it, as the processing thread does. The calls
+ * themselves wait for the connection's call budget, which bounds them; the threads only wait.
  */
-final class ParallelCalls implements AutoCloseable {
+public final class ParallelCalls implements AutoCloseable {
   private final ExecutorService threads;
 
-  ParallelCalls(String name) {
+  public ParallelCalls(String name) {
     threads = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, name);
       t.setDaemon(true);
@@ -31,7 +31,7 @@ final class ParallelCalls implements AutoCloseable {
   }
 
   /** Runs {@code task} on a thread of its own, in the calling step's metrics. */
-  Future<?> submit(Runnable task) {
+  public Future<?> submit(Runnable task) {
     return threads.submit(inCallersStep(() -> {
       task.run();
       return null;
@@ -42,7 +42,7 @@ final class ParallelCalls implements AutoCloseable {
    * {@code call} applied to every item side by side (one item: on this thread), results in the
    * items' order. The first failure stops the others and is rethrown.
    */
-  <T, R> List<R> map(List<T> items, Function<T, R> call) {
+  public <T, R> List<R> map(List<T> items, Function<T, R> call) {
     if (items.size() == 1) {
       return Collections.singletonList(call.apply(items.get(0))); // the result may be null
     }
@@ -67,7 +67,7 @@ final class ParallelCalls implements AutoCloseable {
   }
 
   /** What a call that failed on another thread threw, to rethrow on this one. */
-  static RuntimeException failure(ExecutionException e) {
+  public static RuntimeException failure(ExecutionException e) {
     return e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
   }
 
