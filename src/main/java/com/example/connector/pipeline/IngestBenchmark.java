@@ -10,15 +10,18 @@ import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.source.ExampleSource;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
+import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,27 +34,28 @@ import java.util.Optional;
  * plain sequential keyset client against the same source, and prints one table per latency.
  *
  * <pre>
- * mvn -q compile exec:exec -Dexec.executable=java \
- *     -Dexec.args="-Xmx512m -cp %classpath com.example.connector.pipeline.IngestBenchmark --runners=direct,flink --latency-ms=0,20"
+ * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.connector.pipeline.IngestBenchmark \
+ *     -Dexec.args="--runners=direct,flink --latency-ms=0,20"
  * </pre>
  *
- * <p>(A forked JVM: the embedded Flink cluster cannot load its classes inside {@code exec:java}.)
- * Options: {@code --latency-ms=0,20,100} (the scenarios, default {@code 0,20}),
- * {@code --max-concurrent-requests=N} (the connection's option; default its own default, 8),
+ * <p>Options: {@code --latency-ms=0,20,100} (the scenarios, default {@code 0,20}),
+ * {@code --max-concurrent-requests=N} (the connection's option; default its own default),
  * {@code --runners=direct,flink} (runner-configs/direct and runner-configs/flink-local, found in
  * the working directory or the project's basedir), {@code --TABLE=N} (a table's volume; default
  * the issue's 100,000 metrics, 20,000 events, 10,000 users and orders, 2,000 products).
  *
  * <p>The source is the simulated one, in this process, with no injected faults and its seed
  * anchored so that every record is older than the run; each scenario restarts it with that
- * latency and the same data. The <b>sequential</b> client pages through every table once with the
- * connector's HTTP client and keyset paging ({@code since} = the last cursor seen), no Beam. Each
- * <b>pipeline</b> run is the real main, end to end into Iceberg tables (a Hadoop catalog) under a
- * temporary root.
- * Calls are the requests the source served during the run; peak calls in flight is the
- * pipeline's {@code peak_in_flight} (1 for the sequential client); CPU is the whole process's,
- * source included. Peak heap by {@link HeapGauge}; peak RSS by {@link RssGauge} (VmRSS sampled
- * every 10 ms during the run: the JVM keeps memory an earlier run committed, so it can carry over).
+ * latency and the same data. Every run is a fresh JVM, as a user's run is, started with this
+ * JVM's own arguments (launched by {@code exec:exec@run}, the launcher's), so that its seconds,
+ * CPU and memory are its own: not the source's, and not warmed or grown by an earlier run. The
+ * <b>sequential</b> run pages through every table once with the connector's HTTP client and
+ * keyset paging ({@code since} = the last cursor seen), no Beam. Each <b>pipeline</b> run is the
+ * real main, end to end into Iceberg tables (a Hadoop catalog) under a temporary root.
+ * Seconds are from the child's start to its exit; calls are the requests the source served
+ * meanwhile; peak calls in flight is the pipeline's {@code peak_in_flight} (1 for the sequential
+ * client); CPU is the child's, JVM start included; peak heap by {@link HeapGauge}; peak RSS is the
+ * child's {@code VmHWM}.
  */
 public final class IngestBenchmark {
   private static final List<String> TABLES = List.of("products", "events", "users", "orders", "metrics");
@@ -60,49 +64,78 @@ public final class IngestBenchmark {
   private static final String USAGE =
       "use --latency-ms=0,20,100, --runners=direct,flink, --max-concurrent-requests=N or --TABLE=N (TABLE one of "
           + TABLES + ")";
+  /** The first argument of a child run, before its own: {@code sequential BASE_URL} or {@code pipeline ARGS...}. */
+  private static final String CHILD = "--child";
 
   /** What the command line asks for: volumes per table, runners (with their configs), latencies. */
   private record Settings(Map<String, Long> rows, Map<String, Path> runners, List<Long> latenciesMs,
       long maxConcurrentRequests) {}
 
   /** One measured run of one scenario. */
-  private record Run(String name, long latencyMs, long records, double seconds, long calls, long peakInFlight,
-      long cpuNanos, long peakHeap, long peakRss) {}
+  private record Run(String name, long latencyMs, double seconds, long calls, ChildReport child) {}
 
-  /** What a measured piece of work reports of itself. */
-  private record Work(long records, long peakInFlight) {}
+  /** What a child run reports of itself, on its last line of output. */
+  private record ChildReport(long records, long peakInFlight, long cpuNanos, long peakHeap, long peakRss) {
+    private static final String PREFIX = "benchmark-child-report ";
 
-  @FunctionalInterface
-  private interface Workload {
-    Work run() throws Exception;
+    String line() {
+      return PREFIX + records + " " + peakInFlight + " " + cpuNanos + " " + peakHeap + " " + peakRss;
+    }
+
+    static Optional<ChildReport> find(List<String> output) {
+      return output.stream().filter(l -> l.startsWith(PREFIX)).findFirst().map(l -> {
+        long[] v = Arrays.stream(l.substring(PREFIX.length()).split(" ")).mapToLong(Long::parseLong).toArray();
+        return new ChildReport(v[0], v[1], v[2], v[3], v[4]);
+      });
+    }
   }
 
   private IngestBenchmark() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals(CHILD)) {
+      child(Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     Settings settings = settings(args);
     // Users and metrics advance one minute per row: anchor the seed so the newest is in the past.
     long minutes = Math.max(settings.rows().get("users"), settings.rows().get("metrics")) + 60;
     Instant baseTime = Instant.now().minus(Duration.ofMinutes(minutes));
     Path work = Files.createTempDirectory("ingest-bench");
-    HeapGauge heap = HeapGauge.start();
-    RssGauge rss = RssGauge.start();
+    // What a run costs before its first record (JVM start, graph, five empty tables): a source
+    // with no rows, no latency.
+    List<Run> empty;
+    ExampleSource.Builder emptyBuilder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime);
+    TABLES.forEach(t -> emptyBuilder.rows(t, 0));
+    try (ExampleSource source = emptyBuilder.start()) {
+      empty = pipelines(settings, source, work.resolve("empty"), 0);
+    }
     List<Run> runs = new ArrayList<>();
     for (long latency : settings.latenciesMs()) {
       ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime).latencyMs(latency);
       settings.rows().forEach(builder::rows);
       try (ExampleSource source = builder.start()) {
-        Path spec = BenchmarkSpec.write(work.resolve(latency + "ms"), source, settings.maxConcurrentRequests(),
-            TABLES.stream().map(BenchmarkSpec::table).toList());
-        SourceConfig config = new SourceConfig(source.baseUrl(), "bench", Password.inline("bench"), RetryPolicy.DEFAULT);
-        runs.add(measure("sequential client", latency, source, heap, rss, () -> new Work(sequential(config), 1)));
-        for (Map.Entry<String, Path> runner : settings.runners().entrySet()) {
-          runs.add(measure("pipeline, " + runner.getKey(), latency, source, heap, rss,
-              () -> pipeline(spec, runner.getValue(), spec.resolveSibling("out-" + runner.getKey()))));
-        }
+        Path dir = work.resolve(latency + "ms");
+        runs.add(measure("sequential client", latency, source, Files.createDirectories(dir).resolve("sequential.log"),
+            "sequential", source.baseUrl().toString()));
+        runs.addAll(pipelines(settings, source, dir, latency));
       }
     }
-    print(settings, runs);
+    print(settings, empty, runs);
+  }
+
+  /** The pipeline on each runner of the settings, against {@code source}, under {@code dir}. */
+  private static List<Run> pipelines(Settings settings, ExampleSource source, Path dir, long latency)
+      throws IOException, InterruptedException {
+    Path spec = BenchmarkSpec.write(dir, source, settings.maxConcurrentRequests(),
+        TABLES.stream().map(BenchmarkSpec::table).toList());
+    List<Run> runs = new ArrayList<>();
+    for (Map.Entry<String, Path> runner : settings.runners().entrySet()) {
+      runs.add(measure("pipeline, " + runner.getKey(), latency, source, dir.resolve(runner.getKey() + ".log"),
+          "pipeline", "--spec=" + spec, "--runnerConfig=" + runner.getValue(),
+          "--outputRoot=" + dir.resolve("out-" + runner.getKey()), "--progressIntervalSeconds=0"));
+    }
+    return runs;
   }
 
   private static Settings settings(String[] args) {
@@ -176,19 +209,55 @@ public final class IngestBenchmark {
     }
   }
 
-  /** Times one workload, with the source's calls, the process's CPU, and the peaks of heap and RSS. */
-  private static Run measure(String name, long latencyMs, ExampleSource source, HeapGauge heap, RssGauge rss,
-      Workload workload) throws Exception {
-    heap.reset();
-    rss.reset();
+  /**
+   * Runs one child JVM to its end and measures it: its seconds, the calls the source served
+   * meanwhile, and what it reports of itself. A child that fails stops the benchmark, naming its log.
+   */
+  private static Run measure(String name, long latencyMs, ExampleSource source, Path log, String... childArgs)
+      throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), IngestBenchmark.class.getName(), CHILD));
+    command.addAll(List.of(childArgs));
     long calls = source.requestCount();
-    long cpu = cpuNanos();
     long start = System.nanoTime();
-    Work done = workload.run();
-    Run run = new Run(name, latencyMs, done.records(), (System.nanoTime() - start) / 1e9,
-        source.requestCount() - calls, done.peakInFlight(), cpuNanos() - cpu, heap.peakUsed(), rss.peak());
-    System.err.println("measured: " + run); // survives a later run that fails
-    return run;
+    Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      int exit = child.waitFor();
+      double seconds = (System.nanoTime() - start) / 1e9;
+      Optional<ChildReport> report = ChildReport.find(Files.readAllLines(log));
+      if (exit != 0 || report.isEmpty()) {
+        throw new IllegalStateException(name + " at " + latencyMs + " ms failed (exit " + exit + "); see " + log);
+      }
+      Run run = new Run(name, latencyMs, seconds, source.requestCount() - calls, report.get());
+      System.err.println("measured: " + run); // survives a later run that fails
+      return run;
+    } finally {
+      child.destroyForcibly(); // nothing if it ended; a child must not outlive a failed benchmark
+    }
+  }
+
+  /** A child run: the work its arguments name, then its report line. */
+  private static void child(String[] args) throws Exception {
+    HeapGauge heap = HeapGauge.start();
+    long records;
+    long peakInFlight;
+    if (args[0].equals("sequential")) {
+      records = sequential(new SourceConfig(URI.create(args[1]), "bench", Password.inline("bench"), RetryPolicy.DEFAULT));
+      peakInFlight = 1;
+    } else {
+      IngestMain.Outcome outcome = IngestMain.run(Arrays.copyOfRange(args, 1, args.length),
+          new PrintStream(OutputStream.nullOutputStream()), System.err);
+      if (outcome.exitCode() != 0) {
+        System.exit(outcome.exitCode());
+      }
+      records = outcome.counters().values().stream().mapToLong(c -> c.getOrDefault("records", 0L)).sum();
+      peakInFlight =
+          outcome.counters().values().stream().mapToLong(c -> c.getOrDefault("peak_in_flight", 0L)).max().orElse(0);
+    }
+    System.out.println(new ChildReport(records, peakInFlight, cpuNanos(), heap.peakUsed(), RssGauge.peakOfThisProcess())
+        .line());
+    System.exit(0); // the runners leave non-daemon threads behind
   }
 
   /** Every table once, sequentially, keyset-paged: what one plain client gets from this source. */
@@ -218,43 +287,46 @@ public final class IngestBenchmark {
     return read;
   }
 
-  /** The real main on a shipped runner config; its records and peak calls in flight from its counters. */
-  private static Work pipeline(Path spec, Path runnerConfig, Path outputRoot) {
-    String[] args = {"--spec=" + spec, "--runnerConfig=" + runnerConfig, "--outputRoot=" + outputRoot,
-        "--progressIntervalSeconds=0"};
-    IngestMain.Outcome outcome = IngestMain.run(args, new PrintStream(OutputStream.nullOutputStream()), System.err);
-    if (outcome.exitCode() != 0) {
-      throw new IllegalStateException("the run with " + runnerConfig + " failed (exit " + outcome.exitCode() + ")");
-    }
-    long records = outcome.counters().values().stream().mapToLong(c -> c.getOrDefault("records", 0L)).sum();
-    long peak = outcome.counters().values().stream().mapToLong(c -> c.getOrDefault("peak_in_flight", 0L)).max().orElse(0);
-    return new Work(records, peak);
-  }
-
-  private static void print(Settings settings, List<Run> runs) {
-    System.out.printf("%nIngest benchmark: %,d records (%s), max_concurrent_requests %d, %d cores, max heap %d MB,"
-            + " load average %.1f%n",
+  private static void print(Settings settings, List<Run> empty, List<Run> runs) {
+    System.out.printf("%nIngest benchmark: %,d records (%s), max_concurrent_requests %d, %d cores,"
+            + " each run a fresh JVM with %s, load average %.1f%n",
         settings.rows().values().stream().mapToLong(Long::longValue).sum(), settings.rows(), settings.maxConcurrentRequests(),
-        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
+        Runtime.getRuntime().availableProcessors(), ManagementFactory.getRuntimeMXBean().getInputArguments(),
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-    System.out.println("ratio = sequential seconds / run seconds (> 1: faster than the sequential client);"
-        + " calls = requests the source served; CPU = process CPU time, the in-process source included;"
-        + " peak RSS = VmRSS sampled every 10 ms during the run");
-    String format = "%-20s %10s %8s %6s %7s %14s %14s %13s %12s%n";
+    System.out.println("seconds = the run's JVM from start to exit; ratio = sequential seconds / run seconds"
+        + " (> 1: faster than the sequential client); calls = requests the source served; CPU = the run's JVM's"
+        + " CPU time, its start included (the source runs in the benchmark's own JVM); CPU past start = the same"
+        + " less an empty run's; peak RSS = the run's VmHWM");
+    System.out.print("\nan empty run (no records, 0 ms):");
+    for (Run r : empty) {
+      System.out.printf(" %s %.1f s, %.1f CPU-s, peak RSS %d MB;", r.name(), r.seconds(), r.child().cpuNanos() / 1e9,
+          r.child().peakRss() >> 20);
+    }
+    System.out.println();
+    String format = "%-20s %10s %8s %6s %7s %14s %14s %14s %13s %12s%n";
     for (long latency : settings.latenciesMs()) {
       System.out.printf("%n%d ms per call%n", latency);
       System.out.printf(format, "run", "records", "seconds", "ratio", "calls", "peak in flight", "CPU ms/1k rec",
-          "peak heap MB", "peak RSS MB");
+          "past start", "peak heap MB", "peak RSS MB");
       double sequential = seconds(runs, "sequential client", latency).orElseThrow();
       for (Run r : runs) {
         if (r.latencyMs() == latency) {
-          System.out.printf(format, r.name(), String.format("%,d", r.records()), String.format("%.1f", r.seconds()),
-              String.format("%.2f", sequential / r.seconds()), String.format("%,d", r.calls()), r.peakInFlight(),
-              String.format("%.1f", r.cpuNanos() / 1e6 / (r.records() / 1000.0)), r.peakHeap() >> 20, r.peakRss() >> 20);
+          ChildReport c = r.child();
+          Optional<String> pastStart = empty.stream().filter(e -> e.name().equals(r.name())).findFirst()
+              .map(e -> String.format("%.1f", perThousand(c.cpuNanos() - e.child().cpuNanos(), c.records())));
+          System.out.printf(format, r.name(), String.format("%,d", c.records()), String.format("%.1f", r.seconds()),
+              String.format("%.2f", sequential / r.seconds()), String.format("%,d", r.calls()), c.peakInFlight(),
+              String.format("%.1f", perThousand(c.cpuNanos(), c.records())), pastStart.orElse("-"),
+              c.peakHeap() >> 20, c.peakRss() >> 20);
         }
       }
     }
     printSlowdown(runs);
+  }
+
+  /** CPU milliseconds per 1,000 records. */
+  private static double perThousand(long cpuNanos, long records) {
+    return cpuNanos / 1e6 / (records / 1000.0);
   }
 
   /** Time at 20 ms / time at 0 ms per run, when both scenarios ran. */
@@ -275,7 +347,7 @@ public final class IngestBenchmark {
     return runs.stream().filter(r -> r.name().equals(name) && r.latencyMs() == latencyMs).map(Run::seconds).findFirst();
   }
 
-  /** CPU time of the whole process (source, client, runner), all threads. */
+  /** CPU time of this whole process, all threads. */
   private static long cpuNanos() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
   }
