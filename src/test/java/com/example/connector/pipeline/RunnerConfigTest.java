@@ -57,10 +57,10 @@ class RunnerConfigTest {
   }
 
   @Test
-  void directSetsTheDirectRunnerWithFourThreads() {
+  void directSetsTheDirectRunnerWithEightThreads() {
     DirectOptions direct = shipped("direct", DirectOptions.class);
     assertEquals(DirectRunner.class, direct.getRunner());
-    assertEquals(4, direct.getTargetParallelism());
+    assertEquals(8, direct.getTargetParallelism());
     String[] overridden = RunnerConfig.merge(new String[] {"--runnerConfig=" + ProjectFiles.runnerConfig("direct"), "--targetParallelism=1"});
     assertEquals(1, PipelineOptionsFactory.fromArgs(overridden).as(DirectOptions.class).getTargetParallelism());
   }
