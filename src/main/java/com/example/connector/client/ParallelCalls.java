@@ -73,7 +73,10 @@ public final class ParallelCalls implements AutoCloseable {
 
   /** {@code task}, to run on another thread in the metrics of the step calling this. */
   private static <V> Callable<V> inCallersStep(Callable<V> task) {
-    MetricsContainer metrics = MetricsEnvironment.getCurrentContainer();
+    // The thread's container, read by swapping it out and back: getCurrentContainer() logs a
+    // warning with a stack trace outside a step, where discovery runs.
+    MetricsContainer metrics = MetricsEnvironment.setCurrentContainer(null);
+    MetricsEnvironment.setCurrentContainer(metrics);
     return () -> {
       try (Closeable scope = metrics == null ? () -> { } : MetricsEnvironment.scopedMetricsContainer(metrics)) {
         return task.call();
