@@ -10,7 +10,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.Coder;
@@ -98,23 +97,20 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
       RestrictionTracker<RangeSet, RangeSet.Position> tracker,
       OutputReceiver<List<GenericRecord>> out) {
     long pauseAt = System.nanoTime() + checkpointAfter.toNanos();
-    AtomicBoolean pause = new AtomicBoolean();
+    BooleanSupplier pause = () -> System.nanoTime() - pauseAt >= 0; // monotonic: once true, true for every lane
     int ranges = tracker.currentRestriction().ranges().size();
     BlockingQueue<List<GenericRecord>> batches = new ArrayBlockingQueue<>(QUEUED_BATCHES_PER_LANE * Math.max(1, ranges));
     List<Future<?>> running = new ArrayList<>();
     for (int i = 0; i < ranges; i++) {
       RangeView view = new RangeView(tracker, i);
       if (view.currentRestriction().getFrom() < view.currentRestriction().getTo()) {
-        CursorGroupReader<GenericRecord> reader = reader(element.feed(), view, new QueueReceiver(batches), pause::get);
+        CursorGroupReader<GenericRecord> reader = reader(element.feed(), view, new QueueReceiver(batches), pause);
         running.add(parallel.submit(() -> readRange(element.feed(), view, reader)));
       }
     }
     int batchRows = batchRows(element.feed().maxRecordsPerBatch());
     try {
       while (!allDone(running)) {
-        if (System.nanoTime() - pauseAt >= 0) {
-          pause.set(true);
-        }
         List<GenericRecord> batch = batches.poll(50, TimeUnit.MILLISECONDS);
         if (batch != null) {
           out.output(withQueued(batch, batches, batchRows));
@@ -129,7 +125,7 @@ public abstract class FeedRangeReadFn extends SourceReadFn<FeedRanges> {
       throw new IllegalStateException("interrupted while reading " + context.metricsNamespace(), e);
     }
     // After a pause, the runner's checkpoint gives the rest to a residual (none if every range ended).
-    return pause.get() ? ProcessContinuation.resume() : ProcessContinuation.stop();
+    return pause.getAsBoolean() ? ProcessContinuation.resume() : ProcessContinuation.stop();
   }
 
   /**
