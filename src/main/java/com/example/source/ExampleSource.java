@@ -266,7 +266,7 @@ public final class ExampleSource implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private long latencyMs = 0;
     private int rateLimit = 0;
-    private SourceHttpServer.Timer latencyTimer = SourceHttpServer.Timer.IO_THREAD;
+    private SourceHttpServer.Timer latencyTimer = SourceHttpServer.Timer.SCHEDULER;
     private long bodyTimeoutMs = 10_000;
 
     private Builder() {}
@@ -371,7 +371,7 @@ public final class ExampleSource implements AutoCloseable {
       return this;
     }
 
-    /** What waits out {@link #latencyMs}: the I/O thread timer; tests substitute a manual one. */
+    /** What waits out {@link #latencyMs}: {@link SourceHttpServer.Timer#SCHEDULER}; tests substitute a manual one. */
     Builder latencyTimer(SourceHttpServer.Timer timer) {
       this.latencyTimer = Objects.requireNonNull(timer);
       return this;

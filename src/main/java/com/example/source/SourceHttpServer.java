@@ -23,6 +23,8 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -80,10 +82,30 @@ final class SourceHttpServer implements Closeable {
   /** Runs a task after a delay without any thread waiting for it. */
   @FunctionalInterface
   interface Timer {
-    /** The exchange's own XNIO I/O thread timer. */
-    Timer IO_THREAD = (ex, delayMs, task) -> ex.getIoThread().executeAfter(task, delayMs, TimeUnit.MILLISECONDS);
+    /**
+     * One daemon thread's schedule, shared by the JVM's servers; the task (the send) runs on that
+     * thread. Not the exchange's own I/O thread timer: XNIO 3.8's {@code executeAfter} from a
+     * worker wakes the selector only if it is already polling, and the I/O thread decides on an
+     * untimed select before it says it polls, so a task added in between waits for the
+     * selector's next event, which a client waiting for its answer never brings (seen: a
+     * sequential client's call unanswered until its 60 s read timeout, once in about 17,000).
+     */
+    Timer SCHEDULER = LatencyScheduler::after;
 
     void after(HttpServerExchange ex, long delayMs, Runnable task);
+  }
+
+  /** The thread behind {@link Timer#SCHEDULER}: a task per parked response, none waiting. */
+  private static final class LatencyScheduler {
+    private static final ScheduledExecutorService THREAD = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "source-latency");
+      t.setDaemon(true);
+      return t;
+    });
+
+    static void after(HttpServerExchange ex, long delayMs, Runnable task) {
+      THREAD.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+    }
   }
 
   /**
