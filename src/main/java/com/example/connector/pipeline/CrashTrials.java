@@ -365,11 +365,7 @@ public final class CrashTrials {
 
   /** The command line of a child JVM on this JVM's classpath. */
   private static List<String> javaOnThisClasspath(List<String> jvmOptions, List<String> args, Path log) {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    command.addAll(jvmOptions);
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), IngestMain.class.getName()));
-    command.addAll(args);
-    return command;
+    return ChildJvm.command(jvmOptions, IngestMain.class, args);
   }
 
   /** {@code IngestMain} on the DirectRunner in a child JVM, its output in {@code log}; continuous in a continuous trial. */

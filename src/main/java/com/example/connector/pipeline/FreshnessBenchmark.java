@@ -143,12 +143,10 @@ public final class FreshnessBenchmark {
           List.of(BenchmarkSpec.table("events"),
               BenchmarkSpec.table("users") + ", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_1\"}"));
       Path log = work.resolve("pipeline.log");
-      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-      command.addAll(List.of(CHILD_HEAP.split(" ")));
-      command.addAll(List.of("-Xlog:gc:file=" + work.resolve("pipeline-gc.log"), "--add-opens=java.base/java.util=ALL-UNNAMED",
-          "-cp", System.getProperty("java.class.path"),
-          IngestMain.class.getName(), "--spec=" + spec, "--outputRoot=" + output, "--streaming=true",
-          "--runnerConfig=" + IngestBenchmark.runnerConfig(settings.runner()),
+      List<String> jvmOptions = new ArrayList<>(List.of(CHILD_HEAP.split(" ")));
+      jvmOptions.addAll(List.of("-Xlog:gc:file=" + work.resolve("pipeline-gc.log"), "--add-opens=java.base/java.util=ALL-UNNAMED"));
+      List<String> command = ChildJvm.command(jvmOptions, IngestMain.class, List.of("--spec=" + spec,
+          "--outputRoot=" + output, "--streaming=true", "--runnerConfig=" + IngestBenchmark.runnerConfig(settings.runner()),
           "--pollIntervalSeconds=" + settings.pollSeconds(), "--commitIntervalSeconds=" + settings.commitSeconds(),
           "--progressIntervalSeconds=60"));
       Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();

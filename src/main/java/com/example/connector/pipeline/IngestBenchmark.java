@@ -215,10 +215,9 @@ public final class IngestBenchmark {
    */
   private static Run measure(String name, long latencyMs, ExampleSource source, Path log, String... childArgs)
       throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), IngestBenchmark.class.getName(), CHILD));
-    command.addAll(List.of(childArgs));
+    List<String> args = new ArrayList<>(List.of(CHILD));
+    args.addAll(List.of(childArgs));
+    List<String> command = ChildJvm.command(ManagementFactory.getRuntimeMXBean().getInputArguments(), IngestBenchmark.class, args);
     long calls = source.requestCount();
     long start = System.nanoTime();
     Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -296,8 +295,7 @@ public final class IngestBenchmark {
     System.out.println("seconds = the run's JVM from start to exit; ratio = sequential seconds / run seconds"
         + " (> 1: faster than the sequential client); calls = requests the source served; CPU = the run's JVM's"
         + " CPU time, its start included, less the benchmark's heap sampler (the source runs in the benchmark's own"
-        + " JVM); CPU past start = the same"
-        + " less an empty run's; peak RSS = the run's VmHWM");
+        + " JVM); past start = the same less an empty run's; peak RSS = the run's VmHWM");
     System.out.print("\nan empty run (no records, 0 ms):");
     for (Run r : empty) {
       System.out.printf(" %s %.1f s, %.1f CPU-s, peak RSS %d MB;", r.name(), r.seconds(), r.child().cpuNanos() / 1e9,
