@@ -28,12 +28,19 @@ public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRanges>>
 
   private final ReadContext context;
   private final TableCalls calls;
+  private int minPagesPerSplit = CursorRanges.MIN_PAGES_PER_SPLIT;
   private transient ExampleClient client;
   private transient ParallelCalls parallel;
 
   public SplitFeedFn(ReadContext context) {
     this.context = context;
     this.calls = new TableCalls(context);
+  }
+
+  /** Cuts at least {@code pages} pages apart instead; for tests whose feeds hold a few pages. */
+  SplitFeedFn cuttingEvery(int pages) {
+    this.minPagesPerSplit = pages;
+    return this;
   }
 
   @Setup
@@ -72,6 +79,6 @@ public final class SplitFeedFn extends DoFn<CursorFeed, KV<Integer, FeedRanges>>
   List<OffsetRange> split(CursorFeed feed) {
     String cursorField = context.table().cursorField();
     OffsetRange run = CursorRanges.initial(client, feed, cursorField);
-    return CursorRanges.byRecords(client, feed, cursorField, run, maxSplits(), calls.pages(), parallel);
+    return CursorRanges.byRecords(client, feed, cursorField, run, maxSplits(), minPagesPerSplit, calls.pages(), parallel);
   }
 }

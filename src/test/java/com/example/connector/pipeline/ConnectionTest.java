@@ -51,12 +51,12 @@ class ConnectionTest {
   }
 
   @Test
-  void maxConcurrentRequestsIsAPositiveIntegerDefaulting32() {
+  void maxConcurrentRequestsIsAPositiveIntegerDefaulting64() {
     String head = "{\"username\": \"u\", \"password\": \"" + SECRET + "\"";
-    assertEquals(32, Connection.parse(head + "}", "conn.json").maxConcurrentRequests());
+    assertEquals(64, Connection.parse(head + "}", "conn.json").maxConcurrentRequests());
     assertEquals(3, Connection.parse(head + ", \"max_concurrent_requests\": 3}", "conn.json").maxConcurrentRequests());
     assertMentions(fails(head + ", \"max_concurrent_requests\": 0}"),
-        "conn.json", "max_concurrent_requests", "must be a positive integer, found 0", "e.g. 32");
+        "conn.json", "max_concurrent_requests", "must be a positive integer, found 0", "e.g. 64");
     assertMentions(fails(head + ", \"max_concurrent_requests\": -2}"), "max_concurrent_requests", "found -2");
     assertMentions(fails(head + ", \"max_concurrent_requests\": 2.5}"), "max_concurrent_requests", "found 2.5");
     assertMentions(fails(head + ", \"max_concurrent_requests\": \"8\"}"), "max_concurrent_requests", "found a string");

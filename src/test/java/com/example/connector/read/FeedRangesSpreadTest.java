@@ -73,11 +73,11 @@ class FeedRangesSpreadTest {
   void aTablesSubRangesAreReadOnMoreThanOneThreadAtOnce(String runner, String table, int threads, int meet,
       boolean checkpointEveryCall) {
     meeting = new CountDownLatch(meet);
-    // 64 users, pages of 1: 64 pages, 16 sub-ranges of 4 users. 253 metrics, one a minute, pages
-    // of 4, windows of 10 minutes: 16 cuts, each moved down to a window boundary. 16 sub-ranges,
+    // 128 users, pages of 1: 128 pages, 16 sub-ranges of 8 users. 253 metrics, one a minute, pages
+    // of 2, windows of 10 minutes: 16 cuts, each moved down to a window boundary. 16 sub-ranges,
     // dealt into 4 groups of 4, each group read by one worker, its 4 ranges side by side.
-    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).rows("users", 64)
-        .pageSize("users", 1).pageSize("metrics", 4)
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).rows("users", 128)
+        .pageSize("users", 1).pageSize("metrics", 2)
         .clock(Clock.fixed(CAP, ZoneOffset.UTC)).start()) {
       SourceConfig config = new SourceConfig(source.baseUrl(), "u", Password.inline("p"), QUICK);
       TableDescriptor descriptor;
@@ -104,7 +104,7 @@ class FeedRangesSpreadTest {
 
       assertTrue(READ_THREADS.size() >= meet, "sub-ranges read on threads " + READ_THREADS);
       String prefix = windowed ? "metric_" : "user_";
-      List<String> expected = IntStream.range(0, windowed ? 253 : 64).mapToObj(i -> String.format("%s%04d", prefix, i)).toList();
+      List<String> expected = IntStream.range(0, windowed ? 253 : 128).mapToObj(i -> String.format("%s%04d", prefix, i)).toList();
       assertEquals(expected, READ_IDS.stream().sorted().toList(), "every record once");
     }
   }

@@ -325,8 +325,9 @@ class FeedSplitReadTest {
     return calls;
   }
 
+  /** The feed's cuts, at least 4 pages apart: the scenarios' feeds hold 5 to 13 pages. */
   private static List<OffsetRange> split(ReadContext context, CursorFeed feed) {
-    SplitFeedFn fn = new SplitFeedFn(context);
+    SplitFeedFn fn = new SplitFeedFn(context).cuttingEvery(4);
     fn.setup();
     try {
       return fn.split(feed);
