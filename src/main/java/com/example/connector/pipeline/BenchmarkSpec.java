@@ -1,12 +1,12 @@
 package com.example.connector.pipeline;
 
+import com.example.source.ExampleSource;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** The spec and connection a benchmark runs the real main with, against its simulated source. */
+/** The spec and connection a benchmark runs the real main with, against its in-process source. */
 final class BenchmarkSpec {
   private BenchmarkSpec() {}
 
@@ -16,11 +16,11 @@ final class BenchmarkSpec {
    * @param maxConcurrentRequests the connection's {@code max_concurrent_requests}
    * @param tables each entry's {@code table} object's contents, e.g. {@code "source_table": "users"}
    */
-  static Path write(Path dir, URI baseUrl, long maxConcurrentRequests, List<String> tables)
+  static Path write(Path dir, ExampleSource source, long maxConcurrentRequests, List<String> tables)
       throws IOException {
     Files.createDirectories(dir.resolve("connections"));
     Files.writeString(dir.resolve("connections/bench.json"),
-        "{\"username\": \"bench\", \"password\": \"bench\", \"base_url\": \"" + baseUrl
+        "{\"username\": \"bench\", \"password\": \"bench\", \"base_url\": \"" + source.baseUrl()
             + "\", \"max_concurrent_requests\": " + maxConcurrentRequests + "}");
     StringBuilder objects = new StringBuilder();
     for (String table : tables) {

@@ -117,7 +117,7 @@ public final class CrashTrials {
     if (continuous) {
       tables.add(HISTORY_SPEC);
     }
-    this.spec = BenchmarkSpec.write(work, source.baseUrl(), SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS, tables);
+    this.spec = BenchmarkSpec.write(work, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS, tables);
     this.continuous = continuous;
     this.command = command;
     this.random = new Random(seed);

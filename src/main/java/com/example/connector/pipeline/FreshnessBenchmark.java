@@ -139,7 +139,7 @@ public final class FreshnessBenchmark {
     Path work = Files.createTempDirectory("freshness-bench");
     Path output = work.resolve("output");
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).latencyMs(settings.latencyMs()).start()) {
-      Path spec = BenchmarkSpec.write(work, source.baseUrl(), SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
+      Path spec = BenchmarkSpec.write(work, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
           List.of(BenchmarkSpec.table("events"),
               BenchmarkSpec.table("users") + ", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_1\"}"));
       Path log = work.resolve("pipeline.log");

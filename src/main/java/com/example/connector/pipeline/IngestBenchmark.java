@@ -10,15 +10,12 @@ import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.source.ExampleSource;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +27,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Measures what users meet: the pipeline on the shipped runner configs, with the documented
@@ -48,10 +44,9 @@ import java.util.concurrent.TimeUnit;
  * the working directory or the project's basedir), {@code --TABLE=N} (a table's volume; default
  * the issue's 100,000 metrics, 20,000 events, 10,000 users and orders, 2,000 products).
  *
- * <p>The source is the simulated one, in a JVM of its own with the JVM's default flags, as a
- * remote API is a process of its own, with no injected faults and its seed anchored so that
- * every record is older than the run; each scenario restarts it with that latency and the same
- * data. Every run is a fresh JVM, as a user's run is, started with this
+ * <p>The source is the simulated one, in this process, with no injected faults and its seed
+ * anchored so that every record is older than the run; each scenario restarts it with that
+ * latency and the same data. Every run is a fresh JVM, as a user's run is, started with this
  * JVM's own arguments (launched by {@code exec:exec@run}, the launcher's), so that its seconds,
  * CPU and memory are its own: not the source's, and not warmed or grown by an earlier run. The
  * <b>sequential</b> run pages through every table once with the connector's HTTP client and
@@ -110,16 +105,18 @@ public final class IngestBenchmark {
     // What a run costs before its first record (JVM start, graph, five empty tables): a source
     // with no rows, no latency.
     List<Run> empty;
-    Map<String, Long> noRows = new LinkedHashMap<>();
-    TABLES.forEach(t -> noRows.put(t, 0L));
-    try (SourceProcess source = SourceProcess.start(noRows, 0, baseTime, work.resolve("empty-source.log"))) {
+    ExampleSource.Builder emptyBuilder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime);
+    TABLES.forEach(t -> emptyBuilder.rows(t, 0));
+    try (ExampleSource source = emptyBuilder.start()) {
       empty = pipelines(settings, source, work.resolve("empty"), 0);
     }
     List<Run> runs = new ArrayList<>();
     for (long latency : settings.latenciesMs()) {
-      Path dir = Files.createDirectories(work.resolve(latency + "ms"));
-      try (SourceProcess source = SourceProcess.start(settings.rows(), latency, baseTime, dir.resolve("source.log"))) {
-        runs.add(measure("sequential client", latency, source, dir.resolve("sequential.log"),
+      ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime).latencyMs(latency);
+      settings.rows().forEach(builder::rows);
+      try (ExampleSource source = builder.start()) {
+        Path dir = work.resolve(latency + "ms");
+        runs.add(measure("sequential client", latency, source, Files.createDirectories(dir).resolve("sequential.log"),
             "sequential", source.baseUrl().toString()));
         runs.addAll(pipelines(settings, source, dir, latency));
       }
@@ -128,9 +125,9 @@ public final class IngestBenchmark {
   }
 
   /** The pipeline on each runner of the settings, against {@code source}, under {@code dir}. */
-  private static List<Run> pipelines(Settings settings, SourceProcess source, Path dir, long latency)
+  private static List<Run> pipelines(Settings settings, ExampleSource source, Path dir, long latency)
       throws IOException, InterruptedException {
-    Path spec = BenchmarkSpec.write(dir, source.baseUrl(), settings.maxConcurrentRequests(),
+    Path spec = BenchmarkSpec.write(dir, source, settings.maxConcurrentRequests(),
         TABLES.stream().map(BenchmarkSpec::table).toList());
     List<Run> runs = new ArrayList<>();
     for (Map.Entry<String, Path> runner : settings.runners().entrySet()) {
@@ -216,7 +213,7 @@ public final class IngestBenchmark {
    * Runs one child JVM to its end and measures it: its seconds, the calls the source served
    * meanwhile, and what it reports of itself. A child that fails stops the benchmark, naming its log.
    */
-  private static Run measure(String name, long latencyMs, SourceProcess source, Path log, String... childArgs)
+  private static Run measure(String name, long latencyMs, ExampleSource source, Path log, String... childArgs)
       throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(List.of(CHILD));
     args.addAll(List.of(childArgs));
@@ -241,10 +238,6 @@ public final class IngestBenchmark {
 
   /** A child run: the work its arguments name, then its report line. */
   private static void child(String[] args) throws Exception {
-    if (args[0].equals("source")) {
-      SourceProcess.serve(Arrays.copyOfRange(args, 1, args.length));
-      return;
-    }
     HeapGauge heap = HeapGauge.start();
     long records;
     long peakInFlight;
@@ -264,87 +257,6 @@ public final class IngestBenchmark {
     long cpu = cpuNanos() - heap.samplerCpuNanos(); // the benchmark's own sampling is not the run's
     System.out.println(new ChildReport(records, peakInFlight, cpu, heap.peakUsed(), RssGauge.peakOfThisProcess()).line());
     System.exit(0); // the runners leave non-daemon threads behind
-  }
-
-  /**
-   * The simulated source in a JVM of its own, as a remote API is a process of its own: with the
-   * JVM's default flags, not the runs' (C1 only and the serial GC slow a server down, and in the
-   * benchmark's JVM it served about a quarter slower). It answers each line on its standard input
-   * with the calls it has served, and stops when that input ends.
-   */
-  private static final class SourceProcess implements AutoCloseable {
-    private static final String LISTENING = "benchmark-source-listening ";
-    private static final String CALLS = "benchmark-source-calls ";
-
-    private final Process process;
-    private final BufferedReader answers;
-    private final PrintStream questions;
-    private final URI baseUrl;
-
-    private SourceProcess(Process process, Path log) throws IOException {
-      this.process = process;
-      this.answers = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-      this.questions = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
-      this.baseUrl = URI.create(answer(LISTENING, log));
-    }
-
-    /** A source with {@code rows} per table, {@code latencyMs} per call, seeded from {@code baseTime}; its log in {@code log}. */
-    static SourceProcess start(Map<String, Long> rows, long latencyMs, Instant baseTime, Path log) throws IOException {
-      List<String> args = new ArrayList<>(List.of(CHILD, "source", baseTime.toString(), Long.toString(latencyMs)));
-      rows.forEach((table, count) -> args.add(table + "=" + count));
-      Process process = new ProcessBuilder(ChildJvm.command(List.of(), IngestBenchmark.class, args))
-          .redirectError(log.toFile()).start();
-      try {
-        return new SourceProcess(process, log);
-      } catch (IOException | RuntimeException e) {
-        process.destroyForcibly();
-        throw e;
-      }
-    }
-
-    URI baseUrl() {
-      return baseUrl;
-    }
-
-    /** The requests the source has served so far. */
-    long requestCount() throws IOException {
-      questions.println();
-      return Long.parseLong(answer(CALLS, null));
-    }
-
-    private String answer(String prefix, Path log) throws IOException {
-      for (String line; (line = answers.readLine()) != null; ) {
-        if (line.startsWith(prefix)) {
-          return line.substring(prefix.length());
-        }
-      }
-      throw new IOException("the benchmark's source ended" + (log == null ? "" : "; see " + log));
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      questions.close(); // the end of its input stops it
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
-    }
-
-    /** The child's side: {@code BASE_TIME LATENCY_MS TABLE=ROWS...}. */
-    static void serve(String[] args) throws IOException {
-      ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0)
-          .baseTime(Instant.parse(args[0])).latencyMs(Long.parseLong(args[1]));
-      for (int i = 2; i < args.length; i++) {
-        String[] tableRows = args[i].split("=", 2);
-        builder.rows(tableRows[0], Long.parseLong(tableRows[1]));
-      }
-      try (ExampleSource source = builder.start();
-          BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
-        System.out.println(LISTENING + source.baseUrl());
-        while (in.readLine() != null) {
-          System.out.println(CALLS + source.requestCount());
-        }
-      }
-    }
   }
 
   /** Every table once, sequentially, keyset-paged: what one plain client gets from this source. */
@@ -382,8 +294,8 @@ public final class IngestBenchmark {
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     System.out.println("seconds = the run's JVM from start to exit; ratio = sequential seconds / run seconds"
         + " (> 1: faster than the sequential client); calls = requests the source served; CPU = the run's JVM's"
-        + " CPU time, its start included, less the benchmark's heap sampler (the source runs in a JVM of its own,"
-        + " with the JVM's default flags); past start = the same less an empty run's; peak RSS = the run's VmHWM");
+        + " CPU time, its start included, less the benchmark's heap sampler (the source runs in the benchmark's own"
+        + " JVM); past start = the same less an empty run's; peak RSS = the run's VmHWM");
     System.out.print("\nan empty run (no records, 0 ms):");
     for (Run r : empty) {
       System.out.printf(" %s %.1f s, %.1f CPU-s, peak RSS %d MB;", r.name(), r.seconds(), r.child().cpuNanos() / 1e9,

@@ -64,7 +64,7 @@ public final class MergeBenchmark {
           .rows("users", users).rows("events", 0).rows("orders", 0).rows("metrics", 0).rows("products", 0);
       try (ExampleSource source = builder.start()) {
         Path dir = work.resolve(runner);
-        Path spec = BenchmarkSpec.write(dir, source.baseUrl(), SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
+        Path spec = BenchmarkSpec.write(dir, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
             List.of(BenchmarkSpec.table("users")));
         Path output = dir.resolve("output");
         Path config = Path.of("runner-configs", runner.equals("flink") ? "flink-local" : "direct");
