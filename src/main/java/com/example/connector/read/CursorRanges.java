@@ -38,14 +38,14 @@ final class CursorRanges {
 
   /**
    * {@code range} cut into up to {@code maxSplits} sub-ranges holding about equal numbers
-   * of records, at least {@code minPages} pages each ({@value #MIN_PAGES_PER_SPLIT} in a run), found by probing the feed under
-   * the fixed {@code since = from - 1 µs}: the feed is sorted by cursor, so the first cursor of
-   * page {@code 1 + i * n / k} (of {@code n} pages below the range's end) is where the
-   * {@code i}-th of {@code k} sub-ranges starts. A cut is a cursor value {@code c}, giving
-   * {@code [.., c)} and {@code [c, ..)}, so a tie group is never cut. Each probe reads one
-   * record. The page count takes about {@code 1 + log8 n} rounds of probes made side by side
-   * ({@link PageSearch}), the cuts one more round: against a remote API the split costs a few
-   * calls' latency, not one per probe.
+   * of records, at least {@code minPages} pages each ({@value #MIN_PAGES_PER_SPLIT} in a run),
+   * found by probing the feed under the fixed {@code since = from - 1 µs}: the feed is sorted by
+   * cursor, so the first cursor of page {@code 1 + i * n / k} (of {@code n} pages below the
+   * range's end) is where the {@code i}-th of {@code k} sub-ranges starts. A cut is a cursor
+   * value {@code c}, giving {@code [.., c)} and {@code [c, ..)}, so a tie group is never cut. Each
+   * probe reads one record. The page count takes about {@code 1 + log8 n} rounds of probes made
+   * side by side ({@link PageSearch}), the cuts one more round: against a remote API the split
+   * costs a few calls' latency, not one per probe.
    *
    * <p>A windowed feed's cuts move down to a window boundary (counted from the range's start), so
    * that its sub-ranges hold whole windows.
