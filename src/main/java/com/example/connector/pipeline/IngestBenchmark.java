@@ -105,16 +105,14 @@ public final class IngestBenchmark {
     // What a run costs before its first record (JVM start, graph, five empty tables): a source
     // with no rows, no latency.
     List<Run> empty;
-    ExampleSource.Builder emptyBuilder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime);
-    TABLES.forEach(t -> emptyBuilder.rows(t, 0));
-    try (ExampleSource source = emptyBuilder.start()) {
+    Map<String, Long> noRows = new LinkedHashMap<>();
+    TABLES.forEach(t -> noRows.put(t, 0L));
+    try (ExampleSource source = startSource(noRows, 0, baseTime)) {
       empty = pipelines(settings, source, work.resolve("empty"), 0);
     }
     List<Run> runs = new ArrayList<>();
     for (long latency : settings.latenciesMs()) {
-      ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime).latencyMs(latency);
-      settings.rows().forEach(builder::rows);
-      try (ExampleSource source = builder.start()) {
+      try (ExampleSource source = startSource(settings.rows(), latency, baseTime)) {
         Path dir = work.resolve(latency + "ms");
         runs.add(measure("sequential client", latency, source, Files.createDirectories(dir).resolve("sequential.log"),
             "sequential", source.baseUrl().toString()));
@@ -122,6 +120,13 @@ public final class IngestBenchmark {
       }
     }
     print(settings, empty, runs);
+  }
+
+  /** The simulated source with these rows per table and latency, no injected faults, seeded from {@code baseTime}. */
+  private static ExampleSource startSource(Map<String, Long> rows, long latencyMs, Instant baseTime) {
+    ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime).latencyMs(latencyMs);
+    rows.forEach(builder::rows);
+    return builder.start();
   }
 
   /** The pipeline on each runner of the settings, against {@code source}, under {@code dir}. */

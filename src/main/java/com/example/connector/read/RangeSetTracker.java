@@ -20,11 +20,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * until the tracker is {@code checkpointAfter} old: a checkpoint cuts every range at its last
  * claim, so each reader's call in flight is made for nothing and made again by the residual, and
  * the DirectRunner asks for one a second. Its reader checkpoints itself once that time has
- * passed ({@link FeedRangeReadFn}), between calls, where it costs none. Any other fraction gives away ranges not yet
- * started (the later half of them), or else cuts the range with the most left at that fraction
- * of what it has left. Both keep each range's claimed part in the primary, so a reader whose
- * range was cut stops at its next claim. Thread-safe: readers claim and the runner splits at the
- * same time.
+ * passed ({@link FeedRangeReadFn}), between calls, where it costs none. Any other fraction
+ * gives away ranges not yet started (the later half of them), or else cuts the range with the
+ * most left at that fraction of what it has left. Both keep each range's claimed part in the
+ * primary, so a reader whose range was cut stops at its next claim. Thread-safe: readers claim
+ * and the runner splits at the same time.
  */
 public final class RangeSetTracker extends RestrictionTracker<RangeSet, RangeSet.Position>
     implements RestrictionTracker.HasProgress {
