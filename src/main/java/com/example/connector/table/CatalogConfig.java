@@ -105,8 +105,15 @@ public final class CatalogConfig implements Serializable {
     return LOADED.computeIfAbsent(this, config -> {
       Map<String, String> all = new TreeMap<>(config.fileProperties());
       all.putAll(config.properties);
-      return CatalogUtil.buildIcebergCatalog(config.name, all, new Configuration());
+      return CatalogUtil.buildIcebergCatalog(config.name, all, hadoopConf());
     });
+  }
+
+  /** Hadoop's defaults, with {@code file://} through {@link InProcessLocalFileSystem}: no fork per file. */
+  private static Configuration hadoopConf() {
+    Configuration conf = new Configuration();
+    conf.set("fs.file.impl", InProcessLocalFileSystem.class.getName());
+    return conf;
   }
 
   @Override
