@@ -250,7 +250,9 @@ public final class IngestBenchmark {
       records = sequential(new SourceConfig(URI.create(args[1]), "bench", Password.inline("bench"), RetryPolicy.DEFAULT));
       peakInFlight = 1;
     } else {
-      IngestMain.Outcome outcome = IngestMain.run(Arrays.copyOfRange(args, 1, args.length),
+      String[] pipelineArgs = Arrays.copyOfRange(args, 1, args.length);
+      StartupClasses.loadInBackground(pipelineArgs); // as IngestMain.main does
+      IngestMain.Outcome outcome = IngestMain.run(pipelineArgs,
           new PrintStream(OutputStream.nullOutputStream()), System.err);
       if (outcome.exitCode() != 0) {
         System.exit(outcome.exitCode());

@@ -66,6 +66,7 @@ public final class IngestMain {
   private IngestMain() {}
 
   public static void main(String[] args) {
+    StartupClasses.loadInBackground(args);
     System.exit(run(args, System.out, System.err).exitCode());
   }
 

@@ -1,0 +1,84 @@
+package com.example.connector.pipeline;
+
+import com.example.connector.client.SourceConfig;
+import com.example.source.ExampleSource;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Records {@link StartupClasses}' lists: for each runner, two runs of the five example tables
+ * against the embedded source's demo data (the first creates the tables, the second merges into
+ * them), each a fresh JVM with {@code -XX:DumpLoadedClassList}, started with this JVM's arguments.
+ * The classes they loaded, in order, the JDK's own left out (its class-data archive holds them),
+ * are written to {@code src/main/resources}. Run it from the project's directory after a
+ * dependency changes:
+ *
+ * <pre>
+ * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.connector.pipeline.RecordStartupClasses
+ * </pre>
+ */
+public final class RecordStartupClasses {
+  private static final Map<String, String> RUNNER_CONFIGS = Map.of("direct", "direct", "flink", "flink-local");
+  private static final Path LISTS = Path.of("src/main/resources/com/example/connector/pipeline");
+  /** The JDK's packages, and what is not a plain class name (lambda proxies, CDS annotations). */
+  private static final Pattern LEFT_OUT = Pattern.compile("^(java|javax|jdk|sun|com/sun)/.*|.*[@ ].*");
+  private static final String CHILD = "--child";
+
+  private RecordStartupClasses() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals(CHILD)) {
+      // IngestMain.run, not main: the run being recorded must not preload an older list.
+      int exit = IngestMain.run(Arrays.copyOfRange(args, 1, args.length),
+          new PrintStream(OutputStream.nullOutputStream()), System.err).exitCode();
+      System.exit(exit);
+    }
+    if (!Files.isDirectory(LISTS)) {
+      throw new IllegalStateException(LISTS + " is not here: run this from the project's directory");
+    }
+    Path work = Files.createTempDirectory("startup-classes");
+    for (String runner : StartupClasses.RUNNERS) {
+      Set<String> names = new LinkedHashSet<>();
+      try (ExampleSource source = ExampleSource.builder().port(0).start()) {
+        Path dir = work.resolve(runner);
+        Path spec = BenchmarkSpec.write(dir, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
+            Stream.of("products", "events", "users", "orders", "metrics").map(BenchmarkSpec::table).toList());
+        for (int run = 1; run <= 2; run++) {
+          names.addAll(record(dir, run, "--spec=" + spec,
+              "--runnerConfig=" + IngestBenchmark.runnerConfig(runner), "--outputRoot=" + dir.resolve("out")));
+        }
+      }
+      Path list = LISTS.resolve(StartupClasses.resource(runner));
+      Files.write(list, names.stream().map(n -> n.replace('/', '.')).toList());
+      System.out.println(runner + ": " + names.size() + " classes written to " + list);
+    }
+  }
+
+  /** The classes one run loaded, in order, without the left-out ones. */
+  private static List<String> record(Path dir, int run, String... args) throws IOException, InterruptedException {
+    Path dump = dir.resolve("classes-" + run + ".txt");
+    Path log = dir.resolve("run-" + run + ".log");
+    List<String> jvm = new ArrayList<>(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    jvm.add("-XX:DumpLoadedClassList=" + dump);
+    List<String> childArgs = new ArrayList<>(List.of(CHILD));
+    childArgs.addAll(List.of(args));
+    Process child = new ProcessBuilder(ChildJvm.command(jvm, RecordStartupClasses.class, childArgs))
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (child.waitFor() != 0) {
+      throw new IllegalStateException("run " + run + " failed; see " + log);
+    }
+    return Files.readAllLines(dump).stream().filter(n -> !LEFT_OUT.matcher(n).matches()).toList();
+  }
+}
