@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -30,7 +29,6 @@ import java.util.stream.Stream;
  * </pre>
  */
 public final class RecordStartupClasses {
-  private static final Map<String, String> RUNNER_CONFIGS = Map.of("direct", "direct", "flink", "flink-local");
   private static final Path LISTS = Path.of("src/main/resources/com/example/connector/pipeline");
   /** The JDK's packages, and what is not a plain class name (lambda proxies, CDS annotations). */
   private static final Pattern LEFT_OUT = Pattern.compile("^(java|javax|jdk|sun|com/sun)/.*|.*[@ ].*");
