@@ -66,8 +66,16 @@ public final class IngestMain {
   private IngestMain() {}
 
   public static void main(String[] args) {
+    System.exit(runInFreshJvm(args, System.out, System.err).exitCode());
+  }
+
+  /**
+   * {@link #run}, as the first thing a JVM of its own does ({@code main}, a benchmark's child):
+   * with its runner's classes loaded beside it ({@link StartupClasses}).
+   */
+  static Outcome runInFreshJvm(String[] args, PrintStream out, PrintStream err) {
     StartupClasses.loadInBackground(args);
-    System.exit(run(args, System.out, System.err).exitCode());
+    return run(args, out, err);
   }
 
   /**

@@ -14,7 +14,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Records {@link StartupClasses}' lists: for each runner, two runs of the five example tables
@@ -52,7 +51,7 @@ public final class RecordStartupClasses {
       try (ExampleSource source = ExampleSource.builder().port(0).start()) {
         Path dir = work.resolve(runner);
         Path spec = BenchmarkSpec.write(dir, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
-            Stream.of("products", "events", "users", "orders", "metrics").map(BenchmarkSpec::table).toList());
+            IngestBenchmark.TABLES.stream().map(BenchmarkSpec::table).toList());
         for (int run = 1; run <= 2; run++) {
           names.addAll(record(dir, run, "--spec=" + spec,
               "--runnerConfig=" + IngestBenchmark.runnerConfig(runner), "--outputRoot=" + dir.resolve("out")));
