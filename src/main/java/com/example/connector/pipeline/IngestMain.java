@@ -71,10 +71,12 @@ public final class IngestMain {
 
   /**
    * {@link #run}, as the first thing a JVM of its own does ({@code main}, a benchmark's child):
-   * with its runner's classes loaded beside it ({@link StartupClasses}).
+   * with its runner's classes loaded beside it ({@link StartupClasses}), and Beam's options
+   * registry limited to that runner's ({@link OptionsRegistry}).
    */
   static Outcome runInFreshJvm(String[] args, PrintStream out, PrintStream err) {
     StartupClasses.loadInBackground(args);
+    StartupClasses.runner(args).ifPresent(OptionsRegistry::limitTo);
     return run(args, out, err);
   }
 

@@ -1,0 +1,78 @@
+package com.example.connector.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.testing.ChildProcess;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Beam's options registry of a DirectRunner or Flink run: the SDK's interfaces and the runner's. */
+class OptionsRegistryTest {
+  /** The registrars of Beam 2.62's jars on this class path, in their services files' order. */
+  private static final List<String> CLASS_PATH = List.of(
+      "org.apache.beam.sdk.options.DefaultPipelineOptionsRegistrar",
+      "org.apache.beam.sdk.options.ManualDockerEnvironmentOptions$Options",
+      "org.apache.beam.sdk.options.RemoteEnvironmentOptions$Options",
+      "org.apache.beam.sdk.transforms.resourcehints.ResourceHintsOptions$Options",
+      "org.apache.beam.sdk.util.construction.ExternalTranslationOptionsRegistrar",
+      "org.apache.beam.runners.direct.DirectRegistrar$Options",
+      "org.apache.beam.runners.flink.FlinkRunnerRegistrar$Options",
+      "org.apache.beam.sdk.extensions.gcp.options.GcpPipelineOptionsRegistrar",
+      "org.apache.beam.runners.dataflow.DataflowPipelineRegistrar$Options",
+      "org.apache.beam.sdk.io.gcp.common.GcpIoPipelineOptionsRegistrar");
+
+  private static final List<String> SDK = CLASS_PATH.subList(0, 5);
+
+  @Test
+  void aRunKeepsTheSdksRegistrarsAndItsRunnersOnly() {
+    assertEquals(CLASS_PATH.stream().sorted().toList(), OptionsRegistry.registrars(getClass().getClassLoader()).stream().sorted().toList(),
+        "the class path's registrars changed: check what OptionsRegistry drops");
+    assertEquals(concat(SDK, "org.apache.beam.runners.flink.FlinkRunnerRegistrar$Options"), OptionsRegistry.kept(CLASS_PATH, "flink"));
+    assertEquals(concat(SDK, "org.apache.beam.runners.direct.DirectRegistrar$Options"), OptionsRegistry.kept(CLASS_PATH, "direct"));
+    // A registrar of the user's own, or of a library, stays.
+    assertEquals(List.of("com.acme.AcmeOptionsRegistrar"), OptionsRegistry.kept(List.of("com.acme.AcmeOptionsRegistrar"), "flink"));
+  }
+
+  @Test
+  void aFreshJvmLimitedToFlinkParsesFlinksOptionsAndNamesAnotherRunnersFlag(@TempDir Path dir) {
+    ChildProcess.Result child = ChildProcess.runJava(List.of(), Probe.class.getName(),
+        List.of("--runnerConfig=" + ProjectFiles.runnerConfig("flink-local")), dir.resolve("probe.log"), Duration.ofMinutes(2));
+    assertEquals(0, child.exitCode(), child.toString());
+    String out = child.output();
+    assertTrue(out.contains("registered: ") && out.contains(" FlinkPipelineOptions "), out);
+    for (String other : List.of("DirectOptions", "DataflowPipelineOptions", "GcpOptions", "BigQueryOptions")) {
+      assertFalse(out.contains(" " + other + " "), other + " registered: " + out);
+    }
+    assertTrue(out.contains("flinkMaster: [local], parallelism: 2"), out);
+    assertTrue(out.contains("--project=p: Class interface com.example.connector.pipeline.IngestOptions missing a property named 'project'"), out);
+  }
+
+  private static List<String> concat(List<String> head, String last) {
+    return java.util.stream.Stream.concat(head.stream(), java.util.stream.Stream.of(last)).toList();
+  }
+
+  /** The child: limits the registry as a fresh run does, then parses the runner config's options. */
+  public static final class Probe {
+    public static void main(String[] args) {
+      OptionsRegistry.limitTo("flink");
+      PipelineOptionsFactory.register(IngestOptions.class);
+      System.out.println("registered: " + PipelineOptionsFactory.getRegisteredOptions().stream()
+          .map(Class::getSimpleName).sorted().collect(Collectors.joining(" ", " ", " ")));
+      FlinkPipelineOptions flink = PipelineOptionsFactory.fromArgs(RunnerConfig.merge(args)).as(FlinkPipelineOptions.class);
+      System.out.println("flinkMaster: " + flink.getFlinkMaster() + ", parallelism: " + flink.getParallelism());
+      try {
+        PipelineOptionsFactory.fromArgs("--project=p").as(IngestOptions.class);
+      } catch (IllegalArgumentException e) {
+        System.out.println("--project=p: " + e.getMessage());
+      }
+    }
+  }
+}
