@@ -1,6 +1,7 @@
 package com.example.connector.pipeline;
 
 import com.example.bench.HeapGauge;
+import com.example.bench.WorkDir;
 import com.example.connector.catalog.TableCatalog;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
@@ -102,25 +103,28 @@ public final class IngestBenchmark {
     // Users and metrics advance one minute per row: anchor the seed so the newest is in the past.
     long minutes = Math.max(settings.rows().get("users"), settings.rows().get("metrics")) + 60;
     Instant baseTime = Instant.now().minus(Duration.ofMinutes(minutes));
-    Path work = Files.createTempDirectory("ingest-bench");
-    // What a run costs before its first record (JVM start, graph, five empty tables): a source
-    // with no rows, no latency.
-    List<Run> empty;
-    Map<String, Long> noRows = new LinkedHashMap<>();
-    TABLES.forEach(t -> noRows.put(t, 0L));
-    try (ExampleSource source = startSource(noRows, 0, baseTime)) {
-      empty = pipelines(settings, source, work.resolve("empty"), 0);
-    }
-    List<Run> runs = new ArrayList<>();
-    for (long latency : settings.latenciesMs()) {
-      try (ExampleSource source = startSource(settings.rows(), latency, baseTime)) {
-        Path dir = work.resolve(latency + "ms");
-        runs.add(measure("sequential client", latency, source, Files.createDirectories(dir).resolve("sequential.log"),
-            "sequential", source.baseUrl().toString()));
-        runs.addAll(pipelines(settings, source, dir, latency));
+    try (WorkDir scratch = WorkDir.create("ingest-bench")) {
+      Path work = scratch.path();
+      // What a run costs before its first record (JVM start, graph, five empty tables): a source
+      // with no rows, no latency.
+      List<Run> empty;
+      Map<String, Long> noRows = new LinkedHashMap<>();
+      TABLES.forEach(t -> noRows.put(t, 0L));
+      try (ExampleSource source = startSource(noRows, 0, baseTime)) {
+        empty = pipelines(settings, source, work.resolve("empty"), 0);
       }
+      List<Run> runs = new ArrayList<>();
+      for (long latency : settings.latenciesMs()) {
+        try (ExampleSource source = startSource(settings.rows(), latency, baseTime)) {
+          Path dir = work.resolve(latency + "ms");
+          runs.add(measure("sequential client", latency, source, Files.createDirectories(dir).resolve("sequential.log"),
+              "sequential", source.baseUrl().toString()));
+          runs.addAll(pipelines(settings, source, dir, latency));
+        }
+      }
+      print(settings, empty, runs);
+      scratch.measured();
     }
-    print(settings, empty, runs);
   }
 
   /** The simulated source with these rows per table and latency, no injected faults, seeded from {@code baseTime}. */

@@ -1,6 +1,7 @@
 package com.example.connector.pipeline;
 
 import com.example.bench.HeapGauge;
+import com.example.bench.WorkDir;
 import com.example.connector.client.SourceConfig;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.SnapshotSummary;
@@ -54,33 +55,36 @@ public final class MergeBenchmark {
             + "'; use --users=N, --changed-percent=P, --runners=direct,flink");
       }
     }
-    Path work = Files.createTempDirectory("merge-bench");
-    HeapGauge heap = HeapGauge.start();
-    List<Run> runs = new ArrayList<>();
-    // Users advance one minute per row: anchor the seed so that the newest is in the past.
-    Instant baseTime = Instant.now().minus(Duration.ofMinutes(users + 60));
-    for (String runner : runners) {
-      ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime)
-          .rows("users", users).rows("events", 0).rows("orders", 0).rows("metrics", 0).rows("products", 0);
-      try (ExampleSource source = builder.start()) {
-        Path dir = work.resolve(runner);
-        Path spec = BenchmarkSpec.write(dir, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
-            List.of(BenchmarkSpec.table("users")));
-        Path output = dir.resolve("output");
-        Path config = Path.of("runner-configs", runner.equals("flink") ? "flink-local" : "direct");
-        runs.add(run(runner + ": first run", spec, config, output, heap));
-        long step = Math.max(1, Math.round(100 / percent));
-        int width = Math.max(4, Long.toString(users - 1).length());
-        for (long i = 0; i < users; i += step) {
-          source.upsert("users", Map.of("user_id", String.format("user_%0" + width + "d", i), "email", "changed-" + i + "@example.com"));
+    try (WorkDir scratch = WorkDir.create("merge-bench")) {
+      Path work = scratch.path();
+      HeapGauge heap = HeapGauge.start();
+      List<Run> runs = new ArrayList<>();
+      // Users advance one minute per row: anchor the seed so that the newest is in the past.
+      Instant baseTime = Instant.now().minus(Duration.ofMinutes(users + 60));
+      for (String runner : runners) {
+        ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime)
+            .rows("users", users).rows("events", 0).rows("orders", 0).rows("metrics", 0).rows("products", 0);
+        try (ExampleSource source = builder.start()) {
+          Path dir = work.resolve(runner);
+          Path spec = BenchmarkSpec.write(dir, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
+              List.of(BenchmarkSpec.table("users")));
+          Path output = dir.resolve("output");
+          Path config = Path.of("runner-configs", runner.equals("flink") ? "flink-local" : "direct");
+          runs.add(run(runner + ": first run", spec, config, output, heap));
+          long step = Math.max(1, Math.round(100 / percent));
+          int width = Math.max(4, Long.toString(users - 1).length());
+          for (long i = 0; i < users; i += step) {
+            source.upsert("users", Map.of("user_id", String.format("user_%0" + width + "d", i), "email", "changed-" + i + "@example.com"));
+          }
+          awaitNextSecond(); // the writes are stamped with the source's clock, which the cap must pass
+          runs.add(run(runner + ": " + percent + "% changed", spec, config, output, heap));
+          awaitNextSecond();
+          runs.add(run(runner + ": nothing changed", spec, config, output, heap));
         }
-        awaitNextSecond(); // the writes are stamped with the source's clock, which the cap must pass
-        runs.add(run(runner + ": " + percent + "% changed", spec, config, output, heap));
-        awaitNextSecond();
-        runs.add(run(runner + ": nothing changed", spec, config, output, heap));
       }
+      print(users, runs);
+      scratch.measured();
     }
-    print(users, runs);
   }
 
   private static void awaitNextSecond() throws InterruptedException {
