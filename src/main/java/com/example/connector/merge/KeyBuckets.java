@@ -4,16 +4,17 @@ import java.io.Serializable;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Sum;
-import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -42,19 +43,58 @@ final class KeyBuckets implements Serializable {
     this.buckets = buckets;
   }
 
-  /** Buckets sized for all of {@code rows} together (a merge's committed rows and changes). */
+  /**
+   * Buckets sized for all of {@code rows} together (a merge's committed rows and changes): one
+   * count of them all, in one combine, so that the merge waits on one stage for it, not on a
+   * count per input and their sum.
+   */
   static KeyBuckets sizedFor(List<String> keys, List<PCollection<GenericRecord>> rows, long rowsPerBucket) {
-    PCollectionList<Long> counts = PCollectionList.empty(rows.get(0).getPipeline());
+    PCollectionList<Long> ones = PCollectionList.empty(rows.get(0).getPipeline());
     for (int i = 0; i < rows.size(); i++) {
-      counts = counts.and(rows.get(i).apply("Count rows " + i, Count.globally()));
+      ones = ones.and(rows.get(i).apply("Rows " + i, MapElements.into(TypeDescriptors.longs()).via(row -> 1L)));
     }
-    PCollectionView<Integer> buckets =
-        counts.apply("All rows", Flatten.pCollections())
-            .apply("Sum rows", Sum.longsGlobally())
-            .apply("Buckets", MapElements.into(TypeDescriptors.integers())
-                .via(n -> (int) Math.max(1, (n + rowsPerBucket - 1) / rowsPerBucket)))
-            .apply("To every worker", View.asSingleton());
+    PCollectionView<Integer> buckets = ones
+        .apply("All rows", Flatten.pCollections())
+        .apply("Buckets", Combine.globally(new BucketCount(rowsPerBucket)).asSingletonView());
     return new KeyBuckets(keys, buckets);
+  }
+
+  /** The number of buckets for the rows counted: one per {@code rowsPerBucket} rows, at least one. */
+  private static final class BucketCount extends Combine.CombineFn<Long, Long, Integer> {
+    private final long rowsPerBucket;
+
+    BucketCount(long rowsPerBucket) {
+      this.rowsPerBucket = rowsPerBucket;
+    }
+
+    @Override
+    public Long createAccumulator() {
+      return 0L;
+    }
+
+    @Override
+    public Long addInput(Long rows, Long row) {
+      return rows + row;
+    }
+
+    @Override
+    public Long mergeAccumulators(Iterable<Long> counts) {
+      long all = 0;
+      for (long c : counts) {
+        all += c;
+      }
+      return all;
+    }
+
+    @Override
+    public Integer extractOutput(Long rows) {
+      return (int) Math.max(1, (rows + rowsPerBucket - 1) / rowsPerBucket);
+    }
+
+    @Override
+    public Coder<Long> getAccumulatorCoder(CoderRegistry registry, Coder<Long> input) {
+      return VarLongCoder.of();
+    }
   }
 
   /** {@code rows} keyed by their bucket, ready for a GroupByKey. */
