@@ -49,11 +49,12 @@ import org.slf4j.LoggerFactory;
  * the tracker's lock, as in {@link FeedRangeReadFn}. Feeds are not cut into sub-ranges: a poll
  * holds seconds of writes (a large backlog is better read by a bounded run first, which splits).
  *
- * <p><b>Failures.</b> A poll whose first calls fail after their retries (the source unreachable,
- * failing or throttling) is tried again at the next poll, counted in {@code failed_polls}: a
- * long-lived read outlasts an outage. A failure after the poll claimed records, or a record the
- * table cannot hold, fails the read as in a bounded run, and the runner retries it from its last
- * checkpoint.
+ * <p><b>Failures.</b> A poll whose calls fail after their retries (the source unreachable, failing
+ * or throttling) before it holds a row outputs the span it claimed (empty windows) and is tried
+ * again at the next poll, counted in {@code failed_polls}: a long-lived read outlasts an outage,
+ * whenever in a poll it begins. A failure while the poll holds rows (they may be part of a tie
+ * group larger than a page), or a record the table cannot hold, fails the read as in a bounded
+ * run, and the runner retries it from its last checkpoint.
  *
  * <p><b>Watermark.</b> Event time is the cursor: a {@link ManualWatermarkEstimator} is set to the
  * cap after each poll (no record below it is still to come) and batches are stamped with the start
@@ -142,11 +143,16 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
       ranges.readRange(feed, poll, new CursorGroupReader<>(client, feed, context.table().cursorField(),
           context.table().identityField(), poll, poll, calls.pages(), () -> false));
     } catch (SourceException e) {
-      // A long-lived read outlasts a source outage when the poll claimed nothing yet (its first
-      // calls failed); a poll that claimed a tie group may not have emitted all of it, so it fails
-      // and the runner retries it from its last checkpoint.
-      if (!transientFailure(e.status()) || (poll != null && poll.claimedAny())) {
+      // A long-lived read outlasts a source outage when the poll holds no rows: all it claimed is
+      // output (whole tie groups) or held no record (an empty window), so the span it claimed is
+      // output and the next poll goes on from there. A poll holding rows may be inside a tie group
+      // larger than a page, claimed but not all emitted: it fails, and the runner retries it from
+      // its last checkpoint.
+      if (!transientFailure(e.status()) || (poll != null && poll.holdsRows())) {
         throw e;
+      }
+      if (poll != null) {
+        poll.output();
       }
       failedPolls.inc();
       LOG.warn("{}: a poll of {} failed after its retries ({}); polling again in {} s", context.metricsNamespace(),
@@ -185,7 +191,6 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
     private final RunStamp stamp;
     private final OutputReceiver<FeedBatch> out;
     private List<GenericRecord> rows = new ArrayList<>();
-    private final long from;
     private long batchFrom;
     private long covered; // every record below it has been claimed and emitted
     boolean split; // a claim below the cap failed: the runner checkpointed or split
@@ -198,13 +203,14 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
       this.cap = cap;
       this.stamp = stamp;
       this.out = out;
-      this.from = tracker.currentRestriction().getFrom();
+      long from = tracker.currentRestriction().getFrom();
       this.batchFrom = from;
       this.covered = from;
     }
 
-    boolean claimedAny() {
-      return covered > from;
+    /** Whether rows were emitted since the last batch left: claimed, and maybe not all of their group. */
+    boolean holdsRows() {
+      return !rows.isEmpty();
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -75,6 +76,39 @@ class ContinuousRunTest {
       CompletableFuture<IngestMain.Outcome> second = start(h, spec);
       awaitEqual(h, source, second);
       assertEquals(0, stop(second).exitCode(), h.lastOut + h.lastErr);
+    }
+  }
+
+  /**
+   * An outage that begins inside a poll, after it claimed an empty window: the poll of {@code
+   * metrics} asks for the next record's cursor ({@code since} without {@code until}) once a window
+   * came back empty, and the outage starts at exactly that call. The poll holds no row, so it is
+   * tried again (a CI run saw the whole run end here: the poll had claimed the empty window).
+   */
+  @Test
+  void anOutageBeginningAfterAPollClaimedAnEmptyWindowIsOutlasted() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("continuous.json", TABLES);
+      CompletableFuture<IngestMain.Outcome> run = start(h, spec);
+      awaitEqual(h, source, run);
+
+      CountDownLatch outage = new CountDownLatch(1);
+      source.setRequestListener((method, path, query) -> {
+        if (outage.getCount() > 0 && path.equals("/tables/metrics/records") && query != null
+            && query.contains("since=") && !query.contains("until=")) {
+          source.setErrorRate(1.0); // before this request's fault is decided: it fails too
+          outage.countDown();
+        }
+      });
+      assertTrue(outage.await(CATCH_UP.toSeconds(), TimeUnit.SECONDS), "no poll of metrics asked for the next cursor");
+      source.setRequestListener(null);
+      long before = source.requestCount();
+      awaitRequests(source, before + 60, run, h);
+      source.setErrorRate(0);
+      source.upsert("metrics", Map.of("metric_id", "metric_0002", "name", "metric.cpu", "host", "host-9"));
+      awaitEqual(h, source, run);
+      assertEquals(0, stop(run).exitCode(), h.lastOut + h.lastErr);
     }
   }
 
