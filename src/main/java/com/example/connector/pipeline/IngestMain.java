@@ -76,7 +76,7 @@ public final class IngestMain {
    */
   static Outcome runInFreshJvm(String[] args, PrintStream out, PrintStream err) {
     StartupClasses.loadInBackground(args);
-    StartupClasses.runner(args).ifPresent(OptionsRegistry::limitTo);
+    OptionsRegistry.limitFor(args);
     return run(args, out, err);
   }
 

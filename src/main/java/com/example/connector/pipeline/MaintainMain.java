@@ -52,7 +52,7 @@ public final class MaintainMain {
 
   public static void main(String[] args) {
     // A fresh JVM: Beam's options registry needs only the SDK's and the runner config's runner's.
-    StartupClasses.runner(args).ifPresent(OptionsRegistry::limitTo);
+    OptionsRegistry.limitFor(args);
     System.exit(run(args, System.out, System.err, Clock.systemUTC()));
   }
 

@@ -34,11 +34,19 @@ import org.apache.beam.sdk.options.PipelineOptionsRegistrar;
 final class OptionsRegistry {
   static final String REGISTRARS = "META-INF/services/" + PipelineOptionsRegistrar.class.getName();
 
+  /** The runners whose runs are limited: those that need neither Dataflow's nor Google Cloud's options. */
+  static final List<String> LIMITED_RUNNERS = List.of("direct", "flink");
+
   /** Registrars a DirectRunner or Flink run never needs: other runners' and Google Cloud's. */
   private static final List<String> OTHER_RUNNERS_AND_CLOUDS = List.of(
       "org.apache.beam.runners.", "org.apache.beam.sdk.extensions.gcp.", "org.apache.beam.sdk.io.gcp.");
 
   private OptionsRegistry() {}
+
+  /** Limits the registry for the run these arguments describe ({@link RunnerConfig#runner}), if it runs on a limited runner. */
+  static void limitFor(String[] args) {
+    RunnerConfig.runner(args).filter(LIMITED_RUNNERS::contains).ifPresent(OptionsRegistry::limitTo);
+  }
 
   /** Initializes Beam's options registry with the SDK's registrars and {@code runner}'s ({@code direct}, {@code flink}). */
   static void limitTo(String runner) {

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -47,6 +49,28 @@ public final class RunnerConfig {
     }
     merged.addAll(List.of(args));
     return merged.toArray(String[]::new);
+  }
+
+  /**
+   * The runner these arguments run on: the last {@code --runner} (the runner config's included),
+   * reduced as Beam matches it ({@code FlinkRunner}, {@code flink} and {@code
+   * org.apache.beam.runners.flink.FlinkRunner} are all {@code flink}); {@code direct} when none is
+   * given, as Beam defaults. Empty for arguments the run will reject anyway (a runner config that
+   * cannot be read).
+   */
+  static Optional<String> runner(String[] args) {
+    String runner = "direct";
+    try {
+      for (String arg : merge(args)) {
+        if (arg.startsWith("--runner=")) {
+          String name = arg.substring("--runner=".length()).toLowerCase(Locale.ROOT);
+          runner = name.substring(name.lastIndexOf('.') + 1).replaceFirst("runner$", "");
+        }
+      }
+    } catch (ConfigurationException e) {
+      return Optional.empty();
+    }
+    return Optional.of(runner);
   }
 
   /** The options of a runner config file, in order. */

@@ -1,6 +1,5 @@
 package com.example.connector.pipeline;
 
-import com.example.connector.ConfigurationException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,7 +7,6 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -38,25 +36,9 @@ public final class StartupClasses {
     });
   }
 
-  /**
-   * The list's runner: the last {@code --runner} (a runner config's included), reduced as Beam
-   * matches it ({@code FlinkRunner}, {@code flink}, {@code org.apache.beam.runners.flink.FlinkRunner});
-   * {@code direct} when none is given, as Beam defaults. Empty for a runner without a list, and
-   * for arguments the run will reject anyway.
-   */
+  /** The list's runner ({@link RunnerConfig#runner}); empty for a runner without a list. */
   static Optional<String> runner(String[] args) {
-    String runner = "direct";
-    try {
-      for (String arg : RunnerConfig.merge(args)) {
-        if (arg.startsWith("--runner=")) {
-          String name = arg.substring("--runner=".length()).toLowerCase(Locale.ROOT);
-          runner = name.substring(name.lastIndexOf('.') + 1).replaceFirst("runner$", "");
-        }
-      }
-    } catch (ConfigurationException e) {
-      return Optional.empty();
-    }
-    return RUNNERS.contains(runner) ? Optional.of(runner) : Optional.empty();
+    return RunnerConfig.runner(args).filter(RUNNERS::contains);
   }
 
   /** The resource of a runner's list. */

@@ -59,10 +59,10 @@ class OptionsRegistryTest {
     return java.util.stream.Stream.concat(head.stream(), java.util.stream.Stream.of(last)).toList();
   }
 
-  /** The child: limits the registry as a fresh run does, then parses the runner config's options. */
+  /** The child: limits the registry as a fresh run does (here: for a Flink runner config), then parses its options. */
   public static final class Probe {
     public static void main(String[] args) {
-      OptionsRegistry.limitTo("flink");
+      OptionsRegistry.limitFor(args);
       PipelineOptionsFactory.register(IngestOptions.class);
       System.out.println("registered: " + PipelineOptionsFactory.getRegisteredOptions().stream()
           .map(Class::getSimpleName).sorted().collect(Collectors.joining(" ", " ", " ")));
