@@ -4,17 +4,15 @@ import java.io.Serializable;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -36,11 +34,14 @@ final class KeyBuckets implements Serializable {
   static final long ROWS_PER_BUCKET = 10_000;
 
   private final List<String> keys;
-  private final PCollectionView<Integer> buckets;
+  /** How many rows the buckets share. */
+  private final PCollectionView<Long> rowCount;
+  private final long rowsPerBucket;
 
-  private KeyBuckets(List<String> keys, PCollectionView<Integer> buckets) {
+  private KeyBuckets(List<String> keys, PCollectionView<Long> rowCount, long rowsPerBucket) {
     this.keys = List.copyOf(keys);
-    this.buckets = buckets;
+    this.rowCount = rowCount;
+    this.rowsPerBucket = rowsPerBucket;
   }
 
   /**
@@ -53,69 +54,34 @@ final class KeyBuckets implements Serializable {
     for (int i = 0; i < rows.size(); i++) {
       ones = ones.and(rows.get(i).apply("Rows " + i, MapElements.into(TypeDescriptors.longs()).via(row -> 1L)));
     }
-    PCollectionView<Integer> buckets = ones
+    PCollectionView<Long> count = ones
         .apply("All rows", Flatten.pCollections())
-        .apply("Buckets", Combine.globally(new BucketCount(rowsPerBucket)).asSingletonView());
-    return new KeyBuckets(keys, buckets);
-  }
-
-  /** The number of buckets for the rows counted: one per {@code rowsPerBucket} rows, at least one. */
-  private static final class BucketCount extends Combine.CombineFn<Long, Long, Integer> {
-    private final long rowsPerBucket;
-
-    BucketCount(long rowsPerBucket) {
-      this.rowsPerBucket = rowsPerBucket;
-    }
-
-    @Override
-    public Long createAccumulator() {
-      return 0L;
-    }
-
-    @Override
-    public Long addInput(Long rows, Long row) {
-      return rows + row;
-    }
-
-    @Override
-    public Long mergeAccumulators(Iterable<Long> counts) {
-      long all = 0;
-      for (long c : counts) {
-        all += c;
-      }
-      return all;
-    }
-
-    @Override
-    public Integer extractOutput(Long rows) {
-      return (int) Math.max(1, (rows + rowsPerBucket - 1) / rowsPerBucket);
-    }
-
-    @Override
-    public Coder<Long> getAccumulatorCoder(CoderRegistry registry, Coder<Long> input) {
-      return VarLongCoder.of();
-    }
+        .apply("Count", Combine.globally(Sum.ofLongs()).asSingletonView());
+    return new KeyBuckets(keys, count, rowsPerBucket);
   }
 
   /** {@code rows} keyed by their bucket, ready for a GroupByKey. */
   PCollection<KV<Integer, GenericRecord>> assign(String name, PCollection<GenericRecord> rows, Schema schema) {
-    return rows.apply(name, ParDo.of(new AssignFn(keys, buckets)).withSideInputs(buckets))
+    return rows.apply(name, ParDo.of(new AssignFn(keys, rowCount, rowsPerBucket)).withSideInputs(rowCount))
         .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.of(schema)));
   }
 
   private static final class AssignFn extends DoFn<GenericRecord, KV<Integer, GenericRecord>> {
     private final List<String> keys;
-    private final PCollectionView<Integer> buckets;
+    private final PCollectionView<Long> rowCount;
+    private final long rowsPerBucket;
 
-    AssignFn(List<String> keys, PCollectionView<Integer> buckets) {
+    AssignFn(List<String> keys, PCollectionView<Long> rowCount, long rowsPerBucket) {
       this.keys = keys;
-      this.buckets = buckets;
+      this.rowCount = rowCount;
+      this.rowsPerBucket = rowsPerBucket;
     }
 
     @ProcessElement
     public void process(@Element GenericRecord row, OutputReceiver<KV<Integer, GenericRecord>> out,
         ProcessContext context) {
-      int bucket = Math.floorMod(MergeChanges.keyOf(row, keys).hashCode(), context.sideInput(buckets));
+      int buckets = (int) Math.max(1, (context.sideInput(rowCount) + rowsPerBucket - 1) / rowsPerBucket);
+      int bucket = Math.floorMod(MergeChanges.keyOf(row, keys).hashCode(), buckets);
       out.output(KV.of(bucket, row));
     }
   }
