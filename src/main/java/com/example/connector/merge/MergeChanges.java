@@ -20,6 +20,8 @@ import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.CombineFns;
+import org.apache.beam.sdk.transforms.CombineFns.CoCombineResult;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -27,6 +29,8 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.SerializableFunctions;
+import org.apache.beam.sdk.transforms.SimpleFunction;
 import org.apache.beam.sdk.transforms.join.RawUnionValue;
 import org.apache.beam.sdk.transforms.join.UnionCoder;
 import org.apache.beam.sdk.values.KV;
@@ -36,6 +40,7 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.types.Type;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -136,7 +141,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
       merged = changes.apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)).withOutputTags(INSERTS, deletes));
     } else {
       Schema located = locatedSchema(tableSchema);
-      PCollection<GenericRecord> committedRows = committedRows(changes, located);
+      PCollection<GenericRecord> committedRows = committedRows(changes, feedSchema, located);
       merged = group(committedRows, changes, located, feedSchema, replay);
     }
     merged.get(INSERTS).setCoder(AvroCoder.of(tableSchema));
@@ -145,20 +150,21 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
   }
 
   /** The committed rows of the keys the changes touch (of every key, for a snapshot table). */
-  private PCollection<GenericRecord> committedRows(PCollection<GenericRecord> changes, Schema located) {
-    PCollectionView<ChangedKeys> keys = null;
-    PCollectionView<ChangedKeyValues> values = null;
+  private PCollection<GenericRecord> committedRows(PCollection<GenericRecord> changes, Schema feedSchema,
+      Schema located) {
+    PCollectionView<CoCombineResult> changed = null;
     if (!rule.snapshot()) {
-      keys = changes.apply("Changed keys",
-          Combine.globally(new ChangedKeys.Collect(rule.keys(), ChangedKeys.DEFAULT_BITS)).asSingletonView());
-      values = changes.apply("Changed key values",
-          Combine.globally(new ChangedKeyValues.Collect(rule.keys().get(0), firstKeyType)).asSingletonView());
+      // Both summaries in one combine: one pass over the changes, one side input.
+      SimpleFunction<GenericRecord, GenericRecord> row = SimpleFunction.fromSerializableFunctionWithOutputType(
+          SerializableFunctions.identity(), TypeDescriptor.of(GenericRecord.class));
+      changed = changes.apply("Changed keys", Combine.globally(CombineFns.compose()
+              .with(row, AvroCoder.of(feedSchema),
+                  new ChangedKeys.Collect(rule.keys(), ChangedKeys.DEFAULT_BITS), ReadCommittedRows.KEYS)
+              .with(row, AvroCoder.of(feedSchema),
+                  new ChangedKeyValues.Collect(rule.keys().get(0), firstKeyType), ReadCommittedRows.KEY_VALUES))
+          .asSingletonView());
     }
-    List<PCollectionView<?>> sideInputs = new ArrayList<>();
-    if (keys != null) {
-      sideInputs.add(keys);
-      sideInputs.add(values);
-    }
+    List<PCollectionView<?>> sideInputs = changed == null ? List.of() : List.of(changed);
     return changes.getPipeline()
         // Dealt into a few elements: a runner that makes a bundle of each element (the
         // DirectRunner, after a reshuffle) pays per group, not per file.
@@ -166,7 +172,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
             .withCoder(ListCoder.of(SerializableCoder.of(FileScanTask.class))))
         // Files listed on one worker, read on all of them.
         .apply("Spread files", Reshuffle.viaRandomKey())
-        .apply("Read committed rows", ParDo.of(new ReadCommittedRows(target, located, rule.keys(), keys, values))
+        .apply("Read committed rows", ParDo.of(new ReadCommittedRows(target, located, rule.keys(), changed))
             .withSideInputs(sideInputs))
         .setCoder(AvroCoder.of(located));
   }

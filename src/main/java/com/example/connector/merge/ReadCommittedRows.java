@@ -10,8 +10,10 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
+import org.apache.beam.sdk.transforms.CombineFns.CoCombineResult;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.Table;
@@ -36,23 +38,26 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * snapshot is a delete), every row is.
  */
 final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
+  /** The changes' keys, in the side input of the changes' summaries. */
+  static final TupleTag<ChangedKeys> KEYS = new TupleTag<>("changed keys");
+  /** The changes' first key column values, in the same side input. */
+  static final TupleTag<ChangedKeyValues> KEY_VALUES = new TupleTag<>("changed key values");
   private final TableTarget target;
   private final String locatedSchemaJson;
   private final List<String> keys;
-  private final @Nullable PCollectionView<ChangedKeys> changedKeys;
-  private final @Nullable PCollectionView<ChangedKeyValues> keyValues;
+  private final @Nullable PCollectionView<CoCombineResult> changed;
   private final Counter filesRead;
   private final Counter filesSkipped;
   private transient Table table;
   private transient Schema located;
 
+  /** {@code changed}: the changes' {@link #KEYS} and {@link #KEY_VALUES}; null for a snapshot table. */
   ReadCommittedRows(TableTarget target, Schema locatedSchema, List<String> keys,
-      @Nullable PCollectionView<ChangedKeys> changedKeys, @Nullable PCollectionView<ChangedKeyValues> keyValues) {
+      @Nullable PCollectionView<CoCombineResult> changed) {
     this.target = target;
     this.locatedSchemaJson = locatedSchema.toString();
     this.keys = List.copyOf(keys);
-    this.changedKeys = changedKeys;
-    this.keyValues = keyValues;
+    this.changed = changed;
     this.filesRead = Metrics.counter(target.destination().key(), "merge_files_read");
     this.filesSkipped = Metrics.counter(target.destination().key(), "merge_files_skipped");
   }
@@ -66,21 +71,23 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   @ProcessElement
   public void process(@Element List<FileScanTask> files, OutputReceiver<GenericRecord> out, ProcessContext context)
       throws IOException {
+    CoCombineResult summaries = changed == null ? null : context.sideInput(changed);
     for (FileScanTask task : files) {
-      read(task, out, context);
+      read(task, out, summaries);
     }
   }
 
-  private void read(FileScanTask task, OutputReceiver<GenericRecord> out, ProcessContext context) throws IOException {
-    if (keyValues != null) {
+  private void read(FileScanTask task, OutputReceiver<GenericRecord> out, @Nullable CoCombineResult summaries)
+      throws IOException {
+    if (summaries != null) {
       Types.NestedField first = table.schema().findField(keys.get(0));
-      if (!context.sideInput(keyValues).mayBeIn(task.file(), first.fieldId(), first.type())) {
+      if (!summaries.get(KEY_VALUES).mayBeIn(task.file(), first.fieldId(), first.type())) {
         filesSkipped.inc();
         return;
       }
     }
     filesRead.inc();
-    readLive(table, task, located, keys, changedKeys == null ? null : context.sideInput(changedKeys), out::output);
+    readLive(table, task, located, keys, summaries == null ? null : summaries.get(KEYS), out::output);
   }
 
   /**
