@@ -8,16 +8,15 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionView;
-import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Gathers rows by the hash of their primary key into buckets of about {@link #ROWS_PER_BUCKET}
@@ -45,18 +44,19 @@ final class KeyBuckets implements Serializable {
   }
 
   /**
-   * Buckets sized for all of {@code rows} together (a merge's committed rows and changes): one
-   * count of them all, in one combine, so that the merge waits on one stage for it, not on a
-   * count per input and their sum.
+   * Buckets sized for all of {@code rows} together (a merge's committed rows and changes): a count
+   * of each input, their sum as a singleton view. Counted per input before the flatten, not as a
+   * flatten of the rows: the DirectRunner never ended a run whose inputs were both empty (a run in
+   * which nothing changed: it went round its timers for ever), while a count emits its 0.
    */
   static KeyBuckets sizedFor(List<String> keys, List<PCollection<GenericRecord>> rows, long rowsPerBucket) {
-    PCollectionList<Long> ones = PCollectionList.empty(rows.get(0).getPipeline());
+    PCollectionList<Long> counts = PCollectionList.empty(rows.get(0).getPipeline());
     for (int i = 0; i < rows.size(); i++) {
-      ones = ones.and(rows.get(i).apply("Rows " + i, MapElements.into(TypeDescriptors.longs()).via(row -> 1L)));
+      counts = counts.and(rows.get(i).apply("Rows " + i, Count.globally()));
     }
-    PCollectionView<Long> count = ones
+    PCollectionView<Long> count = counts
         .apply("All rows", Flatten.pCollections())
-        .apply("Count", Combine.globally(Sum.ofLongs()).asSingletonView());
+        .apply("Sum", Combine.globally(Sum.ofLongs()).asSingletonView());
     return new KeyBuckets(keys, count, rowsPerBucket);
   }
 

@@ -61,6 +61,7 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
+import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -189,6 +190,17 @@ class MergeChangesTest {
     assertEquals(2, counter(unchanged, "merge_files_read"), "u04321's first file and the file of its new row");
     assertEquals(19, counter(unchanged, "merge_files_skipped"));
     assertRows(expected, target.load());
+
+    // No change at all: no file opened, nothing written, the run still committed.
+    PipelineResult nothing =
+        mergeAndCommit("DirectRunner", target, second.snapshotId(), List.of(), KeyBuckets.ROWS_PER_BUCKET, "run-3");
+
+    Snapshot third = target.load().currentSnapshot();
+    assertEquals("run-3", third.summary().get("example.run-id"));
+    assertEquals("0", third.summary().getOrDefault("added-data-files", "0"), third.summary().toString());
+    assertEquals("0", third.summary().getOrDefault("added-delete-files", "0"), third.summary().toString());
+    assertEquals(0, counter(nothing, "merge_files_read"));
+    assertRows(expected, target.load());
   }
 
   /** An override of the key by a nullable column: a change without a value fails the table. */
@@ -260,7 +272,8 @@ class MergeChangesTest {
     RunCommit run = new RunCommit(runId, AT, List.of(new TableCommit(target, base, Map.of("records", AT))));
     pipeline.apply("Commit", new CommitTables(run, new TableCommitter(target.catalog()), written));
     PipelineResult result = pipeline.run();
-    result.waitUntilFinish();
+    // Bounded, so that a run that never ends fails the test instead of hanging the build.
+    assertEquals(PipelineResult.State.DONE, result.waitUntilFinish(Duration.standardMinutes(2)), runId + " did not end");
     return result;
   }
 

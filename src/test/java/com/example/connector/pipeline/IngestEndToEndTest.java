@@ -3,10 +3,12 @@ package com.example.connector.pipeline;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.source.ExampleSource;
+import com.example.testing.ChildProcess;
 import com.example.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -107,6 +109,34 @@ class IngestEndToEndTest {
       assertEquals(102, appendedRows(h.table("events")), "events appended");
       assertEquals(103 + 1, appendedRows(h.table("orders__changes")), "orders' change feed appended: the seed, the delete");
       assertEquals("delete", ordersTable.currentSnapshot().operation(), "orders: a delete only (a row delta)");
+    }
+  }
+
+  /**
+   * A run in which the source changed nothing, on the shipped DirectRunner config, ends and adds no
+   * data file. The second run is a child JVM with a time limit: such a run once never ended (the
+   * DirectRunner went round its timers for ever after the merge's bucket count of two empty
+   * inputs), and a run that hangs must fail the test, not stall the build.
+   */
+  @Test
+  void aRunInWhichNothingChangedEndsAndAddsNoDataFile() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("users.json", "\"source_table\": \"users\"");
+      String config = "--runnerConfig=" + ProjectFiles.runnerConfig("direct");
+      h.runOk(spec, config);
+      long first = h.table("users").currentSnapshot().snapshotId();
+
+      ChildProcess.Result again = ChildRun.run(
+          List.of("--spec=" + spec, config, "--outputRoot=" + h.output, "--progressIntervalSeconds=0"),
+          Map.of(), dir.resolve("again.log"), Duration.ofMinutes(2));
+
+      assertEquals(0, again.exitCode(), again::toString);
+      org.apache.iceberg.Snapshot snapshot = h.table("users").currentSnapshot();
+      assertNotEquals(first, snapshot.snapshotId(), "the run's cursors are committed");
+      assertEquals("0", snapshot.summary().getOrDefault("added-data-files", "0"), snapshot.summary().toString());
+      assertEquals("0", snapshot.summary().getOrDefault("added-delete-files", "0"), snapshot.summary().toString());
+      assertEquals(37, h.rows("users").size());
     }
   }
 
