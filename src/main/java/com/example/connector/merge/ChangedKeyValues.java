@@ -149,10 +149,5 @@ final class ChangedKeyValues implements Serializable {
     public Coder<ChangedKeyValues> getAccumulatorCoder(CoderRegistry registry, Coder<GenericRecord> input) {
       return SerializableCoder.of(ChangedKeyValues.class);
     }
-
-    @Override
-    public Coder<ChangedKeyValues> getDefaultOutputCoder(CoderRegistry registry, Coder<GenericRecord> input) {
-      return SerializableCoder.of(ChangedKeyValues.class);
-    }
   }
 }

@@ -12,7 +12,6 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.transforms.Combine;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -208,11 +207,6 @@ final class ChangedKeys implements Serializable {
     @Override
     public Coder<Partial> getAccumulatorCoder(CoderRegistry registry, Coder<GenericRecord> input) {
       return new PartialCoder();
-    }
-
-    @Override
-    public Coder<ChangedKeys> getDefaultOutputCoder(CoderRegistry registry, Coder<GenericRecord> input) {
-      return SerializableCoder.of(ChangedKeys.class);
     }
   }
 }
