@@ -1,6 +1,7 @@
 package com.example.connector.pipeline;
 
 import com.example.bench.HeapGauge;
+import com.example.bench.MinimalPipeline;
 import com.example.bench.WorkDir;
 import com.example.connector.catalog.TableCatalog;
 import com.example.connector.catalog.Timestamps;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Measures what users meet: the pipeline on the shipped runner configs, with the documented
@@ -57,6 +59,11 @@ import java.util.Optional;
  * meanwhile; peak calls in flight is the pipeline's {@code peak_in_flight} (1 for the sequential
  * client); CPU is the child's, JVM start included, less its heap sampler's; peak heap by {@link
  * HeapGauge}; peak RSS is the child's {@code VmHWM}.
+ *
+ * <p>Before the scenarios, two fixed costs per runner, each a fresh JVM: the runner's floor, a
+ * {@link MinimalPipeline} with the runner config's options (what any Beam job pays there), and an
+ * empty run of the pipeline (a source with no rows: what the connector adds before its first
+ * record). Both are also given as CPU milliseconds per 1,000 of the scenarios' records.
  */
 public final class IngestBenchmark {
   /** The benchmark's tables: every table of the Example source. */
@@ -66,7 +73,10 @@ public final class IngestBenchmark {
   private static final String USAGE =
       "use --latency-ms=0,20,100, --runners=direct,flink, --max-concurrent-requests=N or --TABLE=N (TABLE one of "
           + TABLES + ")";
-  /** The first argument of a child run, before its own: {@code sequential BASE_URL} or {@code pipeline ARGS...}. */
+  /**
+   * The first argument of a child run, before its own: {@code sequential BASE_URL}, {@code
+   * pipeline ARGS...} or {@code minimal RUNNER_CONFIG} ({@link MinimalPipeline}).
+   */
   private static final String CHILD = "--child";
 
   /** What the command line asks for: volumes per table, runners (with their configs), latencies. */
@@ -113,6 +123,13 @@ public final class IngestBenchmark {
       try (ExampleSource source = startSource(noRows, 0, baseTime)) {
         empty = pipelines(settings, source, work.resolve("empty"), 0);
       }
+      // What any Beam job costs on each runner: the floor under the empty run.
+      List<Run> minimal = new ArrayList<>();
+      for (Map.Entry<String, Path> runner : settings.runners().entrySet()) {
+        minimal.add(measure("pipeline, " + runner.getKey(), 0, null,
+            Files.createDirectories(work.resolve("minimal")).resolve(runner.getKey() + ".log"),
+            "minimal", runner.getValue().toString()));
+      }
       List<Run> runs = new ArrayList<>();
       for (long latency : settings.latenciesMs()) {
         try (ExampleSource source = startSource(settings.rows(), latency, baseTime)) {
@@ -122,7 +139,7 @@ public final class IngestBenchmark {
           runs.addAll(pipelines(settings, source, dir, latency));
         }
       }
-      print(settings, empty, runs);
+      print(settings, minimal, empty, runs);
       scratch.measured();
     }
   }
@@ -221,14 +238,15 @@ public final class IngestBenchmark {
 
   /**
    * Runs one child JVM to its end and measures it: its seconds, the calls the source served
-   * meanwhile, and what it reports of itself. A child that fails stops the benchmark, naming its log.
+   * meanwhile (none without a source), and what it reports of itself. A child that fails stops the
+   * benchmark, naming its log.
    */
-  private static Run measure(String name, long latencyMs, ExampleSource source, Path log, String... childArgs)
+  private static Run measure(String name, long latencyMs, @Nullable ExampleSource source, Path log, String... childArgs)
       throws IOException, InterruptedException {
     List<String> args = new ArrayList<>(List.of(CHILD));
     args.addAll(List.of(childArgs));
     List<String> command = ChildJvm.command(ManagementFactory.getRuntimeMXBean().getInputArguments(), IngestBenchmark.class, args);
-    long calls = source.requestCount();
+    long calls = source == null ? 0 : source.requestCount();
     long start = System.nanoTime();
     Process child = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     try {
@@ -238,7 +256,7 @@ public final class IngestBenchmark {
       if (exit != 0 || report.isEmpty()) {
         throw new IllegalStateException(name + " at " + latencyMs + " ms failed (exit " + exit + "); see " + log);
       }
-      Run run = new Run(name, latencyMs, seconds, source.requestCount() - calls, report.get());
+      Run run = new Run(name, latencyMs, seconds, source == null ? 0 : source.requestCount() - calls, report.get());
       System.err.println("measured: " + run); // survives a later run that fails
       return run;
     } finally {
@@ -254,6 +272,10 @@ public final class IngestBenchmark {
     if (args[0].equals("sequential")) {
       records = sequential(new SourceConfig(URI.create(args[1]), "bench", Password.inline("bench"), RetryPolicy.DEFAULT));
       peakInFlight = 1;
+    } else if (args[0].equals("minimal")) {
+      MinimalPipeline.run(RunnerConfig.load(Path.of(args[1])).toArray(String[]::new));
+      records = 0;
+      peakInFlight = 0;
     } else {
       IngestMain.Outcome outcome = IngestMain.runInFreshJvm(Arrays.copyOfRange(args, 1, args.length),
           new PrintStream(OutputStream.nullOutputStream()), System.err);
@@ -296,7 +318,7 @@ public final class IngestBenchmark {
     return read;
   }
 
-  private static void print(Settings settings, List<Run> empty, List<Run> runs) {
+  private static void print(Settings settings, List<Run> minimal, List<Run> empty, List<Run> runs) {
     System.out.printf("%nIngest benchmark: %,d records (%s), max_concurrent_requests %d, %d cores,"
             + " each run a fresh JVM with %s, load average %.1f%n",
         settings.rows().values().stream().mapToLong(Long::longValue).sum(), settings.rows(), settings.maxConcurrentRequests(),
@@ -306,12 +328,9 @@ public final class IngestBenchmark {
         + " (> 1: faster than the sequential client); calls = requests the source served; CPU = the run's JVM's"
         + " CPU time, its start included, less the benchmark's heap sampler (the source runs in the benchmark's own"
         + " JVM); past start = the same less an empty run's; peak RSS = the run's VmHWM");
-    System.out.print("\nan empty run (no records, 0 ms):");
-    for (Run r : empty) {
-      System.out.printf(" %s %.1f s, %.1f CPU-s, peak RSS %d MB;", r.name(), r.seconds(), r.child().cpuNanos() / 1e9,
-          r.child().peakRss() >> 20);
-    }
-    System.out.println();
+    long records = settings.rows().values().stream().mapToLong(Long::longValue).sum();
+    printFixedCost("a minimal Beam pipeline (8 numbers: map, reshuffle, sum) on the same runner config", minimal, records);
+    printFixedCost("an empty run (no records, 0 ms)", empty, records);
     String format = "%-20s %10s %8s %6s %7s %14s %14s %14s %13s %12s%n";
     for (long latency : settings.latenciesMs()) {
       System.out.printf("%n%d ms per call%n", latency);
@@ -331,6 +350,19 @@ public final class IngestBenchmark {
       }
     }
     printSlowdown(runs);
+  }
+
+  /**
+   * A fixed cost per runner: seconds, CPU, peak RSS, and the CPU as milliseconds per 1,000 of the
+   * benchmark's records (the share of the CPU column it takes before a record is read).
+   */
+  private static void printFixedCost(String what, List<Run> runs, long records) {
+    System.out.print("\n" + what + ":");
+    for (Run r : runs) {
+      System.out.printf(" %s %.1f s, %.1f CPU-s (%.1f ms per 1,000 records), peak RSS %d MB;", r.name(), r.seconds(),
+          r.child().cpuNanos() / 1e9, perThousand(r.child().cpuNanos(), records), r.child().peakRss() >> 20);
+    }
+    System.out.println();
   }
 
   /** CPU milliseconds per 1,000 records. */

@@ -1,6 +1,7 @@
 package com.example.connector.pipeline;
 
 import com.example.bench.HeapGauge;
+import com.example.bench.MinimalPipeline;
 import com.example.bench.WorkDir;
 import com.example.connector.client.SourceConfig;
 import com.example.connector.table.CatalogConfig;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.iceberg.Snapshot;
@@ -33,7 +35,8 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * <p>Per run it prints seconds and the ratio to the first run, the records read, the data and
  * delete files the run's commit added (from the snapshot summary), the committed data files the
  * merge opened and ruled out by their statistics, the rows inserted and deleted, the table's rows
- * after the run, and the peak heap.
+ * after the run, and the peak heap. Last, per runner, the seconds of a {@link MinimalPipeline} in
+ * the same warm JVM: what any Beam job costs there, the floor under each run.
  */
 public final class MergeBenchmark {
   private record Run(String name, double seconds, long records, long dataFilesAdded, long deleteFilesAdded,
@@ -59,6 +62,7 @@ public final class MergeBenchmark {
       Path work = scratch.path();
       HeapGauge heap = HeapGauge.start();
       List<Run> runs = new ArrayList<>();
+      Map<String, Double> floors = new LinkedHashMap<>();
       // Users advance one minute per row: anchor the seed so that the newest is in the past.
       Instant baseTime = Instant.now().minus(Duration.ofMinutes(users + 60));
       for (String runner : runners) {
@@ -80,9 +84,10 @@ public final class MergeBenchmark {
           runs.add(run(runner + ": " + percent + "% changed", spec, config, output, heap));
           awaitNextSecond();
           runs.add(run(runner + ": nothing changed", spec, config, output, heap));
+          floors.put(runner, minimalPipeline(config));
         }
       }
-      print(users, runs);
+      print(users, runs, floors);
       scratch.measured();
     }
   }
@@ -111,12 +116,22 @@ public final class MergeBenchmark {
     return run;
   }
 
+  /**
+   * Seconds of a {@link MinimalPipeline} on the runner config, in this JVM as warm as the runs
+   * before it: the runner's floor under every run (planning, starting and finishing a job).
+   */
+  private static double minimalPipeline(Path runnerConfig) {
+    long start = System.nanoTime();
+    MinimalPipeline.run(RunnerConfig.load(runnerConfig).toArray(String[]::new));
+    return (System.nanoTime() - start) / 1e9;
+  }
+
   private static long number(Snapshot s, String key) {
     String v = s == null ? null : s.summary().get(key);
     return v == null ? 0 : Long.parseLong(v);
   }
 
-  private static void print(long users, List<Run> runs) {
+  private static void print(long users, List<Run> runs, Map<String, Double> floors) {
     System.out.printf("%nMerge benchmark: SCD type 1 users, %,d rows, %d cores, max heap %d MB%n", users,
         Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
     String format = "%-26s %8s %6s %10s %11s %13s %10s %12s %9s %8s %11s %8s%n";
@@ -130,5 +145,9 @@ public final class MergeBenchmark {
           r.filesSkipped(), String.format("%,d", r.inserted()), String.format("%,d", r.deleted()),
           String.format("%,d", r.tableRows()), r.peakHeap() >> 20);
     }
+    System.out.print("\na minimal Beam pipeline (8 numbers: map, reshuffle, sum) in the same warm JVM, the runner's floor:");
+    floors.forEach((runner, seconds) -> System.out.printf(" %s %.1f s (%.2f of its first run);", runner, seconds,
+        seconds / runs.stream().filter(r -> r.name().equals(runner + ": first run")).findFirst().orElseThrow().seconds()));
+    System.out.println();
   }
 }

@@ -1,0 +1,34 @@
+package com.example.bench;
+
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.values.TypeDescriptors;
+
+/**
+ * A runner's floor: the smallest Beam pipeline with a shuffle (eight numbers, a map, a
+ * reshuffle, a sum), run with the same options as the connector. What any Beam job on that
+ * runner costs before it reads a record, so that a benchmark can tell the runner's fixed cost
+ * from the connector's.
+ */
+public final class MinimalPipeline {
+  private MinimalPipeline() {}
+
+  /** Runs it to its end with these pipeline options (a runner config's); fails unless it is DONE. */
+  public static void run(String[] options) {
+    Pipeline pipeline = Pipeline.create(PipelineOptionsFactory.fromArgs(options).create());
+    pipeline
+        .apply("Numbers", Create.of(1, 2, 3, 4, 5, 6, 7, 8))
+        .apply("Next", MapElements.into(TypeDescriptors.integers()).via((Integer n) -> n + 1))
+        .apply("Spread", Reshuffle.viaRandomKey())
+        .apply("Sum", Sum.integersGlobally());
+    PipelineResult.State state = pipeline.run().waitUntilFinish();
+    if (state != PipelineResult.State.DONE) {
+      throw new IllegalStateException("the minimal pipeline ended " + state);
+    }
+  }
+}
