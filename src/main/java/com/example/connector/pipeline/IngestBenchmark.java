@@ -63,7 +63,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <p>Before the scenarios, two fixed costs per runner, each a fresh JVM: the runner's floor, a
  * {@link MinimalPipeline} with the runner config's options (what any Beam job pays there), and an
  * empty run of the pipeline (a source with no rows: what the connector adds before its first
- * record). Both are also given as CPU milliseconds per 1,000 of the scenarios' records.
+ * record). Both are also given as CPU milliseconds per 1,000 of the scenarios' records. And what
+ * the runner itself burns while its work waits: the minimal pipeline again with one element
+ * waiting, its extra CPU per second of the wait.
  */
 public final class IngestBenchmark {
   /** The benchmark's tables: every table of the Example source. */
@@ -75,9 +77,11 @@ public final class IngestBenchmark {
           + TABLES + ")";
   /**
    * The first argument of a child run, before its own: {@code sequential BASE_URL}, {@code
-   * pipeline ARGS...} or {@code minimal RUNNER_CONFIG} ({@link MinimalPipeline}).
+   * pipeline ARGS...} or {@code minimal RUNNER_CONFIG WAIT_MILLIS} ({@link MinimalPipeline}).
    */
   private static final String CHILD = "--child";
+  /** How long the waiting minimal pipeline's one element waits. */
+  private static final long WAIT_MILLIS = 3000;
 
   /** What the command line asks for: volumes per table, runners (with their configs), latencies. */
   private record Settings(Map<String, Long> rows, Map<String, Path> runners, List<Long> latenciesMs,
@@ -123,12 +127,17 @@ public final class IngestBenchmark {
       try (ExampleSource source = startSource(noRows, 0, baseTime)) {
         empty = pipelines(settings, source, work.resolve("empty"), 0);
       }
-      // What any Beam job costs on each runner: the floor under the empty run.
+      // What any Beam job costs on each runner (the floor under the empty run), and the same job
+      // with one element waiting, as a read waits on calls: what the runner costs while it waits.
       List<Run> minimal = new ArrayList<>();
+      List<Run> waiting = new ArrayList<>();
+      Path minimalLogs = Files.createDirectories(work.resolve("minimal"));
       for (Map.Entry<String, Path> runner : settings.runners().entrySet()) {
-        minimal.add(measure("pipeline, " + runner.getKey(), 0, null,
-            Files.createDirectories(work.resolve("minimal")).resolve(runner.getKey() + ".log"),
-            "minimal", runner.getValue().toString()));
+        String name = "pipeline, " + runner.getKey();
+        String config = runner.getValue().toString();
+        minimal.add(measure(name, 0, null, minimalLogs.resolve(runner.getKey() + ".log"), "minimal", config, "0"));
+        waiting.add(measure(name, 0, null, minimalLogs.resolve(runner.getKey() + "-waiting.log"), "minimal", config,
+            Long.toString(WAIT_MILLIS)));
       }
       List<Run> runs = new ArrayList<>();
       for (long latency : settings.latenciesMs()) {
@@ -139,7 +148,7 @@ public final class IngestBenchmark {
           runs.addAll(pipelines(settings, source, dir, latency));
         }
       }
-      print(settings, minimal, empty, runs);
+      print(settings, minimal, waiting, empty, runs);
       scratch.measured();
     }
   }
@@ -273,7 +282,7 @@ public final class IngestBenchmark {
       records = sequential(new SourceConfig(URI.create(args[1]), "bench", Password.inline("bench"), RetryPolicy.DEFAULT));
       peakInFlight = 1;
     } else if (args[0].equals("minimal")) {
-      MinimalPipeline.run(RunnerConfig.load(Path.of(args[1])).toArray(String[]::new));
+      MinimalPipeline.run(RunnerConfig.load(Path.of(args[1])).toArray(String[]::new), Long.parseLong(args[2]));
       records = 0;
       peakInFlight = 0;
     } else {
@@ -318,7 +327,7 @@ public final class IngestBenchmark {
     return read;
   }
 
-  private static void print(Settings settings, List<Run> minimal, List<Run> empty, List<Run> runs) {
+  private static void print(Settings settings, List<Run> minimal, List<Run> waiting, List<Run> empty, List<Run> runs) {
     System.out.printf("%nIngest benchmark: %,d records (%s), max_concurrent_requests %d, %d cores,"
             + " each run a fresh JVM with %s, load average %.1f%n",
         settings.rows().values().stream().mapToLong(Long::longValue).sum(), settings.rows(), settings.maxConcurrentRequests(),
@@ -330,6 +339,13 @@ public final class IngestBenchmark {
         + " JVM); past start = the same less an empty run's; peak RSS = the run's VmHWM");
     long records = settings.rows().values().stream().mapToLong(Long::longValue).sum();
     printFixedCost("a minimal Beam pipeline (8 numbers: map, reshuffle, sum) on the same runner config", minimal, records);
+    System.out.print("\nthe runner while its work waits (the minimal pipeline, one element waiting "
+        + WAIT_MILLIS / 1000 + " s):");
+    for (int i = 0; i < waiting.size(); i++) {
+      double cpuPerSecond = (waiting.get(i).child().cpuNanos() - minimal.get(i).child().cpuNanos()) / 1e6 / WAIT_MILLIS;
+      System.out.printf(" %s %.2f CPU-s per second of waiting;", waiting.get(i).name(), cpuPerSecond);
+    }
+    System.out.println();
     printFixedCost("an empty run (no records, 0 ms)", empty, records);
     String format = "%-20s %10s %8s %6s %7s %14s %14s %14s %13s %12s%n";
     for (long latency : settings.latenciesMs()) {

@@ -122,7 +122,7 @@ public final class MergeBenchmark {
    */
   private static double minimalPipeline(Path runnerConfig) {
     long start = System.nanoTime();
-    MinimalPipeline.run(RunnerConfig.load(runnerConfig).toArray(String[]::new));
+    MinimalPipeline.run(RunnerConfig.load(runnerConfig).toArray(String[]::new), 0);
     return (System.nanoTime() - start) / 1e9;
   }
 
