@@ -328,16 +328,16 @@ public final class IngestBenchmark {
   }
 
   private static void print(Settings settings, List<Run> minimal, List<Run> waiting, List<Run> empty, List<Run> runs) {
+    long records = settings.rows().values().stream().mapToLong(Long::longValue).sum();
     System.out.printf("%nIngest benchmark: %,d records (%s), max_concurrent_requests %d, %d cores,"
             + " each run a fresh JVM with %s, load average %.1f%n",
-        settings.rows().values().stream().mapToLong(Long::longValue).sum(), settings.rows(), settings.maxConcurrentRequests(),
+        records, settings.rows(), settings.maxConcurrentRequests(),
         Runtime.getRuntime().availableProcessors(), ManagementFactory.getRuntimeMXBean().getInputArguments(),
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     System.out.println("seconds = the run's JVM from start to exit; ratio = sequential seconds / run seconds"
         + " (> 1: faster than the sequential client); calls = requests the source served; CPU = the run's JVM's"
         + " CPU time, its start included, less the benchmark's heap sampler (the source runs in the benchmark's own"
         + " JVM); past start = the same less an empty run's; peak RSS = the run's VmHWM");
-    long records = settings.rows().values().stream().mapToLong(Long::longValue).sum();
     printFixedCost("a minimal Beam pipeline (8 numbers: map, reshuffle, sum) on the same runner config", minimal, records);
     System.out.print("\nthe runner while its work waits (the minimal pipeline, one element waiting "
         + WAIT_MILLIS / 1000 + " s):");
