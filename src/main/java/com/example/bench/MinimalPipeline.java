@@ -17,6 +17,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * a slow API's answer: what the runner itself costs while its work waits.
  */
 public final class MinimalPipeline {
+  /** What it is, for a benchmark's report. */
+  public static final String DESCRIPTION = "a minimal Beam pipeline (8 numbers: map, reshuffle, sum)";
+
   private MinimalPipeline() {}
 
   /**

@@ -338,7 +338,7 @@ public final class IngestBenchmark {
         + " (> 1: faster than the sequential client); calls = requests the source served; CPU = the run's JVM's"
         + " CPU time, its start included, less the benchmark's heap sampler (the source runs in the benchmark's own"
         + " JVM); past start = the same less an empty run's; peak RSS = the run's VmHWM");
-    printFixedCost("a minimal Beam pipeline (8 numbers: map, reshuffle, sum) on the same runner config", minimal, records);
+    printFixedCost(MinimalPipeline.DESCRIPTION + " on the same runner config", minimal, records);
     System.out.print("\nthe runner while its work waits (the minimal pipeline, one element waiting "
         + WAIT_MILLIS / 1000 + " s):");
     for (int i = 0; i < waiting.size(); i++) {

@@ -145,7 +145,7 @@ public final class MergeBenchmark {
           r.filesSkipped(), String.format("%,d", r.inserted()), String.format("%,d", r.deleted()),
           String.format("%,d", r.tableRows()), r.peakHeap() >> 20);
     }
-    System.out.print("\na minimal Beam pipeline (8 numbers: map, reshuffle, sum) in the same warm JVM, the runner's floor:");
+    System.out.print("\n" + MinimalPipeline.DESCRIPTION + " in the same warm JVM, the runner's floor:");
     floors.forEach((runner, seconds) -> System.out.printf(" %s %.1f s (%.2f of its first run);", runner, seconds,
         seconds / runs.stream().filter(r -> r.name().equals(runner + ": first run")).findFirst().orElseThrow().seconds()));
     System.out.println();
