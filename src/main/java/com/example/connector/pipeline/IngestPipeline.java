@@ -6,9 +6,8 @@ import com.example.connector.merge.MergeChanges;
 import com.example.connector.merge.MergeRule;
 import com.example.connector.read.CursorFeed;
 import com.example.connector.read.ReadCursorFn;
-import com.example.connector.read.ReadFeedRanges;
-import com.example.connector.read.ReadRows;
 import com.example.connector.read.ReadSnapshotPagesFn;
+import com.example.connector.read.ReadSpread;
 import com.example.connector.read.ReadWindowsFn;
 import com.example.connector.read.SnapshotRead;
 import com.example.connector.table.CommitTables;
@@ -78,7 +77,7 @@ public final class IngestPipeline {
       return pipeline
           .apply(name + "/Snapshot", Create.of(table.snapshot()).withCoder(SerializableCoder.of(SnapshotRead.class)))
           // Key ranges read each row that exists throughout exactly once, inserts or not.
-          .apply(name + "/Read pages", new ReadRows<>(new ReadSnapshotPagesFn(table.context()), schema));
+          .apply(name + "/Read pages", ReadSpread.snapshot(new ReadSnapshotPagesFn(table.context()), schema));
     }
     PCollection<CursorFeed> feeds =
         pipeline.apply(
@@ -87,8 +86,8 @@ public final class IngestPipeline {
     boolean windowed = table.feeds().get(0).windowMicros() != null;
     // Each feed is cut into sub-ranges, spread over workers, and each read on its own.
     return windowed
-        ? feeds.apply(name + "/Read windows", new ReadFeedRanges(new ReadWindowsFn(table.context()), schema))
-        : feeds.apply(name + "/Read cursor", new ReadFeedRanges(new ReadCursorFn(table.context()), schema));
+        ? feeds.apply(name + "/Read windows", ReadSpread.feeds(new ReadWindowsFn(table.context()), schema))
+        : feeds.apply(name + "/Read cursor", ReadSpread.feeds(new ReadCursorFn(table.context()), schema));
   }
 
   /**

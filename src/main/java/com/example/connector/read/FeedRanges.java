@@ -16,7 +16,7 @@ public record FeedRanges(CursorFeed feed, List<OffsetRange> ranges) implements S
   }
 
   /** The ranges as the read's restriction. */
-  public RangeSet restriction() {
-    return new RangeSet(ranges);
+  public LaneSet<OffsetRange> restriction() {
+    return new LaneSet<>(ranges);
   }
 }

@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Restriction.</b> An {@link OffsetRange} of snapshot numbers {@code [0, ∞)} on Beam's
  * {@link OffsetRangeTracker}: each call claims the next number, reads the whole table with the
- * bounded snapshot read ({@link ReadSnapshotPagesFn}, its key ranges read in order by this call,
- * which keeps its guarantee: every row that exists throughout is read exactly once while rows are
- * inserted), outputs it, and resumes after the snapshot interval. A checkpoint falls between
+ * bounded snapshot read ({@link ReadSnapshotPagesFn}, its key ranges read side by side by this
+ * call, which keeps its guarantee: every row that exists throughout is read exactly once while
+ * rows are inserted), outputs it, and resumes after the snapshot interval. A checkpoint falls between
  * snapshots, never inside one: a snapshot is read whole before its number is claimed, so it is
  * output whole or not at all, and a read that fails after its retries (the source unreachable,
  * failing or throttling) is counted in {@code failed_polls} and tried again after the interval.
@@ -99,7 +99,7 @@ public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
     try {
       java.time.Instant clock = client.sourceTime();
       at = Timestamps.toMicros(clock != null ? clock : java.time.Instant.now());
-      pages.process(read, pages.newTracker(pages.initialRestriction()), new OutputReceiver<>() {
+      pages.readWhole(read, new OutputReceiver<>() {
         @Override
         public void output(List<GenericRecord> chunk) {
           rows.addAll(chunk);

@@ -13,7 +13,7 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * {@code orders}, with their filters) and orders' tombstones. ({@link ReadWindowsFn} reads
  * {@code metrics}, window by window with {@code until}.)
  *
- * <p><b>Restriction.</b> Per sub-range of the element (a range of its {@link RangeSet}, each read
+ * <p><b>Restriction.</b> Per sub-range of the element (a range of its {@link LaneSet}, each read
  * in its own lane, {@link FeedRangeReadFn}), an {@link OffsetRange} of cursor values in
  * microseconds since the epoch: {@code [a, b)} of the run's {@code [from, cap)}. {@code from} is the
  * cursor the previous run committed (it read everything below it), or the oldest record on a

@@ -1,20 +1,20 @@
 package com.example.connector.read;
 
-import com.example.connector.catalog.TableDescriptor;
 import com.example.connector.client.ExampleClient.RecordHandler;
 import com.example.connector.client.PageEnd;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.Serializable;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.function.Predicate;
-import org.checkerframework.checker.nullness.qual.Nullable;
+import java.util.function.BooleanSupplier;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.io.range.ByteKey;
 import org.apache.beam.sdk.io.range.ByteKeyRange;
 import org.apache.beam.sdk.transforms.DoFn.BoundedPerElement;
@@ -22,22 +22,26 @@ import org.apache.beam.sdk.transforms.splittabledofn.ByteKeyRangeTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker.HasProgress;
 import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Reads a whole table without a cursor ({@code products}) as a snapshot, page by page, such that
  * every row that exists throughout the read is read, exactly once, while rows are inserted.
  *
- * <p><b>Restriction.</b> A {@link KeyRange}: a {@link ByteKeyRange} of primary keys, and a page
- * to start looking for them from; the initial restriction is every key, from page 1. Page numbers
- * alone are no coordinate: an insert moves every later row one place on, across page boundaries.
- * A key is encoded as its UTF-16BE bytes ({@link #keyOf}), whose unsigned byte order is Java's
- * {@code String.compareTo} order, the order the simulated source sorts by.
+ * <p><b>Restriction.</b> A {@link LaneSet} of {@link KeyRange}s, each a {@link ByteKeyRange} of
+ * primary keys and a page to start looking for them from, read side by side, one lane each
+ * ({@link Lanes}), so that a worker keeps calls in flight on every range whatever the runner's
+ * thread count; each range is tracked by Beam's {@link ByteKeyRangeTracker} (in a {@link
+ * PageKeysTracker}) within a {@link LaneSetTracker}. Page numbers alone are no coordinate: an
+ * insert moves every later row one place on, across page boundaries. A key is encoded as its
+ * UTF-16BE bytes ({@link SnapshotPages#keyOf}), whose unsigned byte order is Java's {@code
+ * String.compareTo} order, the order the simulated source sorts by.
  *
- * <p><b>Splitting.</b> A logarithmic probe finds the page count {@code n} ({@link PageSearch}:
- * about {@code 1 + log8 n} rounds of calls made side by side), and the initial range is cut at the
- * first keys of up to {@value #INITIAL_SPLITS} - 1 evenly spaced pages (one more round; at least
- * {@value #MIN_PAGES_PER_SPLIT} pages per range) into ranges read in parallel with Beam's {@link
- * ByteKeyRangeTracker} (in a {@link PageKeysTracker}), which runners may split further by
+ * <p><b>Splitting.</b> {@link SplitSnapshotFn} cuts every key into ranges of similar page counts
+ * ({@link SnapshotPages#ranges}: a logarithmic probe for the page count, about {@code 1 + log8 n}
+ * rounds of calls made side by side, then the first keys of evenly spaced pages, one more round),
+ * and deals them into groups that a reshuffle spreads over workers, as the cursor feeds are.
+ * Runners may split a group further: ranges not yet started, or the one with the most left, by
  * interpolating keys. These probes read only a page's first record. A reader of {@code [start,
  * end)} starts at the last page whose first key is at most {@code start}, searched for after the
  * range's page (doubling the step, then bisection: one call when the range's page is the one, as
@@ -46,7 +50,8 @@ import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
  * inserts, or delivered again when the client re-requests a page that a transient failure cut),
  * claims the other keys in chunks of up to {@value SourceReadFn#CHUNK_ROWS} consecutive keys of a
  * page before outputting those below {@code end}, and stops at the first key at or past {@code
- * end} (reading no more of its page) or after the last page.
+ * end} (reading no more of its page) or after the last page. Only the ranges are read
+ * concurrently: the pages of one range are read one after another, which the proof below needs.
  *
  * <p><b>Memory.</b> Pages are read as streams ({@link
  * com.example.connector.client.ExampleClient#records(String, Map, RecordHandler)}), each record
@@ -76,132 +81,124 @@ import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
  * key order differs from {@code String.compareTo} only across page boundaries (keys mixing
  * supplementary characters with U+E000..U+FFFF, where code point and UTF-16 orders differ).
  *
- * <p><b>Checkpointing.</b> A position is the keys of a chunk: a runner may split or checkpoint
- * after any chunk; the residual (from the key after the chunk, or from an interpolated key) is
- * read the same way, searched for after the page of the last claim. A chunk is at most {@value
- * SourceReadFn#CHUNK_ROWS} rows, so no batch option applies.
+ * <p><b>Checkpointing.</b> A position is the keys of a chunk: a runner may split after any chunk;
+ * the residual (from the key after the chunk, or from an interpolated key) is read the same way,
+ * searched for after the page of the last claim. The DoFn checkpoints itself, as the cursor reads
+ * do ({@link Lanes}): after {@value SourceReadFn#CHECKPOINT_AFTER_SECONDS} s each lane stops
+ * before its next page. A chunk is at most {@value SourceReadFn#CHUNK_ROWS} rows, so no batch
+ * option applies.
  *
  * <p><b>Size and watermark.</b> Beam's default size, from the tracker's progress through the key
  * bytes: rough, it only balances work. The read is bounded; it emits no watermark of its own.
  */
 @BoundedPerElement
-public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
-  static final int INITIAL_SPLITS = 8;
+public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
   /** A split costs about three calls (its boundary, its first page again, a probe): keep it small. */
-  static final int MIN_PAGES_PER_SPLIT = 16;
+  static final int MIN_PAGES_PER_SPLIT = 4;
 
-  private final String keyField;
+  /** A claim is a chunk's keys: it falls in a range when its first key does; {@link PageKeys#REST} never does. */
+  private static final Lanes.Ranges<KeyRange, PageKeys> KEY_RANGES = new Lanes.Ranges<>() {
+    @Override
+    public boolean holds(KeyRange range, PageKeys chunk) {
+      ByteKey end = range.keys().getEndKey();
+      return !chunk.equals(PageKeys.REST) && (end.isEmpty() || chunk.first().compareTo(end) < 0);
+    }
+
+    @Override
+    public boolean isEmpty(KeyRange range) {
+      ByteKey end = range.keys().getEndKey();
+      return !end.isEmpty() && range.keys().getStartKey().compareTo(end) >= 0;
+    }
+  };
 
   public ReadSnapshotPagesFn(ReadContext context) {
     super(context);
-    this.keyField = keyField(context.table());
+    SnapshotPages.keyField(context.table()); // fails before any data moves
   }
 
   @GetInitialRestriction
-  public KeyRange initialRestriction() {
-    return new KeyRange(ByteKeyRange.ALL_KEYS, 1);
+  public LaneSet<KeyRange> initialRestriction(@Element SnapshotRanges element) {
+    return element.restriction();
   }
 
   @GetRestrictionCoder
-  public Coder<KeyRange> restrictionCoder() {
-    return SerializableCoder.of(KeyRange.class);
-  }
-
-  @SplitRestriction
-  public void splitRestriction(
-      @Element SnapshotRead read, @Restriction KeyRange range, OutputReceiver<KeyRange> out) {
-    ByteKey from = range.keys().getStartKey();
-    long fromPage = range.fromPage();
-    for (Boundary boundary : boundaries(read)) {
-      ByteKey key = boundary.key();
-      if (key.compareTo(from) > 0 && range.keys().containsKey(key)) {
-        out.output(new KeyRange(ByteKeyRange.of(from, key), fromPage));
-        from = key;
-        fromPage = boundary.page();
-      }
-    }
-    out.output(new KeyRange(ByteKeyRange.of(from, range.keys().getEndKey()), fromPage));
+  public Coder<LaneSet<KeyRange>> restrictionCoder() {
+    return LaneSet.coder(KeyRange.Coder.INSTANCE);
   }
 
   @NewTracker
-  public PageKeysTracker newTracker(@Restriction KeyRange range) {
-    return new PageKeysTracker(range);
+  public LaneSetTracker<KeyRange, PageKeys> newTracker(@Restriction LaneSet<KeyRange> restriction) {
+    return laneTracker(restriction, PageKeysTracker::new);
   }
 
   @ProcessElement
-  public void process(
-      @Element SnapshotRead read,
-      RestrictionTracker<KeyRange, PageKeys> tracker,
+  public ProcessContinuation process(
+      @Element SnapshotRanges element,
+      RestrictionTracker<LaneSet<KeyRange>, LaneSet.Claim<PageKeys>> tracker,
       OutputReceiver<List<GenericRecord>> out) {
-    new RangeReader(read, tracker, rows(out, "snapshot", CHUNK_ROWS)).read();
+    return lanes(KEY_RANGES).read(tracker, CHUNK_ROWS, out, laneOf(element.read()));
   }
 
   /**
-   * The reader's first page: the last whose first key is at most the range's start, searched for
-   * after the range's page (whose first key {@link PageRows} checks as it reads it). A range from
-   * the first key starts at its page, 1: no key is at or before the empty key.
+   * The whole table, read outside a runner (a continuous run's snapshot): cut into as many ranges
+   * as the connection may have calls in flight, read side by side.
    */
-  private long firstPage(SnapshotRead read, KeyRange range) {
-    ByteKey start = range.keys().getStartKey();
-    return start.isEmpty() ? range.fromPage() : lastPage(read, range.fromPage(), key -> key.compareTo(start) <= 0);
+  void readWhole(SnapshotRead read, OutputReceiver<List<GenericRecord>> out) {
+    List<KeyRange> ranges = ranges(read, context.source().maxConcurrentRequests(), MIN_PAGES_PER_SPLIT);
+    lanes(KEY_RANGES).readWhole(new LaneSet<>(ranges), this::newTracker, CHUNK_ROWS, out, laneOf(read));
   }
 
-  /** Evenly spaced pages, by their first keys: where to cut the table into ranges of similar size. */
-  private List<Boundary> boundaries(SnapshotRead read) {
-    long pages = lastPage(read, 1, key -> true);
-    List<Long> cutPages = PageSearch.cutPages(pages, INITIAL_SPLITS, MIN_PAGES_PER_SPLIT);
-    List<ByteKey> keys = parallel.map(cutPages, page -> firstKey(read, page)); // one round of calls
-    List<Boundary> boundaries = new ArrayList<>();
-    for (int i = 0; i < cutPages.size(); i++) {
-      if (keys.get(i) != null) {
-        boundaries.add(new Boundary(cutPages.get(i), keys.get(i)));
-      }
-    }
-    return boundaries;
+  /** Every key cut into up to {@code maxRanges} ranges of at least {@code minPages} pages ({@link SnapshotPages#ranges}). */
+  List<KeyRange> ranges(SnapshotRead read, int maxRanges, int minPages) {
+    return snapshot().ranges(read, maxRanges, minPages);
   }
 
   /**
-   * The last page from {@code from} (taken to hold, unread) whose first key {@code holds} (true
-   * for a prefix of the pages from there; an empty page never does), by {@link PageSearch}.
+   * One lane: range {@code range} read to its end, or until its tracker stops it, or until {@code
+   * pause} holds before a page.
    */
-  private long lastPage(SnapshotRead read, long from, Predicate<ByteKey> holds) {
-    return PageSearch.lastHolding(from, page -> {
-      ByteKey key = firstKey(read, page);
-      return key != null && holds.test(key);
-    }, parallel);
+  void readRange(SnapshotRead read, RestrictionTracker<KeyRange, PageKeys> range, OutputReceiver<List<GenericRecord>> out,
+      BooleanSupplier pause) {
+    new RangeReader(snapshot(), read, range, rows(out, "snapshot", CHUNK_ROWS), pause).read();
   }
 
-  /** The first key of page {@code number}, or null if it is empty; the rest is not downloaded. */
-  @Nullable
-  private ByteKey firstKey(SnapshotRead read, long number) {
-    return PageFetcher.of(client, read, pages)
-        .first(Map.of("page", Long.toString(number)), record -> keyOf(read, number, record));
+  /** The table's pages through this instance's client. */
+  private SnapshotPages snapshot() {
+    return new SnapshotPages(client, parallel, pages, context.table());
   }
 
-  private PageEnd fetch(SnapshotRead read, long number, RecordHandler handler) {
-    return PageFetcher.of(client, read, pages).fetch(Map.of("page", Long.toString(number)), handler);
+  private Lanes.LaneRead<KeyRange, PageKeys> laneOf(SnapshotRead read) {
+    return (range, out, pause) -> readRange(read, range, out, pause);
   }
 
-  /** One {@code @ProcessElement} call: the range's pages in order, each read as a stream. */
+  /** One lane: its range's pages in order, each read as a stream. */
   private final class RangeReader {
+    private final SnapshotPages snapshot;
     private final SnapshotRead read;
     private final RestrictionTracker<KeyRange, PageKeys> tracker;
     private final Rows rows;
+    private final BooleanSupplier pause;
     private final ByteKey start;
     @Nullable private ByteKey claimed; // the last key claimed: a page may repeat keys that inserts moved on
 
-    RangeReader(SnapshotRead read, RestrictionTracker<KeyRange, PageKeys> tracker, Rows rows) {
+    RangeReader(SnapshotPages snapshot, SnapshotRead read, RestrictionTracker<KeyRange, PageKeys> tracker, Rows rows,
+        BooleanSupplier pause) {
+      this.snapshot = snapshot;
       this.read = read;
       this.tracker = tracker;
       this.rows = rows;
+      this.pause = pause;
       this.start = tracker.currentRestriction().keys().getStartKey();
     }
 
     void read() {
-      long first = firstPage(read, tracker.currentRestriction());
+      long first = snapshot.firstPage(read, tracker.currentRestriction());
       for (long number = first; ; number++) {
+        if (claimed != null && pause.getAsBoolean()) {
+          return; // once this call claimed keys, so that every call moves on; the residual starts after them
+        }
         PageRows page = new PageRows(number, number == first && first > 1);
-        PageEnd end = fetch(read, number, page);
+        PageEnd end = snapshot.fetch(read, number, page);
         if (!page.finish()) {
           return; // the range ends on this page
         }
@@ -230,7 +227,7 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
 
       @Override
       public boolean record(ObjectNode record) {
-        ByteKey key = keyOf(read, number, record);
+        ByteKey key = snapshot.keyOf(read, number, record);
         checkOrder(key);
         previous = key;
         if (key.compareTo(start) < 0 || (claimed != null && key.compareTo(claimed) <= 0)) {
@@ -274,12 +271,14 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
             throw movedBack();
           }
         } else if (key.compareTo(previous) <= 0) {
-          throw incomplete(read, number, "lists " + keyField + " '" + text(key) + "' after '" + text(previous) + "'");
+          throw snapshot.incomplete(read, number, "lists " + snapshot.keyField() + " '" + SnapshotPages.text(key) + "' after '"
+              + SnapshotPages.text(previous) + "'");
         }
       }
 
       private IllegalStateException movedBack() {
-        return incomplete(read, number, "no longer starts at or before " + keyField + " '" + text(start)
+        return snapshot.incomplete(read, number, "no longer starts at or before " + snapshot.keyField() + " '"
+            + SnapshotPages.text(start)
             + "' as it did when read: rows left the table or moved back");
       }
 
@@ -310,41 +309,6 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
     }
   }
 
-  /** The record's primary key as a restriction position: UTF-16BE bytes order as String does. */
-  private ByteKey keyOf(SnapshotRead read, long number, ObjectNode record) {
-    JsonNode key = record.get(keyField);
-    if (key == null || !key.isTextual()) {
-      throw incomplete(read, number, "has a record whose " + keyField + " is not a string: " + key);
-    }
-    return ByteKey.copyFrom(key.textValue().getBytes(StandardCharsets.UTF_16BE));
-  }
-
-  private static String text(ByteKey key) {
-    return new String(key.getBytes(), StandardCharsets.UTF_16BE);
-  }
-
-  private IllegalStateException incomplete(SnapshotRead read, long page, String what) {
-    return new IllegalStateException(
-        "The snapshot of '" + read.table() + "' cannot be proven complete: page " + page + " " + what
-            + ". A snapshot read needs every page sorted by " + keyField + " (Java String order)"
-            + " and rows only inserted, as the source API documents; the run stops rather than take"
-            + " rows it did not see as deleted.");
-  }
-
-  /** The one primary key a snapshot table is sorted by (the source's, not a merge override). */
-  private static String keyField(TableDescriptor table) {
-    if (table.primaryKeys().size() != 1) {
-      throw new IllegalArgumentException(
-          "Table '" + table.name() + "' has no cursor field, so it is read as a snapshot in the"
-              + " order of its primary key, but the source's metadata lists primary keys "
-              + table.primaryKeys() + "; a snapshot read needs exactly one.");
-    }
-    return table.primaryKeys().get(0);
-  }
-
-  /** Where an initial range starts: a page and its first key. */
-  private record Boundary(long page, ByteKey key) {}
-
   /** A row and its primary key, held until its chunk is claimed. */
   private record KeyedRow(ByteKey key, GenericRecord row) {}
 
@@ -353,7 +317,26 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRead> {
    * when it was read (or page 1), where a reader of the range may start looking: inserts only
    * ever lower a page's first key.
    */
-  public record KeyRange(ByteKeyRange keys, long fromPage) implements Serializable {}
+  public record KeyRange(ByteKeyRange keys, long fromPage) implements Serializable {
+    /** The start and end keys' bytes, then the page. */
+    static final class Coder extends AtomicCoder<KeyRange> {
+      static final Coder INSTANCE = new Coder();
+
+      @Override
+      public void encode(KeyRange range, OutputStream out) throws IOException {
+        ByteArrayCoder.of().encode(range.keys().getStartKey().getBytes(), out);
+        ByteArrayCoder.of().encode(range.keys().getEndKey().getBytes(), out);
+        VarLongCoder.of().encode(range.fromPage(), out);
+      }
+
+      @Override
+      public KeyRange decode(InputStream in) throws IOException {
+        ByteKey start = ByteKey.copyFrom(ByteArrayCoder.of().decode(in));
+        ByteKey end = ByteKey.copyFrom(ByteArrayCoder.of().decode(in));
+        return new KeyRange(ByteKeyRange.of(start, end), VarLongCoder.of().decode(in));
+      }
+    }
+  }
 
   /**
    * The keys of one chunk of a page that a reader claims at once, {@code first} to {@code last},

@@ -11,7 +11,7 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * Reads a time-windowed feed ({@code metrics}): the source is asked one window of
  * {@code window_seconds} at a time with {@code since} and {@code until}.
  *
- * <p><b>Restriction.</b> Per sub-range of the element (a range of its {@link RangeSet}, each read
+ * <p><b>Restriction.</b> Per sub-range of the element (a range of its {@link LaneSet}, each read
  * in its own lane, {@link FeedRangeReadFn}), an {@link OffsetRange} of cursor values in
  * microseconds of the run's {@code [from, cap)}, where {@code from} is the
  * committed cursor, else the {@code start_timestamp} option, else the oldest record, and
@@ -22,7 +22,7 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * record's cursor (one call without {@code until}), so sparse data is not read window by window.
  *
  * <p><b>Splitting.</b> {@link SplitFeedFn} cuts the run's range into up to {@value
- * SplitFeedFn#GROUPS} times {@code max_concurrent_requests} sub-ranges of about equal record
+ * ReadSpread#GROUPS} times {@code max_concurrent_requests} sub-ranges of about equal record
  * counts, found by probing the feed ({@link CursorRanges#byRecords}), each cut moved down to a window boundary, so each
  * sub-range is whole windows; they are dealt into groups, a reshuffle spreads the groups over
  * workers, and each group is this DoFn's element. Every query is bounded by its window, so sub-ranges never

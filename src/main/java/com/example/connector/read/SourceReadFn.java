@@ -4,14 +4,17 @@ import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.client.ExampleClient;
 import com.example.connector.client.ParallelCalls;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.Function;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 
 /**
  * What the three read DoFns share: a client per DoFn instance and the counting of its calls
@@ -33,6 +36,12 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
    * {@link ReadRows}), small enough that a huge page never sits in memory as rows.
    */
   static final int CHUNK_ROWS = 1_000;
+  /**
+   * How long a read's lanes read before it checkpoints ({@link Lanes}): rarely enough that
+   * draining the lanes costs little (one call's wait in that time), often enough for a live
+   * progress line.
+   */
+  static final int CHECKPOINT_AFTER_SECONDS = 5;
 
   protected final ReadContext context;
   protected final Counter records;
@@ -44,6 +53,7 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
   /** Calls side by side: a cursor read's lanes, a snapshot's probes. */
   protected transient ParallelCalls parallel;
   private transient Schema rowSchema;
+  private Duration checkpointAfter = Duration.ofSeconds(CHECKPOINT_AFTER_SECONDS);
 
   protected SourceReadFn(ReadContext context) {
     this.context = context;
@@ -68,6 +78,22 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
     if (client != null) {
       client.close();
     }
+  }
+
+  /** Checkpoints after {@code interval} of reading instead (tests: many checkpoints in a small read). */
+  void checkpointingAfter(Duration interval) {
+    this.checkpointAfter = interval;
+  }
+
+  /** A tracker of ranges read side by side, each range tracked by {@code newTracker}. */
+  protected <R, P> LaneSetTracker<R, P> laneTracker(
+      LaneSet<R> restriction, Function<R, ? extends RestrictionTracker<R, P>> newTracker) {
+    return new LaneSetTracker<>(restriction, newTracker, checkpointAfter);
+  }
+
+  /** Ranges of one kind read side by side on this instance's threads. */
+  protected <R, P> Lanes<R, P> lanes(Lanes.Ranges<R, P> ranges) {
+    return new Lanes<>(ranges, parallel, checkpointAfter, context.metricsNamespace());
   }
 
   /** Rows of one {@code @ProcessElement} call, converted as they come and output in batches of {@code batchRows}. */

@@ -70,7 +70,7 @@ class FeedSplitReadTest {
   private volatile String path; // the records path of the table under test
   private volatile boolean reading; // false while splitting
   /** How long the read DoFn reads before it checkpoints itself; zero: after every lane's call. */
-  private Duration checkpointAfter = Duration.ofSeconds(FeedRangeReadFn.CHECKPOINT_AFTER_SECONDS);
+  private Duration checkpointAfter = Duration.ofSeconds(SourceReadFn.CHECKPOINT_AFTER_SECONDS);
 
   @BeforeEach
   void start() {
@@ -291,7 +291,8 @@ class FeedSplitReadTest {
   }
 
   private int read(ReadContext context, CursorFeed feed, List<OffsetRange> cuts, List<GenericRecord> rows) {
-    FeedRangeReadFn fn = new ReadCursorFn(context).checkpointingAfter(checkpointAfter);
+    FeedRangeReadFn fn = new ReadCursorFn(context);
+    fn.checkpointingAfter(checkpointAfter);
     int calls = 0;
     OutputReceiver<List<GenericRecord>> out = new OutputReceiver<>() {
       @Override
@@ -310,11 +311,11 @@ class FeedSplitReadTest {
       // tests say (FeedRangesSpreadTest reads ranges side by side).
       for (OffsetRange cut : cuts) {
         FeedRanges element = new FeedRanges(feed, List.of(cut));
-        for (RangeSet restriction = fn.initialRestriction(element); restriction != null; ) {
-          RangeSetTracker tracker = fn.newTracker(restriction);
+        for (LaneSet<OffsetRange> restriction = fn.initialRestriction(element); restriction != null; ) {
+          LaneSetTracker<OffsetRange, Long> tracker = fn.newTracker(restriction);
           calls++;
           boolean resume = fn.process(element, tracker, out).shouldResume();
-          SplitResult<RangeSet> checkpoint = resume ? tracker.trySplit(0) : null;
+          SplitResult<LaneSet<OffsetRange>> checkpoint = resume ? tracker.trySplit(0) : null;
           tracker.checkDone();
           restriction = checkpoint == null ? null : checkpoint.getResidual();
         }

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.io.range.ByteKeyRange;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
 import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
@@ -83,8 +84,9 @@ public final class LargePageRead {
         ReadSnapshotPagesFn fn = new ReadSnapshotPagesFn(context);
         fn.setup();
         try {
-          ReadSnapshotPagesFn.PageKeysTracker tracker = fn.newTracker(fn.initialRestriction());
-          fn.process(new SnapshotRead("products", Map.of()), tracker, out);
+          ReadSnapshotPagesFn.PageKeysTracker tracker = new ReadSnapshotPagesFn.PageKeysTracker(
+              new ReadSnapshotPagesFn.KeyRange(ByteKeyRange.ALL_KEYS, 1));
+          fn.readRange(new SnapshotRead("products", Map.of()), tracker, out, () -> false);
           tracker.checkDone();
         } finally {
           fn.teardown();

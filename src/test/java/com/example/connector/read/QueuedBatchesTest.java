@@ -24,7 +24,7 @@ class QueuedBatchesTest {
     queued.add(rows(20, 3));
     queued.add(rows(30, 5));
 
-    List<GenericRecord> joined = FeedRangeReadFn.withQueued(rows(0, 2), queued, 8);
+    List<GenericRecord> joined = Lanes.withQueued(rows(0, 2), queued, 8);
 
     assertEquals(List.of(0, 1, 10, 11, 12, 20, 21, 22), numbers(joined), "2 + 3 + 3 rows: the next 5 would pass 8");
     assertEquals(List.of(30, 31, 32, 33, 34), numbers(queued.peek()), "left for the next output");
@@ -35,11 +35,11 @@ class QueuedBatchesTest {
     List<GenericRecord> full = rows(0, 8);
     BlockingQueue<List<GenericRecord>> queued = new ArrayBlockingQueue<>(8);
     queued.add(rows(10, 1));
-    assertSame(full, FeedRangeReadFn.withQueued(full, queued, 8));
+    assertSame(full, Lanes.withQueued(full, queued, 8));
     assertEquals(1, queued.size());
 
     List<GenericRecord> alone = rows(0, 2);
-    assertSame(alone, FeedRangeReadFn.withQueued(alone, new ArrayBlockingQueue<>(1), 8));
+    assertSame(alone, Lanes.withQueued(alone, new ArrayBlockingQueue<>(1), 8));
   }
 
   private static List<GenericRecord> rows(int first, int count) {

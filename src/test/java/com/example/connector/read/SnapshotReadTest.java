@@ -61,6 +61,7 @@ class SnapshotReadTest {
   private static final int PRODUCTS = 2120;
   private static final RetryPolicy FAST = new RetryPolicy(5, Duration.ofMillis(1), Duration.ofMillis(2));
   private static final SnapshotRead READ = new SnapshotRead("products", Map.of());
+  private static final KeyRange ALL = new KeyRange(ByteKeyRange.ALL_KEYS, 1);
 
   private ExampleSource source;
   private TableDescriptor products;
@@ -150,7 +151,7 @@ class SnapshotReadTest {
     ReadSnapshotPagesFn fn = fn(source.baseUrl());
     try {
       reading.set(true);
-      List<String> keys = readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE).keys;
+      List<String> keys = readAll(fn, List.of(ALL), 0, Integer.MAX_VALUE).keys;
       // Request k sees 2120 + 5k rows, so page k + 1 repeats the last 5 rows of page k, and page
       // k is the last once 20k >= 2120 + 5k: 142 requests, 705 rows read twice. Only the first 5
       // inserts sort after the reader's position (on page 1, after prod_0000).
@@ -174,7 +175,7 @@ class SnapshotReadTest {
     try {
       List<String> expected = new ArrayList<>(seedKeys());
       expected.addAll(List.of("prod_\uD83D\uDE00", "prod_\uFF21"));
-      assertEquals(expected, readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE).keys, "every row once, in key order");
+      assertEquals(expected, readAll(fn, List.of(ALL), 0, Integer.MAX_VALUE).keys, "every row once, in key order");
     } finally {
       fn.teardown();
     }
@@ -195,7 +196,7 @@ class SnapshotReadTest {
     ReadSnapshotPagesFn fn = fn(URI.create("http://127.0.0.1:" + server.getAddress().getPort()));
     try {
       IllegalStateException e = assertThrows(IllegalStateException.class,
-          () -> readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE));
+          () -> readAll(fn, List.of(ALL), 0, Integer.MAX_VALUE));
       assertEquals("The snapshot of 'products' cannot be proven complete: page 1 lists product_id"
           + " 'prod_0001' after 'prod_0002'. A snapshot read needs every page sorted by product_id"
           + " (Java String order) and rows only inserted, as the source API documents; the run stops"
@@ -213,7 +214,7 @@ class SnapshotReadTest {
     ReadSnapshotPagesFn fn = fn(URI.create("http://127.0.0.1:" + server.getAddress().getPort()));
     try {
       SourceException e = assertThrows(SourceException.class,
-          () -> readAll(fn, List.of(fn.initialRestriction()), 0, Integer.MAX_VALUE));
+          () -> readAll(fn, List.of(ALL), 0, Integer.MAX_VALUE));
       assertEquals("GET /tables/products/records?page=1: a record of table products does not fit the"
           + " source's schema: column price should be a number but was \"cheap\"", e.getMessage());
     } finally {
@@ -242,8 +243,8 @@ class SnapshotReadTest {
       ReadSnapshotPagesFn fn = fn(server.baseUrl());
       try {
         Collect<List<GenericRecord>> outputs = new Collect<>();
-        PageKeysTracker tracker = fn.newTracker(fn.initialRestriction());
-        fn.process(READ, tracker, outputs);
+        PageKeysTracker tracker = new PageKeysTracker(ALL);
+        fn.readRange(READ, tracker, outputs, () -> false);
         tracker.checkDone();
         assertEquals(List.of(1000, 500), outputs.items.stream().map(List::size).toList(), "outputs");
         List<String> keys = outputs.items.stream().flatMap(List::stream)
@@ -360,9 +361,7 @@ class SnapshotReadTest {
   }
 
   private static List<KeyRange> initialSplits(ReadSnapshotPagesFn fn) {
-    Collect<KeyRange> ranges = new Collect<>();
-    fn.splitRestriction(READ, fn.initialRestriction(), ranges);
-    return ranges.items;
+    return fn.ranges(READ, 8, 16);
   }
 
   /** The keys output, in order, and how many restrictions (ranges, then residuals) were read. */
@@ -375,16 +374,16 @@ class SnapshotReadTest {
    */
   private static Reads readAll(ReadSnapshotPagesFn fn, List<KeyRange> ranges, double fraction, int claimsBeforeSplit) {
     Deque<SplittingTracker> work = new ArrayDeque<>();
-    ranges.forEach(r -> work.add(new SplittingTracker(fn.newTracker(r), claimsBeforeSplit, fraction)));
+    ranges.forEach(r -> work.add(new SplittingTracker(new PageKeysTracker(r), claimsBeforeSplit, fraction)));
     Collect<List<GenericRecord>> pages = new Collect<>();
     int processed = 0;
     while (!work.isEmpty()) {
       SplittingTracker tracker = work.poll();
-      fn.process(READ, tracker, pages);
+      fn.readRange(READ, tracker, pages, () -> false);
       tracker.checkDone();
       processed++;
       if (tracker.residual != null) {
-        work.add(new SplittingTracker(fn.newTracker(tracker.residual), claimsBeforeSplit, 0));
+        work.add(new SplittingTracker(new PageKeysTracker(tracker.residual), claimsBeforeSplit, 0));
       }
     }
     List<String> keys = pages.items.stream().flatMap(List::stream)

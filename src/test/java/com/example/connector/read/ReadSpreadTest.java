@@ -12,6 +12,8 @@ import com.example.connector.client.ExampleClient;
 import com.example.connector.client.Password;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
+import com.example.connector.read.ReadSnapshotPagesFn.KeyRange;
+import com.example.connector.read.ReadSnapshotPagesFn.PageKeys;
 import com.example.source.ExampleSource;
 import java.time.Clock;
 import java.time.Duration;
@@ -25,6 +27,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
@@ -40,13 +43,14 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * One table's sub-ranges (users' probed ones, metrics' windows) are read on more than one thread
- * at the same time: on the DirectRunner and on Flink embedded (batch, parallelism 2), side by
- * side in one worker's lanes and across workers. The read DoFn is the real one, wrapped so that
- * each range's read first waits, up to a minute, for a read on another thread: a reader that
- * reads the sub-ranges one after another never gets two reads to meet, and records one thread.
+ * One table's sub-ranges (users' probed ones, metrics' windows, products' key ranges) are read on
+ * more than one thread at the same time: on the DirectRunner and on Flink embedded (batch,
+ * parallelism 2), side by side in one worker's lanes and across workers. The read DoFn is the
+ * real one, wrapped so that each range's read first waits, up to a minute, for a read on another
+ * thread: a reader that reads the sub-ranges one after another never gets two reads to meet, and
+ * records one thread.
  */
-class FeedRangesSpreadTest {
+class ReadSpreadTest {
   private static final Instant CAP = Instant.parse("2025-06-01T00:00:00Z");
   private static final long TEN_MINUTES_MICROS = 600_000_000L;
   private static final RetryPolicy QUICK = new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1));
@@ -92,13 +96,10 @@ class FeedRangesSpreadTest {
       if (checkpointEveryCall) { // each lane pauses after a call: the runner resumes the read from its checkpoints
         read.checkpointingAfter(Duration.ZERO);
       }
-      String[] args = runner.equals("FlinkRunner")
-          ? new String[] {"--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + threads}
-          : new String[] {"--runner=DirectRunner", "--targetParallelism=" + threads};
-      Pipeline pipeline = Pipeline.create(PipelineOptionsFactory.fromArgs(args).create());
+      Pipeline pipeline = Pipeline.create(PipelineOptionsFactory.fromArgs(runnerArgs(runner, threads)).create());
       pipeline
           .apply(Create.of(feed).withCoder(SerializableCoder.of(CursorFeed.class)))
-          .apply(new ReadFeedRanges(read, RecordSchemas.schemaOf(descriptor)))
+          .apply(ReadSpread.feeds(read, RecordSchemas.schemaOf(descriptor)))
           .apply(ParDo.of(new KeepIds(descriptor.identityField())));
       pipeline.run().waitUntilFinish();
 
@@ -107,6 +108,47 @@ class FeedRangesSpreadTest {
       List<String> expected = IntStream.range(0, windowed ? 253 : 128).mapToObj(i -> String.format("%s%04d", prefix, i)).toList();
       assertEquals(expected, READ_IDS.stream().sorted().toList(), "every record once");
     }
+  }
+
+  /**
+   * Products as users above: 128 products, pages of 1, cut into 16 key ranges of 8 pages, dealt
+   * into 4 groups of 4, each group read by one worker, its 4 ranges side by side.
+   */
+  @ParameterizedTest(name = "{0} ({1} threads), checkpoint after every page: {3}")
+  @CsvSource({"DirectRunner, 4, 2, false", "DirectRunner, 1, 4, false", "FlinkRunner, 2, 2, false",
+      "FlinkRunner, 2, 2, true"})
+  void aSnapshotsKeyRangesAreReadOnMoreThanOneThreadAtOnce(String runner, int threads, int meet,
+      boolean checkpointEveryPage) {
+    meeting = new CountDownLatch(meet);
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).rows("products", 128)
+        .pageSize("products", 1).clock(Clock.fixed(CAP, ZoneOffset.UTC)).start()) {
+      SourceConfig config = new SourceConfig(source.baseUrl(), "u", Password.inline("p"), QUICK);
+      TableDescriptor descriptor;
+      try (ExampleClient client = ExampleClient.create(config)) {
+        descriptor = TableCatalog.discover(client).table("products", "test");
+      }
+      ReadContext context = new ReadContext(config, descriptor, new RunStamp("run", 0), "main.example.products");
+      ReadSnapshotPagesFn read = new MeetingReadSnapshotPagesFn(context);
+      if (checkpointEveryPage) {
+        read.checkpointingAfter(Duration.ZERO);
+      }
+      Pipeline pipeline = Pipeline.create(PipelineOptionsFactory.fromArgs(runnerArgs(runner, threads)).create());
+      pipeline
+          .apply(Create.of(new SnapshotRead("products", Map.of())).withCoder(SerializableCoder.of(SnapshotRead.class)))
+          .apply(ReadSpread.snapshot(read, RecordSchemas.schemaOf(descriptor)))
+          .apply(ParDo.of(new KeepIds(descriptor.identityField())));
+      pipeline.run().waitUntilFinish();
+
+      assertTrue(READ_THREADS.size() >= meet, "key ranges read on threads " + READ_THREADS);
+      List<String> expected = IntStream.range(0, 128).mapToObj(i -> String.format("prod_%04d", i)).toList();
+      assertEquals(expected, READ_IDS.stream().sorted().toList(), "every product once");
+    }
+  }
+
+  private static String[] runnerArgs(String runner, int threads) {
+    return runner.equals("FlinkRunner")
+        ? new String[] {"--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + threads}
+        : new String[] {"--runner=DirectRunner", "--targetParallelism=" + threads};
   }
 
   /**
@@ -149,6 +191,20 @@ class FeedRangesSpreadTest {
         CursorGroupReader<GenericRecord> reader) {
       meet();
       super.readRange(feed, range, reader);
+    }
+  }
+
+  /** The real snapshot read, after {@link #meet}. */
+  static final class MeetingReadSnapshotPagesFn extends ReadSnapshotPagesFn {
+    MeetingReadSnapshotPagesFn(ReadContext context) {
+      super(context);
+    }
+
+    @Override
+    void readRange(SnapshotRead read, RestrictionTracker<KeyRange, PageKeys> range,
+        OutputReceiver<List<GenericRecord>> out, BooleanSupplier pause) {
+      meet();
+      super.readRange(read, range, out, pause);
     }
   }
 
