@@ -308,7 +308,7 @@ class FeedSplitReadTest {
     fn.setup();
     try {
       // One cut after another, so that the changes made during a range's read land where the
-      // tests say (FeedRangesSpreadTest reads ranges side by side).
+      // tests say (ReadSpreadTest reads ranges side by side).
       for (OffsetRange cut : cuts) {
         FeedRanges element = new FeedRanges(feed, List.of(cut));
         for (LaneSet<OffsetRange> restriction = fn.initialRestriction(element); restriction != null; ) {
