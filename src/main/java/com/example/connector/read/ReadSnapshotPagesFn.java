@@ -85,15 +85,19 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * the residual (from the key after the chunk, or from an interpolated key) is read the same way,
  * searched for after the page of the last claim. The DoFn checkpoints itself, as the cursor reads
  * do ({@link Lanes}): after {@value SourceReadFn#CHECKPOINT_AFTER_SECONDS} s each lane stops
- * before its next page. A chunk is at most {@value SourceReadFn#CHUNK_ROWS} rows, so no batch
+ * before its next page, once it claimed keys in this call (so that every call moves on). A chunk is at most {@value SourceReadFn#CHUNK_ROWS} rows, so no batch
  * option applies.
  *
- * <p><b>Size and watermark.</b> Beam's default size, from the tracker's progress through the key
- * bytes: rough, it only balances work. The read is bounded; it emits no watermark of its own.
+ * <p><b>Size and watermark.</b> Beam's default size, from the ranges' progress through their key
+ * bytes, summed ({@link LaneSetTracker}): rough, it only balances work. The read is bounded; it emits no watermark of its own.
  */
 @BoundedPerElement
 public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
-  /** A split costs about three calls (its boundary, its first page again, a probe): keep it small. */
+  /**
+   * A range costs about three calls beyond its pages (its boundary, a probe of its next page, its
+   * first page, which the range before it also reads), made while the other ranges' calls are in
+   * flight: a few pages each keep that a small share.
+   */
   static final int MIN_PAGES_PER_SPLIT = 4;
 
   /** A claim is a chunk's keys: it falls in a range when its first key does; {@link PageKeys#REST} never does. */
