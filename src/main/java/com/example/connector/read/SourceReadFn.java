@@ -18,15 +18,17 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 
 /**
  * What the three read DoFns share: a client per DoFn instance and the counting of its calls
- * ({@link TableCalls}), threads to make calls side by side ({@link ParallelCalls}), the conversion of source records to destination rows, and the per-table
- * counters {@code records} and {@code deletes} in the destination table's metrics namespace.
- * Pages are requested, and counted, through a {@link PageFetcher}.
+ * ({@link TableCalls}), threads to make calls side by side ({@link ParallelCalls}), ranges read
+ * side by side in lanes that checkpoint every {@value #CHECKPOINT_AFTER_SECONDS} s ({@link
+ * Lanes}, {@link LaneSetTracker}), the conversion of source records to destination rows, and the
+ * per-table counters {@code records} and {@code deletes} in the destination table's metrics
+ * namespace. Pages are requested, and counted, through a {@link PageFetcher}.
  *
  * <p>Rows leave in batches: immutable lists of at most {@code max_records_per_batch} rows (a cursor
  * feed's option) or {@value #CHUNK_ROWS} (a snapshot's), flushed when that many are pending, before
  * the next request and before {@code @ProcessElement} returns ({@link Rows}), and {@link ReadRows}
- * hands them on one by one: see there why. Each read declares
- * its own restriction, tracker and restriction coder.
+ * hands them on one by one: see there why. Each read declares its own restriction, tracker and
+ * restriction coder.
  */
 // Public: a package-private base would make javac add bridge methods with raw return types to the
 // public DoFns, which Beam's signature checks reject.
