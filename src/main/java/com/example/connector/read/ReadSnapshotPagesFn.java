@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.function.BooleanSupplier;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.AtomicCoder;
+import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -43,10 +44,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * and deals them into groups that a reshuffle spreads over workers, as the cursor feeds are.
  * Runners may split a group further: ranges not yet started, or the one with the most left, by
  * interpolating keys. These probes read only a page's first record. A reader of {@code [start,
- * end)} starts at the last page whose first key is at most {@code start}, searched for after the
- * range's page (doubling the step, then bisection: one call when the range's page is the one, as
- * for the initial ranges and checkpoints; none for a range from the first key), reads pages in
- * order, skips rows below {@code start} and keys it already claimed (moved onto the next page by
+ * end)} starts on its range's page, whose first key was at most {@code start} (a range cut at
+ * that page's first key, or resumed after its last claim); for a runner's split at an
+ * interpolated key, at the last page whose first key is at most {@code start}, searched for after
+ * the range's page (doubling the step, then bisection). It reads pages in order, skips rows below {@code start} and keys it already claimed (moved onto the next page by
  * inserts, or delivered again when the client re-requests a page that a transient failure cut),
  * claims the other keys in chunks of up to {@value SourceReadFn#CHUNK_ROWS} consecutive keys of a
  * page before outputting those below {@code end}, and stops at the first key at or past {@code
@@ -82,11 +83,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * supplementary characters with U+E000..U+FFFF, where code point and UTF-16 orders differ).
  *
  * <p><b>Checkpointing.</b> A position is the keys of a chunk: a runner may split after any chunk;
- * the residual (from the key after the chunk, or from an interpolated key) is read the same way,
- * searched for after the page of the last claim. The DoFn checkpoints itself, as the cursor reads
- * do ({@link Lanes}): after {@value SourceReadFn#CHECKPOINT_AFTER_SECONDS} s each lane stops
- * before its next page, once it claimed keys in this call (so that every call moves on). A chunk is at most {@value SourceReadFn#CHUNK_ROWS} rows, so no batch
- * option applies.
+ * the residual (from the key after the chunk, on the page of the last claim, or from an
+ * interpolated key, searched for from there) is read the same way. The DoFn checkpoints itself,
+ * as the cursor reads do ({@link Lanes}): after {@value SourceReadFn#CHECKPOINT_AFTER_SECONDS} s
+ * each lane stops before its next page, once it claimed keys in this call (so that every call
+ * moves on). A chunk is at most {@value SourceReadFn#CHUNK_ROWS} rows, so no batch option
+ * applies.
  *
  * <p><b>Size and watermark.</b> Beam's default size, from the ranges' progress through their key
  * bytes, summed ({@link LaneSetTracker}): rough, it only balances work. The read is bounded; it emits no watermark of its own.
@@ -94,9 +96,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 @BoundedPerElement
 public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
   /**
-   * A range costs about three calls beyond its pages (its boundary, a probe of its next page, its
-   * first page, which the range before it also reads), made while the other ranges' calls are in
-   * flight: a few pages each keep that a small share.
+   * A range costs about two calls beyond its pages (the probe of its boundary, and its first page,
+   * which the range before it also reads to find its end), made while the other ranges' calls are
+   * in flight: a few pages each keep that a small share.
    */
   static final int MIN_PAGES_PER_SPLIT = 4;
 
@@ -318,11 +320,19 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
 
   /**
    * The restriction: a range of keys, and a page whose first key was at most the range's start
-   * when it was read (or page 1), where a reader of the range may start looking: inserts only
-   * ever lower a page's first key.
+   * when it was read (or page 1), where a reader of the range may start: inserts only ever lower a
+   * page's first key. With {@code search}, the start may lie many pages after that page (a
+   * runner's split at an interpolated key), so the reader first looks for the last page that
+   * starts at or before it; a range cut at its page's first key, or resumed after its last claim,
+   * starts on its page.
    */
-  public record KeyRange(ByteKeyRange keys, long fromPage) implements Serializable {
-    /** The start and end keys' bytes, then the page. */
+  public record KeyRange(ByteKeyRange keys, long fromPage, boolean search) implements Serializable {
+    /** A range that starts on its page. */
+    public KeyRange(ByteKeyRange keys, long fromPage) {
+      this(keys, fromPage, false);
+    }
+
+    /** The start and end keys' bytes, the page, whether to search. */
     static final class Coder extends AtomicCoder<KeyRange> {
       static final Coder INSTANCE = new Coder();
 
@@ -331,13 +341,14 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
         ByteArrayCoder.of().encode(range.keys().getStartKey().getBytes(), out);
         ByteArrayCoder.of().encode(range.keys().getEndKey().getBytes(), out);
         VarLongCoder.of().encode(range.fromPage(), out);
+        BooleanCoder.of().encode(range.search(), out);
       }
 
       @Override
       public KeyRange decode(InputStream in) throws IOException {
         ByteKey start = ByteKey.copyFrom(ByteArrayCoder.of().decode(in));
         ByteKey end = ByteKey.copyFrom(ByteArrayCoder.of().decode(in));
-        return new KeyRange(ByteKeyRange.of(start, end), VarLongCoder.of().decode(in));
+        return new KeyRange(ByteKeyRange.of(start, end), VarLongCoder.of().decode(in), BooleanCoder.of().decode(in));
       }
     }
   }
@@ -357,18 +368,21 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
    * after the last attempted key, never cuts a chunk being output, and the rows of one chunk make
    * one output (claiming key by key, each row would have to be output before the next claim: Beam
    * forbids output after a failed claim). When the range ends within the chunk, the claim holds its
-   * keys below the end, and the range is done. A residual starts looking at the page of the last
-   * claim, whose first key is below the residual's start.
+   * keys below the end, and the range is done. A checkpoint's residual starts on the page of the
+   * last claim, whose first key is below the residual's start; a split's, at an interpolated key,
+   * searches for its first page from there.
    */
   public static final class PageKeysTracker extends RestrictionTracker<KeyRange, PageKeys>
       implements HasProgress {
     private final ByteKeyRangeTracker keys;
     private final long fromPage;
+    private final boolean search;
     private long lastPage; // of the last claim; 0: none yet
 
     PageKeysTracker(KeyRange range) {
       this.keys = ByteKeyRangeTracker.of(range.keys());
       this.fromPage = range.fromPage();
+      this.search = range.search();
     }
 
     @Override
@@ -385,7 +399,7 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
 
     @Override
     public synchronized KeyRange currentRestriction() {
-      return new KeyRange(keys.currentRestriction(), fromPage);
+      return new KeyRange(keys.currentRestriction(), fromPage, search);
     }
 
     @Override
@@ -394,8 +408,11 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
       if (split == null) {
         return null;
       }
-      return SplitResult.of(new KeyRange(split.getPrimary(), fromPage),
-          new KeyRange(split.getResidual(), lastPage == 0 ? fromPage : lastPage));
+      // A checkpoint's residual starts right after the last claim, or is the range itself.
+      boolean interpolated = fractionOfRemainder > 0;
+      return SplitResult.of(new KeyRange(split.getPrimary(), fromPage, search),
+          new KeyRange(split.getResidual(), lastPage == 0 ? fromPage : lastPage,
+              interpolated || (lastPage == 0 && search)));
     }
 
     @Override

@@ -64,13 +64,15 @@ final class SnapshotPages {
   }
 
   /**
-   * A reader's first page for {@code range}: the last whose first key is at most the range's
-   * start, searched for after the range's page (whose first key the reader checks as it reads it).
-   * A range from the first key starts at its page, 1: no key is at or before the empty key.
+   * A reader's first page for {@code range}: its page (whose first key the reader checks as it
+   * reads it), or for a range to {@link KeyRange#search} from there, the last page whose first
+   * key is at most the range's start. A range from the first key starts at its page, 1.
    */
   long firstPage(SnapshotRead read, KeyRange range) {
     ByteKey start = range.keys().getStartKey();
-    return start.isEmpty() ? range.fromPage() : lastPage(read, range.fromPage(), key -> key.compareTo(start) <= 0);
+    return start.isEmpty() || !range.search()
+        ? range.fromPage()
+        : lastPage(read, range.fromPage(), key -> key.compareTo(start) <= 0);
   }
 
   /**

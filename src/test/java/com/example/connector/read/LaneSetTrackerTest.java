@@ -156,6 +156,16 @@ class LaneSetTrackerTest {
     t.checkDone();
   }
 
+  @Test
+  void aKeyRangeSplitAtAnInterpolatedKeySearchesForItsFirstPage() {
+    LaneSetTracker<KeyRange, PageKeys> t = new LaneSetTracker<>(
+        new LaneSet<>(List.of(keys("a", "z", 7))), PageKeysTracker::new, Duration.ZERO);
+    assertTrue(t.tryClaim(new LaneSet.Claim<>(0, new PageKeys(key("b"), key("c"), 9))));
+    KeyRange residual = t.trySplit(0.5).getResidual().ranges().get(0);
+    assertTrue(residual.search(), "its start lies somewhere after page 9: " + residual);
+    assertEquals(9, residual.fromPage());
+  }
+
   /** Found by ReadSpreadTest: a key range's progress is an estimate that rounds to nothing left. */
   @Test
   void aKeyRangeWhoseProgressRoundsToDoneStillGivesAwayItsRest() {

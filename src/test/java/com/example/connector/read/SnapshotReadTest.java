@@ -137,9 +137,10 @@ class SnapshotReadTest {
         all.addAll(keys);
       }
       assertEquals(new ArrayList<>(seedKeys()), all, "every row once, in key order");
-      // Pages 1-18, then per later range its page, one probe of the next, and the pages after it
-      // up to the next range's page: 18 + (2 + 18) + (2 + 18) + (2 + 17) + (2 + 18) + (2 + 17).
-      assertEquals(116, pageRequests.get(), "page requests of the six reads");
+      // Pages 1-18, then per later range its page (no probe: it was cut at that page's first key)
+      // and the pages after it up to the next range's page: 18 + (1 + 18) + (1 + 18) + (1 + 17) +
+      // (1 + 18) + (1 + 17).
+      assertEquals(111, pageRequests.get(), "page requests of the six reads");
     } finally {
       fn.teardown();
     }
@@ -271,11 +272,17 @@ class SnapshotReadTest {
             : page(List.of("prod_0020", "prod_0021"), null).replace("}, {", "}, " + unreadable + ", {"))))) {
       ReadSnapshotPagesFn fn = fn(server.baseUrl());
       try {
-        KeyRange range = new KeyRange(ByteKeyRange.of(key("prod_0005"), key("prod_0010")), 1);
-        assertEquals(List.of("prod_0005", "prod_0006", "prod_0007", "prod_0008", "prod_0009"),
-            readAll(fn, List.of(range), 0, Integer.MAX_VALUE).keys, "the range's keys");
+        // As a runner's split at an interpolated key: its first page is searched for.
+        KeyRange split = new KeyRange(ByteKeyRange.of(key("prod_0005"), key("prod_0010")), 1, true);
+        List<String> keys = List.of("prod_0005", "prod_0006", "prod_0007", "prod_0008", "prod_0009");
+        assertEquals(keys, readAll(fn, List.of(split), 0, Integer.MAX_VALUE).keys, "the range's keys");
         assertEquals(List.of("GET /tables/products/records?page=2 HTTP/1.1", "GET /tables/products/records?page=1 HTTP/1.1"),
             server.requests(), "a probe of page 2, then page 1");
+        // As a range cut at its page's first key, or resumed after its last claim: on its page.
+        KeyRange onItsPage = new KeyRange(ByteKeyRange.of(key("prod_0005"), key("prod_0010")), 1);
+        assertEquals(keys, readAll(fn, List.of(onItsPage), 0, Integer.MAX_VALUE).keys, "the range's keys");
+        assertEquals("GET /tables/products/records?page=1 HTTP/1.1", server.requests().get(2), "page 1 only");
+        assertEquals(3, server.requests().size(), "no probe: " + server.requests());
       } finally {
         fn.teardown();
       }
