@@ -1,13 +1,10 @@
 package com.example.connector.read;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.beam.sdk.coders.CustomCoder;
-import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.DelegateCoder;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -31,39 +28,8 @@ public record LaneSet<R>(List<R> ranges) implements Serializable {
     }
   }
 
-  public static <R> Coder<R> coder(org.apache.beam.sdk.coders.Coder<R> rangeCoder) {
-    return new Coder<>(rangeCoder);
-  }
-
-  /** The ranges as a count, then each with the range coder. */
-  public static final class Coder<R> extends CustomCoder<LaneSet<R>> {
-    private final org.apache.beam.sdk.coders.Coder<R> rangeCoder;
-
-    private Coder(org.apache.beam.sdk.coders.Coder<R> rangeCoder) {
-      this.rangeCoder = rangeCoder;
-    }
-
-    @Override
-    public void encode(LaneSet<R> value, OutputStream out) throws IOException {
-      VarIntCoder.of().encode(value.ranges().size(), out);
-      for (R range : value.ranges()) {
-        rangeCoder.encode(range, out);
-      }
-    }
-
-    @Override
-    public LaneSet<R> decode(InputStream in) throws IOException {
-      int n = VarIntCoder.of().decode(in);
-      List<R> ranges = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        ranges.add(rangeCoder.decode(in));
-      }
-      return new LaneSet<>(ranges);
-    }
-
-    @Override
-    public void verifyDeterministic() throws NonDeterministicException {
-      rangeCoder.verifyDeterministic();
-    }
+  /** The ranges as Beam's list of {@code rangeCoder}'s encodings. */
+  public static <R> Coder<LaneSet<R>> coder(Coder<R> rangeCoder) {
+    return DelegateCoder.of(ListCoder.of(rangeCoder), LaneSet::ranges, LaneSet::new);
   }
 }
