@@ -82,11 +82,6 @@ public final class LaneSetTracker<R, P> extends RestrictionTracker<LaneSet<R>, L
     return new LaneSet<>(current);
   }
 
-  /** Range {@code i} as it is now (its end moves down when the runner splits). */
-  synchronized R range(int i) {
-    return ranges.get(i).currentRestriction();
-  }
-
   @Override
   public synchronized @Nullable SplitResult<LaneSet<R>> trySplit(double fraction) {
     List<R> residual = new ArrayList<>();
@@ -104,7 +99,7 @@ public final class LaneSetTracker<R, P> extends RestrictionTracker<LaneSet<R>, L
         if (ended[i]) {
           continue;
         }
-        if (!started[i]) {
+        if (!started[i] && left(i) > 0) { // not one that an earlier split emptied
           unstarted.add(i);
         }
         if (widest < 0 || left(i) > left(widest)) {

@@ -47,11 +47,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * end)} starts on its range's page, whose first key was at most {@code start} (a range cut at
  * that page's first key, or resumed after its last claim); for a runner's split at an
  * interpolated key, at the last page whose first key is at most {@code start}, searched for after
- * the range's page (doubling the step, then bisection). It reads pages in order, skips rows below {@code start} and keys it already claimed (moved onto the next page by
- * inserts, or delivered again when the client re-requests a page that a transient failure cut),
- * claims the other keys in chunks of up to {@value SourceReadFn#CHUNK_ROWS} consecutive keys of a
- * page before outputting those below {@code end}, and stops at the first key at or past {@code
- * end} (reading no more of its page) or after the last page. Only the ranges are read
+ * the range's page (doubling the step, then bisection). It reads pages in order, skips rows below
+ * {@code start} and keys it already claimed (moved onto the next page by inserts, or delivered
+ * again when the client re-requests a page that a transient failure cut), claims the other keys
+ * in chunks of up to {@value SourceReadFn#CHUNK_ROWS} consecutive keys of a page before outputting
+ * those below {@code end}, and stops at the first key at or past {@code end} (reading no more of
+ * its page) or after the last page. Only the ranges are read
  * concurrently: the pages of one range are read one after another, which the proof below needs.
  *
  * <p><b>Memory.</b> Pages are read as streams ({@link
@@ -91,7 +92,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * applies.
  *
  * <p><b>Size and watermark.</b> Beam's default size, from the ranges' progress through their key
- * bytes, summed ({@link LaneSetTracker}): rough, it only balances work. The read is bounded; it emits no watermark of its own.
+ * bytes, summed ({@link LaneSetTracker}): rough, it only balances work. The read is bounded; it
+ * emits no watermark of its own.
  */
 @BoundedPerElement
 public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
@@ -117,9 +119,11 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
     }
   };
 
+  private final String keyField;
+
   public ReadSnapshotPagesFn(ReadContext context) {
     super(context);
-    SnapshotPages.keyField(context.table()); // fails before any data moves
+    this.keyField = SnapshotPages.keyField(context.table()); // fails before any data moves
   }
 
   @GetInitialRestriction
@@ -170,7 +174,7 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
 
   /** The table's pages through this instance's client. */
   private SnapshotPages snapshot() {
-    return new SnapshotPages(client, parallel, pages, context.table());
+    return new SnapshotPages(client, parallel, pages, keyField);
   }
 
   private Lanes.LaneRead<KeyRange, PageKeys> laneOf(SnapshotRead read) {

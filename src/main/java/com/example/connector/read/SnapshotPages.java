@@ -31,11 +31,12 @@ final class SnapshotPages {
   private final Counter pages;
   private final String keyField;
 
-  SnapshotPages(ExampleClient client, ParallelCalls parallel, Counter pages, TableDescriptor table) {
+  /** @param keyField the table's one primary key ({@link #keyField(TableDescriptor)}) */
+  SnapshotPages(ExampleClient client, ParallelCalls parallel, Counter pages, String keyField) {
     this.client = client;
     this.parallel = parallel;
     this.pages = pages;
-    this.keyField = keyField(table);
+    this.keyField = keyField;
   }
 
   /**

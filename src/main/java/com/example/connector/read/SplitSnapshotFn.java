@@ -11,13 +11,16 @@ import java.util.List;
  */
 public final class SplitSnapshotFn extends SplitRangesFn<SnapshotRead, KeyRange, SnapshotRanges> {
 
+  private final String keyField;
+
   public SplitSnapshotFn(ReadContext context) {
     super(context);
+    this.keyField = SnapshotPages.keyField(context.table());
   }
 
   @Override
   List<KeyRange> split(SnapshotRead read) {
-    return new SnapshotPages(client, parallel, calls.pages(), context.table())
+    return new SnapshotPages(client, parallel, calls.pages(), keyField)
         .ranges(read, maxRanges(), ReadSnapshotPagesFn.MIN_PAGES_PER_SPLIT);
   }
 
