@@ -19,11 +19,12 @@ import org.apache.iceberg.parquet.Parquet;
 public final class IcebergFiles {
   private IcebergFiles() {}
 
-  /** A data file in the table's data directory holding {@code rows}, not yet committed. */
+  /** A data file in the table's data directory holding {@code rows}, not yet committed, in row groups of the table's size. */
   public static DataFile dataFile(Table table, List<Record> rows) {
     try {
       DataWriter<Record> writer = Parquet.writeData(
               table.io().newOutputFile(table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet")))
+          .setAll(table.properties())
           .schema(table.schema())
           .withSpec(PartitionSpec.unpartitioned())
           .createWriterFunc(GenericParquetWriter::buildWriter)

@@ -168,13 +168,30 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
     return changes.getPipeline()
         // Dealt into a few elements: a runner that makes a bundle of each element (the
         // DirectRunner, after a reshuffle) pays per group, not per file.
-        .apply("Committed files", Create.of(Groups.deal(committed, FILE_GROUPS))
+        .apply("Committed files", Create.of(Groups.deal(rowGroups(committed), FILE_GROUPS))
             .withCoder(ListCoder.of(SerializableCoder.of(FileScanTask.class))))
         // Files listed on one worker, read on all of them.
         .apply("Spread files", Reshuffle.viaRandomKey())
         .apply("Read committed rows", ParDo.of(new ReadCommittedRows(target, located, rule.keys(), changed))
             .withSideInputs(sideInputs))
         .setCoder(AvroCoder.of(located));
+  }
+
+  /**
+   * The committed files cut at their row groups, so that a large file is read by several workers
+   * at once. A file written without row group offsets stays whole.
+   */
+  static List<FileScanTask> rowGroups(List<FileScanTask> files) {
+    List<FileScanTask> splits = new ArrayList<>();
+    for (FileScanTask file : files) {
+      if (file.file().splitOffsets() == null) {
+        splits.add(file);
+      } else {
+        // With offsets, Iceberg splits a Parquet file at each of them whatever the size asked.
+        file.split(1).forEach(splits::add);
+      }
+    }
+    return splits;
   }
 
   /**

@@ -27,10 +27,10 @@ import org.apache.iceberg.util.PartitionUtil;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Reads the committed rows a merge needs from data files of the table's committed snapshot,
- * with the deletes already committed against it applied, each with its file and position (the
- * {@value MergeChanges#FILE} and {@value MergeChanges#POSITION} columns), so that a row the merge
- * replaces can be deleted by position.
+ * Reads the committed rows a merge needs from data files of the table's committed snapshot (each
+ * element a few row groups of them), with the deletes already committed against it applied, each
+ * with its file and position (the {@value MergeChanges#FILE} and {@value MergeChanges#POSITION}
+ * columns), so that a row the merge replaces can be deleted by position.
  *
  * <p>Given the changed keys, a file whose statistics rule them all out is not opened ({@link
  * ChangedKeyValues}), and of an opened file only rows whose key the Bloom filter may hold are
@@ -79,14 +79,21 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
 
   private void read(FileScanTask task, OutputReceiver<GenericRecord> out, @Nullable CoCombineResult summaries)
       throws IOException {
+    // A file's row groups are read apart (MergeChanges.rowGroups): each file counts once.
+    List<Long> offsets = task.file().splitOffsets();
+    boolean firstOfFile = offsets == null || offsets.isEmpty() || task.start() <= offsets.get(0);
     if (summaries != null) {
       Types.NestedField first = table.schema().findField(keys.get(0));
       if (!summaries.get(KEY_VALUES).mayBeIn(task.file(), first.fieldId(), first.type())) {
-        filesSkipped.inc();
+        if (firstOfFile) {
+          filesSkipped.inc();
+        }
         return;
       }
     }
-    filesRead.inc();
+    if (firstOfFile) {
+      filesRead.inc();
+    }
     readLive(table, task, located, keys, summaries == null ? null : summaries.get(KEYS), out::output);
   }
 

@@ -24,6 +24,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * creates (format v2, merge-on-read) and evolves them, and lists a snapshot's files.
  */
 public final class Warehouse {
+  /** The Parquet row group size of the tables the connector creates. */
+  public static final long ROW_GROUP_BYTES = 16L << 20;
   private final Catalog catalog;
 
   public Warehouse(CatalogConfig config) {
@@ -40,7 +42,8 @@ public final class Warehouse {
 
   /**
    * Creates the table, empty (no snapshot), or loads it if another run just did. Row-level
-   * changes are merge-on-read: position deletes, not rewrites.
+   * changes are merge-on-read: position deletes, not rewrites. Row groups are {@link
+   * #ROW_GROUP_BYTES} (Iceberg's default is 128 MB).
    */
   public Table create(Destination d, org.apache.iceberg.Schema schema, Map<String, String> connectorProperties) {
     if (catalog instanceof SupportsNamespaces namespaces && !namespaces.namespaceExists(d.identifier().namespace())) {
@@ -55,6 +58,8 @@ public final class Warehouse {
     properties.put(TableProperties.DELETE_MODE, "merge-on-read");
     properties.put(TableProperties.UPDATE_MODE, "merge-on-read");
     properties.put(TableProperties.MERGE_MODE, "merge-on-read");
+    // A writer buffers one row group, and a merge reads a file's row groups on several workers.
+    properties.putIfAbsent(TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, Long.toString(ROW_GROUP_BYTES));
     try {
       return catalog.buildTable(d.identifier(), schema).withProperties(properties).create();
     } catch (AlreadyExistsException e) {

@@ -54,8 +54,10 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
@@ -201,6 +203,58 @@ class MergeChangesTest {
     assertEquals("0", third.summary().getOrDefault("added-delete-files", "0"), third.summary().toString());
     assertEquals(0, counter(nothing, "merge_files_read"));
     assertRows(expected, target.load());
+  }
+
+  /**
+   * One file of users u0000..u2999 in row groups of about 100 rows, read by row group on several
+   * workers. Run 1 updates every hundredth user and deletes u1550; run 2, reading the file again
+   * with run 1's deletes against it, updates the users halfway between (u1550 again) and u0100
+   * once more.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"DirectRunner", "FlinkRunner"})
+  void aFileOfManyRowGroupsIsMergedRowGroupByRowGroup(String runner) {
+    TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
+    Table table = create(target, List.of("user_id"));
+    table.updateProperties().set(TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, "2048").commit();
+    Map<String, String> expected = new TreeMap<>();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3_000; i++) {
+      String id = String.format("u%04d", i);
+      ids.add(id);
+      expected.put(id, "e" + id.substring(1) + "@100");
+    }
+    table.newAppend().appendFile(dataFile(target.load(), ids, 100)).commit();
+    long base = target.load().currentSnapshot().snapshotId();
+    List<FileScanTask> files = Warehouse.files(target.load(), base);
+    assertEquals(1, files.size());
+    assertTrue(MergeChanges.rowGroups(files).size() >= 10, "row groups: " + MergeChanges.rowGroups(files).size());
+
+    List<GenericRecord> first = new ArrayList<>();
+    for (int i = 0; i < 3_000; i += 100) {
+      String id = String.format("u%04d", i);
+      first.add(TestUsers.change(id, "one" + i, 200));
+      expected.put(id, "one" + i + "@200");
+    }
+    first.add(TestUsers.change("u1550", null, 200));
+    expected.remove("u1550");
+    PipelineResult one = mergeAndCommit(runner, target, base, first, KeyBuckets.ROWS_PER_BUCKET, "run-1");
+    assertRows(expected, target.load());
+    assertEquals(1, counter(one, "merge_files_read"), "one file, however many row groups");
+    assertEquals(31, counter(one, "rows_deleted"));
+
+    List<GenericRecord> second = new ArrayList<>();
+    for (int i = 50; i < 3_000; i += 100) {
+      String id = String.format("u%04d", i);
+      second.add(TestUsers.change(id, "two" + i, 300));
+      expected.put(id, "two" + i + "@300");
+    }
+    second.add(TestUsers.change("u0100", "again", 300));
+    expected.put("u0100", "again@300");
+    PipelineResult two = mergeAndCommit(runner, target, target.load().currentSnapshot().snapshotId(), second,
+        KeyBuckets.ROWS_PER_BUCKET, "run-2");
+    assertRows(expected, target.load());
+    assertEquals(30, counter(two, "rows_deleted"), "29 users' first rows (u1550 has none left) and u0100's row of run 1");
   }
 
   /** An override of the key by a nullable column: a change without a value fails the table. */
