@@ -4,6 +4,7 @@ import com.example.connector.Groups;
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.table.RowPosition;
 import com.example.connector.table.TableTarget;
+import com.example.connector.table.Warehouse;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -179,18 +180,12 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
 
   /**
    * The committed files cut at their row groups, so that a large file is read by several workers
-   * at once. A file written without row group offsets stays whole.
+   * at once (Iceberg cuts a file at each row group offset it recorded; a file written without
+   * them, every {@link Warehouse#ROW_GROUP_BYTES}).
    */
   static List<FileScanTask> rowGroups(List<FileScanTask> files) {
     List<FileScanTask> splits = new ArrayList<>();
-    for (FileScanTask file : files) {
-      if (file.file().splitOffsets() == null) {
-        splits.add(file);
-      } else {
-        // With offsets, Iceberg splits a Parquet file at each of them whatever the size asked.
-        file.split(1).forEach(splits::add);
-      }
-    }
+    files.forEach(file -> file.split(Warehouse.ROW_GROUP_BYTES).forEach(splits::add));
     return splits;
   }
 

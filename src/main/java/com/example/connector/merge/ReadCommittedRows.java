@@ -81,7 +81,7 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
       throws IOException {
     // A file's row groups are read apart (MergeChanges.rowGroups): each file counts once.
     List<Long> offsets = task.file().splitOffsets();
-    boolean firstOfFile = offsets == null || offsets.isEmpty() || task.start() <= offsets.get(0);
+    boolean firstOfFile = task.start() <= (offsets == null || offsets.isEmpty() ? 0 : offsets.get(0));
     if (summaries != null) {
       Types.NestedField first = table.schema().findField(keys.get(0));
       if (!summaries.get(KEY_VALUES).mayBeIn(task.file(), first.fieldId(), first.type())) {
