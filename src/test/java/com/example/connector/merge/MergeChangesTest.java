@@ -54,7 +54,10 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.iceberg.AppendFiles;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DataFiles;
+import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
@@ -255,6 +258,31 @@ class MergeChangesTest {
         KeyBuckets.ROWS_PER_BUCKET, "run-2");
     assertRows(expected, target.load());
     assertEquals(30, counter(two, "rows_deleted"), "29 users' first rows (u1550 has none left) and u0100's row of run 1");
+  }
+
+  /**
+   * A committed file is cut at the row group offsets it records, and one that records none (a
+   * 40 MB file another writer added) every 16 MB: never into pieces too small to read.
+   */
+  @Test
+  void committedFilesAreCutAtTheirRowGroups() {
+    TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
+    Table table = create(target, List.of("user_id"));
+    long mb = 1L << 20;
+    table.newAppend()
+        .appendFile(DataFiles.builder(PartitionSpec.unpartitioned()).withPath(dir.resolve("three-groups.parquet").toString())
+            .withFormat(FileFormat.PARQUET).withFileSizeInBytes(40 * mb).withRecordCount(3_000)
+            .withSplitOffsets(List.of(4L, 10 * mb, 30 * mb)).build())
+        .appendFile(DataFiles.builder(PartitionSpec.unpartitioned()).withPath(dir.resolve("no-offsets.parquet").toString())
+            .withFormat(FileFormat.PARQUET).withFileSizeInBytes(40 * mb).withRecordCount(3_000).build())
+        .commit();
+    Map<String, List<Long>> starts = new TreeMap<>();
+    for (FileScanTask split : MergeChanges.rowGroups(Warehouse.files(target.load(), target.load().currentSnapshot().snapshotId()))) {
+      starts.computeIfAbsent(Path.of(split.file().path().toString()).getFileName().toString(), f -> new ArrayList<>())
+          .add(split.start());
+    }
+    assertEquals(Map.of("three-groups.parquet", List.of(4L, 10 * mb, 30 * mb), "no-offsets.parquet", List.of(0L, 16 * mb, 32 * mb)),
+        starts);
   }
 
   /** An override of the key by a nullable column: a change without a value fails the table. */
