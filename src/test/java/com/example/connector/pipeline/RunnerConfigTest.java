@@ -73,6 +73,7 @@ class RunnerConfigTest {
     assertEquals(2, flink.getParallelism());
     assertFalse(flink.isStreaming());
     assertEquals(ExecutionMode.BATCH_FORCED.name(), flink.getExecutionModeForBatch(), "every exchange blocking");
+    assertTrue(flink.getFasterCopy(), "elements not deep-copied between chained operators");
     assertTrue(flink.getAttachedMode(), "attached: the default");
   }
 
@@ -84,6 +85,7 @@ class RunnerConfigTest {
     assertEquals(2, flink.getParallelism());
     assertFalse(flink.isStreaming());
     assertEquals(ExecutionMode.BATCH_FORCED.name(), flink.getExecutionModeForBatch());
+    assertTrue(flink.getFasterCopy());
     assertTrue(flink.getAttachedMode());
     assertEquals(List.of("target/example-connector-0.1.0-SNAPSHOT-bundled.jar"), List.copyOf(flink.getFilesToStage()));
   }
