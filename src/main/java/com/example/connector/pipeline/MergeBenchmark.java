@@ -9,6 +9,7 @@ import com.example.connector.table.SnapshotSummary;
 import com.example.source.ExampleSource;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,9 +29,12 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * key space), and a run after no change.
  *
  * <pre>
- * mvn -q compile exec:exec -Dexec.executable=java \
- *     -Dexec.args="-Xmx1g -cp %classpath com.example.connector.pipeline.MergeBenchmark --users=1000000 --changed-percent=1 --runners=direct,flink"
+ * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.connector.pipeline.MergeBenchmark -Dexec.jvmArgs=-Xmx1g \
+ *     -Dexec.args="--users=1000000 --changed-percent=1 --runners=direct,flink"
  * </pre>
+ *
+ * <p>{@code exec:exec@run} starts it with the JVM options a run started by README's command gets
+ * (serial GC, C1 only), so that it measures the runs users make.
  *
  * <p>Per run it prints seconds and the ratio to the first run, the records read, the data and
  * delete files the run's commit added (from the snapshot summary), the committed data files the
@@ -132,8 +136,9 @@ public final class MergeBenchmark {
   }
 
   private static void print(long users, List<Run> runs, Map<String, Double> floors) {
-    System.out.printf("%nMerge benchmark: SCD type 1 users, %,d rows, %d cores, max heap %d MB%n", users,
-        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20);
+    System.out.printf("%nMerge benchmark: SCD type 1 users, %,d rows, %d cores, max heap %d MB, one JVM with %s%n", users,
+        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
+        ManagementFactory.getRuntimeMXBean().getInputArguments());
     String format = "%-26s %8s %6s %10s %11s %13s %10s %12s %9s %8s %11s %8s%n";
     System.out.printf(format, "run", "seconds", "ratio", "records", "data files", "delete files", "files read",
         "files pruned", "inserted", "deleted", "table rows", "heap MB");
