@@ -1,8 +1,6 @@
 package com.example.connector.read;
 
 import com.example.connector.catalog.RecordSchemas;
-import com.example.connector.client.ExampleClient;
-import com.example.connector.client.ParallelCalls;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,12 +11,11 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 
 /**
- * What the three read DoFns share: a client per DoFn instance and the counting of its calls
- * ({@link TableCalls}), threads to make calls side by side ({@link ParallelCalls}), ranges read
+ * What the three read DoFns share: a client per DoFn instance and the counting of its calls,
+ * threads to make calls side by side ({@link SourceCallsFn}), ranges read
  * side by side in lanes that checkpoint every {@value #CHECKPOINT_AFTER_SECONDS} s ({@link
  * Lanes}, {@link LaneSetTracker}), the conversion of source records to destination rows, and the
  * per-table counters {@code records} and {@code deletes} in the destination table's metrics
@@ -32,7 +29,7 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  */
 // Public: a package-private base would make javac add bridge methods with raw return types to the
 // public DoFns, which Beam's signature checks reject.
-public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<GenericRecord>> {
+public abstract class SourceReadFn<ElementT> extends SourceCallsFn<ElementT, List<GenericRecord>> {
   /**
    * The most rows one output holds: large enough that runners pay per output rarely (see
    * {@link ReadRows}), small enough that a huge page never sits in memory as rows.
@@ -45,41 +42,25 @@ public abstract class SourceReadFn<ElementT> extends DoFn<ElementT, List<Generic
    */
   static final int CHECKPOINT_AFTER_SECONDS = 5;
 
-  protected final ReadContext context;
   protected final Counter records;
   protected final Counter deletes;
   protected final Counter pages;
-  private final TableCalls calls;
 
-  protected transient ExampleClient client;
-  /** Calls side by side: a cursor read's lanes, a snapshot's probes. */
-  protected transient ParallelCalls parallel;
   private transient Schema rowSchema;
   private Duration checkpointAfter = Duration.ofSeconds(CHECKPOINT_AFTER_SECONDS);
 
   protected SourceReadFn(ReadContext context) {
-    this.context = context;
+    super(context, "source calls");
     this.records = Metrics.counter(context.metricsNamespace(), "records");
     this.deletes = Metrics.counter(context.metricsNamespace(), "deletes");
-    this.calls = new TableCalls(context);
     this.pages = calls.pages();
   }
 
+  @Override
   @Setup
   public void setup() {
-    client = calls.open();
-    parallel = new ParallelCalls("source calls " + context.metricsNamespace());
+    super.setup();
     rowSchema = new Schema.Parser().parse(context.rowSchemaJson());
-  }
-
-  @Teardown
-  public void teardown() {
-    if (parallel != null) {
-      parallel.close();
-    }
-    if (client != null) {
-      client.close();
-    }
   }
 
   /** Checkpoints after {@code interval} of reading instead (tests: many checkpoints in a small read). */

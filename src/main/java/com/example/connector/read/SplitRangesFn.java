@@ -1,10 +1,7 @@
 package com.example.connector.read;
 
 import com.example.connector.Groups;
-import com.example.connector.client.ExampleClient;
-import com.example.connector.client.ParallelCalls;
 import java.util.List;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.KV;
 
 /**
@@ -13,33 +10,9 @@ import org.apache.beam.sdk.values.KV;
  * reshuffle that spreads them over workers. Dealt, not cut in runs, so that every group spans the
  * whole read. The probes run once per read, here.
  */
-// Public: a package-private base would make javac add bridge methods with raw types, which Beam's
-// signature checks reject.
-public abstract class SplitRangesFn<ReadT, RangeT, GroupT> extends DoFn<ReadT, KV<Integer, GroupT>> {
-  protected final ReadContext context;
-  protected final TableCalls calls;
-  protected transient ExampleClient client;
-  protected transient ParallelCalls parallel;
-
+public abstract class SplitRangesFn<ReadT, RangeT, GroupT> extends SourceCallsFn<ReadT, KV<Integer, GroupT>> {
   protected SplitRangesFn(ReadContext context) {
-    this.context = context;
-    this.calls = new TableCalls(context);
-  }
-
-  @Setup
-  public void setup() {
-    client = calls.open();
-    parallel = new ParallelCalls("source probes " + context.metricsNamespace());
-  }
-
-  @Teardown
-  public void teardown() {
-    if (parallel != null) {
-      parallel.close();
-    }
-    if (client != null) {
-      client.close();
-    }
+    super(context, "source probes");
   }
 
   @ProcessElement
