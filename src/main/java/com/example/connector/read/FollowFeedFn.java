@@ -18,7 +18,6 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.splittabledofn.GrowableOffsetRangeTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.ManualWatermarkEstimator;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
-import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimators;
 import org.joda.time.Instant;
 import org.slf4j.Logger;
@@ -184,7 +183,7 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
    * of {@code cap - 1}) or where the batch is full, and the sink that holds the poll's rows until
    * they leave as a batch.
    */
-  private final class Poll extends RestrictionTracker<OffsetRange, Long> implements CursorGroupReader.Sink<GenericRecord> {
+  private final class Poll extends TrackerView<OffsetRange, Long> implements CursorGroupReader.Sink<GenericRecord> {
     private final RestrictionTracker<OffsetRange, Long> tracker;
     private final CursorFeed feed;
     final long cap;
@@ -279,21 +278,6 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
       synchronized (tracker) {
         return new OffsetRange(tracker.currentRestriction().getFrom(), Math.min(cap, tracker.currentRestriction().getTo()));
       }
-    }
-
-    @Override
-    public SplitResult<OffsetRange> trySplit(double fractionOfRemainder) {
-      throw new UnsupportedOperationException("a poll is split through the runner's tracker");
-    }
-
-    @Override
-    public void checkDone() {
-      // the runner checks the real tracker
-    }
-
-    @Override
-    public IsBounded isBounded() {
-      return IsBounded.BOUNDED;
     }
   }
 }

@@ -173,7 +173,7 @@ final class Lanes<R, P> {
    * on. The check and the claim hold the runner's tracker's lock (its observer's methods are
    * synchronized on it), so no split moves the end between them.
    */
-  static final class LaneView<R, P> extends RestrictionTracker<R, P> {
+  static final class LaneView<R, P> extends TrackerView<R, P> {
     private final RestrictionTracker<LaneSet<R>, LaneSet.Claim<P>> set;
     private final int index;
     private final Ranges<R, P> ranges;
@@ -202,21 +202,6 @@ final class Lanes<R, P> {
     @Override
     public R currentRestriction() {
       return set.currentRestriction().ranges().get(index);
-    }
-
-    @Override
-    public SplitResult<R> trySplit(double fractionOfRemainder) {
-      throw new UnsupportedOperationException("a range of a set is split through the set's tracker");
-    }
-
-    @Override
-    public void checkDone() {
-      // the set's tracker checks every range
-    }
-
-    @Override
-    public IsBounded isBounded() {
-      return IsBounded.BOUNDED;
     }
   }
 
