@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.avro.generic.GenericRecord;
@@ -33,7 +34,8 @@ final class ChangedKeys implements Serializable {
     this.words = words;
   }
 
-  boolean mightContain(String key) {
+  /** Whether a key of these values (a row's primary key, as {@link MergeChanges#keyOf(List)} takes them) may have changed. */
+  boolean mightContain(List<?> key) {
     long hash = hash(key);
     for (int i = 0; i < HASHES; i++) {
       int bit = bit(words, hash, i);
@@ -58,18 +60,42 @@ final class ChangedKeys implements Serializable {
   }
 
   /**
-   * FNV-1a over the key's characters, then a 64-bit finaliser (SplitMix64) to spread both halves.
-   * Over the characters, not their UTF-8 bytes: a merge hashes every committed row's key, and
-   * encoding each one was a tenth of reading a file.
+   * FNV-1a over the characters of {@link MergeChanges#keyOf(List)}'s string for these values, fed
+   * one by one rather than built (a merge hashes every committed row it reads, and building the
+   * string was a third of reading a file), then a 64-bit finaliser (SplitMix64) to spread both
+   * halves. Over characters, not UTF-8 bytes, for the same reason.
    */
-  private static long hash(String key) {
+  static long hash(List<?> key) {
     long h = 0xcbf29ce484222325L;
-    for (int i = 0; i < key.length(); i++) {
-      h = (h ^ key.charAt(i)) * 0x100000001b3L;
+    for (Object v : key) {
+      if (v == null) {
+        h = fnv(h, 'n');
+      } else if (v instanceof CharSequence s) {
+        h = fnv(fnvDigits(fnv(h, 's'), s.length()), ':');
+        for (int i = 0; i < s.length(); i++) {
+          h = fnv(h, s.charAt(i));
+        }
+      } else {
+        String text = v.toString();
+        h = fnv(h, v.getClass().getSimpleName().charAt(0));
+        for (int i = 0; i < text.length(); i++) {
+          h = fnv(h, text.charAt(i));
+        }
+      }
+      h = fnv(h, ';');
     }
     h = (h ^ (h >>> 30)) * 0xbf58476d1ce4e5b9L;
     h = (h ^ (h >>> 27)) * 0x94d049bb133111ebL;
     return h ^ (h >>> 31);
+  }
+
+  private static long fnv(long h, char c) {
+    return (h ^ c) * 0x100000001b3L;
+  }
+
+  /** The decimal digits of {@code n >= 0}, most significant first, as {@code Integer.toString} writes them. */
+  private static long fnvDigits(long h, int n) {
+    return fnv(n < 10 ? h : fnvDigits(h, n / 10), (char) ('0' + n % 10));
   }
 
   /**
@@ -188,7 +214,9 @@ final class ChangedKeys implements Serializable {
 
     @Override
     public Partial addInput(Partial partial, GenericRecord row) {
-      partial.add(hash(MergeChanges.keyOf(row, keys)));
+      List<Object> key = new ArrayList<>(keys.size());
+      keys.forEach(k -> key.add(row.get(k)));
+      partial.add(hash(key));
       return partial;
     }
 

@@ -221,8 +221,9 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
   /**
    * Primary key values as one string, unambiguous: each value tagged with its type and a string
    * with its length, nulls kept; a string is a string whether Avro holds it as {@code Utf8} or
-   * {@code String}. Built per committed row read for a merge, so it costs a string builder, not
-   * a JSON writer.
+   * {@code String}. Built per row a merge gathers, so it costs a string builder, not a JSON
+   * writer; the changed keys' filter hashes the same characters without building it ({@link
+   * ChangedKeys#hash}).
    */
   static String keyOf(List<?> values) {
     StringBuilder key = new StringBuilder();

@@ -115,14 +115,18 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
         .split(task.start(), task.length())
         .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(required, fileSchema, PartitionUtil.constantsMap(task)))
         .build();
+    // Key columns by position: a lookup by name per row was a fifth of reading a file.
+    int[] keyPositions = keys.stream().mapToInt(k -> required.columns().indexOf(required.findField(k))).toArray();
     List<Object> key = new ArrayList<>(keys.size());
     try (CloseableIterable<Record> live = deletes.filter(rows)) {
       for (Record r : live) {
         // The key first, from the Iceberg row: most rows are not the run's, and go no further.
         if (filter != null) {
           key.clear();
-          keys.forEach(k -> key.add(TableSchemas.avroValue(r.getField(k))));
-          if (!filter.mightContain(MergeChanges.keyOf(key))) {
+          for (int position : keyPositions) {
+            key.add(TableSchemas.avroValue(r.get(position)));
+          }
+          if (!filter.mightContain(key)) {
             continue;
           }
         }
