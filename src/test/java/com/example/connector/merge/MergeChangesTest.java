@@ -211,6 +211,49 @@ class MergeChangesTest {
   }
 
   /**
+   * A key of a string and a timestamp ({@code primary_keys: user_id, updated_at}): the committed
+   * rows' keys come from Iceberg (an {@code OffsetDateTime}), the changes' from Avro (microseconds),
+   * and the changed keys' filter must take them for the same keys. Users u0..u99 committed at 100;
+   * the run replaces (u5, 100), deletes (u6, 100) and adds (u7, 200) beside (u7, 100).
+   */
+  @Test
+  void aKeyWithATimestampFindsItsCommittedRows() {
+    MergeRule byUserAndTime = new MergeRule(ScdType.SCD_TYPE_1, List.of("user_id", "updated_at"), "updated_at", false);
+    TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
+    Table table = create(target, List.of("user_id"));
+    List<String> ids = new ArrayList<>();
+    Set<String> expected = new TreeSet<>();
+    for (int i = 0; i < 100; i++) {
+      ids.add("u" + i);
+      expected.add("u" + i + "@100=e" + i);
+    }
+    table.newAppend().appendFile(dataFile(table, ids, 100)).commit();
+    long base = target.load().currentSnapshot().snapshotId();
+
+    PipelineResult result = mergeAndCommit("DirectRunner", byUserAndTime, target, base, List.of(
+        TestUsers.change("u5", "new5", 100), TestUsers.change("u6", null, 100), TestUsers.change("u7", "new7", 200)),
+        KeyBuckets.ROWS_PER_BUCKET, "run-1");
+
+    expected.remove("u5@100=e5");
+    expected.add("u5@100=new5");
+    expected.remove("u6@100=e6");
+    expected.add("u7@200=new7");
+    Set<String> actual = new TreeSet<>();
+    try (CloseableIterable<Record> records = IcebergGenerics.read(target.load()).build()) {
+      for (Record r : records) {
+        OffsetDateTime at = (OffsetDateTime) r.getField("updated_at");
+        assertTrue(actual.add(r.getField("user_id") + "@" + ChronoUnit.MICROS.between(Instant.EPOCH, at.toInstant())
+            + "=" + r.getField("email")), "one row per key: " + r);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    assertEquals(expected, actual);
+    assertEquals(2, counter(result, "rows_deleted"), "(u5, 100) replaced and (u6, 100) deleted");
+    assertEquals(2, counter(result, "rows_inserted"), "(u5, 100) and (u7, 200)");
+  }
+
+  /**
    * One file of users u0000..u2999 in row groups of about 100 rows, read by row group on several
    * workers. Run 1 updates every hundredth user and deletes u1550; run 2, reading the file again
    * with run 1's deletes against it, updates the users halfway between (u1550 again) and u0100
@@ -365,14 +408,20 @@ class MergeChangesTest {
    */
   private static PipelineResult mergeAndCommit(String runner, TableTarget target, long base,
       List<GenericRecord> changes, long rowsPerBucket, String runId) {
+    return mergeAndCommit(runner, SCD1, target, base, changes, rowsPerBucket, runId);
+  }
+
+  /** The same, by {@code rule}'s keys (its first a string). */
+  private static PipelineResult mergeAndCommit(String runner, MergeRule rule, TableTarget target, long base,
+      List<GenericRecord> changes, long rowsPerBucket, String runId) {
     Pipeline pipeline = pipeline(runner);
     PCollectionTuple merged = pipeline
         .apply("Changes", Create.of(changes).withCoder(AvroCoder.of(FEED)))
-        .apply("Merge", new MergeChanges(SCD1, FEED, null, target, Warehouse.files(target.load(), base),
+        .apply("Merge", new MergeChanges(rule, FEED, null, target, Warehouse.files(target.load(), base),
             Types.StringType.get(), false, rowsPerBucket));
     List<PCollection<WrittenFile>> written = List.of(
         merged.get(MergeChanges.INSERTS).apply("Write inserts",
-            new WriteDataFiles(target, runId, TABLE, SCD1.identifierColumns())),
+            new WriteDataFiles(target, runId, TABLE, rule.identifierColumns())),
         merged.get(MergeChanges.DELETES).apply("Write deletes", new WritePositionDeletes(target, runId)));
     RunCommit run = new RunCommit(runId, AT, List.of(new TableCommit(target, base, Map.of("records", AT))));
     pipeline.apply("Commit", new CommitTables(run, new TableCommitter(target.catalog()), written));
