@@ -30,10 +30,6 @@ public record FeedBatch(String feed, long fromMicros, long toMicros, List<Generi
     rows = List.copyOf(rows);
   }
 
-  public boolean isSnapshot() {
-    return SNAPSHOT.equals(feed);
-  }
-
   /** Encodes the rows with the table's change feed schema. */
   public static final class Coder extends CustomCoder<FeedBatch> {
     private static final StringUtf8Coder FEED = StringUtf8Coder.of();
