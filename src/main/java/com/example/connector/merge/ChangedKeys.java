@@ -60,42 +60,40 @@ final class ChangedKeys implements Serializable {
   }
 
   /**
-   * FNV-1a over the characters of {@link MergeChanges#keyOf(List)}'s string for these values, fed
-   * one by one rather than built (a merge hashes every committed row it reads, and building the
-   * string was a third of reading a file), then a 64-bit finaliser (SplitMix64) to spread both
-   * halves. Over characters, not UTF-8 bytes, for the same reason.
+   * FNV-1a over the characters of the key's string ({@link MergeChanges#writeKey}), taken as they
+   * come rather than built (a merge hashes every committed row it reads, and building the string
+   * was a third of reading a file), then a 64-bit finaliser (SplitMix64) to spread both halves.
+   * Over characters, not UTF-8 bytes, for the same reason.
    */
   static long hash(List<?> key) {
-    long h = 0xcbf29ce484222325L;
-    for (Object v : key) {
-      if (v == null) {
-        h = fnv(h, 'n');
-      } else if (v instanceof CharSequence s) {
-        h = fnv(fnvDigits(fnv(h, 's'), s.length()), ':');
-        for (int i = 0; i < s.length(); i++) {
-          h = fnv(h, s.charAt(i));
-        }
-      } else {
-        String text = v.toString();
-        h = fnv(h, v.getClass().getSimpleName().charAt(0));
-        for (int i = 0; i < text.length(); i++) {
-          h = fnv(h, text.charAt(i));
-        }
-      }
-      h = fnv(h, ';');
-    }
+    long h = MergeChanges.writeKey(key, new Fnv()).hash;
     h = (h ^ (h >>> 30)) * 0xbf58476d1ce4e5b9L;
     h = (h ^ (h >>> 27)) * 0x94d049bb133111ebL;
     return h ^ (h >>> 31);
   }
 
-  private static long fnv(long h, char c) {
-    return (h ^ c) * 0x100000001b3L;
-  }
+  /** FNV-1a of the characters appended. */
+  private static final class Fnv implements Appendable {
+    private long hash = 0xcbf29ce484222325L;
 
-  /** The decimal digits of {@code n >= 0}, most significant first, as {@code Integer.toString} writes them. */
-  private static long fnvDigits(long h, int n) {
-    return fnv(n < 10 ? h : fnvDigits(h, n / 10), (char) ('0' + n % 10));
+    @Override
+    public Fnv append(char c) {
+      hash = (hash ^ c) * 0x100000001b3L;
+      return this;
+    }
+
+    @Override
+    public Fnv append(CharSequence s) {
+      return append(s, 0, s.length());
+    }
+
+    @Override
+    public Fnv append(CharSequence s, int start, int end) {
+      for (int i = start; i < end; i++) {
+        append(s.charAt(i));
+      }
+      return this;
+    }
   }
 
   /**

@@ -5,6 +5,8 @@ import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.table.RowPosition;
 import com.example.connector.table.TableTarget;
 import com.example.connector.table.Warehouse;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -222,22 +224,32 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
    * Primary key values as one string, unambiguous: each value tagged with its type and a string
    * with its length, nulls kept; a string is a string whether Avro holds it as {@code Utf8} or
    * {@code String}. Built per row a merge gathers, so it costs a string builder, not a JSON
-   * writer; the changed keys' filter hashes the same characters without building it ({@link
-   * ChangedKeys#hash}).
+   * writer.
    */
   static String keyOf(List<?> values) {
-    StringBuilder key = new StringBuilder();
-    for (Object v : values) {
-      if (v == null) {
-        key.append('n');
-      } else if (v instanceof CharSequence s) {
-        key.append('s').append(s.length()).append(':').append(s);
-      } else {
-        key.append(v.getClass().getSimpleName().charAt(0)).append(v);
+    return writeKey(values, new StringBuilder()).toString();
+  }
+
+  /**
+   * Appends {@link #keyOf(List)}'s characters to {@code out}: one format for the key's string and
+   * for the changed keys' filter, which hashes them as they come ({@link ChangedKeys#hash}).
+   */
+  static <A extends Appendable> A writeKey(List<?> values, A out) {
+    try {
+      for (Object v : values) {
+        if (v == null) {
+          out.append('n');
+        } else if (v instanceof CharSequence s) {
+          out.append('s').append(Integer.toString(s.length())).append(':').append(s);
+        } else {
+          out.append(v.getClass().getSimpleName().charAt(0)).append(v.toString());
+        }
+        out.append(';');
       }
-      key.append(';');
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // neither a string builder nor a hash writes anywhere
     }
-    return key.toString();
   }
 
   /** Fails the table on a change without a value in a primary key column. */

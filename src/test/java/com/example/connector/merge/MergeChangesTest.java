@@ -382,9 +382,9 @@ class MergeChangesTest {
   }
 
   /**
-   * The filter hashes a key's values as FNV-1a over the characters of the key's string would, fed
-   * one by one instead of built: checked against that string, built and hashed here, for strings
-   * (Avro's and Java's), a length of several digits, numbers and nulls.
+   * The filter hashes a key's characters as they are written, as FNV-1a over the key's string
+   * would: checked against that string, hashed here, for strings (Avro's and Java's), a length of
+   * several digits, numbers and nulls.
    */
   @Test
   void aKeyIsHashedAsItsStringWouldBe() {
