@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.avro.generic.GenericRecord;
@@ -212,9 +211,7 @@ final class ChangedKeys implements Serializable {
 
     @Override
     public Partial addInput(Partial partial, GenericRecord row) {
-      List<Object> key = new ArrayList<>(keys.size());
-      keys.forEach(k -> key.add(row.get(k)));
-      partial.add(hash(key));
+      partial.add(hash(MergeChanges.keyValues(row, keys)));
       return partial;
     }
 

@@ -213,11 +213,16 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
 
   /** A row's primary key values, one string (see {@link #keyOf(List)}). */
   static String keyOf(GenericRecord row, List<String> keys) {
+    return keyOf(keyValues(row, keys));
+  }
+
+  /** A row's primary key values, in the keys' order. */
+  static List<Object> keyValues(GenericRecord row, List<String> keys) {
     List<Object> values = new ArrayList<>(keys.size());
     for (String key : keys) {
       values.add(row.get(key));
     }
-    return keyOf(values);
+    return values;
   }
 
   /**
