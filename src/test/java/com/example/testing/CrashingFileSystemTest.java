@@ -23,11 +23,9 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.hadoop.HadoopCatalog;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
@@ -122,9 +120,7 @@ class CrashingFileSystemTest {
 
   private static List<String> read(Table table) throws IOException {
     List<String> rows = new ArrayList<>();
-    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
-      records.forEach(r -> rows.add(r.getField("user_id") + " " + r.getField("email")));
-    }
+    IcebergFiles.rows(table).forEach(r -> rows.add(r.getField("user_id") + " " + r.getField("email")));
     rows.sort(null);
     return rows;
   }

@@ -2,22 +2,39 @@ package com.example.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.deletes.PositionDelete;
 import org.apache.iceberg.deletes.PositionDeleteWriter;
+import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.parquet.Parquet;
 
-/** Data files written with Iceberg's own Parquet writer, not the connector's: tables' given state in tests. */
+/**
+ * Iceberg's own Parquet writer and generic reader, not the connector's: tables' given state in
+ * tests, and what a table holds.
+ */
 public final class IcebergFiles {
   private IcebergFiles() {}
+
+  /** The table's live rows (its deletes applied), read with Iceberg's generic reader, each a copy. */
+  public static List<Record> rows(Table table) {
+    List<Record> rows = new ArrayList<>();
+    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
+      records.forEach(r -> rows.add(r.copy()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return rows;
+  }
 
   /** A data file in the table's data directory holding {@code rows}, not yet committed, in row groups of the table's size. */
   public static DataFile dataFile(Table table, List<Record> rows) {

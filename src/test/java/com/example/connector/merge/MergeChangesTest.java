@@ -23,9 +23,7 @@ import com.example.connector.table.WritePositionDeletes;
 import com.example.connector.table.WrittenFile;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.ObjectOutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -63,9 +61,7 @@ import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 import org.joda.time.Duration;
@@ -239,14 +235,8 @@ class MergeChangesTest {
     expected.remove("u6@100=e6");
     expected.add("u7@200=new7");
     Set<String> actual = new TreeSet<>();
-    try (CloseableIterable<Record> records = IcebergGenerics.read(target.load()).build()) {
-      for (Record r : records) {
-        OffsetDateTime at = (OffsetDateTime) r.getField("updated_at");
-        assertTrue(actual.add(r.getField("user_id") + "@" + ChronoUnit.MICROS.between(Instant.EPOCH, at.toInstant())
-            + "=" + r.getField("email")), "one row per key: " + r);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    for (Record r : IcebergFiles.rows(target.load())) {
+      assertTrue(actual.add(r.getField("user_id") + "@" + micros(r) + "=" + r.getField("email")), "one row per key: " + r);
     }
     assertEquals(expected, actual);
     assertEquals(2, counter(result, "rows_deleted"), "(u5, 100) replaced and (u6, 100) deleted");
@@ -471,17 +461,16 @@ class MergeChangesTest {
   /** The table's live rows (deletes applied) by user: "email@updated_at" (microseconds). */
   private static Map<String, String> rows(Table table) {
     Map<String, String> rows = new TreeMap<>();
-    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
-      for (Record r : records) {
-        OffsetDateTime updatedAt = (OffsetDateTime) r.getField("updated_at");
-        String previous = rows.put(r.getField("user_id").toString(),
-            r.getField("email") + "@" + ChronoUnit.MICROS.between(Instant.EPOCH, updatedAt.toInstant()));
-        assertNull(previous, "one row per user: " + r);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    for (Record r : IcebergFiles.rows(table)) {
+      String previous = rows.put(r.getField("user_id").toString(), r.getField("email") + "@" + micros(r));
+      assertNull(previous, "one row per user: " + r);
     }
     return rows;
+  }
+
+  /** A row's updated_at in microseconds. */
+  private static long micros(Record row) {
+    return ChronoUnit.MICROS.between(Instant.EPOCH, ((OffsetDateTime) row.getField("updated_at")).toInstant());
   }
 
   private static Pipeline pipeline(String runner) {

@@ -2,6 +2,7 @@ package com.example.connector.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.example.testing.IcebergFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,7 +24,6 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.avro.AvroSchemaUtil;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
 
@@ -149,12 +149,8 @@ final class IngestHarness {
     }
     table.refresh();
     org.apache.avro.Schema schema = AvroSchemaUtil.convert(table.schema(), "row");
-    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
-      for (Record r : records) {
-        rows.add(TableSchemas.toAvro(r, schema));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    for (Record r : IcebergFiles.rows(table)) {
+      rows.add(TableSchemas.toAvro(r, schema));
     }
     return rows;
   }

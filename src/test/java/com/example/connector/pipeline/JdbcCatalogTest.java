@@ -7,11 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.table.CatalogConfig;
 import com.example.source.ExampleSource;
+import com.example.testing.IcebergFiles;
 import com.example.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,12 +21,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.TableIdentifier;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.jdbc.JdbcCatalog;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -138,14 +134,7 @@ class JdbcCatalogTest {
 
   /** The table's rows, read through the catalog with Iceberg's generic reader. */
   private static List<Record> rows(Catalog catalog, String table) {
-    Table t = catalog.loadTable(TableIdentifier.of("main", "example", table));
-    List<Record> rows = new ArrayList<>();
-    try (CloseableIterable<Record> records = IcebergGenerics.read(t).build()) {
-      records.forEach(r -> rows.add(r.copy()));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return rows;
+    return IcebergFiles.rows(catalog.loadTable(TableIdentifier.of("main", "example", table)));
   }
 
   private static String micros(Object timestamp) {

@@ -31,12 +31,10 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.deletes.PositionDelete;
 import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.hadoop.HadoopCatalog;
-import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
@@ -334,11 +332,7 @@ class MaintenanceTest {
 
   /** The table's rows as "id=name", by id. */
   private static List<String> rows(Table table) throws IOException {
-    List<Record> rows = new ArrayList<>();
-    try (CloseableIterable<Record> records = IcebergGenerics.read(table).build()) {
-      records.forEach(r -> rows.add(r.copy()));
-    }
-    return rows.stream()
+    return IcebergFiles.rows(table).stream()
         .sorted(Comparator.comparing(r -> (Long) r.getField("id")))
         .map(r -> r.getField("id") + "=" + r.getField("name"))
         .toList();
