@@ -45,6 +45,7 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.types.Type;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
@@ -82,7 +83,10 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
   static final String POSITION = "_pos";
   private static final int COMMITTED_TAG = 0;
   private static final int CHANGES_TAG = 1;
+  /** Read groups of a table of up to 1 GB; a larger one has a group per {@link #GROUP_BYTES}. */
   private static final int FILE_GROUPS = 8;
+  /** A read group's share of a large table: Iceberg's own split size for reads (128 MB). */
+  static final long GROUP_BYTES = TableProperties.SPLIT_SIZE_DEFAULT;
   private static final GenericData DATA = GenericData.get();
 
   private final MergeRule rule;
@@ -169,15 +173,25 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
     }
     List<PCollectionView<?>> sideInputs = changed == null ? List.of() : List.of(changed);
     return changes.getPipeline()
-        // Dealt into a few elements: a runner that makes a bundle of each element (the
-        // DirectRunner, after a reshuffle) pays per group, not per file.
-        .apply("Committed files", Create.of(Groups.deal(rowGroups(committed), FILE_GROUPS))
+        .apply("Committed files", Create.of(readGroups(rowGroups(committed)))
             .withCoder(ListCoder.of(SerializableCoder.of(FileScanTask.class))))
         // Files listed on one worker, read on all of them.
         .apply("Spread files", Reshuffle.viaRandomKey())
         .apply("Read committed rows", ParDo.of(new ReadCommittedRows(target, located, rule.keys(), changed))
             .withSideInputs(sideInputs))
         .setCoder(AvroCoder.of(located));
+  }
+
+  /**
+   * Row groups dealt into the groups the workers read, one element each: at least {@link
+   * #FILE_GROUPS} (a runner that makes a bundle of each element, as the DirectRunner does after a
+   * reshuffle, pays per group, not per file), and one per {@link #GROUP_BYTES} of a larger table,
+   * so that its read spreads over as many workers as the runner has rather than eight.
+   */
+  static List<List<FileScanTask>> readGroups(List<FileScanTask> rowGroups) {
+    long bytes = rowGroups.stream().mapToLong(FileScanTask::length).sum();
+    long groups = Math.max(FILE_GROUPS, (bytes + GROUP_BYTES - 1) / GROUP_BYTES);
+    return Groups.deal(rowGroups, (int) Math.min(groups, Integer.MAX_VALUE));
   }
 
   /**

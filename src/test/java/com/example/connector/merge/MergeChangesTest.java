@@ -320,6 +320,33 @@ class MergeChangesTest {
         starts);
   }
 
+  /**
+   * The row groups are read in up to eight groups, and a table larger than eight of Iceberg's
+   * 128 MB read splits in a group per split: 20 files of 100 MB (2,000 MB, each cut into six row
+   * groups of 16 MB and one of 4) are 140 row groups in 16 groups; half of them, 8; three, 3.
+   */
+  @Test
+  void aLargeTablesRowGroupsAreReadInAGroupPerIcebergSplit() {
+    TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
+    Table table = create(target, List.of("user_id"));
+    long mb = 1L << 20;
+    AppendFiles large = table.newAppend();
+    for (int i = 0; i < 20; i++) {
+      large.appendFile(DataFiles.builder(PartitionSpec.unpartitioned()).withPath(dir.resolve("large-" + i + ".parquet").toString())
+          .withFormat(FileFormat.PARQUET).withFileSizeInBytes(100 * mb).withRecordCount(1_000).build());
+    }
+    large.commit();
+    List<FileScanTask> rowGroups = MergeChanges.rowGroups(Warehouse.files(target.load(), target.load().currentSnapshot().snapshotId()));
+    assertEquals(140, rowGroups.size());
+    List<List<FileScanTask>> groups = MergeChanges.readGroups(rowGroups);
+    assertEquals(16, groups.size());
+    assertEquals(140, groups.stream().mapToInt(List::size).sum());
+    assertTrue(groups.stream().allMatch(g -> g.size() == 8 || g.size() == 9), "row groups per group: "
+        + groups.stream().map(List::size).toList());
+    assertEquals(8, MergeChanges.readGroups(rowGroups.subList(0, 70)).size(), "10 files, 1,000 MB: 8 splits");
+    assertEquals(3, MergeChanges.readGroups(rowGroups.subList(0, 3)).size(), "48 MB in three row groups");
+  }
+
   /** An override of the key by a nullable column: a change without a value fails the table. */
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
