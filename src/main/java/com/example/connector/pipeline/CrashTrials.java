@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -34,7 +35,8 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * <p>Bounded runs: writes a few rounds to the simulated source ({@link CrashTraffic}), then runs
  * {@link IngestMain} in a child JVM and kills it with SIGKILL after a random delay; repeats
  * {@code --trials} times; then starts two runs at once on the same output root; then one normal
- * run. A delay is uniform between 0 and the time an unkilled first run took (measured once, into
+ * run. The children run on the DirectRunner, or with {@code --runner=flink} on Flink embedded
+ * ({@code runner-configs/flink-local}: the same commits, from Flink's tasks). A delay is uniform between 0 and the time an unkilled first run took (measured once, into
  * an output root of its own); commits take a small part of a run, so most kills land before any
  * (the {@code crash://} tests aim at the commit points). Per trial it prints whether the run had
  * ended by itself, and how many tables the killed run committed.
@@ -48,7 +50,8 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * {@code users} as SCD type 2 ({@code users_history}).
  *
  * <p>The check ({@link CrashCheck}): the tables against the source's rows and what it answered the
- * writes. Options: {@code --trials=N} (default 10), {@code --continuous}, {@code --kills=N}
+ * writes. Options: {@code --trials=N} (default 10), {@code --continuous}, {@code --runner=direct|flink}
+ * (default direct), {@code --kills=N}
  * (default 5), {@code --seed=S} (delays and writes, default 1), {@code --rows=N} (seed rows of
  * users, orders and events each, default 5,000). Exits 1 if anything is lost, extra or doubled, a
  * run failed by itself, a concurrent run failed otherwise than naming a table and saying to run
@@ -70,6 +73,23 @@ public final class CrashTrials {
   private static final Duration COMMIT_TIMEOUT = Duration.ofMinutes(3);
   private static final int MAX_KILL_DELAY_MS = 2_000;
   static final String STOPPED = "Stopped after a final commit";
+  /** What Flink and a streaming DirectRunner need of the JDK (the launcher's option too). */
+  private static final String ADD_OPENS = "--add-opens=java.base/java.util=ALL-UNNAMED";
+
+  /** The runner of the children: its pipeline options and the JVM options it needs. */
+  enum Runner {
+    DIRECT(List.of("--runner=DirectRunner"), List.of()),
+    FLINK(List.of("--runnerConfig=" + Path.of("runner-configs", "flink-local").toAbsolutePath()),
+        List.of(ADD_OPENS));
+
+    final List<String> options;
+    final List<String> jvmOptions;
+
+    Runner(List<String> options, List<String> jvmOptions) {
+      this.options = options;
+      this.jvmOptions = jvmOptions;
+    }
+  }
 
   /** The command line of a child JVM running {@code IngestMain args...} with {@code jvmOptions}, its log at {@code log}. */
   @FunctionalInterface
@@ -106,11 +126,13 @@ public final class CrashTrials {
   private final Path work;
   private final Path spec;
   private final boolean continuous;
+  private final Runner runner;
   private final ChildCommand command;
   private final Random random;
   private final CrashTraffic traffic;
 
-  CrashTrials(ExampleSource source, Path work, long seed, boolean continuous, ChildCommand command) throws IOException {
+  CrashTrials(ExampleSource source, Path work, long seed, boolean continuous, Runner runner, ChildCommand command)
+      throws IOException {
     this.source = new SourceHttp(source.baseUrl());
     this.work = work;
     List<String> tables = new ArrayList<>(SPEC_TABLES);
@@ -119,6 +141,7 @@ public final class CrashTrials {
     }
     this.spec = BenchmarkSpec.write(work, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS, tables);
     this.continuous = continuous;
+    this.runner = runner;
     this.command = command;
     this.random = new Random(seed);
     // Its own stream: a continuous run's traffic writes on a thread of its own.
@@ -146,6 +169,7 @@ public final class CrashTrials {
     int trials = 10;
     int kills = 5;
     boolean continuous = false;
+    Runner runner = Runner.DIRECT;
     long seed = 1;
     long rows = 5_000;
     for (String arg : args) {
@@ -153,17 +177,18 @@ public final class CrashTrials {
       switch (kv[0]) {
         case "trials" -> trials = Integer.parseInt(kv[1]);
         case "continuous" -> continuous = true;
+        case "runner" -> runner = runner(kv.length > 1 ? kv[1] : "");
         case "kills" -> kills = Integer.parseInt(kv[1]);
         case "seed" -> seed = Long.parseLong(kv[1]);
         case "rows" -> rows = Long.parseLong(kv[1]);
         default -> throw new IllegalArgumentException(
-            "unknown option '" + arg + "'; use --trials=N, --continuous, --kills=N, --seed=S, --rows=N");
+            "unknown option '" + arg + "'; use --trials=N, --continuous, --runner=direct|flink, --kills=N, --seed=S, --rows=N");
       }
     }
     long started = System.nanoTime();
     boolean wrong;
     try (ExampleSource source = source(rows, continuous)) {
-      CrashTrials t = new CrashTrials(source, Files.createTempDirectory("crash-trials"), seed, continuous,
+      CrashTrials t = new CrashTrials(source, Files.createTempDirectory("crash-trials"), seed, continuous, runner,
           CrashTrials::javaOnThisClasspath);
       if (continuous) {
         ContinuousOutcome outcome = t.continuous(kills);
@@ -174,6 +199,22 @@ public final class CrashTrials {
       }
     }
     System.exit(wrong ? 1 : 0);
+  }
+
+  /** The runner named by {@code --runner}; Flink's needs the project's runner config, so runs from its directory. */
+  private static Runner runner(String name) {
+    Runner runner = switch (name) {
+      case "direct" -> Runner.DIRECT;
+      case "flink" -> Runner.FLINK;
+      default -> throw new IllegalArgumentException("--runner=" + name + ": use --runner=direct or --runner=flink");
+    };
+    for (String option : runner.options) {
+      Path config = Path.of(option.substring(option.indexOf('=') + 1));
+      if (option.startsWith("--runnerConfig=") && !Files.isRegularFile(config)) {
+        throw new IllegalArgumentException("--runner=" + name + " needs " + config + ": run from the project's directory");
+      }
+    }
+    return runner;
   }
 
   /** The trials, the concurrent runs, the final run and its check, printed; whether anything was wrong. */
@@ -219,9 +260,9 @@ public final class CrashTrials {
     runToEnd(output, work.resolve("final.log"));
     List<CrashCheck.Check> checks = new CrashCheck(source, traffic, false).against(catalog(output));
 
-    System.out.printf("%nCrash trials: %d runs killed with SIGKILL (seed %d), 2 concurrent runs, 1 final run;"
+    System.out.printf("%nCrash trials (%s): %d runs killed with SIGKILL (seed %d), 2 concurrent runs, 1 final run;"
         + " source: users, orders, events %,d rows each, pages of %d; an unkilled first run took %.1f s%n",
-        trials, seed, rows, PAGE_SIZE, unkilledMs / 1e3);
+        runner.name().toLowerCase(Locale.ROOT), trials, seed, rows, PAGE_SIZE, unkilledMs / 1e3);
     String trialFormat = "%-6s %14s %24s %6s %17s%n";
     System.out.printf(trialFormat, "trial", "kill delay ms", "exited before the kill", "exit", "tables committed");
     killed.forEach(t -> System.out.printf(trialFormat, t.number(), t.delayMs(), t.exitedBeforeKill() ? "yes" : "no",
@@ -286,9 +327,10 @@ public final class CrashTrials {
 
   /** The continuous trial's table of results; {@code started} in {@link System#nanoTime()}. */
   void print(ContinuousOutcome o, long seed, long rows, long started) {
-    System.out.printf("%nContinuous crash trials: %d runs killed with SIGKILL (seed %d), then a final run stopped with"
-        + " SIGTERM; source: users, orders, events %,d rows each, pages of %d, 3%% of calls failing; %d rounds of"
-        + " writes (%s apart) while the runs were killed%n", o.kills().size(), seed, rows, PAGE_SIZE, o.rounds(),
+    System.out.printf("%nContinuous crash trials (%s): %d runs killed with SIGKILL (seed %d), then a final run stopped"
+        + " with SIGTERM; source: users, orders, events %,d rows each, pages of %d, 3%% of calls failing; %d rounds of"
+        + " writes (%s apart) while the runs were killed%n", runner.name().toLowerCase(Locale.ROOT), o.kills().size(),
+        seed, rows, PAGE_SIZE, o.rounds(),
         CrashTraffic.ROUND_EVERY.toMillis() + " ms");
     String format = "%-5s %26s %21s %5s  %s%n";
     System.out.printf(format, "kill", "every table committed, ms", "then killed after ms", "exit",
@@ -368,15 +410,19 @@ public final class CrashTrials {
     return ChildJvm.command(jvmOptions, IngestMain.class, args);
   }
 
-  /** {@code IngestMain} on the DirectRunner in a child JVM, its output in {@code log}; continuous in a continuous trial. */
+  /** {@code IngestMain} on the trials' runner in a child JVM, its output in {@code log}; continuous in a continuous trial. */
   private Process start(Path output, Path log) throws IOException {
     List<String> jvmOptions = new ArrayList<>(List.of("-Xmx1g"));
-    List<String> args = new ArrayList<>(List.of("--spec=" + spec, "--outputRoot=" + output, "--runner=DirectRunner",
-        "--progressIntervalSeconds=0"));
+    jvmOptions.addAll(runner.jvmOptions);
+    List<String> args = new ArrayList<>(List.of("--spec=" + spec, "--outputRoot=" + output, "--progressIntervalSeconds=0"));
+    args.addAll(runner.options);
     if (continuous) {
       // Children started again and again on a shared machine: C1 alone and the serial collector start
       // one in a fraction of the CPU time (what is tried is the crash behaviour, not the JIT).
-      jvmOptions.addAll(List.of("--add-opens=java.base/java.util=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+      jvmOptions.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+      if (!jvmOptions.contains(ADD_OPENS)) {
+        jvmOptions.add(ADD_OPENS);
+      }
       args.addAll(List.of("--streaming=true", "--pollIntervalSeconds=1", "--commitIntervalSeconds=1"));
     }
     return new ProcessBuilder(command.java(jvmOptions, args, log))

@@ -30,7 +30,7 @@ class ContinuousCrashTest {
   void killedAndRestartedUnderWritesLosesAndDoublesNothing() throws Exception {
     long started = System.nanoTime();
     try (ExampleSource source = CrashTrials.source(ROWS, true)) {
-      CrashTrials trials = new CrashTrials(source, dir, SEED, true,
+      CrashTrials trials = new CrashTrials(source, dir, SEED, true, CrashTrials.Runner.DIRECT,
           (jvmOptions, args, log) -> ChildProcess.java(log.resolveSibling(log.getFileName() + ".args"), jvmOptions,
               ChildRun.MAIN, args));
       CrashTrials.ContinuousOutcome outcome = trials.continuous(3);

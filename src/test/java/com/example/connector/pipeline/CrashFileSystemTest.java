@@ -30,6 +30,8 @@ import org.apache.iceberg.Table;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Real pipeline processes (IngestMain in a child JVM, its warehouse on {@code crash://}) killed
@@ -125,11 +127,13 @@ class CrashFileSystemTest {
   /**
    * A first run killed after its change feed's first commit and before its table's: the table has
    * no cursor, and the next run must load it whole, not from the feed's cursor (CrashTrials found
-   * a table left with only the rows written after such a kill).
+   * a table left with only the rows written after such a kill). On Flink embedded too, where the
+   * commits run in a Flink task.
    */
-  @Test
+  @ParameterizedTest
+  @CsvSource({"--runner=DirectRunner, DirectRunner", "--runnerConfig=runner-configs/flink-local, FlinkRunner"})
   @Timeout(value = 3, unit = TimeUnit.MINUTES)
-  void aFirstRunKilledBetweenAChangeFeedAndItsTableLosesNothing() throws Exception {
+  void aFirstRunKilledBetweenAChangeFeedAndItsTableLosesNothing(String runnerOption, String runner) throws Exception {
     clock = TestClock.system();
     try (ExampleSource started = ExampleSource.builder().port(0).seed(7).errorRate(0).clock(clock).start()) {
       source = started;
@@ -139,7 +143,7 @@ class CrashFileSystemTest {
         ScdTablesTest.currentRows(source, table).forEach(row -> changed(table, row, false));
       }
       // users' first commit: v1 is the empty table the planner created.
-      Killed k = kill("rename:/users/metadata/v2.metadata:1");
+      Killed k = kill("rename:/users/metadata/v2.metadata:1", runnerOption, runner);
       assertNull(h.table("users").currentSnapshot(), "users never committed");
       assertEquals(k.runId(), runIds().get("users__changes"), "its change feed did");
       recover();
@@ -149,9 +153,14 @@ class CrashFileSystemTest {
   /** A run killed at its {@code crash.at} rule: its halt line and its run id. */
   private record Killed(String halt, String runId) {}
 
-  /** Runs the pipeline in a child JVM that must die (exit 137, like kill -9) at {@code rule}. */
+  /** Runs the pipeline on the DirectRunner in a child JVM that must die (exit 137, like kill -9) at {@code rule}. */
   private Killed kill(String rule) {
-    List<String> args = List.of("--spec=" + spec, "--outputRoot=crash://" + h.output, "--runner=DirectRunner",
+    return kill(rule, "--runner=DirectRunner", "DirectRunner");
+  }
+
+  /** The same on the runner {@code runnerOption} gives (a runner option or a runner config), named {@code runner}. */
+  private Killed kill(String rule, String runnerOption, String runner) {
+    List<String> args = List.of("--spec=" + spec, "--outputRoot=crash://" + h.output, runnerOption,
         "--retryInitialBackoffMillis=1", "--progressIntervalSeconds=0");
     ChildProcess.Result r = ChildRun.run(args, Map.of("crash.at", rule), dir.resolve("killed-" + (++kills) + ".log"), TIMEOUT);
     System.out.printf("CrashFileSystemTest: run killed at %s: exit %d in %.1f s%n", rule, r.exitCode(), r.took().toMillis() / 1e3);
@@ -160,6 +169,7 @@ class CrashFileSystemTest {
     assertNotNull(halt, r::toString);
     Matcher id = RUN_ID.matcher(r.output());
     assertTrue(id.find(), r::toString);
+    assertTrue(r.output().contains(" on " + runner + ", "), "a run on " + runner + ": " + r);
     return new Killed(halt, id.group(1));
   }
 
