@@ -36,10 +36,11 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * {@link IngestMain} in a child JVM and kills it with SIGKILL after a random delay; repeats
  * {@code --trials} times; then starts two runs at once on the same output root; then one normal
  * run. The children run on the DirectRunner, or with {@code --runner=flink} on Flink embedded
- * ({@code runner-configs/flink-local}: the same commits, from Flink's tasks). A delay is uniform between 0 and the time an unkilled first run took (measured once, into
- * an output root of its own); commits take a small part of a run, so most kills land before any
- * (the {@code crash://} tests aim at the commit points). Per trial it prints whether the run had
- * ended by itself, and how many tables the killed run committed.
+ * ({@code runner-configs/flink-local}: the same commits, from Flink's tasks). A delay is uniform
+ * between 0 and the time an unkilled first run took (measured once, into an output root of its
+ * own); commits take a small part of a run, so most kills land before any (the {@code crash://}
+ * tests aim at the commit points). Per trial it prints whether the run had ended by itself, and
+ * how many tables the killed run committed.
  *
  * <p>Continuous runs ({@code --continuous}, the source failing 3% of calls): a child runs {@code
  * --streaming=true}, committing every second, and is killed with SIGKILL {@code --kills} times,
@@ -50,10 +51,10 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * {@code users} as SCD type 2 ({@code users_history}).
  *
  * <p>The check ({@link CrashCheck}): the tables against the source's rows and what it answered the
- * writes. Options: {@code --trials=N} (default 10), {@code --continuous}, {@code --runner=direct|flink}
- * (default direct), {@code --kills=N}
- * (default 5), {@code --seed=S} (delays and writes, default 1), {@code --rows=N} (seed rows of
- * users, orders and events each, default 5,000). Exits 1 if anything is lost, extra or doubled, a
+ * writes. Options: {@code --trials=N} (default 10), {@code --continuous}, {@code
+ * --runner=direct|flink} (default direct), {@code --kills=N} (default 5), {@code --seed=S} (delays
+ * and writes, default 1), {@code --rows=N} (seed rows of users, orders and events each, default
+ * 5,000). Exits 1 if anything is lost, extra or doubled, a
  * run failed by itself, a concurrent run failed otherwise than naming a table and saying to run
  * again, or the stopped continuous run did not exit 0 after a final commit.
  */
@@ -76,11 +77,13 @@ public final class CrashTrials {
   /** What Flink and a streaming DirectRunner need of the JDK (the launcher's option too). */
   private static final String ADD_OPENS = "--add-opens=java.base/java.util=ALL-UNNAMED";
 
+  /** Flink embedded's runner config, in the project's directory. */
+  private static final Path FLINK_CONFIG = Path.of("runner-configs", "flink-local").toAbsolutePath();
+
   /** The runner of the children: its pipeline options and the JVM options it needs. */
   enum Runner {
     DIRECT(List.of("--runner=DirectRunner"), List.of()),
-    FLINK(List.of("--runnerConfig=" + Path.of("runner-configs", "flink-local").toAbsolutePath()),
-        List.of(ADD_OPENS));
+    FLINK(List.of("--runnerConfig=" + FLINK_CONFIG), List.of(ADD_OPENS));
 
     final List<String> options;
     final List<String> jvmOptions;
@@ -201,20 +204,18 @@ public final class CrashTrials {
     System.exit(wrong ? 1 : 0);
   }
 
-  /** The runner named by {@code --runner}; Flink's needs the project's runner config, so runs from its directory. */
+  /** The runner named by {@code --runner}. */
   private static Runner runner(String name) {
-    Runner runner = switch (name) {
+    return switch (name) {
       case "direct" -> Runner.DIRECT;
-      case "flink" -> Runner.FLINK;
+      case "flink" -> {
+        if (!Files.isRegularFile(FLINK_CONFIG)) {
+          throw new IllegalArgumentException("--runner=flink needs " + FLINK_CONFIG + ": run from the project's directory");
+        }
+        yield Runner.FLINK;
+      }
       default -> throw new IllegalArgumentException("--runner=" + name + ": use --runner=direct or --runner=flink");
     };
-    for (String option : runner.options) {
-      Path config = Path.of(option.substring(option.indexOf('=') + 1));
-      if (option.startsWith("--runnerConfig=") && !Files.isRegularFile(config)) {
-        throw new IllegalArgumentException("--runner=" + name + " needs " + config + ": run from the project's directory");
-      }
-    }
-    return runner;
   }
 
   /** The trials, the concurrent runs, the final run and its check, printed; whether anything was wrong. */
