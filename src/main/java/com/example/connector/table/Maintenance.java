@@ -239,7 +239,9 @@ public final class Maintenance {
       Table table, Snapshot start, LiveFiles files, long targetFileSizeBytes, Runnable beforeCommit) {
     // Rows of all partitions would land in one unpartitioned file; the connector's tables have none.
     if (!table.spec().isUnpartitioned()) {
-      throw new IllegalStateException("Compaction supports unpartitioned tables only: " + table.name());
+      throw new IllegalStateException("the table is partitioned (" + table.spec().fields() + ") and this"
+          + " compaction writes unpartitioned files only: compact it with an engine that writes its partitions"
+          + " (Spark's rewrite_data_files procedure)");
     }
     List<String> written = new ArrayList<>();
     boolean keepWritten = false;

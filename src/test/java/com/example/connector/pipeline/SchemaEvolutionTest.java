@@ -13,8 +13,13 @@ import com.example.source.ExampleSource;
 import com.example.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +32,7 @@ import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericAppenderFactory;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.types.Types;
@@ -35,7 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A destination table whose schema is not the source's: a column the table lacks is added and
- * filled; a column of another type fails the run before anything is written.
+ * filled; a column of another type fails the run before anything is written. And one whose
+ * partition spec a user evolved.
  */
 class SchemaEvolutionTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -106,6 +113,46 @@ class SchemaEvolutionTest {
       assertEquals(emailAsLong.asStruct(), after.schema().asStruct(), "no column added");
       assertNull(h.table("users__changes"), "the change feed not created");
       assertNull(h.table("events"), "the other table of the spec not created");
+    }
+  }
+
+  /**
+   * A table the connector created, then partitioned by a user (Iceberg's partition evolution):
+   * the next run still appends, its files under the table's first spec (unpartitioned, as every
+   * file before), which Iceberg keeps valid beside the new one; the table holds every event once.
+   * Maintenance does not compact it (its files would lose their partitions), and says so.
+   */
+  @Test
+  void aTablePartitionedSinceKeepsTakingRunsAndIsNotCompacted() throws Exception {
+    TestClock clock = TestClock.system();
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("events.json", "\"source_table\": \"events\"");
+      h.runOk(spec);
+      h.table("events").updateSpec().addField(Expressions.day("created_at")).commit();
+      long partitionedAt = h.table("events").currentSnapshot().snapshotId();
+      source.upsert("events", Map.of("event_id", "00000000-0000-4000-8000-0000000000e1", "event_type", "click"));
+      source.upsert("events", Map.of("event_id", "00000000-0000-4000-8000-0000000000e2", "event_type", "view"));
+      clock.advance(Duration.ofSeconds(2)); // past the second the next run caps at
+
+      h.runOk(spec);
+
+      Table events = h.table("events");
+      assertEquals(1, events.spec().specId(), "the user's spec stays the table's");
+      List<Integer> specsOfNewFiles = new ArrayList<>();
+      events.currentSnapshot().addedDataFiles(events.io()).forEach(f -> specsOfNewFiles.add(f.specId()));
+      assertEquals(List.of(0), specsOfNewFiles, "one new file, under the first spec (after " + partitionedAt + ")");
+      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "events")),
+          ScdTablesTest.renderedTable(h.rows("events")), "every event once");
+
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int exit = MaintainMain.run(new String[] {"--spec=" + spec, "--outputRoot=" + h.output},
+          new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true), Clock.systemUTC());
+      assertEquals(1, exit);
+      assertTrue(err.toString(StandardCharsets.UTF_8).contains("error: main.example.events: the table is partitioned"
+          + " ([1000: created_at_day: day(" + events.schema().findField("created_at").fieldId() + ")]) and this"
+          + " compaction writes unpartitioned files only"), err.toString(StandardCharsets.UTF_8));
+      assertEquals(events.currentSnapshot().snapshotId(), h.table("events").currentSnapshot().snapshotId(), "not compacted");
     }
   }
 
