@@ -2,8 +2,10 @@ package com.example.connector.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.connector.table.CatalogConfig;
 import com.example.source.ExampleSource;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -14,6 +16,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -178,6 +183,31 @@ class ValidationTest {
       assertTrue(h.lastErr.contains(f), "expected '" + f + "' in: " + h.lastErr);
     }
     assertEquals(before, h.table("users").currentSnapshot().snapshotId(), "the table is untouched");
+  }
+
+  /**
+   * A destination that is another tool's Iceberg table, or this connector's table of another
+   * source table: the run exits 2 naming it and what to do, and leaves it as it was.
+   */
+  @Test
+  void aDestinationTableOfAnotherToolOrSourceTableIsRefused() throws Exception {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    Schema theirs = new Schema(Types.NestedField.required(1, "id", Types.StringType.get()));
+    CatalogConfig.hadoop(h.output.toString()).load().createTable(TableIdentifier.of("main", "example", "events"), theirs);
+    IngestMain.Outcome outcome = h.run(h.spec("e.json", "\"source_table\": \"events\""));
+    assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
+    assertTrue(h.lastErr.contains("main.example.events is an Iceberg table this connector did not create (it has no"
+        + " example.source-table property); choose another destination_table"), h.lastErr);
+    assertEquals(theirs.asStruct(), h.table("events").schema().asStruct(), "its schema untouched");
+    assertNull(h.table("events").currentSnapshot(), "nothing committed to it");
+
+    h.runOk(h.spec("u.json", "\"source_table\": \"users\", \"destination_table\": \"people\""));
+    long before = h.table("people").currentSnapshot().snapshotId();
+    outcome = h.run(h.spec("o.json", "\"source_table\": \"orders\", \"destination_table\": \"people\""));
+    assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
+    assertTrue(h.lastErr.contains("main.example.people holds table 'users', not 'orders'; choose another"
+        + " destination_table"), h.lastErr);
+    assertEquals(before, h.table("people").currentSnapshot().snapshotId(), "the table is untouched");
   }
 
   @Test
