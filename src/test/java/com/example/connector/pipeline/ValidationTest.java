@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.example.connector.table.CatalogConfig;
 import com.example.source.ExampleSource;
 import com.sun.net.httpserver.HttpServer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -183,6 +186,27 @@ class ValidationTest {
       assertTrue(h.lastErr.contains(f), "expected '" + f + "' in: " + h.lastErr);
     }
     assertEquals(before, h.table("users").currentSnapshot().snapshotId(), "the table is untouched");
+  }
+
+  /** The files a run is pointed at, missing or empty: refused naming the file and what to do. */
+  @Test
+  void missingOrEmptyFilesAreRefusedNamingThem() {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    Path spec = h.spec("s.json", "\"source_table\": \"users\"");
+    assertRefused(h, dir.resolve("nowhere.json"), "nowhere.json: pipeline spec file not found; check the path");
+    assertRefused(h, h.write("empty.json", ""), "empty.json: the file is empty; write a JSON object");
+    assertRefusedWith(h, spec, List.of("--connection=" + dir.resolve("none.json")),
+        "none.json: connection file given with --connection not found; check the path");
+    assertRefusedWith(h, spec, List.of("--runnerConfig"), "--runnerConfig needs a value: write --runnerConfig=PATH");
+    assertRefusedWith(h, spec, List.of("--runnerConfig=" + dir.resolve("no-runner")),
+        "no-runner: cannot read the runner config given with --runnerConfig");
+
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    IngestMain.Outcome noSpec = IngestMain.run(new String[] {"--runner=DirectRunner"},
+        new PrintStream(OutputStream.nullOutputStream()), new PrintStream(err, true));
+    assertEquals(2, noSpec.exitCode());
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains(
+        "--spec is required: the pipeline spec to run, e.g. --spec=pipelines/example_ingest.json"), err::toString);
   }
 
   /**
