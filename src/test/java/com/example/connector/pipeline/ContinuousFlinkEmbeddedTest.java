@@ -55,6 +55,27 @@ class ContinuousFlinkEmbeddedTest {
     }
   }
 
+  /**
+   * Without {@code --add-opens=java.base/java.util=ALL-UNNAMED} Flink's checkpoints cannot
+   * serialize on Java 17: a continuous run on Flink embedded is refused before it starts, saying
+   * which option to add.
+   */
+  @Test
+  void aContinuousRunOnFlinkEmbeddedWithoutTheJdkOpenedIsRefused() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      ChildProcess.Result run = ChildProcess.runJava(List.of("-Xmx1g"), IngestMain.class.getName(),
+          List.of("--spec=" + h.spec("continuous.json", "\"source_table\": \"orders\""),
+              "--runnerConfig=" + ProjectFiles.runnerConfig("flink-local"), "--outputRoot=" + h.output,
+              "--streaming=true"),
+          dir.resolve("refused.log"), Duration.ofMinutes(1));
+      assertEquals(2, run.exitCode(), run::toString);
+      assertTrue(run.output().contains("a continuous run on Flink embedded needs the JVM option"
+          + " --add-opens=java.base/java.util=ALL-UNNAMED"), run::toString);
+      assertTrue(Files.notExists(h.output), "nothing written");
+    }
+  }
+
   /** Waits until orders and events hold the source's rows (polling the tables), then asserts it. */
   private static void awaitEqual(IngestHarness h, ExampleSource source, Process run, Path log) throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
