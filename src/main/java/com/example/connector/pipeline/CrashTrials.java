@@ -185,7 +185,8 @@ public final class CrashTrials {
         case "seed" -> seed = Long.parseLong(kv[1]);
         case "rows" -> rows = Long.parseLong(kv[1]);
         default -> throw new IllegalArgumentException(
-            "unknown option '" + arg + "'; use --trials=N, --continuous, --runner=direct|flink, --kills=N, --seed=S, --rows=N");
+            "unknown option '" + arg + "'; use --trials=N, --continuous, --runner=direct|flink, --kills=N,"
+                + " --seed=S, --rows=N");
       }
     }
     long started = System.nanoTime();
@@ -210,7 +211,8 @@ public final class CrashTrials {
       case "direct" -> Runner.DIRECT;
       case "flink" -> {
         if (!Files.isRegularFile(FLINK_CONFIG)) {
-          throw new IllegalArgumentException("--runner=flink needs " + FLINK_CONFIG + ": run from the project's directory");
+          throw new IllegalArgumentException(
+              "--runner=flink needs " + FLINK_CONFIG + ": run from the project's directory");
         }
         yield Runner.FLINK;
       }

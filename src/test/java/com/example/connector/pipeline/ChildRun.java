@@ -9,8 +9,9 @@ import java.util.Map;
 
 /**
  * Runs {@link IngestMain} in a child JVM ({@link ChildProcess}: this JVM's java and test
- * classpath, {@code -Xmx1g}, the JDK opened for Flink), with its stdout and stderr together in a log file, so that a test can
- * kill it (see {@code com.example.testing.CrashingFileSystem}) and run the next one on what it left.
+ * classpath, {@code -Xmx1g}, the JDK opened for Flink), with its stdout and stderr together in a
+ * log file, so that a test can kill it (see {@code com.example.testing.CrashingFileSystem}) and
+ * run the next one on what it left.
  */
 public final class ChildRun {
   public static final String MAIN = "com.example.connector.pipeline.IngestMain";
@@ -18,8 +19,9 @@ public final class ChildRun {
   private ChildRun() {}
 
   /**
-   * Runs {@code java -Xmx1g --add-opens... -Dk=v... IngestMain mainArgs...} to completion or until {@code
-   * timeout}, when its process tree is killed. Output goes to {@code log} (overwritten).
+   * Runs {@code java -Xmx1g --add-opens... -Dk=v... IngestMain mainArgs...} to completion or
+   * until {@code timeout}, when its process tree is killed. Output goes to {@code log}
+   * (overwritten).
    */
   public static ChildProcess.Result run(
       List<String> mainArgs, Map<String, String> systemProperties, Path log, Duration timeout) {

@@ -155,7 +155,7 @@ class CrashFileSystemTest {
   /** A run killed at its {@code crash.at} rule: its halt line and its run id. */
   private record Killed(String halt, String runId) {}
 
-  /** Runs the pipeline on the DirectRunner in a child JVM that must die (exit 137, like kill -9) at {@code rule}. */
+  /** Runs the pipeline on the DirectRunner in a child JVM that must die (exit 137, as by kill -9) at {@code rule}. */
   private Killed kill(String rule) {
     return kill(rule, "--runner=DirectRunner", "DirectRunner");
   }
