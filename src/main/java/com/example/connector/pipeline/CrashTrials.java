@@ -54,9 +54,9 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * writes. Options: {@code --trials=N} (default 10), {@code --continuous}, {@code
  * --runner=direct|flink} (default direct), {@code --kills=N} (default 5), {@code --seed=S} (delays
  * and writes, default 1), {@code --rows=N} (seed rows of users, orders and events each, default
- * 5,000). Exits 1 if anything is lost, extra or doubled, a
- * run failed by itself, a concurrent run failed otherwise than naming a table and saying to run
- * again, or the stopped continuous run did not exit 0 after a final commit.
+ * 5,000). Exits 1 if anything is lost, extra or doubled, a run failed by itself, a concurrent run
+ * failed otherwise than naming a table and saying to run again, or the stopped continuous run did
+ * not exit 0 after a final commit.
  */
 public final class CrashTrials {
   private static final String SCD1 = ", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_1\"}";
@@ -74,23 +74,22 @@ public final class CrashTrials {
   private static final Duration COMMIT_TIMEOUT = Duration.ofMinutes(3);
   private static final int MAX_KILL_DELAY_MS = 2_000;
   static final String STOPPED = "Stopped after a final commit";
-  /** What Flink and a streaming DirectRunner need of the JDK (the launcher's option too). */
-  private static final String ADD_OPENS = "--add-opens=java.base/java.util=ALL-UNNAMED";
-
   /** Flink embedded's runner config, in the project's directory. */
   private static final Path FLINK_CONFIG = Path.of("runner-configs", "flink-local").toAbsolutePath();
 
-  /** The runner of the children: its pipeline options and the JVM options it needs. */
+  /** The runner of the children, and the option that picks it. */
   enum Runner {
-    DIRECT(List.of("--runner=DirectRunner"), List.of()),
-    FLINK(List.of("--runnerConfig=" + FLINK_CONFIG), List.of(ADD_OPENS));
+    DIRECT("--runner=DirectRunner"),
+    FLINK("--runnerConfig=" + FLINK_CONFIG);
 
-    final List<String> options;
-    final List<String> jvmOptions;
+    final String option;
 
-    Runner(List<String> options, List<String> jvmOptions) {
-      this.options = options;
-      this.jvmOptions = jvmOptions;
+    Runner(String option) {
+      this.option = option;
+    }
+
+    String label() {
+      return name().toLowerCase(Locale.ROOT);
     }
   }
 
@@ -265,7 +264,7 @@ public final class CrashTrials {
 
     System.out.printf("%nCrash trials (%s): %d runs killed with SIGKILL (seed %d), 2 concurrent runs, 1 final run;"
         + " source: users, orders, events %,d rows each, pages of %d; an unkilled first run took %.1f s%n",
-        runner.name().toLowerCase(Locale.ROOT), trials, seed, rows, PAGE_SIZE, unkilledMs / 1e3);
+        runner.label(), trials, seed, rows, PAGE_SIZE, unkilledMs / 1e3);
     String trialFormat = "%-6s %14s %24s %6s %17s%n";
     System.out.printf(trialFormat, "trial", "kill delay ms", "exited before the kill", "exit", "tables committed");
     killed.forEach(t -> System.out.printf(trialFormat, t.number(), t.delayMs(), t.exitedBeforeKill() ? "yes" : "no",
@@ -332,7 +331,7 @@ public final class CrashTrials {
   void print(ContinuousOutcome o, long seed, long rows, long started) {
     System.out.printf("%nContinuous crash trials (%s): %d runs killed with SIGKILL (seed %d), then a final run stopped"
         + " with SIGTERM; source: users, orders, events %,d rows each, pages of %d, 3%% of calls failing; %d rounds of"
-        + " writes (%s apart) while the runs were killed%n", runner.name().toLowerCase(Locale.ROOT), o.kills().size(),
+        + " writes (%s apart) while the runs were killed%n", runner.label(), o.kills().size(),
         seed, rows, PAGE_SIZE, o.rounds(),
         CrashTraffic.ROUND_EVERY.toMillis() + " ms");
     String format = "%-5s %26s %21s %5s  %s%n";
@@ -415,17 +414,14 @@ public final class CrashTrials {
 
   /** {@code IngestMain} on the trials' runner in a child JVM, its output in {@code log}; continuous in a continuous trial. */
   private Process start(Path output, Path log) throws IOException {
-    List<String> jvmOptions = new ArrayList<>(List.of("-Xmx1g"));
-    jvmOptions.addAll(runner.jvmOptions);
-    List<String> args = new ArrayList<>(List.of("--spec=" + spec, "--outputRoot=" + output, "--progressIntervalSeconds=0"));
-    args.addAll(runner.options);
+    // The JDK opened as the launcher opens it for every run: Flink and a streaming DirectRunner need it.
+    List<String> jvmOptions = new ArrayList<>(List.of("-Xmx1g", "--add-opens=java.base/java.util=ALL-UNNAMED"));
+    List<String> args = new ArrayList<>(List.of("--spec=" + spec, "--outputRoot=" + output, runner.option,
+        "--progressIntervalSeconds=0"));
     if (continuous) {
       // Children started again and again on a shared machine: C1 alone and the serial collector start
       // one in a fraction of the CPU time (what is tried is the crash behaviour, not the JIT).
       jvmOptions.addAll(List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-      if (!jvmOptions.contains(ADD_OPENS)) {
-        jvmOptions.add(ADD_OPENS);
-      }
       args.addAll(List.of("--streaming=true", "--pollIntervalSeconds=1", "--commitIntervalSeconds=1"));
     }
     return new ProcessBuilder(command.java(jvmOptions, args, log))

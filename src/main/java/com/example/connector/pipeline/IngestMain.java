@@ -112,9 +112,8 @@ public final class IngestMain {
     try (Endpoint source = Endpoint.open(connection, options, out)) {
       IngestPlan plan = IngestPlanner.plan(spec, options.getSpec(), connection, source.config(), options, Instant.now());
       out.println("Run " + plan.runId() + ": " + plan.tables().size() + (plan.tables().size() == 1 ? " table" : " tables")
-          + " from " + source.config().baseUrl() + " on " + options.getRunner().getSimpleName() + ", cursors capped at "
-          + plan.cap() + "; Iceberg catalog "
-          + plan.catalog());
+          + " from " + source.config().baseUrl() + " on " + options.getRunner().getSimpleName()
+          + ", cursors capped at " + plan.cap() + "; Iceberg catalog " + plan.catalog());
       return execute(plan, options, out, err);
     } catch (ConfigurationException e) {
       return configurationError(e, err);

@@ -15,9 +15,9 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 
 /**
  * What the three read DoFns share: a client per DoFn instance and the counting of its calls,
- * threads to make calls side by side ({@link SourceCallsFn}), ranges read
- * side by side in lanes that checkpoint every {@value #CHECKPOINT_AFTER_SECONDS} s ({@link
- * Lanes}, {@link LaneSetTracker}), the conversion of source records to destination rows, and the
+ * threads to make calls side by side ({@link SourceCallsFn}), ranges read side by side in lanes
+ * that checkpoint every {@value #CHECKPOINT_AFTER_SECONDS} s ({@link Lanes}, {@link
+ * LaneSetTracker}), the conversion of source records to destination rows, and the
  * per-table counters {@code records} and {@code deletes} in the destination table's metrics
  * namespace. Pages are requested, and counted, through a {@link PageFetcher}.
  *
