@@ -6,10 +6,6 @@ import com.example.connector.client.SourceConfig;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.Destination;
 import com.example.connector.table.SnapshotSummary;
-import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.Table;
-import org.apache.iceberg.catalog.Catalog;
-import java.util.HashMap;
 import com.example.source.ExampleSource;
 import java.io.PrintStream;
 import java.net.URI;
@@ -17,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.direct.DirectOptions;
@@ -24,6 +21,9 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -74,7 +74,7 @@ public final class IngestMain {
    * with its runner's classes loaded beside it ({@link StartupClasses}), and Beam's options
    * registry limited to that runner's ({@link OptionsRegistry}).
    */
-  static Outcome runInFreshJvm(String[] args, PrintStream out, PrintStream err) {
+  public static Outcome runInFreshJvm(String[] args, PrintStream out, PrintStream err) {
     StartupClasses.loadInBackground(args);
     OptionsRegistry.limitFor(args);
     return run(args, out, err);

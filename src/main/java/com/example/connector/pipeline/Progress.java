@@ -1,17 +1,17 @@
 package com.example.connector.pipeline;
 
+import com.example.connector.table.SnapshotSummary;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import com.example.connector.table.SnapshotSummary;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.iceberg.Snapshot;
 import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.iceberg.Snapshot;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**

@@ -74,7 +74,7 @@ public final class RunnerConfig {
   }
 
   /** The options of a runner config file, in order. */
-  static List<String> load(Path file) {
+  public static List<String> load(Path file) {
     List<String> lines;
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);

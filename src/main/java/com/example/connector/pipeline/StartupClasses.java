@@ -16,14 +16,14 @@ import java.util.Optional;
  * interface on the class path alone takes 1-1.5 s of it. The JDK builds its own start-up the same
  * way (its {@code lib/classlist}, recorded from a training run).
  *
- * <p>The lists are resources recorded from real runs by {@link RecordStartupClasses}, one per
+ * <p>The lists are resources recorded from real runs by {@link com.example.bench.RecordStartupClasses}, one per
  * runner, in the order those runs loaded them. Classes are loaded, not initialized: no static
  * initializer runs earlier than it would have. A name that no longer exists (a list older than a
  * dependency) is skipped; the thread is a daemon and never fails the run.
  */
 public final class StartupClasses {
   /** The runners with a list, by the name their {@code --runner} value reduces to. */
-  static final List<String> RUNNERS = List.of("direct", "flink");
+  public static final List<String> RUNNERS = List.of("direct", "flink");
 
   private StartupClasses() {}
 
@@ -42,7 +42,7 @@ public final class StartupClasses {
   }
 
   /** The resource of a runner's list. */
-  static String resource(String runner) {
+  public static String resource(String runner) {
     return "startup-classes-" + runner + ".txt";
   }
 

@@ -2,6 +2,10 @@ package com.example.connector.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import com.example.connector.table.CatalogConfig;
+import com.example.connector.table.Destination;
+import com.example.connector.table.SnapshotSummary;
+import com.example.connector.table.TableSchemas;
 import com.example.testing.IcebergFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -14,11 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import com.example.connector.table.CatalogConfig;
-import com.example.connector.table.Destination;
-import com.example.connector.table.SnapshotSummary;
 import java.util.Map;
-import com.example.connector.table.TableSchemas;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.avro.AvroSchemaUtil;

@@ -39,7 +39,7 @@ class StartupClassesTest {
       // A few may go with a dependency's patch release; more means the list is stale.
       assertTrue(loaded >= names.size() * 0.99, runner + ": " + loaded + " of " + names.size() + " classes load;"
           + " re-record the lists: mvn -q compile exec:exec@run"
-          + " -Dexec.mainClass=com.example.connector.pipeline.RecordStartupClasses");
+          + " -Dexec.mainClass=com.example.bench.RecordStartupClasses");
     }
   }
 

@@ -1,4 +1,4 @@
-package com.example.connector.pipeline;
+package com.example.crash;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,8 +1,9 @@
-package com.example.connector.pipeline;
+package com.example.crash;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.connector.pipeline.ChildRun;
 import com.example.source.ExampleSource;
 import com.example.testing.ChildProcess;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package com.example.connector.pipeline;
+package com.example.bench;
 
 import com.example.source.ExampleSource;
 import java.io.IOException;
@@ -6,8 +6,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** The spec and connection a benchmark runs the real main with, against its in-process source. */
-final class BenchmarkSpec {
+/**
+ * The spec and connection a benchmark or a crash trial runs the real main with, against its
+ * in-process source.
+ */
+public final class BenchmarkSpec {
   private BenchmarkSpec() {}
 
   /**
@@ -16,7 +19,7 @@ final class BenchmarkSpec {
    * @param maxConcurrentRequests the connection's {@code max_concurrent_requests}
    * @param tables each entry's {@code table} object's contents, e.g. {@code "source_table": "users"}
    */
-  static Path write(Path dir, ExampleSource source, long maxConcurrentRequests, List<String> tables)
+  public static Path write(Path dir, ExampleSource source, long maxConcurrentRequests, List<String> tables)
       throws IOException {
     Files.createDirectories(dir.resolve("connections"));
     Files.writeString(dir.resolve("connections/bench.json"),
@@ -32,7 +35,7 @@ final class BenchmarkSpec {
   }
 
   /** An entry of a table with the documented defaults: no table options. */
-  static String table(String sourceTable) {
+  public static String table(String sourceTable) {
     return "\"source_table\": \"" + sourceTable + "\"";
   }
 }

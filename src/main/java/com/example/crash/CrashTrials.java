@@ -1,6 +1,9 @@
-package com.example.connector.pipeline;
+package com.example.crash;
 
+import com.example.bench.BenchmarkSpec;
+import com.example.bench.ChildJvm;
 import com.example.connector.client.SourceConfig;
+import com.example.connector.pipeline.IngestMain;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.SnapshotSummary;
 import com.example.source.ExampleSource;
@@ -27,9 +30,9 @@ import org.apache.iceberg.catalog.TableIdentifier;
  *
  * <pre>
  * mvn -q compile exec:exec -Dexec.executable=java \
- *     -Dexec.args="-cp %classpath com.example.connector.pipeline.CrashTrials --trials=10"
+ *     -Dexec.args="-cp %classpath com.example.crash.CrashTrials --trials=10"
  * mvn -q compile exec:exec -Dexec.executable=java \
- *     -Dexec.args="--add-opens=java.base/java.util=ALL-UNNAMED -cp %classpath com.example.connector.pipeline.CrashTrials --continuous"
+ *     -Dexec.args="--add-opens=java.base/java.util=ALL-UNNAMED -cp %classpath com.example.crash.CrashTrials --continuous"
  * </pre>
  *
  * <p>Bounded runs: writes a few rounds to the simulated source ({@link CrashTraffic}), then runs

@@ -1,4 +1,4 @@
-package com.example.connector.pipeline;
+package com.example.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,6 +1,8 @@
-package com.example.connector.pipeline;
+package com.example.bench;
 
 import com.example.connector.client.SourceConfig;
+import com.example.connector.pipeline.IngestMain;
+import com.example.connector.pipeline.StartupClasses;
 import com.example.source.ExampleSource;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -24,7 +26,7 @@ import java.util.regex.Pattern;
  * dependency changes:
  *
  * <pre>
- * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.connector.pipeline.RecordStartupClasses
+ * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.bench.RecordStartupClasses
  * </pre>
  */
 public final class RecordStartupClasses {

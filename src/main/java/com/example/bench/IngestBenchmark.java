@@ -1,4 +1,4 @@
-package com.example.connector.pipeline;
+package com.example.bench;
 
 import com.example.bench.HeapGauge;
 import com.example.bench.MinimalPipeline;
@@ -10,6 +10,8 @@ import com.example.connector.client.Page;
 import com.example.connector.client.Password;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
+import com.example.connector.pipeline.IngestMain;
+import com.example.connector.pipeline.RunnerConfig;
 import com.example.source.ExampleSource;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -37,7 +39,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * plain sequential keyset client against the same source, and prints one table per latency.
  *
  * <pre>
- * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.connector.pipeline.IngestBenchmark \
+ * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.bench.IngestBenchmark \
  *     -Dexec.args="--runners=direct,flink --latency-ms=0,20"
  * </pre>
  *

@@ -1,6 +1,7 @@
-package com.example.connector.pipeline;
+package com.example.bench;
 
 import com.example.connector.client.SourceConfig;
+import com.example.connector.pipeline.IngestMain;
 import com.example.connector.table.CatalogConfig;
 import com.example.source.ExampleSource;
 import java.io.IOException;
@@ -56,7 +57,7 @@ import org.apache.iceberg.parquet.Parquet;
  * check at the end.
  *
  * <pre>
- * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.connector.pipeline.FreshnessBenchmark \
+ * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.bench.FreshnessBenchmark \
  *     -Dexec.args="--runner=direct --minutes=10"
  * </pre>
  *

@@ -1,9 +1,11 @@
-package com.example.connector.pipeline;
+package com.example.bench;
 
 import com.example.bench.HeapGauge;
 import com.example.bench.MinimalPipeline;
 import com.example.bench.WorkDir;
 import com.example.connector.client.SourceConfig;
+import com.example.connector.pipeline.IngestMain;
+import com.example.connector.pipeline.RunnerConfig;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.SnapshotSummary;
 import com.example.source.ExampleSource;
@@ -29,7 +31,7 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * key space), and a run after no change.
  *
  * <pre>
- * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.connector.pipeline.MergeBenchmark -Dexec.jvmArgs=-Xmx1g \
+ * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.bench.MergeBenchmark -Dexec.jvmArgs=-Xmx1g \
  *     -Dexec.args="--users=1000000 --changed-percent=1 --runners=direct,flink"
  * </pre>
  *

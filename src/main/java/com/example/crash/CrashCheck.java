@@ -1,4 +1,4 @@
-package com.example.connector.pipeline;
+package com.example.crash;
 
 import com.example.connector.merge.MergeRule;
 import com.fasterxml.jackson.databind.JsonNode;
