@@ -16,10 +16,11 @@ import java.util.Optional;
  * interface on the class path alone takes 1-1.5 s of it. The JDK builds its own start-up the same
  * way (its {@code lib/classlist}, recorded from a training run).
  *
- * <p>The lists are resources recorded from real runs by {@link com.example.bench.RecordStartupClasses}, one per
- * runner, in the order those runs loaded them. Classes are loaded, not initialized: no static
- * initializer runs earlier than it would have. A name that no longer exists (a list older than a
- * dependency) is skipped; the thread is a daemon and never fails the run.
+ * <p>The lists are resources recorded from real runs by {@link
+ * com.example.bench.RecordStartupClasses}, one per runner, in the order those runs loaded them.
+ * Classes are loaded, not initialized: no static initializer runs earlier than it would have. A
+ * name that no longer exists (a list older than a dependency) is skipped; the thread is a daemon
+ * and never fails the run.
  */
 public final class StartupClasses {
   /** The runners with a list, by the name their {@code --runner} value reduces to. */
