@@ -101,7 +101,7 @@ public final class IntervalCommitter {
     List<WrittenFile> written = new ArrayList<>(TableFiles.writeData(table, t.key(), commitId,
         rule.tableSchema(feedSchema), rule.identifierColumns(), merged.inserts()));
     if (!merged.deletes().isEmpty()) {
-      written.add(TableFiles.writeDeletes(table, t.key(), commitId, merged.deletes()));
+      written.addAll(TableFiles.writeDeletes(table, t.key(), commitId, merged.deletes(), merged.partitions()));
     }
     return written;
   }

@@ -1,5 +1,6 @@
 package com.example.connector.merge;
 
+import com.example.connector.table.DataFilePartitions;
 import com.example.connector.table.RowPosition;
 import com.example.connector.table.Warehouse;
 import java.io.IOException;
@@ -26,8 +27,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  */
 public final class IntervalMerge {
 
-  /** The rows to insert (table schema), the committed rows to delete, and the files read and skipped. */
-  public record Result(List<GenericRecord> inserts, List<RowPosition> deletes, int filesRead, int filesSkipped) {}
+  /**
+   * The rows to insert (table schema), the committed rows to delete and the partitions of the
+   * files they are in, and the files read and skipped.
+   */
+  public record Result(List<GenericRecord> inserts, List<RowPosition> deletes, DataFilePartitions partitions,
+      int filesRead, int filesSkipped) {}
 
   private IntervalMerge() {}
 
@@ -47,6 +52,7 @@ public final class IntervalMerge {
     int read = 0;
     int skipped = 0;
     Snapshot current = table.currentSnapshot();
+    List<FileScanTask> files = current == null ? List.of() : Warehouse.files(table, current.snapshotId());
     if (current != null && (!changes.isEmpty() || rule.snapshot())) {
       ChangedKeys filter = null;
       ChangedKeyValues values = null;
@@ -55,7 +61,7 @@ public final class IntervalMerge {
         filter = new ChangedKeys.Collect(keys, ChangedKeys.DEFAULT_BITS).apply(changes);
         values = new ChangedKeyValues.Collect(keys.get(0), first.type()).apply(changes);
       }
-      for (FileScanTask task : Warehouse.files(table, current.snapshotId())) {
+      for (FileScanTask task : files) {
         if (values != null && !values.mayBeIn(task.file(), first.fieldId(), first.type())) {
           skipped++;
           continue;
@@ -81,7 +87,7 @@ public final class IntervalMerge {
       replay.replay(rows.committed, rows.changes, inserts::add, deletes::add);
     }
     Collections.sort(deletes);
-    return new Result(inserts, deletes, read, skipped);
+    return new Result(inserts, deletes, DataFilePartitions.of(files), read, skipped);
   }
 
   private static final class KeyRows {

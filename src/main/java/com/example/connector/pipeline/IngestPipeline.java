@@ -12,6 +12,7 @@ import com.example.connector.read.ReadWindowsFn;
 import com.example.connector.read.SnapshotRead;
 import com.example.connector.table.CommitTables;
 import com.example.connector.table.TableCommitter;
+import com.example.connector.table.DataFilePartitions;
 import com.example.connector.table.TableTarget;
 import com.example.connector.table.WriteDataFiles;
 import com.example.connector.table.WritePositionDeletes;
@@ -66,7 +67,7 @@ public final class IngestPipeline {
       written.add(merged.get(MergeChanges.INSERTS).apply(name + "/Write inserts",
           new WriteDataFiles(target, plan.runId(), tableSchema, merge.identifierColumns())));
       written.add(merged.get(MergeChanges.DELETES).apply(name + "/Write deletes",
-          new WritePositionDeletes(target, plan.runId())));
+          new WritePositionDeletes(target, plan.runId(), DataFilePartitions.of(table.committedFiles()))));
     }
     pipeline.apply("Commit", new CommitTables(plan.commit(), new TableCommitter(plan.catalog()), written));
   }

@@ -237,7 +237,7 @@ public final class Maintenance {
 
   private static void compact(
       Table table, Snapshot start, LiveFiles files, long targetFileSizeBytes, Runnable beforeCommit) {
-    // Rows of all partitions would land in one unpartitioned file; the connector's tables have none.
+    // Rows of all partitions would land in one unpartitioned file.
     if (!table.spec().isUnpartitioned()) {
       throw new IllegalStateException("the table is partitioned (" + table.spec().fields() + ") and this"
           + " compaction writes unpartitioned files only: compact it with an engine that writes its partitions"

@@ -1,7 +1,6 @@
 package com.example.connector.table;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -12,12 +11,11 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindow;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.io.DataWriter;
 
 /**
  * Writes rows as Parquet data files of a table with Iceberg's Parquet writer (field ids, column
- * metrics: what readers prune files by), one file per bundle, rolled at the table's target file
- * size, and names each file it wrote. The files are in the table's data directory but not in the
+ * metrics: what readers prune files by), one file per bundle and partition ({@link
+ * OpenDataFiles}), rolled at the table's target file size, and names each file it wrote. The files are in the table's data directory but not in the
  * table until {@link CommitTables} commits them; files of a run that never commits are orphans,
  * which {@code Maintenance} removes.
  *
@@ -51,9 +49,7 @@ public final class WriteDataFiles extends PTransform<PCollection<GenericRecord>,
     private final List<String> identifierColumns;
     private transient Table table;
     private transient org.apache.iceberg.Schema fileSchema;
-    private transient long targetBytes;
-    private transient DataWriter<GenericRecord> writer;
-    private transient long rows;
+    private transient OpenDataFiles open;
 
     WriteFn(WriteDataFiles spec) {
       this.target = spec.target;
@@ -66,31 +62,26 @@ public final class WriteDataFiles extends PTransform<PCollection<GenericRecord>,
     public void setup() {
       table = target.load();
       fileSchema = TableFiles.fileSchema(table, new Schema.Parser().parse(schemaJson), identifierColumns);
-      targetBytes = TableFiles.targetBytes(table);
     }
 
     @StartBundle
     public void start() {
-      abandon(); // a bundle that failed on this instance: its file is an orphan
+      abandon(); // a bundle that failed on this instance: its files are orphans
+      open = new OpenDataFiles(table, fileSchema, target.destination().key(), runId);
     }
 
     @ProcessElement
-    public void process(@Element GenericRecord row, OutputReceiver<WrittenFile> out)
-        throws IOException {
-      if (writer == null) {
-        writer = TableFiles.openData(table, fileSchema, runId);
-      }
-      writer.write(row);
-      // The length is what the writer has flushed so far: check it now and then, not per row.
-      if (++rows % 1000 == 0 && writer.length() >= targetBytes) {
-        out.output(close());
+    public void process(@Element GenericRecord row, OutputReceiver<WrittenFile> out) throws IOException {
+      WrittenFile full = open.write(row);
+      if (full != null) {
+        out.output(full);
       }
     }
 
     @FinishBundle
     public void finish(FinishBundleContext context) throws IOException {
-      if (writer != null) {
-        context.output(close(), GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+      for (WrittenFile file : open.closeAll()) {
+        context.output(file, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
       }
     }
 
@@ -99,21 +90,9 @@ public final class WriteDataFiles extends PTransform<PCollection<GenericRecord>,
       abandon();
     }
 
-    private WrittenFile close() throws IOException {
-      DataWriter<GenericRecord> done = writer;
-      writer = null;
-      return TableFiles.close(done, target.destination().key());
-    }
-
     private void abandon() {
-      if (writer != null) {
-        try {
-          writer.close();
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        } finally {
-          writer = null;
-        }
+      if (open != null) {
+        open.abandon();
       }
     }
   }

@@ -13,7 +13,8 @@ import org.apache.iceberg.Table;
 
 /**
  * Writes the committed rows a run replaces or removes as Iceberg position delete files (Parquet),
- * one per bundle: merge-on-read, so a change costs a small file, not a rewrite of the data file
+ * one per bundle and partition of the data files they name: merge-on-read, so a change costs a
+ * small file, not a rewrite of the data file
  * holding the row. Position deletes rather than equality deletes: every engine that reads v2
  * tables applies them (PyIceberg and DuckDB included), and a reader joins them by file and
  * position instead of comparing every row with every deleted key.
@@ -24,27 +25,32 @@ import org.apache.iceberg.Table;
 public final class WritePositionDeletes extends PTransform<PCollection<RowPosition>, PCollection<WrittenFile>> {
   private final TableTarget target;
   private final String runId;
+  private final DataFilePartitions partitions;
 
-  public WritePositionDeletes(TableTarget target, String runId) {
+  /** @param partitions the partitions of the committed data files the positions may name */
+  public WritePositionDeletes(TableTarget target, String runId, DataFilePartitions partitions) {
     this.target = target;
     this.runId = runId;
+    this.partitions = partitions;
   }
 
   @Override
   public PCollection<WrittenFile> expand(PCollection<RowPosition> positions) {
-    return positions.apply("Write position deletes", ParDo.of(new WriteFn(target, runId)))
+    return positions.apply("Write position deletes", ParDo.of(new WriteFn(target, runId, partitions)))
         .setCoder(SerializableCoder.of(WrittenFile.class));
   }
 
   private static final class WriteFn extends DoFn<RowPosition, WrittenFile> {
     private final TableTarget target;
     private final String runId;
+    private final DataFilePartitions partitions;
     private transient Table table;
     private transient List<RowPosition> bundle;
 
-    WriteFn(TableTarget target, String runId) {
+    WriteFn(TableTarget target, String runId, DataFilePartitions partitions) {
       this.target = target;
       this.runId = runId;
+      this.partitions = partitions;
     }
 
     @Setup
@@ -68,8 +74,9 @@ public final class WritePositionDeletes extends PTransform<PCollection<RowPositi
         return;
       }
       Collections.sort(bundle);
-      context.output(TableFiles.writeDeletes(table, target.destination().key(), runId, bundle),
-          GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+      for (WrittenFile file : TableFiles.writeDeletes(table, target.destination().key(), runId, bundle, partitions)) {
+        context.output(file, GlobalWindow.INSTANCE.maxTimestamp(), GlobalWindow.INSTANCE);
+      }
       bundle = new ArrayList<>();
     }
   }

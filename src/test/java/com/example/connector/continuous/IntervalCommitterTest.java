@@ -32,7 +32,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.Table;
@@ -127,6 +129,30 @@ class IntervalCommitterTest {
     Map<String, String> cursors = cursors(t.target().load());
     assertEquals(at(20), cursors.get("records"));
     assertEquals(at(20), cursors.get("deleted_records"));
+  }
+
+  /**
+   * A table its owner partitioned (by status): an interval's rows land in their partitions, and
+   * the rows they replace or delete are deleted by a position delete file in each data file's own
+   * partition, as readers look them up.
+   */
+  @Test
+  void aPartitionedTableTakesRowsAndDeletesInTheirPartitions() {
+    ContinuousTable t = table();
+    t.target().load().updateSpec().addField("status").commit();
+    IntervalCommitter.commit(t, List.of(
+        records(0, 10, order("order_1", "a", 1), order("order_2", "b", 2), order("order_3", "c", 3)),
+        tombstones(0, 10)), true, NOW);
+    IntervalCommitter.commit(t, List.of(
+        records(10, 20, order("order_1", "a2", 11), order("order_3", "c2", 13)),
+        tombstones(10, 20, tombstone("order_2", 12))), true, NOW);
+
+    Table table = t.target().load();
+    assertEquals(Map.of("order_1", "a2", "order_3", "c2"), rows(table));
+    Set<String> deletes = new TreeSet<>();
+    table.currentSnapshot().addedDeleteFiles(table.io())
+        .forEach(f -> deletes.add(f.specId() + " " + f.partition().get(0, Object.class)));
+    assertEquals(Set.of("1 a", "1 b", "1 c"), deletes);
   }
 
   @Test

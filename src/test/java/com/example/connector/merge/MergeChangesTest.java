@@ -11,6 +11,7 @@ import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.ScdType;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.CommitTables;
+import com.example.connector.table.DataFilePartitions;
 import com.example.connector.table.Destination;
 import com.example.connector.table.RunCommit;
 import com.example.connector.table.TableCommit;
@@ -432,14 +433,15 @@ class MergeChangesTest {
   private static PipelineResult mergeAndCommit(String runner, MergeRule rule, TableTarget target, long base,
       List<GenericRecord> changes, long rowsPerBucket, String runId) {
     Pipeline pipeline = pipeline(runner);
+    List<FileScanTask> committed = Warehouse.files(target.load(), base);
     PCollectionTuple merged = pipeline
         .apply("Changes", Create.of(changes).withCoder(AvroCoder.of(FEED)))
-        .apply("Merge", new MergeChanges(rule, FEED, null, target, Warehouse.files(target.load(), base),
-            Types.StringType.get(), false, rowsPerBucket));
+        .apply("Merge", new MergeChanges(rule, FEED, null, target, committed, Types.StringType.get(), false, rowsPerBucket));
     List<PCollection<WrittenFile>> written = List.of(
         merged.get(MergeChanges.INSERTS).apply("Write inserts",
             new WriteDataFiles(target, runId, TABLE, rule.identifierColumns())),
-        merged.get(MergeChanges.DELETES).apply("Write deletes", new WritePositionDeletes(target, runId)));
+        merged.get(MergeChanges.DELETES).apply("Write deletes", new WritePositionDeletes(target, runId,
+            DataFilePartitions.of(committed))));
     RunCommit run = new RunCommit(runId, AT, List.of(new TableCommit(target, base, Map.of("records", AT))));
     pipeline.apply("Commit", new CommitTables(run, new TableCommitter(target.catalog()), written));
     PipelineResult result = pipeline.run();

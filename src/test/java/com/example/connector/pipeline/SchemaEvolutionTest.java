@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.DataFile;
@@ -118,12 +119,13 @@ class SchemaEvolutionTest {
 
   /**
    * A table the connector created, then partitioned by a user (Iceberg's partition evolution):
-   * the next run still appends, its files under the table's first spec (unpartitioned, as every
-   * file before), which Iceberg keeps valid beside the new one; the table holds every event once.
-   * Maintenance does not compact it (its files would lose their partitions), and says so.
+   * the next run writes its files in the table's new spec, each in the partition of its rows (the
+   * day they were created), beside the files before (unpartitioned, which Iceberg keeps valid);
+   * the table holds every event once. Maintenance does not compact it (its compaction writes
+   * unpartitioned files), and says so.
    */
   @Test
-  void aTablePartitionedSinceKeepsTakingRunsAndIsNotCompacted() throws Exception {
+  void aTablePartitionedSinceGetsItsNewFilesInTheirPartitionsAndIsNotCompacted() throws Exception {
     TestClock clock = TestClock.system();
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
@@ -139,9 +141,17 @@ class SchemaEvolutionTest {
 
       Table events = h.table("events");
       assertEquals(1, events.spec().specId(), "the user's spec stays the table's");
-      List<Integer> specsOfNewFiles = new ArrayList<>();
-      events.currentSnapshot().addedDataFiles(events.io()).forEach(f -> specsOfNewFiles.add(f.specId()));
-      assertEquals(List.of(0), specsOfNewFiles, "one new file, under the first spec (after " + partitionedAt + ")");
+      Set<String> newFiles = new TreeSet<>();
+      events.currentSnapshot().addedDataFiles(events.io()).forEach(f -> newFiles.add(f.specId() + " " + f.partition()));
+      // The days the new events were created on, as the source answers them (epoch days, Iceberg's day transform).
+      Set<String> days = new TreeSet<>();
+      for (JsonNode event : ScdTablesTest.currentRows(source, "events")) {
+        if (event.get("event_id").asText().startsWith("00000000-0000-4000-8000-0000000000e")) {
+          days.add("1 PartitionData{created_at_day="
+              + java.time.Instant.parse(event.get("created_at").asText()).getEpochSecond() / 86_400 + "}");
+        }
+      }
+      assertEquals(days, newFiles, "the new files, in the new spec's partitions (after " + partitionedAt + ")");
       assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "events")),
           ScdTablesTest.renderedTable(h.rows("events")), "every event once");
 
@@ -154,6 +164,61 @@ class SchemaEvolutionTest {
           + " compaction writes unpartitioned files only"), err.toString(StandardCharsets.UTF_8));
       assertEquals(events.currentSnapshot().snapshotId(), h.table("events").currentSnapshot().snapshotId(), "not compacted");
     }
+  }
+
+  /**
+   * An SCD type 1 table partitioned by its owner (by status) after the connector created it: a
+   * user whose status changes is deleted where its row was and inserted into its new partition.
+   * Each position delete file is in the partition of the data files it names: readers look
+   * deletes up by a data file's spec and partition, so one in another partition would leave the
+   * old row in place.
+   */
+  @Test
+  void aTablePartitionedSinceDeletesAndInsertsInThePartitionsOfItsRows() throws Exception {
+    TestClock clock = TestClock.system();
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("users.json", "\"source_table\": \"users\"");
+      h.runOk(spec);
+      h.table("users").updateSpec().addField("status").commit();
+
+      // Out of the first, unpartitioned files into two partitions.
+      source.upsert("users", Map.of("user_id", "user_0001", "status", "suspended"));
+      source.upsert("users", Map.of("user_id", "user_0002", "status", "suspended"));
+      source.upsert("users", Map.of("user_id", "user_0003", "status", "closed"));
+      clock.advance(Duration.ofSeconds(2)); // past the second the next run caps at
+      h.runOk(spec);
+      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "users")),
+          ScdTablesTest.renderedTable(h.rows("users")), "every user once, as the source holds it");
+      assertEquals(Set.of("1 suspended", "1 closed"), addedFiles(h.table("users"), true), "inserts by status");
+      assertEquals(Set.of("0 "), addedFiles(h.table("users"), false), "deletes of rows in unpartitioned files");
+
+      // Out of those two partitions, back into a third.
+      source.upsert("users", Map.of("user_id", "user_0001", "status", "active"));
+      source.upsert("users", Map.of("user_id", "user_0003", "status", "active"));
+      clock.advance(Duration.ofSeconds(2));
+      h.runOk(spec);
+      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "users")),
+          ScdTablesTest.renderedTable(h.rows("users")), "every user once, as the source holds it");
+      assertEquals(Set.of("1 active"), addedFiles(h.table("users"), true), "inserts by status");
+      assertEquals(Set.of("1 suspended", "1 closed"), addedFiles(h.table("users"), false),
+          "a delete file in the partition of each data file it names");
+    }
+  }
+
+  /** The spec and partition values of the data (or delete) files the table's last commit added. */
+  private static Set<String> addedFiles(Table table, boolean data) {
+    Set<String> files = new TreeSet<>();
+    Iterable<? extends org.apache.iceberg.ContentFile<?>> added = data
+        ? table.currentSnapshot().addedDataFiles(table.io()) : table.currentSnapshot().addedDeleteFiles(table.io());
+    for (org.apache.iceberg.ContentFile<?> f : added) {
+      StringBuilder values = new StringBuilder();
+      for (int i = 0; i < f.partition().size(); i++) {
+        values.append(i == 0 ? "" : ",").append(f.partition().get(i, Object.class));
+      }
+      files.add(f.specId() + " " + values);
+    }
+    return files;
   }
 
   /** A data file of the table holding one user, written with Iceberg's own writer. */

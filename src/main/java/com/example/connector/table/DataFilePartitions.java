@@ -1,0 +1,65 @@
+package com.example.connector.table;
+
+import java.io.Serializable;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.PartitionData;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.StructLike;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.types.Types;
+import org.checkerframework.checker.nullness.qual.Nullable;
+
+/**
+ * The partition of each committed data file a merge may delete rows of: a position delete file
+ * must be in the partition of the data files it names, or readers do not apply it to them (they
+ * look deletes up by a data file's spec and partition). Only files written under a partitioned
+ * spec are listed; every other file is in the unpartitioned one.
+ */
+public final class DataFilePartitions implements Serializable {
+  /** No file partitioned: an unpartitioned table's. */
+  public static final DataFilePartitions NONE = new DataFilePartitions(Map.of());
+
+  private final Map<String, Partition> byFile;
+
+  private DataFilePartitions(Map<String, Partition> byFile) {
+    this.byFile = byFile;
+  }
+
+  /** The partitions of the data files of {@code tasks}. */
+  public static DataFilePartitions of(Collection<FileScanTask> tasks) {
+    Map<String, Partition> byFile = new HashMap<>();
+    for (FileScanTask task : tasks) {
+      if (!task.spec().isUnpartitioned()) {
+        byFile.put(task.file().path().toString(), Partition.of(task.spec(), task.file().partition()));
+      }
+    }
+    return byFile.isEmpty() ? NONE : new DataFilePartitions(Map.copyOf(byFile));
+  }
+
+  /** The partition of a data file; null for one in the unpartitioned spec. */
+  @Nullable Partition of(String dataFile) {
+    return byFile.get(dataFile);
+  }
+
+  /**
+   * A spec and a partition of it; equal when both are. Its values are held as Iceberg's {@link
+   * PartitionData}, which is serializable and compares by value.
+   */
+  record Partition(int specId, PartitionData values) implements Serializable {
+    static Partition of(PartitionSpec spec, StructLike partition) {
+      Types.StructType type = spec.partitionType();
+      PartitionData values = new PartitionData(type);
+      for (int i = 0; i < type.fields().size(); i++) {
+        values.set(i, partition.get(i, Object.class));
+      }
+      return new Partition(spec.specId(), values);
+    }
+
+    PartitionSpec spec(Table table) {
+      return table.specs().get(specId);
+    }
+  }
+}
