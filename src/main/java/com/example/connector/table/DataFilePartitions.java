@@ -14,13 +14,14 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * The partition of each committed data file a merge may delete rows of: a position delete file
- * must be in the partition of the data files it names, or readers do not apply it to them (they
- * look deletes up by a data file's spec and partition). Only files written under a partitioned
- * spec are listed; every other file is in the unpartitioned one.
+ * must be in the spec and partition of the data files it names, or readers do not apply it to
+ * them (they look deletes up by a data file's spec and partition). Files of the first spec, the
+ * unpartitioned one the connector creates its tables with, are not listed: most tables have no
+ * other.
  */
 public final class DataFilePartitions implements Serializable {
-  /** No file partitioned: an unpartitioned table's. */
-  public static final DataFilePartitions NONE = new DataFilePartitions(Map.of());
+  /** Every file in the first spec. */
+  private static final DataFilePartitions NONE = new DataFilePartitions(Map.of());
 
   private final Map<String, Partition> byFile;
 
@@ -32,14 +33,16 @@ public final class DataFilePartitions implements Serializable {
   public static DataFilePartitions of(Collection<FileScanTask> tasks) {
     Map<String, Partition> byFile = new HashMap<>();
     for (FileScanTask task : tasks) {
-      if (!task.spec().isUnpartitioned()) {
-        byFile.put(task.file().path().toString(), Partition.of(task.spec(), task.file().partition()));
+      PartitionSpec spec = task.spec();
+      boolean firstSpec = spec.specId() == PartitionSpec.unpartitioned().specId() && spec.isUnpartitioned();
+      if (!firstSpec) {
+        byFile.put(task.file().path().toString(), Partition.of(spec, task.file().partition()));
       }
     }
     return byFile.isEmpty() ? NONE : new DataFilePartitions(Map.copyOf(byFile));
   }
 
-  /** The partition of a data file; null for one in the unpartitioned spec. */
+  /** The spec and partition of a data file; null for one of the first, unpartitioned spec. */
   @Nullable Partition of(String dataFile) {
     return byFile.get(dataFile);
   }
