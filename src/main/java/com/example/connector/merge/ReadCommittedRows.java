@@ -1,5 +1,6 @@
 package com.example.connector.merge;
 
+import com.example.connector.table.LiveRows;
 import com.example.connector.table.TableSchemas;
 import com.example.connector.table.TableTarget;
 import java.io.IOException;
@@ -17,13 +18,9 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
-import org.apache.iceberg.util.PartitionUtil;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -107,18 +104,11 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
     List<Types.NestedField> columns = new ArrayList<>(table.schema().columns());
     columns.add(MetadataColumns.ROW_POSITION);
     org.apache.iceberg.Schema projection = new org.apache.iceberg.Schema(columns);
-    GenericDeleteFilter deletes = new GenericDeleteFilter(table.io(), task, table.schema(), projection);
-    org.apache.iceberg.Schema required = deletes.requiredSchema();
     String path = task.file().path().toString();
-    CloseableIterable<Record> rows = Parquet.read(table.io().newInputFile(path))
-        .project(required)
-        .split(task.start(), task.length())
-        .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(required, fileSchema, PartitionUtil.constantsMap(task)))
-        .build();
     // Key columns by position: a lookup by name per row was a fifth of reading a file.
-    int[] keyPositions = keys.stream().mapToInt(k -> required.columns().indexOf(required.findField(k))).toArray();
+    int[] keyPositions = keys.stream().mapToInt(k -> columns.indexOf(projection.findField(k))).toArray();
     List<Object> key = new ArrayList<>(keys.size());
-    try (CloseableIterable<Record> live = deletes.filter(rows)) {
+    try (CloseableIterable<Record> live = LiveRows.read(table, task, projection)) {
       for (Record r : live) {
         // The key first, from the Iceberg row: most rows are not the run's, and go no further.
         if (filter != null) {

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -19,20 +20,23 @@ import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.ExpireSnapshots;
+import org.apache.iceberg.FileContent;
+import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.HasTableOperations;
 import org.apache.iceberg.ManifestContent;
 import org.apache.iceberg.ManifestFile;
 import org.apache.iceberg.ManifestFiles;
 import org.apache.iceberg.ManifestReader;
+import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.PartitionStatisticsFile;
 import org.apache.iceberg.RewriteFiles;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.StatisticsFile;
+import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableMetadata;
 import org.apache.iceberg.TableOperations;
 import org.apache.iceberg.TableProperties;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.exceptions.CommitFailedException;
@@ -47,6 +51,7 @@ import org.apache.iceberg.io.SupportsPrefixOperations;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.util.PropertyUtil;
 import org.apache.iceberg.util.SnapshotUtil;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,9 +61,11 @@ import org.slf4j.LoggerFactory;
  *
  * <ol>
  *   <li><b>Compaction.</b> When the table has more than one data file under 75% of the target size,
- *       or any delete file, every live row of the current snapshot (deletes applied) is streamed
- *       into new Parquet files rolled at the target size, and one {@code replace} snapshot swaps
- *       all old data and delete files for them, carrying the {@code example.*} summary properties
+ *       or any delete file, every live row of the current snapshot (deletes applied) is streamed,
+ *       partition by partition of the table's spec, into new Parquet files rolled at the target
+ *       size, and one {@code replace} snapshot swaps the old data and delete files for them (files
+ *       of an earlier spec, from before the table was partitioned, stay as they are), carrying the
+ *       {@code example.*} summary properties
  *       (the connector's cursors) of the newest snapshot that has them. Safe with ingestion: the
  *       commit is accepted only while the table's current snapshot is still the one that was read,
  *       so an ingestion run that commits meanwhile makes compaction fail, with its files deleted
@@ -186,7 +193,7 @@ public final class Maintenance {
                 table.properties(),
                 TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
                 DEFAULT_TARGET_FILE_SIZE_BYTES);
-    if (!settings.dryRun() && before.needCompaction(target)) {
+    if (!settings.dryRun() && before.needCompaction(table.spec(), target)) {
       compact(table, start, before, target, beforeRewriteCommit);
     }
     int expired = expireSnapshots(table, settings, clock);
@@ -228,40 +235,78 @@ public final class Maintenance {
       }
     }
 
-    boolean needCompaction(long targetFileSizeBytes) {
+    /** Whether the current spec's files are worth compacting: more than one small, or any deleted from. */
+    boolean needCompaction(PartitionSpec spec, long targetFileSizeBytes) {
       long small =
-          data.stream().filter(f -> f.fileSizeInBytes() < targetFileSizeBytes / 4 * 3).count();
-      return small > 1 || !deletes.isEmpty();
+          data(spec).stream().filter(f -> f.fileSizeInBytes() < targetFileSizeBytes / 4 * 3).count();
+      return small > 1 || !deletesOnlyOf(spec).isEmpty();
+    }
+
+    /** Whether data files of another spec than {@code spec} remain (a table partitioned since, say). */
+    boolean hasOtherSpecs(PartitionSpec spec) {
+      return data.stream().anyMatch(f -> f.specId() != spec.specId());
+    }
+
+    Set<DataFile> data(PartitionSpec spec) {
+      return data.stream().filter(f -> f.specId() == spec.specId()).collect(Collectors.toSet());
+    }
+
+    /**
+     * The delete files that apply to data files of {@code spec} only: its own, except, while files
+     * of other specs remain, an unpartitioned spec's equality deletes, which apply to every spec's.
+     */
+    Set<DeleteFile> deletesOnlyOf(PartitionSpec spec) {
+      boolean global = spec.isUnpartitioned() && hasOtherSpecs(spec);
+      return deletes.stream()
+          .filter(f -> f.specId() == spec.specId())
+          .filter(f -> !(global && f.content() == FileContent.EQUALITY_DELETES))
+          .collect(Collectors.toSet());
     }
   }
 
+  /**
+   * Rewrites the live rows of the data files of the table's current spec, partition by partition,
+   * and swaps them and the deletes that only they are subject to for the new files. Files of
+   * another spec (written before the table was partitioned, or partitioned otherwise) keep their
+   * layout and their deletes: moving their rows into the current spec's partitions would hold a
+   * file open per partition at once, which an engine that shuffles (Spark's {@code
+   * rewrite_data_files}) does without.
+   */
   private static void compact(
       Table table, Snapshot start, LiveFiles files, long targetFileSizeBytes, Runnable beforeCommit) {
-    // Rows of all partitions would land in one unpartitioned file.
-    if (!table.spec().isUnpartitioned()) {
-      throw new IllegalStateException("the table is partitioned (" + table.spec().fields() + ") and this"
-          + " compaction writes unpartitioned files only: compact it with an engine that writes its partitions"
-          + " (Spark's rewrite_data_files procedure)");
+    PartitionSpec spec = table.spec();
+    Map<DataFilePartitions.Partition, List<FileScanTask>> partitions = new LinkedHashMap<>();
+    for (FileScanTask task : Warehouse.files(table, start.snapshotId())) {
+      if (task.spec().specId() == spec.specId()) {
+        partitions.computeIfAbsent(DataFilePartitions.Partition.of(spec, task.file().partition()), p -> new ArrayList<>())
+            .add(task);
+      }
     }
     List<String> written = new ArrayList<>();
     boolean keepWritten = false;
     try {
-      RollingWriter out = new RollingWriter(table, targetFileSizeBytes, written);
-      try (CloseableIterable<Record> rows =
-              IcebergGenerics.read(table).useSnapshot(start.snapshotId()).build();
-          out) {
-        for (Record row : rows) {
-          out.write(row);
+      Set<DataFile> compacted = new HashSet<>();
+      for (Map.Entry<DataFilePartitions.Partition, List<FileScanTask>> partition : partitions.entrySet()) {
+        RollingWriter out = new RollingWriter(table, spec,
+            spec.isUnpartitioned() ? null : partition.getKey().values(), targetFileSizeBytes, written);
+        try (out) {
+          for (FileScanTask task : partition.getValue()) {
+            try (CloseableIterable<Record> rows = LiveRows.read(table, task, table.schema())) {
+              for (Record row : rows) {
+                out.write(row); // the table's columns: what applying deletes read besides is not written
+              }
+            }
+          }
         }
+        compacted.addAll(out.files()); // closed: its last file too
       }
-      Set<DataFile> compacted = out.files();
       beforeCommit.run();
       RewriteFiles rewrite =
           StartingSnapshot.of(table, start.snapshotId())
               .newRewrite()
               // Without it, the delete files being replaced would count as deletes added since.
               .validateFromSnapshot(start.snapshotId())
-              .rewriteFiles(files.data(), files.deletes(), compacted, Set.of());
+              .rewriteFiles(files.data(spec), files.deletesOnlyOf(spec), compacted, Set.of());
       // The connector reads its cursors from the latest snapshot, which this one becomes.
       connectorSummary(table, start).forEach(rewrite::set);
       rewrite.commit();
@@ -309,18 +354,26 @@ public final class Maintenance {
     }
   }
 
-  /** Writes rows into new Parquet data files rolled at a target size. */
+  /** Writes rows of one partition into new Parquet data files rolled at a target size. */
   private static final class RollingWriter implements Closeable {
     private final Table table;
+    private final PartitionSpec spec;
+    private final @Nullable StructLike partition;
     private final long targetFileSizeBytes;
     private final long rowGroupSizeBytes;
     private final List<String> created;
     private final Set<DataFile> files = new HashSet<>();
     private DataWriter<Record> current;
 
-    /** {@code created} receives each file's location as soon as the file is opened. */
-    RollingWriter(Table table, long targetFileSizeBytes, List<String> created) {
+    /**
+     * Files of {@code partition} of {@code spec} (null for an unpartitioned spec); {@code created}
+     * receives each file's location as soon as the file is opened.
+     */
+    RollingWriter(Table table, PartitionSpec spec, @Nullable StructLike partition, long targetFileSizeBytes,
+        List<String> created) {
       this.table = table;
+      this.spec = spec;
+      this.partition = partition;
       this.targetFileSizeBytes = targetFileSizeBytes;
       this.created = created;
       // A writer's length counts its unflushed row group uncompressed: with one row group per file,
@@ -337,13 +390,13 @@ public final class Maintenance {
 
     void write(Record row) throws IOException {
       if (current == null) {
-        OutputFile file =
-            table.io().newOutputFile(
-                table.locationProvider().newDataLocation("maint-" + UUID.randomUUID() + ".parquet"));
+        OutputFile file = TableFiles.newFile(table, spec, partition, "maint-" + UUID.randomUUID() + ".parquet");
         created.add(file.location());
         current =
             Parquet.writeData(file)
                 .forTable(table)
+                .withSpec(spec)
+                .withPartition(partition)
                 .set(TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, Long.toString(rowGroupSizeBytes))
                 .createWriterFunc(GenericParquetWriter::buildWriter)
                 .overwrite()

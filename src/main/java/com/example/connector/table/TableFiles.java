@@ -64,7 +64,7 @@ public final class TableFiles {
   }
 
   /** A new file of the table's data directory, in its partition's directory (none when unpartitioned). */
-  private static OutputFile newFile(Table table, PartitionSpec spec, @Nullable StructLike partition, String name) {
+  static OutputFile newFile(Table table, PartitionSpec spec, @Nullable StructLike partition, String name) {
     LocationProvider locations = table.locationProvider();
     return table.io().newOutputFile(
         partition == null ? locations.newDataLocation(name) : locations.newDataLocation(spec, partition, name));

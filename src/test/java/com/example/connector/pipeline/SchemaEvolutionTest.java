@@ -16,11 +16,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -119,51 +117,73 @@ class SchemaEvolutionTest {
 
   /**
    * A table the connector created, then partitioned by a user (Iceberg's partition evolution):
-   * the next run writes its files in the table's new spec, each in the partition of its rows (the
-   * day they were created), beside the files before (unpartitioned, which Iceberg keeps valid);
-   * the table holds every event once. Maintenance does not compact it (its compaction writes
-   * unpartitioned files), and says so.
+   * the next runs write their files in the table's new spec, each in the partition of its rows
+   * (the day they were created), beside the files before (unpartitioned, which Iceberg keeps
+   * valid); the table holds every event once. Maintenance compacts the new spec's files partition
+   * by partition and leaves the earlier spec's as they are.
    */
   @Test
-  void aTablePartitionedSinceGetsItsNewFilesInTheirPartitionsAndIsNotCompacted() throws Exception {
+  void aTablePartitionedSinceGetsItsNewFilesInTheirPartitionsAndCompactsThem() throws Exception {
     TestClock clock = TestClock.system();
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
       Path spec = h.spec("events.json", "\"source_table\": \"events\"");
       h.runOk(spec);
+      Set<String> firstSpecFiles = dataFiles(h.table("events"), 0);
       h.table("events").updateSpec().addField(Expressions.day("created_at")).commit();
       long partitionedAt = h.table("events").currentSnapshot().snapshotId();
-      source.upsert("events", Map.of("event_id", "00000000-0000-4000-8000-0000000000e1", "event_type", "click"));
-      source.upsert("events", Map.of("event_id", "00000000-0000-4000-8000-0000000000e2", "event_type", "view"));
-      clock.advance(Duration.ofSeconds(2)); // past the second the next run caps at
-
-      h.runOk(spec);
+      for (String id : List.of("e1", "e2")) {
+        source.upsert("events", Map.of("event_id", "00000000-0000-4000-8000-0000000000" + id, "event_type", "click"));
+        clock.advance(Duration.ofSeconds(2)); // past the second the next run caps at
+        h.runOk(spec);
+      }
 
       Table events = h.table("events");
       assertEquals(1, events.spec().specId(), "the user's spec stays the table's");
-      Set<String> newFiles = new TreeSet<>();
-      events.currentSnapshot().addedDataFiles(events.io()).forEach(f -> newFiles.add(f.specId() + " " + f.partition()));
-      // The days the new events were created on, as the source answers them (epoch days, Iceberg's day transform).
-      Set<String> days = new TreeSet<>();
-      for (JsonNode event : ScdTablesTest.currentRows(source, "events")) {
-        if (event.get("event_id").asText().startsWith("00000000-0000-4000-8000-0000000000e")) {
-          days.add("1 PartitionData{created_at_day="
-              + java.time.Instant.parse(event.get("created_at").asText()).getEpochSecond() / 86_400 + "}");
-        }
-      }
-      assertEquals(days, newFiles, "the new files, in the new spec's partitions (after " + partitionedAt + ")");
+      assertEquals(firstSpecFiles, dataFiles(events, 0), "the first spec's files as they were");
+      assertEquals(newEventDays(source), partitions(events, 1), "each run's file in its events' partition (after "
+          + partitionedAt + ")");
+      assertEquals(2, dataFiles(events, 1).size(), "two new files");
       assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "events")),
           ScdTablesTest.renderedTable(h.rows("events")), "every event once");
 
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int exit = MaintainMain.run(new String[] {"--spec=" + spec, "--outputRoot=" + h.output},
-          new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true), Clock.systemUTC());
-      assertEquals(1, exit);
-      assertTrue(err.toString(StandardCharsets.UTF_8).contains("error: main.example.events: the table is partitioned"
-          + " ([1000: created_at_day: day(" + events.schema().findField("created_at").fieldId() + ")]) and this"
-          + " compaction writes unpartitioned files only"), err.toString(StandardCharsets.UTF_8));
-      assertEquals(events.currentSnapshot().snapshotId(), h.table("events").currentSnapshot().snapshotId(), "not compacted");
+      assertEquals(0, MaintainMain.run(new String[] {"--spec=" + spec, "--outputRoot=" + h.output},
+          new PrintStream(new ByteArrayOutputStream(), true), System.err, Clock.systemUTC()));
+      events = h.table("events");
+      assertEquals(firstSpecFiles, dataFiles(events, 0), "the first spec's files left as they were");
+      assertEquals(newEventDays(source).size(), dataFiles(events, 1).size(), "one file per partition");
+      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "events")),
+          ScdTablesTest.renderedTable(h.rows("events")), "every event once, compacted");
     }
+  }
+
+  /** The partitions of the new events by the day they were created on, as the source answers (epoch days). */
+  private static Set<String> newEventDays(ExampleSource source) throws Exception {
+    Set<String> days = new TreeSet<>();
+    for (JsonNode event : ScdTablesTest.currentRows(source, "events")) {
+      if (event.get("event_id").asText().startsWith("00000000-0000-4000-8000-0000000000e")) {
+        days.add("1 " + java.time.Instant.parse(event.get("created_at").asText()).getEpochSecond() / 86_400);
+      }
+    }
+    return days;
+  }
+
+  /** The partitions of the table's live data files of a spec, as "spec values". */
+  private static Set<String> partitions(Table table, int specId) {
+    Set<String> partitions = new TreeSet<>();
+    Warehouse.files(table, table.currentSnapshot().snapshotId()).stream()
+        .filter(t -> t.spec().specId() == specId)
+        .forEach(t -> partitions.add(specId + " " + t.file().partition().get(0, Object.class)));
+    return partitions;
+  }
+
+  /** The paths of the table's live data files of a spec. */
+  private static Set<String> dataFiles(Table table, int specId) {
+    Set<String> paths = new TreeSet<>();
+    Warehouse.files(table, table.currentSnapshot().snapshotId()).stream()
+        .filter(t -> t.spec().specId() == specId)
+        .forEach(t -> paths.add(t.file().path().toString()));
+    return paths;
   }
 
   /**
@@ -203,6 +223,20 @@ class SchemaEvolutionTest {
       assertEquals(Set.of("1 active"), addedFiles(h.table("users"), true), "inserts by status");
       assertEquals(Set.of("1 suspended", "1 closed"), addedFiles(h.table("users"), false),
           "a delete file in the partition of each data file it names");
+
+      // Compacted: the new spec's partitions rewritten without their deleted rows, the first spec's files kept.
+      Set<String> firstSpecFiles = dataFiles(h.table("users"), 0);
+      assertEquals(0, MaintainMain.run(new String[] {"--spec=" + spec, "--outputRoot=" + h.output},
+          new PrintStream(new ByteArrayOutputStream(), true), System.err, Clock.systemUTC()));
+      Table users = h.table("users");
+      assertEquals(firstSpecFiles, dataFiles(users, 0));
+      assertEquals(Set.of("1 active", "1 suspended"), addedFiles(users, true), "a file per partition with rows");
+      Set<Integer> deleteSpecs = new TreeSet<>();
+      Warehouse.files(users, users.currentSnapshot().snapshotId())
+          .forEach(t -> t.deletes().forEach(d -> deleteSpecs.add(d.specId())));
+      assertEquals(Set.of(0), deleteSpecs, "only the first spec's deletes remain");
+      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "users")),
+          ScdTablesTest.renderedTable(h.rows("users")), "every user once, compacted");
     }
   }
 

@@ -1,0 +1,35 @@
+package com.example.connector.table;
+
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.GenericDeleteFilter;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetReaders;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.util.PartitionUtil;
+
+/**
+ * The rows of one committed data file (or its part, {@code task}) that are still live: the deletes
+ * committed against it applied, and identity partition columns filled from the file's partition,
+ * as readers fill them. What a merge reads of the committed table and what compaction rewrites.
+ */
+public final class LiveRows {
+  private LiveRows() {}
+
+  /**
+   * The live rows, with the columns of {@code projection} first, in its order (a row may have
+   * more after them: what applying the deletes needed).
+   */
+  public static CloseableIterable<Record> read(Table table, FileScanTask task, Schema projection) {
+    GenericDeleteFilter deletes = new GenericDeleteFilter(table.io(), task, table.schema(), projection);
+    Schema required = deletes.requiredSchema();
+    CloseableIterable<Record> rows = Parquet.read(table.io().newInputFile(task.file().path().toString()))
+        .project(required)
+        .split(task.start(), task.length())
+        .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(required, fileSchema, PartitionUtil.constantsMap(task)))
+        .build();
+    return deletes.filter(rows);
+  }
+}
