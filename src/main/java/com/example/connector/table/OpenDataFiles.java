@@ -32,7 +32,8 @@ final class OpenDataFiles {
   private final String runId;
   private final long targetBytes;
   private final PartitionSpec spec;
-  private final @Nullable PartitionKey partition;
+  /** The partition of the row being written, reused row after row (null when unpartitioned). */
+  private final @Nullable PartitionKey rowPartition;
   /** In the order of their last use. */
   private final Map<PartitionKey, OpenFile> open = new LinkedHashMap<>(16, 0.75f, true);
 
@@ -44,7 +45,7 @@ final class OpenDataFiles {
     this.targetBytes = TableFiles.targetBytes(table);
     this.spec = table.spec();
     // Over the table's schema, not the file's: a partition column the rows lack is null.
-    this.partition = spec.isUnpartitioned() ? null : new PartitionKey(spec, table.schema());
+    this.rowPartition = spec.isUnpartitioned() ? null : new PartitionKey(spec, table.schema());
   }
 
   /**
@@ -62,7 +63,7 @@ final class OpenDataFiles {
         evicted = TableFiles.close(eldest.getValue().writer, tableKey);
       }
       PartitionKey own = key.copy(); // the writer keeps it: not the key the next row is partitioned into
-      file = new OpenFile(TableFiles.openData(table, fileSchema, runId, spec, partition == null ? null : own));
+      file = new OpenFile(TableFiles.openData(table, fileSchema, runId, spec, rowPartition == null ? null : own));
       open.put(own, file);
     }
     file.writer.write(row);
@@ -98,11 +99,11 @@ final class OpenDataFiles {
   }
 
   private PartitionKey partitionOf(GenericRecord row) {
-    if (partition == null) {
+    if (rowPartition == null) {
       return UNPARTITIONED;
     }
-    partition.partition(new AvroStruct(table.schema().asStruct(), row));
-    return partition;
+    rowPartition.partition(new AvroStruct(table.schema().asStruct(), row));
+    return rowPartition;
   }
 
   /** The one key of an unpartitioned table's rows. */
