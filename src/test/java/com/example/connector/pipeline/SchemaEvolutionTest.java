@@ -144,17 +144,27 @@ class SchemaEvolutionTest {
       assertEquals(newEventDays(source), partitions(events, 1), "each run's file in its events' partition (after "
           + partitionedAt + ")");
       assertEquals(2, dataFiles(events, 1).size(), "two new files");
-      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "events")),
-          ScdTablesTest.renderedTable(h.rows("events")), "every event once");
+      assertTableIsTheSource(source, h, "events", "every event once");
 
-      assertEquals(0, MaintainMain.run(new String[] {"--spec=" + spec, "--outputRoot=" + h.output},
-          new PrintStream(new ByteArrayOutputStream(), true), System.err, Clock.systemUTC()));
+      maintain(h, spec);
       events = h.table("events");
       assertEquals(firstSpecFiles, dataFiles(events, 0), "the first spec's files left as they were");
       assertEquals(newEventDays(source).size(), dataFiles(events, 1).size(), "one file per partition");
-      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "events")),
-          ScdTablesTest.renderedTable(h.rows("events")), "every event once, compacted");
+      assertTableIsTheSource(source, h, "events", "every event once, compacted");
     }
+  }
+
+  /** The destination table holds the source table's rows, each once. */
+  private static void assertTableIsTheSource(ExampleSource source, IngestHarness h, String table, String message)
+      throws Exception {
+    assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, table)),
+        ScdTablesTest.renderedTable(h.rows(table)), message);
+  }
+
+  /** Maintains the spec's tables, which must succeed. */
+  private static void maintain(IngestHarness h, Path spec) {
+    assertEquals(0, MaintainMain.run(new String[] {"--spec=" + spec, "--outputRoot=" + h.output},
+        new PrintStream(new ByteArrayOutputStream(), true), System.err, Clock.systemUTC()));
   }
 
   /** The partitions of the new events by the day they were created on, as the source answers (epoch days). */
@@ -208,8 +218,7 @@ class SchemaEvolutionTest {
       source.upsert("users", Map.of("user_id", "user_0003", "status", "closed"));
       clock.advance(Duration.ofSeconds(2)); // past the second the next run caps at
       h.runOk(spec);
-      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "users")),
-          ScdTablesTest.renderedTable(h.rows("users")), "every user once, as the source holds it");
+      assertTableIsTheSource(source, h, "users", "every user once, as the source holds it");
       assertEquals(Set.of("1 suspended", "1 closed"), addedFiles(h.table("users"), true), "inserts by status");
       assertEquals(Set.of("0 "), addedFiles(h.table("users"), false), "deletes of rows in unpartitioned files");
 
@@ -218,16 +227,14 @@ class SchemaEvolutionTest {
       source.upsert("users", Map.of("user_id", "user_0003", "status", "active"));
       clock.advance(Duration.ofSeconds(2));
       h.runOk(spec);
-      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "users")),
-          ScdTablesTest.renderedTable(h.rows("users")), "every user once, as the source holds it");
+      assertTableIsTheSource(source, h, "users", "every user once, as the source holds it");
       assertEquals(Set.of("1 active"), addedFiles(h.table("users"), true), "inserts by status");
       assertEquals(Set.of("1 suspended", "1 closed"), addedFiles(h.table("users"), false),
           "a delete file in the partition of each data file it names");
 
       // Compacted: the new spec's partitions rewritten without their deleted rows, the first spec's files kept.
       Set<String> firstSpecFiles = dataFiles(h.table("users"), 0);
-      assertEquals(0, MaintainMain.run(new String[] {"--spec=" + spec, "--outputRoot=" + h.output},
-          new PrintStream(new ByteArrayOutputStream(), true), System.err, Clock.systemUTC()));
+      maintain(h, spec);
       Table users = h.table("users");
       assertEquals(firstSpecFiles, dataFiles(users, 0));
       assertEquals(Set.of("1 active", "1 suspended"), addedFiles(users, true), "a file per partition with rows");
@@ -235,8 +242,7 @@ class SchemaEvolutionTest {
       Warehouse.files(users, users.currentSnapshot().snapshotId())
           .forEach(t -> t.deletes().forEach(d -> deleteSpecs.add(d.specId())));
       assertEquals(Set.of(0), deleteSpecs, "only the first spec's deletes remain");
-      assertEquals(ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "users")),
-          ScdTablesTest.renderedTable(h.rows("users")), "every user once, compacted");
+      assertTableIsTheSource(source, h, "users", "every user once, compacted");
     }
   }
 
