@@ -114,14 +114,15 @@ public final class TableFiles {
     }
     List<WrittenFile> files = new ArrayList<>();
     if (!unpartitioned.isEmpty()) {
-      files.add(writeDeletes(table, tableKey, runId, unpartitioned, PartitionSpec.unpartitioned(), null));
+      files.add(writeDeleteFile(table, tableKey, runId, unpartitioned, PartitionSpec.unpartitioned(), null));
     }
     byPartition.forEach((partition, positions) -> files.add(
-        writeDeletes(table, tableKey, runId, positions, partition.spec(table), partition.values())));
+        writeDeleteFile(table, tableKey, runId, positions, partition.spec(table), partition.values())));
     return files;
   }
 
-  private static WrittenFile writeDeletes(Table table, String tableKey, String runId, List<RowPosition> sorted,
+  /** One position delete file of {@code partition} of {@code spec} (none for the unpartitioned spec). */
+  private static WrittenFile writeDeleteFile(Table table, String tableKey, String runId, List<RowPosition> sorted,
       PartitionSpec spec, @Nullable StructLike partition) {
     try {
       PositionDeleteWriter<Record> writer =

@@ -19,15 +19,19 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.ContentFile;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericAppenderFactory;
@@ -178,22 +182,21 @@ class SchemaEvolutionTest {
     return days;
   }
 
-  /** The partitions of the table's live data files of a spec, as "spec values". */
+  /** The partitions of the table's live data files of a spec, each {@link #described}. */
   private static Set<String> partitions(Table table, int specId) {
-    Set<String> partitions = new TreeSet<>();
-    Warehouse.files(table, table.currentSnapshot().snapshotId()).stream()
-        .filter(t -> t.spec().specId() == specId)
-        .forEach(t -> partitions.add(specId + " " + t.file().partition().get(0, Object.class)));
-    return partitions;
+    return liveFiles(table, specId).stream().map(SchemaEvolutionTest::described)
+        .collect(Collectors.toCollection(TreeSet::new));
   }
 
   /** The paths of the table's live data files of a spec. */
   private static Set<String> dataFiles(Table table, int specId) {
-    Set<String> paths = new TreeSet<>();
-    Warehouse.files(table, table.currentSnapshot().snapshotId()).stream()
-        .filter(t -> t.spec().specId() == specId)
-        .forEach(t -> paths.add(t.file().path().toString()));
-    return paths;
+    return liveFiles(table, specId).stream().map(f -> f.path().toString())
+        .collect(Collectors.toCollection(TreeSet::new));
+  }
+
+  private static List<DataFile> liveFiles(Table table, int specId) {
+    return Warehouse.files(table, table.currentSnapshot().snapshotId()).stream()
+        .filter(t -> t.spec().specId() == specId).map(FileScanTask::file).toList();
   }
 
   /**
@@ -246,19 +249,21 @@ class SchemaEvolutionTest {
     }
   }
 
-  /** The spec and partition values of the data (or delete) files the table's last commit added. */
+  /** The data (or delete) files the table's last commit added, each {@link #described}. */
   private static Set<String> addedFiles(Table table, boolean data) {
     Set<String> files = new TreeSet<>();
-    Iterable<? extends org.apache.iceberg.ContentFile<?>> added = data
-        ? table.currentSnapshot().addedDataFiles(table.io()) : table.currentSnapshot().addedDeleteFiles(table.io());
-    for (org.apache.iceberg.ContentFile<?> f : added) {
-      StringBuilder values = new StringBuilder();
-      for (int i = 0; i < f.partition().size(); i++) {
-        values.append(i == 0 ? "" : ",").append(f.partition().get(i, Object.class));
-      }
-      files.add(f.specId() + " " + values);
-    }
+    (data ? table.currentSnapshot().addedDataFiles(table.io()) : table.currentSnapshot().addedDeleteFiles(table.io()))
+        .forEach(f -> files.add(described(f)));
     return files;
+  }
+
+  /** A file as its spec id and partition values: "1 suspended", "0 " (unpartitioned). */
+  private static String described(ContentFile<?> file) {
+    List<String> values = new ArrayList<>();
+    for (int i = 0; i < file.partition().size(); i++) {
+      values.add(String.valueOf(file.partition().get(i, Object.class)));
+    }
+    return file.specId() + " " + String.join(",", values);
   }
 
   /** A data file of the table holding one user, written with Iceberg's own writer. */
