@@ -48,7 +48,7 @@ public final class IntervalMerge {
       MergeChanges.checkKeys(change, keys, tableKey);
       byKey.computeIfAbsent(MergeChanges.keyOf(change, keys), k -> new KeyRows()).changes.add(change);
     }
-    Schema located = MergeChanges.locatedSchema(rule.tableSchema(feedSchema));
+    Schema located = MergeChanges.locatedSchema(rule, rule.tableSchema(feedSchema));
     int read = 0;
     int skipped = 0;
     Snapshot current = table.currentSnapshot();

@@ -46,7 +46,8 @@ final class KeyHistory {
         Comparator.<Event, Object>comparing(Event::sequence, (a, b) -> DATA.compare(a, b, sequenceSchema))
             .thenComparingInt(Event::arrival)
             .thenComparing(Event::delete)
-            .thenComparing(Event::values, Comparator.nullsFirst((a, b) -> DATA.compare(a, b, valuesSchema)));
+            // Equal arrivals are both committed rows or both the run's: rows of one schema.
+            .thenComparing(Event::values, Comparator.nullsFirst((a, b) -> DATA.compare(a, b, a.getSchema())));
   }
 
   /**

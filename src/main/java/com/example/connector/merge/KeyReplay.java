@@ -45,18 +45,24 @@ final class KeyReplay {
     }
   }
 
+  /** A committed row the history kept comes back as itself (the only way a projected one can). */
   private int indexOfSame(List<GenericRecord> rows, GenericRecord row) {
     for (int i = 0; i < rows.size(); i++) {
-      if (sameRow(rows.get(i), row)) {
+      if (rows.get(i) == row || sameRow(rows.get(i), row)) {
         return i;
       }
     }
     return -1;
   }
 
-  private boolean sameRow(GenericRecord a, GenericRecord b) {
+  /**
+   * Whether a committed row holds the same values as a row of the result. One read with only its
+   * key and sequence ({@link MergeChanges#locatedSchema}) is not known to: it is replaced.
+   */
+  private boolean sameRow(GenericRecord committed, GenericRecord row) {
     for (Schema.Field f : tableSchema.getFields()) {
-      if (DATA.compare(a.get(f.name()), b.get(f.name()), f.schema()) != 0) {
+      if (committed.getSchema().getField(f.name()) == null
+          || DATA.compare(committed.get(f.name()), row.get(f.name()), f.schema()) != 0) {
         return false;
       }
     }

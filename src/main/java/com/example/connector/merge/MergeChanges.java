@@ -2,6 +2,7 @@ package com.example.connector.merge;
 
 import com.example.connector.Groups;
 import com.example.connector.catalog.RecordSchemas;
+import com.example.connector.catalog.ScdType;
 import com.example.connector.table.RowPosition;
 import com.example.connector.table.TableTarget;
 import com.example.connector.table.Warehouse;
@@ -123,15 +124,28 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
     this.rowsPerBucket = rowsPerBucket;
   }
 
-  /** A table row with its file and position: what a committed row read for the merge is. */
-  static Schema locatedSchema(Schema tableSchema) {
+  /**
+   * What a committed row read for the merge is: its columns the merge needs, with its file and
+   * position. An SCD type 1 table of changes (not snapshots) needs only the key and sequence: the
+   * history keeps the committed row, or replaces it by the change that outranks it, whatever else
+   * the row holds, so the read decodes two or three columns of a wide table, not all (as Spark's
+   * merge-on-read MERGE reads its target). Others need every column: a snapshot table compares
+   * each row with the snapshot's, an SCD type 2 table copies the version it closes.
+   */
+  static Schema locatedSchema(MergeRule rule, Schema tableSchema) {
     List<Schema.Field> fields = new ArrayList<>();
     for (Schema.Field f : tableSchema.getFields()) {
-      fields.add(new Schema.Field(f.name(), f.schema(), f.doc(), f.defaultVal()));
+      if (!keyAndSequenceOnly(rule) || rule.keys().contains(f.name()) || f.name().equals(rule.sequenceBy())) {
+        fields.add(new Schema.Field(f.name(), f.schema(), f.doc(), f.defaultVal()));
+      }
     }
     fields.add(new Schema.Field(FILE, Schema.create(Schema.Type.STRING)));
     fields.add(new Schema.Field(POSITION, Schema.create(Schema.Type.LONG)));
     return Schema.createRecord(tableSchema.getName(), null, tableSchema.getNamespace() + ".located", false, fields);
+  }
+
+  private static boolean keyAndSequenceOnly(MergeRule rule) {
+    return rule.scdType() == ScdType.SCD_TYPE_1 && !rule.snapshot();
   }
 
   @Override
@@ -147,7 +161,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
     if (committed.isEmpty() && oneChangePerKey) {
       merged = changes.apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)).withOutputTags(INSERTS, deletes));
     } else {
-      Schema located = locatedSchema(tableSchema);
+      Schema located = locatedSchema(rule, tableSchema);
       PCollection<GenericRecord> committedRows = committedRows(changes, feedSchema, located);
       merged = group(committedRows, changes, located, feedSchema, replay);
     }
@@ -212,7 +226,12 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
    */
   private PCollectionTuple group(PCollection<GenericRecord> committedRows, PCollection<GenericRecord> changes,
       Schema located, Schema feedSchema, Replay replay) {
-    KeyBuckets buckets = KeyBuckets.sizedFor(rule.keys(), List.of(committedRows, changes), rowsPerBucket);
+    // An SCD type 1 merge of changes reads at most a committed row per changed key (and the filter's
+    // few false positives): sized for the changes twice, its committed rows are bucketed as they are
+    // read, not after all of them are counted.
+    List<PCollection<GenericRecord>> counted =
+        keyAndSequenceOnly(rule) ? List.of(changes, changes) : List.of(committedRows, changes);
+    KeyBuckets buckets = KeyBuckets.sizedFor(rule.keys(), counted, rowsPerBucket);
     Coder<KV<Integer, RawUnionValue>> tagged = KvCoder.of(VarIntCoder.of(),
         UnionCoder.of(List.of(AvroCoder.of(located), AvroCoder.of(feedSchema))));
     return PCollectionList

@@ -96,12 +96,17 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
 
   /**
    * The rows of one committed data file that are still live (its committed deletes applied), in
-   * the located schema, each with its file and position; with {@code filter}, only those whose key
-   * it may hold.
+   * the located schema (only its columns are decoded), each with its file and position; with
+   * {@code filter}, only those whose key it may hold.
    */
   static void readLive(Table table, FileScanTask task, Schema located, List<String> keys,
       @Nullable ChangedKeys filter, Consumer<GenericRecord> out) throws IOException {
-    List<Types.NestedField> columns = new ArrayList<>(table.schema().columns());
+    List<Types.NestedField> columns = new ArrayList<>();
+    for (Types.NestedField column : table.schema().columns()) {
+      if (located.getField(column.name()) != null) {
+        columns.add(column);
+      }
+    }
     columns.add(MetadataColumns.ROW_POSITION);
     org.apache.iceberg.Schema projection = new org.apache.iceberg.Schema(columns);
     String path = task.file().path().toString();
