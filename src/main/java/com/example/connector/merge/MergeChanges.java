@@ -227,11 +227,11 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
   private PCollectionTuple group(PCollection<GenericRecord> committedRows, PCollection<GenericRecord> changes,
       Schema located, Schema feedSchema, Replay replay) {
     // An SCD type 1 merge of changes reads at most a committed row per changed key (and the filter's
-    // few false positives): sized for the changes twice, its committed rows are bucketed as they are
-    // read, not after all of them are counted.
-    List<PCollection<GenericRecord>> counted =
-        keyAndSequenceOnly(rule) ? List.of(changes, changes) : List.of(committedRows, changes);
-    KeyBuckets buckets = KeyBuckets.sizedFor(rule.keys(), counted, rowsPerBucket);
+    // few false positives): sized by its changes, half a bucket each, its committed rows are
+    // bucketed as they are read, not after all of them are counted.
+    KeyBuckets buckets = keyAndSequenceOnly(rule)
+        ? KeyBuckets.sizedFor(rule.keys(), List.of(changes), Math.max(1, rowsPerBucket / 2))
+        : KeyBuckets.sizedFor(rule.keys(), List.of(committedRows, changes), rowsPerBucket);
     Coder<KV<Integer, RawUnionValue>> tagged = KvCoder.of(VarIntCoder.of(),
         UnionCoder.of(List.of(AvroCoder.of(located), AvroCoder.of(feedSchema))));
     return PCollectionList
