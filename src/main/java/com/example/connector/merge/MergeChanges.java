@@ -57,7 +57,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * <p>Only committed rows of changed keys are read: the data files of the committed snapshot whose
  * key statistics may hold a changed key ({@link ChangedKeyValues}), and of those the rows whose key
- * a Bloom filter of the changed keys may hold ({@link ChangedKeys}). They meet the changes in
+ * a Bloom filter of the changed keys may hold ({@link ChangedKeys}), and of a type 1 table only
+ * their key and sequence ({@link #locatedSchema}). They meet the changes in
  * {@link KeyBuckets} (a GroupByKey by bucket), where each key's history is replayed ({@link
  * KeyHistory}) and the result compared with the key's committed rows: a committed row the result
  * no longer holds is deleted, a row of the result not committed is inserted, and a key whose rows
@@ -126,16 +127,16 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
 
   /**
    * What a committed row read for the merge is: its columns the merge needs, with its file and
-   * position. An SCD type 1 table of changes (not snapshots) needs only the key and sequence: the
-   * history keeps the committed row, or replaces it by the change that outranks it, whatever else
-   * the row holds, so the read decodes two or three columns of a wide table, not all (as Spark's
-   * merge-on-read MERGE reads its target). Others need every column: a snapshot table compares
-   * each row with the snapshot's, an SCD type 2 table copies the version it closes.
+   * position. An SCD type 1 table of changes ({@link #oneRowPerChangedKey}) needs only the key and
+   * sequence, whatever else the row holds, so the read decodes two or three columns of a wide
+   * table, not all (as Spark's merge-on-read MERGE reads its target). Others need every column: a
+   * snapshot table compares each row with the snapshot's, an SCD type 2 table copies the version
+   * it closes.
    */
   static Schema locatedSchema(MergeRule rule, Schema tableSchema) {
     List<Schema.Field> fields = new ArrayList<>();
     for (Schema.Field f : tableSchema.getFields()) {
-      if (!keyAndSequenceOnly(rule) || rule.keys().contains(f.name()) || f.name().equals(rule.sequenceBy())) {
+      if (!oneRowPerChangedKey(rule) || rule.keys().contains(f.name()) || f.name().equals(rule.sequenceBy())) {
         fields.add(new Schema.Field(f.name(), f.schema(), f.doc(), f.defaultVal()));
       }
     }
@@ -144,7 +145,11 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
     return Schema.createRecord(tableSchema.getName(), null, tableSchema.getNamespace() + ".located", false, fields);
   }
 
-  private static boolean keyAndSequenceOnly(MergeRule rule) {
+  /**
+   * An SCD type 1 table of changes: a changed key has one committed row, which the merge keeps or
+   * replaces by the change that outranks it.
+   */
+  private static boolean oneRowPerChangedKey(MergeRule rule) {
     return rule.scdType() == ScdType.SCD_TYPE_1 && !rule.snapshot();
   }
 
@@ -229,7 +234,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
     // An SCD type 1 merge of changes reads at most a committed row per changed key (and the filter's
     // few false positives): sized by its changes, half a bucket each, its committed rows are
     // bucketed as they are read, not after all of them are counted.
-    KeyBuckets buckets = keyAndSequenceOnly(rule)
+    KeyBuckets buckets = oneRowPerChangedKey(rule)
         ? KeyBuckets.sizedFor(rule.keys(), List.of(changes), Math.max(1, rowsPerBucket / 2))
         : KeyBuckets.sizedFor(rule.keys(), List.of(committedRows, changes), rowsPerBucket);
     Coder<KV<Integer, RawUnionValue>> tagged = KvCoder.of(VarIntCoder.of(),
