@@ -33,6 +33,14 @@ final class ChangedKeys implements Serializable {
     this.words = words;
   }
 
+  /**
+   * The share of unchanged keys a filter of {@code bits} bits holding {@code keys} keys claims:
+   * {@code (1 - e^(-k n / m))^k}. About 2 % at a million keys in the default size.
+   */
+  static double falsePositiveRate(long keys, int bits) {
+    return Math.pow(1 - Math.exp(-(double) HASHES * keys / bits), HASHES);
+  }
+
   /** Whether a key of these values (a row's primary key, as {@link MergeChanges#keyOf(List)} takes them) may have changed. */
   boolean mightContain(List<?> key) {
     long hash = hash(key);

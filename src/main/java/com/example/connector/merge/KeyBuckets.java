@@ -12,7 +12,9 @@ import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.Sum;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -22,8 +24,9 @@ import org.apache.beam.sdk.values.PCollectionView;
  * Gathers rows by the hash of their primary key into buckets of about {@link #ROWS_PER_BUCKET}
  * rows on average: every row of a key lands in the same bucket, and a bucket is what the merge
  * holds in memory at once. The number of buckets is counted from the rows given to {@link
- * #sizedFor} (a side input), so a bucket stays near that size however many rows are merged; only
- * a key with more rows than that makes its bucket larger.
+ * #sizedFor}, or estimated from an SCD type 1 merge's changes ({@link #sizedForChanges}), a side
+ * input either way, so a bucket stays near that size however many rows are merged; only a key
+ * with more rows than that makes its bucket larger.
  *
  * <p>Why buckets and not a group per key: the DirectRunner evaluates what follows a GroupByKey
  * one key per bundle, at a few milliseconds each, and the staging writes one file per bundle;
@@ -33,13 +36,17 @@ final class KeyBuckets implements Serializable {
   static final long ROWS_PER_BUCKET = 10_000;
 
   private final List<String> keys;
-  /** How many rows the buckets share. */
-  private final PCollectionView<Long> rowCount;
+  /** What was counted: the rows, or the changes that the rows are estimated from. */
+  private final PCollectionView<Long> count;
+  /** How many rows the buckets share, given the count. */
+  private final SerializableFunction<Long, Long> rows;
   private final long rowsPerBucket;
 
-  private KeyBuckets(List<String> keys, PCollectionView<Long> rowCount, long rowsPerBucket) {
+  private KeyBuckets(List<String> keys, PCollectionView<Long> count, SerializableFunction<Long, Long> rows,
+      long rowsPerBucket) {
     this.keys = List.copyOf(keys);
-    this.rowCount = rowCount;
+    this.count = count;
+    this.rows = rows;
     this.rowsPerBucket = rowsPerBucket;
   }
 
@@ -57,30 +64,57 @@ final class KeyBuckets implements Serializable {
     PCollectionView<Long> count = counts
         .apply("All rows", Flatten.pCollections())
         .apply("Sum", Combine.globally(Sum.ofLongs()).asSingletonView());
-    return new KeyBuckets(keys, count, rowsPerBucket);
+    return new KeyBuckets(keys, count, counted -> counted, rowsPerBucket);
+  }
+
+  /**
+   * Buckets sized for an SCD type 1 merge of {@code changes} into a table of {@code tableRows}
+   * rows, counting only the changes, so that the committed rows are bucketed as they are read
+   * rather than after all of them are counted: each changed key meets at most one committed row,
+   * and the changed keys' filter passes a share of the table's other rows on too ({@link
+   * #changesAndCommittedRows}).
+   */
+  static KeyBuckets sizedForChanges(List<String> keys, PCollection<GenericRecord> changes, long tableRows,
+      long rowsPerBucket) {
+    PCollectionView<Long> count = changes.apply("Changes", Count.globally()).apply("As a view", View.asSingleton());
+    return new KeyBuckets(keys, count, changed -> changesAndCommittedRows(changed, tableRows), rowsPerBucket);
+  }
+
+  /**
+   * The rows such a merge gathers: its changes, the committed row of each changed key, and the
+   * filter's false positives among the table's rows (a few percent up to a million changed keys;
+   * past that, most of the table).
+   */
+  static long changesAndCommittedRows(long changes, long tableRows) {
+    double falsePositives = ChangedKeys.falsePositiveRate(changes, ChangedKeys.DEFAULT_BITS) * tableRows;
+    return changes + Math.min(tableRows, changes + (long) Math.ceil(falsePositives));
   }
 
   /** {@code rows} keyed by their bucket, ready for a GroupByKey. */
   PCollection<KV<Integer, GenericRecord>> assign(String name, PCollection<GenericRecord> rows, Schema schema) {
-    return rows.apply(name, ParDo.of(new AssignFn(keys, rowCount, rowsPerBucket)).withSideInputs(rowCount))
+    return rows.apply(name, ParDo.of(new AssignFn(keys, count, this.rows, rowsPerBucket)).withSideInputs(count))
         .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.of(schema)));
   }
 
   private static final class AssignFn extends DoFn<GenericRecord, KV<Integer, GenericRecord>> {
     private final List<String> keys;
-    private final PCollectionView<Long> rowCount;
+    private final PCollectionView<Long> count;
+    private final SerializableFunction<Long, Long> rows;
     private final long rowsPerBucket;
 
-    AssignFn(List<String> keys, PCollectionView<Long> rowCount, long rowsPerBucket) {
+    AssignFn(List<String> keys, PCollectionView<Long> count, SerializableFunction<Long, Long> rows,
+        long rowsPerBucket) {
       this.keys = keys;
-      this.rowCount = rowCount;
+      this.count = count;
+      this.rows = rows;
       this.rowsPerBucket = rowsPerBucket;
     }
 
     @ProcessElement
     public void process(@Element GenericRecord row, OutputReceiver<KV<Integer, GenericRecord>> out,
         ProcessContext context) {
-      int buckets = (int) Math.max(1, (context.sideInput(rowCount) + rowsPerBucket - 1) / rowsPerBucket);
+      long sized = rows.apply(context.sideInput(count));
+      int buckets = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (sized + rowsPerBucket - 1) / rowsPerBucket));
       int bucket = Math.floorMod(MergeChanges.keyOf(row, keys).hashCode(), buckets);
       out.output(KV.of(bucket, row));
     }

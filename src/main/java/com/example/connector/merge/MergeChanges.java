@@ -231,11 +231,8 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
    */
   private PCollectionTuple group(PCollection<GenericRecord> committedRows, PCollection<GenericRecord> changes,
       Schema located, Schema feedSchema, Replay replay) {
-    // An SCD type 1 merge of changes reads at most a committed row per changed key (and the filter's
-    // few false positives): sized by its changes, half a bucket each, its committed rows are
-    // bucketed as they are read, not after all of them are counted.
     KeyBuckets buckets = oneRowPerChangedKey(rule)
-        ? KeyBuckets.sizedFor(rule.keys(), List.of(changes), Math.max(1, rowsPerBucket / 2))
+        ? KeyBuckets.sizedForChanges(rule.keys(), changes, committedRowCount(), rowsPerBucket)
         : KeyBuckets.sizedFor(rule.keys(), List.of(committedRows, changes), rowsPerBucket);
     Coder<KV<Integer, RawUnionValue>> tagged = KvCoder.of(VarIntCoder.of(),
         UnionCoder.of(List.of(AvroCoder.of(located), AvroCoder.of(feedSchema))));
@@ -247,6 +244,11 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
         .apply("Rows and changes", Flatten.pCollections())
         .apply("Gather buckets", GroupByKey.create())
         .apply("Replay each key", ParDo.of(new ReplayBucketFn(replay)).withOutputTags(INSERTS, TupleTagList.of(DELETES)));
+  }
+
+  /** The rows of the committed data files, deleted ones included. */
+  private long committedRowCount() {
+    return committed.stream().mapToLong(task -> task.file().recordCount()).sum();
   }
 
   /** A row's primary key values, one string (see {@link #keyOf(List)}). */
