@@ -106,18 +106,15 @@ public final class TableFiles {
    */
   public static List<WrittenFile> writeDeletes(Table table, String tableKey, String runId, List<RowPosition> sorted,
       DataFilePartitions partitions) {
-    Map<DataFilePartitions.Partition, List<RowPosition>> byPartition = new LinkedHashMap<>();
-    List<RowPosition> unpartitioned = new ArrayList<>();
+    // The null partition: data files of the first, unpartitioned spec.
+    Map<DataFilePartitions.@Nullable Partition, List<RowPosition>> byPartition = new LinkedHashMap<>();
     for (RowPosition p : sorted) {
-      DataFilePartitions.Partition partition = partitions.of(p.file());
-      (partition == null ? unpartitioned : byPartition.computeIfAbsent(partition, k -> new ArrayList<>())).add(p);
+      byPartition.computeIfAbsent(partitions.of(p.file()), k -> new ArrayList<>()).add(p);
     }
     List<WrittenFile> files = new ArrayList<>();
-    if (!unpartitioned.isEmpty()) {
-      files.add(writeDeleteFile(table, tableKey, runId, unpartitioned, PartitionSpec.unpartitioned(), null));
-    }
-    byPartition.forEach((partition, positions) -> files.add(
-        writeDeleteFile(table, tableKey, runId, positions, partition.spec(table), partition.values())));
+    byPartition.forEach((partition, positions) -> files.add(partition == null
+        ? writeDeleteFile(table, tableKey, runId, positions, PartitionSpec.unpartitioned(), null)
+        : writeDeleteFile(table, tableKey, runId, positions, partition.spec(table), partition.values())));
     return files;
   }
 

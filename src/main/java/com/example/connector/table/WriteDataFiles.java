@@ -15,9 +15,9 @@ import org.apache.iceberg.Table;
 /**
  * Writes rows as Parquet data files of a table with Iceberg's Parquet writer (field ids, column
  * metrics: what readers prune files by), one file per bundle and partition ({@link
- * OpenDataFiles}), rolled at the table's target file size, and names each file it wrote. The files are in the table's data directory but not in the
- * table until {@link CommitTables} commits them; files of a run that never commits are orphans,
- * which {@code Maintenance} removes.
+ * OpenDataFiles}), rolled at the table's target file size, and names each file it wrote. The
+ * files are in the table's data directory but not in the table until {@link CommitTables} commits
+ * them; files of a run that never commits are orphans, which {@code Maintenance} removes.
  *
  * <p>Rows are Avro records, written as they are ({@link ParquetAvroWriter}): no conversion per
  * row. They are written with the run's schema under the table's field ids, so a column the table

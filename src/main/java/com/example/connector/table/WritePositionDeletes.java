@@ -14,10 +14,10 @@ import org.apache.iceberg.Table;
 /**
  * Writes the committed rows a run replaces or removes as Iceberg position delete files (Parquet),
  * one per bundle and partition of the data files they name: merge-on-read, so a change costs a
- * small file, not a rewrite of the data file
- * holding the row. Position deletes rather than equality deletes: every engine that reads v2
- * tables applies them (PyIceberg and DuckDB included), and a reader joins them by file and
- * position instead of comparing every row with every deleted key.
+ * small file, not a rewrite of the data file holding the row. Position deletes rather than
+ * equality deletes: every engine that reads v2 tables applies them (PyIceberg and DuckDB
+ * included), and a reader joins them by file and position instead of comparing every row with
+ * every deleted key.
  *
  * <p>A bundle's positions are held and sorted before writing, as the spec requires sorted delete
  * files: they are what the run changed, not the table.
