@@ -27,8 +27,11 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * What an incremental SCD run costs against a full one (issue 13's target: a run changing 1% of
  * a 1,000,000-row SCD type 1 table takes at most 10% of the full run's time; a run in which
  * nothing changed adds no data file): per runner, a first run of {@code users} into an empty
- * table, a run after {@code --changed-percent} of the users were updated (spread over the whole
- * key space), and a run after no change.
+ * table, {@code --incremental-runs} runs (default 3) each after another {@code --changed-percent}
+ * of the users were updated (spread over the whole key space, different keys each time, so that
+ * each run reads the deletes of the runs before it, as a table between compactions does), and a
+ * run after no change. The source answers each call after {@code --latency-ms} (default 20), as
+ * a remote API does.
  *
  * <pre>
  * mvn -q compile exec:exec@run -Dexec.mainClass=com.example.bench.MergeBenchmark -Dexec.jvmArgs=-Xmx1g \
@@ -53,16 +56,25 @@ public final class MergeBenchmark {
   public static void main(String[] args) throws Exception {
     long users = 1_000_000;
     double percent = 1;
+    int incrementalRuns = 3;
+    long latencyMs = 20;
     List<String> runners = List.of("direct");
     for (String arg : args) {
       String[] kv = arg.replaceFirst("^--", "").split("=", 2);
       switch (kv[0]) {
         case "users" -> users = Long.parseLong(kv[1]);
         case "changed-percent" -> percent = Double.parseDouble(kv[1]);
+        case "incremental-runs" -> incrementalRuns = Integer.parseInt(kv[1]);
+        case "latency-ms" -> latencyMs = Long.parseLong(kv[1]);
         case "runners" -> runners = List.of(kv[1].split(","));
         default -> throw new IllegalArgumentException("unknown option '" + arg
-            + "'; use --users=N, --changed-percent=P, --runners=direct,flink");
+            + "'; use --users=N, --changed-percent=P, --incremental-runs=N, --latency-ms=N, --runners=direct,flink");
       }
+    }
+    long step = Math.max(1, Math.round(100 / percent));
+    if (incrementalRuns < 1 || incrementalRuns > step) {
+      throw new IllegalArgumentException("--incremental-runs must be 1 to " + step
+          + " (each run changes other keys, one in every " + step + "): " + incrementalRuns);
     }
     try (WorkDir scratch = WorkDir.create("merge-bench")) {
       Path work = scratch.path();
@@ -72,7 +84,7 @@ public final class MergeBenchmark {
       // Users advance one minute per row: anchor the seed so that the newest is in the past.
       Instant baseTime = Instant.now().minus(Duration.ofMinutes(users + 60));
       for (String runner : runners) {
-        ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0).baseTime(baseTime)
+        ExampleSource.Builder builder = ExampleSource.builder().port(0).errorRate(0).latencyMs(latencyMs).baseTime(baseTime)
             .rows("users", users).rows("events", 0).rows("orders", 0).rows("metrics", 0).rows("products", 0);
         try (ExampleSource source = builder.start()) {
           Path dir = work.resolve(runner);
@@ -81,19 +93,21 @@ public final class MergeBenchmark {
           Path output = dir.resolve("output");
           Path config = Path.of("runner-configs", runner.equals("flink") ? "flink-local" : "direct");
           runs.add(run(runner + ": first run", spec, config, output, heap));
-          long step = Math.max(1, Math.round(100 / percent));
           int width = Math.max(4, Long.toString(users - 1).length());
-          for (long i = 0; i < users; i += step) {
-            source.upsert("users", Map.of("user_id", String.format("user_%0" + width + "d", i), "email", "changed-" + i + "@example.com"));
+          for (int n = 0; n < incrementalRuns; n++) {
+            for (long i = n; i < users; i += step) {
+              source.upsert("users", Map.of("user_id", String.format("user_%0" + width + "d", i), "email", "changed-" + i + "@example.com"));
+            }
+            awaitNextSecond(); // the writes are stamped with the source's clock, which the cap must pass
+            runs.add(run(runner + ": " + percent + "% changed" + (incrementalRuns > 1 ? " #" + (n + 1) : ""), spec,
+                config, output, heap));
           }
-          awaitNextSecond(); // the writes are stamped with the source's clock, which the cap must pass
-          runs.add(run(runner + ": " + percent + "% changed", spec, config, output, heap));
           awaitNextSecond();
           runs.add(run(runner + ": nothing changed", spec, config, output, heap));
           floors.put(runner, minimalPipeline(config));
         }
       }
-      print(users, runs, floors);
+      print(users, latencyMs, runs, floors);
       scratch.measured();
     }
   }
@@ -137,9 +151,9 @@ public final class MergeBenchmark {
     return v == null ? 0 : Long.parseLong(v);
   }
 
-  private static void print(long users, List<Run> runs, Map<String, Double> floors) {
-    System.out.printf("%nMerge benchmark: SCD type 1 users, %,d rows, %d cores, max heap %d MB, one JVM with %s%n", users,
-        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
+  private static void print(long users, long latencyMs, List<Run> runs, Map<String, Double> floors) {
+    System.out.printf("%nMerge benchmark: SCD type 1 users, %,d rows, source latency %d ms, %d cores, max heap %d MB,"
+            + " one JVM with %s%n", users, latencyMs, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
         ManagementFactory.getRuntimeMXBean().getInputArguments());
     String format = "%-26s %8s %6s %10s %11s %13s %10s %12s %9s %8s %11s %8s%n";
     System.out.printf(format, "run", "seconds", "ratio", "records", "data files", "delete files", "files read",
