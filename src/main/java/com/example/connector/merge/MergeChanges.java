@@ -3,6 +3,7 @@ package com.example.connector.merge;
 import com.example.connector.Groups;
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.ScdType;
+import com.example.connector.table.IcebergValueCoder;
 import com.example.connector.table.RowPosition;
 import com.example.connector.table.TableTarget;
 import com.example.connector.table.Warehouse;
@@ -193,7 +194,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
     List<PCollectionView<?>> sideInputs = changed == null ? List.of() : List.of(changed);
     return changes.getPipeline()
         .apply("Committed files", Create.of(readGroups(rowGroups(committed)))
-            .withCoder(ListCoder.of(SerializableCoder.of(FileScanTask.class))))
+            .withCoder(ListCoder.of(IcebergValueCoder.of(FileScanTask.class))))
         // Files listed on one worker, read on all of them.
         .apply("Spread files", Reshuffle.viaRandomKey())
         .apply("Read committed rows", ParDo.of(new ReadCommittedRows(target, located, rule.keys(), changed))

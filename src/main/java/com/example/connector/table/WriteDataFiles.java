@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -39,7 +38,7 @@ public final class WriteDataFiles extends PTransform<PCollection<GenericRecord>,
   @Override
   public PCollection<WrittenFile> expand(PCollection<GenericRecord> rows) {
     return rows.apply("Write data files", ParDo.of(new WriteFn(this)))
-        .setCoder(SerializableCoder.of(WrittenFile.class));
+        .setCoder(IcebergValueCoder.of(WrittenFile.class));
   }
 
   private static final class WriteFn extends DoFn<GenericRecord, WrittenFile> {

@@ -3,7 +3,6 @@ package com.example.connector.table;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -37,7 +36,7 @@ public final class WritePositionDeletes extends PTransform<PCollection<RowPositi
   @Override
   public PCollection<WrittenFile> expand(PCollection<RowPosition> positions) {
     return positions.apply("Write position deletes", ParDo.of(new WriteFn(target, runId, partitions)))
-        .setCoder(SerializableCoder.of(WrittenFile.class));
+        .setCoder(IcebergValueCoder.of(WrittenFile.class));
   }
 
   private static final class WriteFn extends DoFn<RowPosition, WrittenFile> {
