@@ -13,6 +13,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.SerializableFunctions;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
@@ -64,7 +65,7 @@ final class KeyBuckets implements Serializable {
     PCollectionView<Long> count = counts
         .apply("All rows", Flatten.pCollections())
         .apply("Sum", Combine.globally(Sum.ofLongs()).asSingletonView());
-    return new KeyBuckets(keys, count, counted -> counted, rowsPerBucket);
+    return new KeyBuckets(keys, count, SerializableFunctions.identity(), rowsPerBucket);
   }
 
   /**

@@ -22,6 +22,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class DataFilePartitions implements Serializable {
   /** Every file in the first spec. */
   private static final DataFilePartitions NONE = new DataFilePartitions(Map.of());
+  private static final Partition FIRST_SPEC = Partition.of(PartitionSpec.unpartitioned(), null);
 
   private final Map<String, Partition> byFile;
 
@@ -42,17 +43,21 @@ public final class DataFilePartitions implements Serializable {
     return byFile.isEmpty() ? NONE : new DataFilePartitions(Map.copyOf(byFile));
   }
 
-  /** The spec and partition of a data file; null for one of the first, unpartitioned spec. */
-  @Nullable Partition of(String dataFile) {
-    return byFile.get(dataFile);
+  /** The spec and partition of a data file. */
+  Partition of(String dataFile) {
+    return byFile.getOrDefault(dataFile, FIRST_SPEC);
   }
 
   /**
    * A spec and a partition of it; equal when both are. Its values are held as Iceberg's {@link
-   * PartitionData}, which is serializable and compares by value.
+   * PartitionData}, which is serializable and compares by value; none for an unpartitioned spec,
+   * as the table's writers take it ({@code TableFiles.newFile}).
    */
-  record Partition(int specId, PartitionData values) implements Serializable {
-    static Partition of(PartitionSpec spec, StructLike partition) {
+  record Partition(int specId, @Nullable PartitionData values) implements Serializable {
+    static Partition of(PartitionSpec spec, @Nullable StructLike partition) {
+      if (spec.isUnpartitioned()) {
+        return new Partition(spec.specId(), null);
+      }
       Types.StructType type = spec.partitionType();
       PartitionData values = new PartitionData(type);
       for (int i = 0; i < type.fields().size(); i++) {

@@ -287,8 +287,7 @@ public final class Maintenance {
     try {
       Set<DataFile> compacted = new HashSet<>();
       for (Map.Entry<DataFilePartitions.Partition, List<FileScanTask>> partition : partitions.entrySet()) {
-        RollingWriter out = new RollingWriter(table, spec,
-            spec.isUnpartitioned() ? null : partition.getKey().values(), targetFileSizeBytes, written);
+        RollingWriter out = new RollingWriter(table, spec, partition.getKey().values(), targetFileSizeBytes, written);
         try (out) {
           for (FileScanTask task : partition.getValue()) {
             try (CloseableIterable<Record> rows = LiveRows.read(table, task, table.schema())) {

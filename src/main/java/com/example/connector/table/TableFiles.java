@@ -106,15 +106,13 @@ public final class TableFiles {
    */
   public static List<WrittenFile> writeDeletes(Table table, String tableKey, String runId, List<RowPosition> sorted,
       DataFilePartitions partitions) {
-    // The null partition: data files of the first, unpartitioned spec.
-    Map<DataFilePartitions.@Nullable Partition, List<RowPosition>> byPartition = new LinkedHashMap<>();
+    Map<DataFilePartitions.Partition, List<RowPosition>> byPartition = new LinkedHashMap<>();
     for (RowPosition p : sorted) {
       byPartition.computeIfAbsent(partitions.of(p.file()), k -> new ArrayList<>()).add(p);
     }
     List<WrittenFile> files = new ArrayList<>();
-    byPartition.forEach((partition, positions) -> files.add(partition == null
-        ? writeDeleteFile(table, tableKey, runId, positions, PartitionSpec.unpartitioned(), null)
-        : writeDeleteFile(table, tableKey, runId, positions, partition.spec(table), partition.values())));
+    byPartition.forEach((partition, positions) -> files.add(
+        writeDeleteFile(table, tableKey, runId, positions, partition.spec(table), partition.values())));
     return files;
   }
 
