@@ -30,11 +30,12 @@ import org.apache.beam.sdk.values.PCollection;
  * Splittable DoFn expansion there ({@code SplittableParDoNaiveBounded}) reshuffles each element
  * again by a random unique key before reading it. Four groups on two subtasks all land on one in
  * about one run of eight (seen in one of three first runs of {@code users}, which then wrote one
- * file), three on one in one run of two. On the embedded cluster that costs no time: the call
- * budget is the JVM's, whichever subtask makes the calls.
+ * file), three on one in one run of two. On the embedded cluster that costs no time while each
+ * group fills the call budget (the JVM's, whichever subtask makes the calls); a subtask reads its
+ * groups one after another, so a smaller read is dealt into fewer groups ({@link SplitRangesFn}).
  */
 public final class ReadSpread<ReadT, GroupT> extends PTransform<PCollection<ReadT>, PCollection<GenericRecord>> {
-  /** Groups per read: enough for the workers of a small cluster. */
+  /** The most groups a read is dealt into: enough for the workers of a small cluster. */
   static final int GROUPS = 4;
 
   private final DoFn<ReadT, KV<Integer, GroupT>> split;

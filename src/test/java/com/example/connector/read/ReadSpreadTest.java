@@ -39,6 +39,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -54,6 +55,8 @@ class ReadSpreadTest {
   private static final Instant CAP = Instant.parse("2025-06-01T00:00:00Z");
   private static final long TEN_MINUTES_MICROS = 600_000_000L;
   private static final RetryPolicy QUICK = new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1));
+  /** Calls in flight: a group holds this many ranges, so 16 ranges make 4 groups. */
+  private static final int BUDGET = 4;
 
   /** Shared with the DoFns, which runners copy by serialization: static, one test at a time. */
   private static volatile CountDownLatch meeting;
@@ -83,7 +86,7 @@ class ReadSpreadTest {
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).rows("users", 128)
         .pageSize("users", 1).pageSize("metrics", 2)
         .clock(Clock.fixed(CAP, ZoneOffset.UTC)).start()) {
-      SourceConfig config = new SourceConfig(source.baseUrl(), "u", Password.inline("p"), QUICK);
+      SourceConfig config = new SourceConfig(source.baseUrl(), "u", Password.inline("p"), QUICK, BUDGET);
       TableDescriptor descriptor;
       try (ExampleClient client = ExampleClient.create(config)) {
         descriptor = TableCatalog.discover(client).table(table, "test");
@@ -122,7 +125,7 @@ class ReadSpreadTest {
     meeting = new CountDownLatch(meet);
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).rows("products", 128)
         .pageSize("products", 1).clock(Clock.fixed(CAP, ZoneOffset.UTC)).start()) {
-      SourceConfig config = new SourceConfig(source.baseUrl(), "u", Password.inline("p"), QUICK);
+      SourceConfig config = new SourceConfig(source.baseUrl(), "u", Password.inline("p"), QUICK, BUDGET);
       TableDescriptor descriptor;
       try (ExampleClient client = ExampleClient.create(config)) {
         descriptor = TableCatalog.discover(client).table("products", "test");
@@ -143,6 +146,21 @@ class ReadSpreadTest {
       List<String> expected = IntStream.range(0, 128).mapToObj(i -> String.format("prod_%04d", i)).toList();
       assertEquals(expected, READ_IDS.stream().sorted().toList(), "every product once");
     }
+  }
+
+  /**
+   * A read's ranges fill a group up to the call budget before another group is made, and there
+   * are at most four: a small read is one group, which one worker's lanes read all at once.
+   */
+  @Test
+  void aGroupHoldsUpToTheCallBudgetOfRanges() {
+    assertEquals(1, SplitRangesFn.groups(0, 64));
+    assertEquals(1, SplitRangesFn.groups(16, 64));
+    assertEquals(1, SplitRangesFn.groups(64, 64));
+    assertEquals(2, SplitRangesFn.groups(83, 64), "667 pages of users in 83 ranges of 8 pages");
+    assertEquals(4, SplitRangesFn.groups(256, 64));
+    assertEquals(4, SplitRangesFn.groups(16, 4));
+    assertEquals(4, SplitRangesFn.groups(1_000, 1), "at most four");
   }
 
   private static String[] runnerArgs(String runner, int threads) {
