@@ -2,7 +2,7 @@ package com.example.connector.catalog;
 
 import com.example.connector.ConfigurationException;
 import com.example.connector.client.ExampleClient;
-import com.example.connector.client.ParallelCalls;
+import com.example.connector.ParallelCalls;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -86,9 +86,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
   static final String POSITION = "_pos";
   private static final int COMMITTED_TAG = 0;
   private static final int CHANGES_TAG = 1;
-  /** Read groups of a table of up to 1 GB; a larger one has a group per {@link #GROUP_BYTES}. */
-  private static final int FILE_GROUPS = 8;
-  /** A read group's share of a large table: Iceberg's own split size for reads (128 MB). */
+  /** A read group's share of the table: Iceberg's own split size for reads (128 MB). */
   static final long GROUP_BYTES = TableProperties.SPLIT_SIZE_DEFAULT;
   private static final GenericData DATA = GenericData.get();
 
@@ -203,14 +201,16 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
   }
 
   /**
-   * Row groups dealt into the groups the workers read, one element each: at least {@link
-   * #FILE_GROUPS} (a runner that makes a bundle of each element, as the DirectRunner does after a
-   * reshuffle, pays per group, not per file), and one per {@link #GROUP_BYTES} of a larger table,
-   * so that its read spreads over as many workers as the runner has rather than eight.
+   * Row groups dealt into the groups the workers read, one element each, a group per {@link
+   * #GROUP_BYTES} of the table (at least one), so that a large table's read spreads over as many
+   * workers as the runner has. A worker reads a group's row groups side by side on its cores
+   * ({@link ReadCommittedRows}), so a small table's read does not depend on where a runner places
+   * its groups: Flink placed two groups on one of its two subtasks in half the runs, which then
+   * read them one after the other while the other idled.
    */
   static List<List<FileScanTask>> readGroups(List<FileScanTask> rowGroups) {
     long bytes = rowGroups.stream().mapToLong(FileScanTask::length).sum();
-    long groups = Math.max(FILE_GROUPS, (bytes + GROUP_BYTES - 1) / GROUP_BYTES);
+    long groups = Math.max(1, (bytes + GROUP_BYTES - 1) / GROUP_BYTES);
     return Groups.deal(rowGroups, (int) Math.min(groups, Integer.MAX_VALUE));
   }
 

@@ -3,9 +3,17 @@ package com.example.connector.merge;
 import com.example.connector.table.LiveRows;
 import com.example.connector.table.TableSchemas;
 import com.example.connector.table.TableTarget;
+import com.example.connector.ParallelCalls;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -25,7 +33,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Reads the committed rows a merge needs from data files of the table's committed snapshot (each
- * element a few row groups of them), with the deletes already committed against it applied, each
+ * element a group of their row groups, {@link MergeChanges#readGroups}), with the deletes already committed against it applied, each
  * with its file and position (the {@value MergeChanges#FILE} and {@value MergeChanges#POSITION}
  * columns), so that a row the merge replaces can be deleted by position.
  *
@@ -33,6 +41,13 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * ChangedKeyValues}), and of an opened file only rows whose key the Bloom filter may hold are
  * passed on ({@link ChangedKeys}). Without them (a snapshot table: a key absent from the new
  * snapshot is a delete), every row is.
+ *
+ * <p>An element's row groups are read side by side, one thread each up to the worker's cores
+ * (largest first, so that the threads end together), so that a worker given a group uses all its
+ * cores whatever the runner's placement. Rows leave the threads in batches through a small queue
+ * and the processing thread outputs them (Beam allows output on that thread only); a thread waits
+ * when the queue is full. A thread that fails stops the others after their row group, and the
+ * element fails with its error.
  */
 final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   /** The changes' keys, in the side input of the changes' summaries. */
@@ -43,10 +58,13 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   private final String locatedSchemaJson;
   private final List<String> keys;
   private final @Nullable PCollectionView<CoCombineResult> changed;
+  /** Rows a thread hands to the processing thread at once. */
+  private static final int BATCH_ROWS = 256;
   private final Counter filesRead;
   private final Counter filesSkipped;
   private transient Table table;
   private transient Schema located;
+  private transient ParallelCalls threads;
 
   /** {@code changed}: the changes' {@link #KEYS} and {@link #KEY_VALUES}; null for a snapshot table. */
   ReadCommittedRows(TableTarget target, Schema locatedSchema, List<String> keys,
@@ -63,18 +81,82 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   public void setup() {
     table = target.load();
     located = new Schema.Parser().parse(locatedSchemaJson);
+    threads = new ParallelCalls("committed rows " + target.destination().key());
   }
 
-  @ProcessElement
-  public void process(@Element List<FileScanTask> files, OutputReceiver<GenericRecord> out, ProcessContext context)
-      throws IOException {
-    CoCombineResult summaries = changed == null ? null : context.sideInput(changed);
-    for (FileScanTask task : files) {
-      read(task, out, summaries);
+  @Teardown
+  public void teardown() {
+    if (threads != null) {
+      threads.close();
     }
   }
 
-  private void read(FileScanTask task, OutputReceiver<GenericRecord> out, @Nullable CoCombineResult summaries)
+  @ProcessElement
+  public void process(@Element List<FileScanTask> rowGroups, OutputReceiver<GenericRecord> out,
+      ProcessContext context) throws InterruptedException {
+    CoCombineResult summaries = changed == null ? null : context.sideInput(changed);
+    List<FileScanTask> largestFirst =
+        rowGroups.stream().sorted(Comparator.comparingLong(FileScanTask::length).reversed()).toList();
+    int readers = Math.min(largestFirst.size(), Runtime.getRuntime().availableProcessors());
+    BlockingQueue<List<GenericRecord>> batches = new ArrayBlockingQueue<>(2 * Math.max(1, readers));
+    AtomicInteger next = new AtomicInteger();
+    List<Future<?>> running = new ArrayList<>();
+    try {
+      for (int i = 0; i < readers; i++) {
+        running.add(threads.submit(() -> readShare(largestFirst, next, summaries, batches)));
+      }
+      for (int ended = 0; ended < readers; ) {
+        List<GenericRecord> batch = batches.take();
+        if (batch.isEmpty()) { // a thread's end
+          ended++;
+        }
+        batch.forEach(out::output);
+      }
+      for (Future<?> reader : running) {
+        reader.get();
+      }
+    } catch (ExecutionException e) {
+      throw ParallelCalls.failure(e);
+    } finally {
+      running.forEach(reader -> reader.cancel(true));
+    }
+  }
+
+  /** One thread's share: the next unread row group until none is left, then an empty batch. */
+  private void readShare(List<FileScanTask> rowGroups, AtomicInteger next, @Nullable CoCombineResult summaries,
+      BlockingQueue<List<GenericRecord>> batches) {
+    try {
+      List<GenericRecord> batch = new ArrayList<>(BATCH_ROWS);
+      for (int i = next.getAndIncrement(); i < rowGroups.size(); i = next.getAndIncrement()) {
+        read(rowGroups.get(i), summaries, row -> {
+          batch.add(row);
+          if (batch.size() == BATCH_ROWS) {
+            put(batches, List.copyOf(batch));
+            batch.clear();
+          }
+        });
+      }
+      if (!batch.isEmpty()) {
+        put(batches, List.copyOf(batch));
+      }
+    } catch (IOException | RuntimeException e) {
+      next.set(rowGroups.size()); // the others stop after their row group
+      throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
+    } finally {
+      put(batches, List.of());
+    }
+  }
+
+  private static void put(BlockingQueue<List<GenericRecord>> batches, List<GenericRecord> batch) {
+    try {
+      batches.put(batch);
+    } catch (InterruptedException e) { // the element failed or ended: nobody takes it any more
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading committed rows", e);
+    }
+  }
+
+  private void read(FileScanTask task, @Nullable CoCombineResult summaries, Consumer<GenericRecord> out)
       throws IOException {
     // A file's row groups are read apart (MergeChanges.rowGroups): each file counts once.
     List<Long> offsets = task.file().splitOffsets();
@@ -91,7 +173,7 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
     if (firstOfFile) {
       filesRead.inc();
     }
-    readLive(table, task, located, keys, summaries == null ? null : summaries.get(KEYS), out::output);
+    readLive(table, task, located, keys, summaries == null ? null : summaries.get(KEYS), out);
   }
 
   /**

@@ -2,7 +2,7 @@ package com.example.connector.read;
 
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
-import com.example.connector.client.ParallelCalls;
+import com.example.connector.ParallelCalls;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

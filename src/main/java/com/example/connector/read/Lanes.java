@@ -1,6 +1,6 @@
 package com.example.connector.read;
 
-import com.example.connector.client.ParallelCalls;
+import com.example.connector.ParallelCalls;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;

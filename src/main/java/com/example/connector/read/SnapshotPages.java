@@ -4,7 +4,7 @@ import com.example.connector.catalog.TableDescriptor;
 import com.example.connector.client.ExampleClient;
 import com.example.connector.client.ExampleClient.RecordHandler;
 import com.example.connector.client.PageEnd;
-import com.example.connector.client.ParallelCalls;
+import com.example.connector.ParallelCalls;
 import com.example.connector.read.ReadSnapshotPagesFn.KeyRange;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

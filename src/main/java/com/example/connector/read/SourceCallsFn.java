@@ -1,7 +1,7 @@
 package com.example.connector.read;
 
 import com.example.connector.client.ExampleClient;
-import com.example.connector.client.ParallelCalls;
+import com.example.connector.ParallelCalls;
 import org.apache.beam.sdk.transforms.DoFn;
 
 /**

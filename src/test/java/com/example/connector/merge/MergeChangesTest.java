@@ -356,9 +356,9 @@ class MergeChangesTest {
   }
 
   /**
-   * The row groups are read in up to eight groups, and a table larger than eight of Iceberg's
-   * 128 MB read splits in a group per split: 20 files of 100 MB (2,000 MB, each cut into six row
-   * groups of 16 MB and one of 4) are 140 row groups in 16 groups; half of them, 8; three, 3.
+   * The row groups are read in a group per Iceberg read split of 128 MB: 20 files of 100 MB (2,000
+   * MB, each cut into six row groups of 16 MB and one of 4) are 140 row groups in 16 groups; half
+   * of them, 8; three row groups of 16 MB, one.
    */
   @Test
   void aLargeTablesRowGroupsAreReadInAGroupPerIcebergSplit() {
@@ -379,7 +379,34 @@ class MergeChangesTest {
     assertTrue(groups.stream().allMatch(g -> g.size() == 8 || g.size() == 9), "row groups per group: "
         + groups.stream().map(List::size).toList());
     assertEquals(8, MergeChanges.readGroups(rowGroups.subList(0, 70)).size(), "10 files, 1,000 MB: 8 splits");
-    assertEquals(3, MergeChanges.readGroups(rowGroups.subList(0, 3)).size(), "48 MB in three row groups");
+    assertEquals(1, MergeChanges.readGroups(rowGroups.subList(0, 3)).size(), "48 MB in three row groups");
+  }
+
+  /**
+   * A committed file that cannot be read fails the merge with its error, although its row groups
+   * are read side by side: a file of 30 row groups, gone from the disk.
+   */
+  @Test
+  void aCommittedFileThatCannotBeReadFailsTheMergeNamingIt() throws Exception {
+    TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
+    Table table = create(target, List.of("user_id"));
+    table.updateProperties().set(TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, "2048").commit();
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 3_000; i++) {
+      ids.add(String.format("u%04d", i));
+    }
+    DataFile file = dataFile(target.load(), ids, 100);
+    table.newAppend().appendFile(file).commit();
+    List<FileScanTask> committed = Warehouse.files(target.load(), target.load().currentSnapshot().snapshotId());
+    assertTrue(MergeChanges.rowGroups(committed).size() >= 10, "row groups: " + MergeChanges.rowGroups(committed).size());
+    java.nio.file.Files.delete(Path.of(file.path().toString()));
+
+    Pipeline pipeline = pipeline("DirectRunner");
+    pipeline.apply("Changes", Create.of(TestUsers.change("u0100", "x", 200)).withCoder(AvroCoder.of(FEED)))
+        .apply("Merge", new MergeChanges(SCD1, FEED, null, target, committed, Types.StringType.get(), false));
+    Pipeline.PipelineExecutionException e = assertThrows(Pipeline.PipelineExecutionException.class, pipeline::run);
+    String messages = Stream.iterate((Throwable) e, Objects::nonNull, Throwable::getCause).map(String::valueOf).toList().toString();
+    assertTrue(messages.contains(Path.of(file.path().toString()).getFileName().toString()), messages);
   }
 
   /** An override of the key by a nullable column: a change without a value fails the table. */

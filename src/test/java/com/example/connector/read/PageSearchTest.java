@@ -3,7 +3,7 @@ package com.example.connector.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.example.connector.client.ParallelCalls;
+import com.example.connector.ParallelCalls;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;

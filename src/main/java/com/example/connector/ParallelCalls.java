@@ -1,4 +1,4 @@
-package com.example.connector.client;
+package com.example.connector;
 
 import java.io.Closeable;
 import java.util.ArrayList;
@@ -16,10 +16,11 @@ import org.apache.beam.sdk.metrics.MetricsContainer;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
 
 /**
- * Threads to make source calls on side by side: a read DoFn instance's (its lanes, its probes,
- * opened in {@code @Setup}, closed in {@code @Teardown}) and the planner's discovery. Each counts
- * into the metrics of the step that started it, as the processing thread does. The calls
- * themselves wait for the connection's call budget, which bounds them; the threads only wait.
+ * Threads to do a step's work on side by side: a read DoFn instance's source calls (its lanes, its
+ * probes, opened in {@code @Setup}, closed in {@code @Teardown}), the planner's discovery, and the
+ * merge's reads of committed row groups. Each counts into the metrics of the step that started
+ * it, as the processing thread does. Source calls wait for the connection's call budget, which
+ * bounds them; a file read bounds its own threads.
  */
 public final class ParallelCalls implements AutoCloseable {
   /**
