@@ -21,10 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * README's progress line (issue 15.6): with --progressIntervalSeconds=1, a run prints per-table
- * counts while it runs. Deterministic: users are served two a page, so a read asks for a page
+ * counts while it runs. Deterministic: users are served one a page, so a read asks for a page
  * from user 30's cursor on; the source holds that request until the test has seen a progress line
- * with a non-zero users count (the sub-ranges of the first users end, and their bundles commit
- * their counts, meanwhile), so the line must come from the running job.
+ * with a non-zero users count, so the line must come from the running job. At two calls in
+ * flight, the 37 pages are four sub-ranges in two groups: the group without user 30 ends, and its
+ * bundle commits its count, while the other's call is held.
  */
 class ProgressLineTest {
   /** User i's cursor is the source's base time + i minutes. */
@@ -58,13 +59,15 @@ class ProgressLineTest {
   @Test
   void aRunningJobPrintsProgressLinesWithPerTableCounts() throws Exception {
     Watched out = new Watched();
-    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0.0).pageSize("users", 2).start()) {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0.0).pageSize("users", 1).start()) {
       source.setRequestListener((method, path, query) -> {
         if (path.equals("/tables/users/records") && !since(query).isBefore(HOLD_FROM)) {
           awaitQuietly(out.sawUsers);
         }
       });
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      h.write("connections/test_connection.json", "{\"username\": \"u\", \"password\": \"pw\", \"base_url\": \""
+          + source.baseUrl() + "\", \"max_concurrent_requests\": 2}");
       Path spec = h.spec("users.json", "\"source_table\": \"users\"");
       ByteArrayOutputStream err = new ByteArrayOutputStream();
       int exit = IngestMain.run(
