@@ -1,9 +1,9 @@
 package com.example.connector.merge;
 
+import com.example.connector.ParallelCalls;
 import com.example.connector.table.LiveRows;
 import com.example.connector.table.TableSchemas;
 import com.example.connector.table.TableTarget;
-import com.example.connector.ParallelCalls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -33,9 +33,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Reads the committed rows a merge needs from data files of the table's committed snapshot (each
- * element a group of their row groups, {@link MergeChanges#readGroups}), with the deletes already committed against it applied, each
- * with its file and position (the {@value MergeChanges#FILE} and {@value MergeChanges#POSITION}
- * columns), so that a row the merge replaces can be deleted by position.
+ * element a group of their row groups, {@link MergeChanges#readGroups}), with the deletes already
+ * committed against it applied, each with its file and position (the {@value MergeChanges#FILE}
+ * and {@value MergeChanges#POSITION} columns), so that a row the merge replaces can be deleted by
+ * position.
  *
  * <p>Given the changed keys, a file whose statistics rule them all out is not opened ({@link
  * ChangedKeyValues}), and of an opened file only rows whose key the Bloom filter may hold are
@@ -54,12 +55,12 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   static final TupleTag<ChangedKeys> KEYS = new TupleTag<>("changed keys");
   /** The changes' first key column values, in the same side input. */
   static final TupleTag<ChangedKeyValues> KEY_VALUES = new TupleTag<>("changed key values");
+  /** Rows a thread hands to the processing thread at once. */
+  private static final int BATCH_ROWS = 256;
   private final TableTarget target;
   private final String locatedSchemaJson;
   private final List<String> keys;
   private final @Nullable PCollectionView<CoCombineResult> changed;
-  /** Rows a thread hands to the processing thread at once. */
-  private static final int BATCH_ROWS = 256;
   private final Counter filesRead;
   private final Counter filesSkipped;
   private transient Table table;
