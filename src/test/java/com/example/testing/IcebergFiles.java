@@ -8,10 +8,12 @@ import java.util.UUID;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.deletes.PositionDelete;
 import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.io.CloseableIterable;
@@ -51,6 +53,32 @@ public final class IcebergFiles {
         rows.forEach(writer::write);
       }
       return writer.toDataFile();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * An equality delete file in the table's data directory, as another engine's upserts write
+   * them (Iceberg's Flink sink), deleting the rows equal to {@code keys} (records of {@code
+   * keySchema}, the table's columns that identify a row) in the files committed before it; not
+   * yet committed.
+   */
+  public static DeleteFile equalityDeletes(Table table, Schema keySchema, List<Record> keys) {
+    try {
+      EqualityDeleteWriter<Record> writer = Parquet.writeDeletes(
+              table.io().newOutputFile(table.locationProvider().newDataLocation(UUID.randomUUID() + "-eq-deletes.parquet")))
+          .forTable(table)
+          .rowSchema(keySchema)
+          .withSpec(PartitionSpec.unpartitioned())
+          .createWriterFunc(GenericParquetWriter::buildWriter)
+          .equalityFieldIds(keySchema.columns().stream().map(c -> c.fieldId()).toList())
+          .overwrite()
+          .buildEqualityWriter();
+      try (writer) {
+        keys.forEach(writer::write);
+      }
+      return writer.toDeleteFile();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

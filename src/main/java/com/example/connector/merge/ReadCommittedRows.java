@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.metrics.Counter;
@@ -180,7 +181,8 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   /**
    * The rows of one committed data file that are still live (its committed deletes applied), in
    * the located schema (only its columns are decoded), each with its file and position; with
-   * {@code filter}, only those whose key it may hold.
+   * {@code filter}, only those whose key it may hold, tested before the deletes are (most rows are
+   * not the run's, and go no further).
    */
   static void readLive(Table table, FileScanTask task, Schema located, List<String> keys,
       @Nullable ChangedKeys filter, Consumer<GenericRecord> out) throws IOException {
@@ -196,18 +198,15 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
     // Key columns by position: a lookup by name per row was a fifth of reading a file.
     int[] keyPositions = keys.stream().mapToInt(k -> columns.indexOf(projection.findField(k))).toArray();
     List<Object> key = new ArrayList<>(keys.size());
-    try (CloseableIterable<Record> live = LiveRows.read(table, task, projection)) {
+    Predicate<Record> mayBeChanged = filter == null ? r -> true : r -> {
+      key.clear();
+      for (int position : keyPositions) {
+        key.add(TableSchemas.avroValue(r.get(position)));
+      }
+      return filter.mightContain(key);
+    };
+    try (CloseableIterable<Record> live = LiveRows.read(table, task, projection, mayBeChanged)) {
       for (Record r : live) {
-        // The key first, from the Iceberg row: most rows are not the run's, and go no further.
-        if (filter != null) {
-          key.clear();
-          for (int position : keyPositions) {
-            key.add(TableSchemas.avroValue(r.get(position)));
-          }
-          if (!filter.mightContain(key)) {
-            continue;
-          }
-        }
         GenericRecord row = TableSchemas.toAvro(r, located);
         row.put(MergeChanges.FILE, path);
         out.accept(row);

@@ -290,7 +290,7 @@ public final class Maintenance {
         RollingWriter out = new RollingWriter(table, spec, partition.getKey().values(), targetFileSizeBytes, written);
         try (out) {
           for (FileScanTask task : partition.getValue()) {
-            try (CloseableIterable<Record> rows = LiveRows.read(table, task, table.schema())) {
+            try (CloseableIterable<Record> rows = LiveRows.read(table, task, table.schema(), row -> true)) {
               for (Record row : rows) {
                 out.write(row); // the table's columns: what applying deletes read besides is not written
               }
