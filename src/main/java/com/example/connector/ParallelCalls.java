@@ -1,9 +1,13 @@
 package com.example.connector;
 
 import java.io.Closeable;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -11,6 +15,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.beam.sdk.metrics.MetricsContainer;
 import org.apache.beam.sdk.metrics.MetricsEnvironment;
@@ -30,9 +36,14 @@ public final class ParallelCalls implements AutoCloseable {
    */
   static final long IDLE_MILLIS = 1_000;
 
+  /** A task's end, in the queue of {@link #handOver}. */
+  private static final Object ENDED = new Object();
+
+  private final String name;
   private final ExecutorService threads;
 
   public ParallelCalls(String name) {
+    this.name = name;
     threads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, IDLE_MILLIS, TimeUnit.MILLISECONDS,
         new SynchronousQueue<>(), r -> {
           Thread t = new Thread(r, name);
@@ -76,6 +87,76 @@ public final class ParallelCalls implements AutoCloseable {
       throw new IllegalStateException("interrupted while calling the source", e);
     }
   }
+
+  /**
+   * {@code tasks} run side by side, each handing items to this thread through a queue of {@code
+   * capacity} (a task waits while it is full), where {@code drain} takes them: Beam allows output on
+   * the processing thread only. {@code drain} gets each item with the items already waiting behind
+   * it, which it may take too (to join them). Returns when every task has ended and its items were
+   * drained; the first task that fails stops the others, and its failure is rethrown here.
+   */
+  public <T> void handOver(List<Consumer<Consumer<T>>> tasks, int capacity, BiConsumer<T, Queue<T>> drain) {
+    BlockingQueue<Object> queue = new ArrayBlockingQueue<>(Math.max(1, capacity));
+    List<Future<?>> running = new ArrayList<>();
+    try {
+      for (Consumer<Consumer<T>> task : tasks) {
+        running.add(submit(() -> {
+          Object end = ENDED;
+          try {
+            task.accept(item -> {
+              try {
+                queue.put(item);
+              } catch (InterruptedException e) { // stopped: another task failed, or this thread's caller
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(name + " stopped", e);
+              }
+            });
+          } catch (RuntimeException | Error e) {
+            end = new Failed(e);
+            throw e;
+          } finally {
+            try {
+              queue.put(end);
+            } catch (InterruptedException e) { // stopped: nobody takes it
+              Thread.currentThread().interrupt();
+            }
+          }
+        }));
+      }
+      Queue<T> waiting = new ArrayDeque<>();
+      List<Object> taken = new ArrayList<>();
+      for (int ended = 0; ended < running.size(); ) {
+        taken.add(queue.take());
+        queue.drainTo(taken);
+        for (Object item : taken) {
+          if (item instanceof Failed failed) {
+            if (failed.cause() instanceof Error error) {
+              throw error;
+            }
+            throw (RuntimeException) failed.cause();
+          }
+          if (item == ENDED) {
+            ended++;
+          } else {
+            @SuppressWarnings("unchecked") T t = (T) item;
+            waiting.add(t);
+          }
+        }
+        taken.clear();
+        for (T item = waiting.poll(); item != null; item = waiting.poll()) {
+          drain.accept(item, waiting);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for " + name, e);
+    } finally {
+      running.forEach(task -> task.cancel(true));
+    }
+  }
+
+  /** A task's failure, in the queue of {@link #handOver}. */
+  private record Failed(Throwable cause) {}
 
   /** What a call that failed on another thread threw, to rethrow on this one. */
   public static RuntimeException failure(ExecutionException e) {

@@ -9,10 +9,6 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -47,9 +43,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <p>An element's row groups are read side by side, one thread each up to the worker's cores
  * (largest first, so that the threads end together), so that a worker given a group uses all its
  * cores whatever the runner's placement. Rows leave the threads in batches through a small queue
- * and the processing thread outputs them (Beam allows output on that thread only); a thread waits
- * when the queue is full. A thread that fails stops the others after their row group, and the
- * element fails with its error.
+ * and the processing thread outputs them (Beam allows output on that thread only; {@link
+ * ParallelCalls#handOver}, as a read's lanes do); a thread waits when the queue is full. A thread
+ * that fails stops the others, and the element fails with its error.
  */
 final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   /** The changes' keys, in the side input of the changes' summaries. */
@@ -95,66 +91,37 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
 
   @ProcessElement
   public void process(@Element List<FileScanTask> rowGroups, OutputReceiver<GenericRecord> out,
-      ProcessContext context) throws InterruptedException {
+      ProcessContext context) {
     CoCombineResult summaries = changed == null ? null : context.sideInput(changed);
     List<FileScanTask> largestFirst =
         rowGroups.stream().sorted(Comparator.comparingLong(FileScanTask::length).reversed()).toList();
-    int readers = Math.min(largestFirst.size(), Runtime.getRuntime().availableProcessors());
-    BlockingQueue<List<GenericRecord>> batches = new ArrayBlockingQueue<>(2 * Math.max(1, readers));
     AtomicInteger next = new AtomicInteger();
-    List<Future<?>> running = new ArrayList<>();
-    try {
-      for (int i = 0; i < readers; i++) {
-        running.add(threads.submit(() -> readShare(largestFirst, next, summaries, batches)));
-      }
-      for (int ended = 0; ended < readers; ) {
-        List<GenericRecord> batch = batches.take();
-        if (batch.isEmpty()) { // a thread's end
-          ended++;
-        }
-        batch.forEach(out::output);
-      }
-      for (Future<?> reader : running) {
-        reader.get();
-      }
-    } catch (ExecutionException e) {
-      throw ParallelCalls.failure(e);
-    } finally {
-      running.forEach(reader -> reader.cancel(true));
+    List<Consumer<Consumer<List<GenericRecord>>>> readers = new ArrayList<>();
+    for (int i = Math.min(largestFirst.size(), Runtime.getRuntime().availableProcessors()); i > 0; i--) {
+      readers.add(batches -> readShare(largestFirst, next, summaries, batches));
     }
+    threads.handOver(readers, 2 * readers.size(), (batch, waiting) -> batch.forEach(out::output));
   }
 
-  /** One thread's share: the next unread row group until none is left, then an empty batch. */
+  /** One thread's share: the next unread row group until none is left. */
   private void readShare(List<FileScanTask> rowGroups, AtomicInteger next, @Nullable CoCombineResult summaries,
-      BlockingQueue<List<GenericRecord>> batches) {
-    try {
-      List<GenericRecord> batch = new ArrayList<>(BATCH_ROWS);
-      for (int i = next.getAndIncrement(); i < rowGroups.size(); i = next.getAndIncrement()) {
+      Consumer<List<GenericRecord>> batches) {
+    List<GenericRecord> batch = new ArrayList<>(BATCH_ROWS);
+    for (int i = next.getAndIncrement(); i < rowGroups.size(); i = next.getAndIncrement()) {
+      try {
         read(rowGroups.get(i), summaries, row -> {
           batch.add(row);
           if (batch.size() == BATCH_ROWS) {
-            put(batches, List.copyOf(batch));
+            batches.accept(List.copyOf(batch));
             batch.clear();
           }
         });
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
-      if (!batch.isEmpty()) {
-        put(batches, List.copyOf(batch));
-      }
-    } catch (IOException | RuntimeException e) {
-      next.set(rowGroups.size()); // the others stop after their row group
-      throw e instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException) e;
-    } finally {
-      put(batches, List.of());
     }
-  }
-
-  private static void put(BlockingQueue<List<GenericRecord>> batches, List<GenericRecord> batch) {
-    try {
-      batches.put(batch);
-    } catch (InterruptedException e) { // the element failed or ended: nobody takes it any more
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while reading committed rows", e);
+    if (!batch.isEmpty()) {
+      batches.accept(List.copyOf(batch));
     }
   }
 

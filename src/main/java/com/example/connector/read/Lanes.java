@@ -6,12 +6,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
+import java.util.Queue;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
@@ -31,8 +28,8 @@ import org.joda.time.Instant;
  * if it were the only one ({@link LaneView}). The connection's call budget ({@code
  * max_concurrent_requests}, shared by every lane and table of the worker) bounds the calls in
  * flight. Rows leave the lanes as batches through a small queue, and the processing thread
- * outputs them (Beam allows output on that thread only), joining queued batches up to the read's
- * batch size; a lane waits when the queue is full. Lanes count into the step's metrics as the
+ * outputs them (Beam allows output on that thread only; {@link ParallelCalls#handOver}), joining
+ * queued batches up to the read's batch size; a lane waits when the queue is full. Lanes count into the step's metrics as the
  * processing thread does. A lane that fails stops the others, and the element fails.
  *
  * <p><b>Checkpointing.</b> The read checkpoints itself: after {@code checkpointAfter} of reading,
@@ -67,13 +64,11 @@ final class Lanes<R, P> {
   private final Ranges<R, P> ranges;
   private final ParallelCalls parallel;
   private final Duration checkpointAfter;
-  private final String what;
 
-  Lanes(Ranges<R, P> ranges, ParallelCalls parallel, Duration checkpointAfter, String what) {
+  Lanes(Ranges<R, P> ranges, ParallelCalls parallel, Duration checkpointAfter) {
     this.ranges = ranges;
     this.parallel = parallel;
     this.checkpointAfter = checkpointAfter;
-    this.what = what;
   }
 
   /** Reads every range of {@code tracker}'s set with {@code lane}, outputting batches of up to {@code batchRows}. */
@@ -82,29 +77,15 @@ final class Lanes<R, P> {
     long pauseAt = System.nanoTime() + checkpointAfter.toNanos();
     BooleanSupplier pause = () -> System.nanoTime() - pauseAt >= 0; // monotonic: once true, true for every lane
     int count = tracker.currentRestriction().ranges().size();
-    BlockingQueue<List<GenericRecord>> batches = new ArrayBlockingQueue<>(QUEUED_BATCHES_PER_LANE * Math.max(1, count));
-    List<Future<?>> running = new ArrayList<>();
+    List<Consumer<Consumer<List<GenericRecord>>>> lanes = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       LaneView<R, P> view = new LaneView<>(tracker, i, ranges);
       if (!ranges.isEmpty(view.currentRestriction())) {
-        running.add(parallel.submit(() -> lane.read(view, new QueueReceiver(batches), pause)));
+        lanes.add(batches -> lane.read(view, new Receiver(batches), pause));
       }
     }
-    try {
-      while (!allDone(running)) {
-        List<GenericRecord> batch = batches.poll(50, TimeUnit.MILLISECONDS);
-        if (batch != null) {
-          out.output(withQueued(batch, batches, batchRows));
-        }
-      }
-      for (List<GenericRecord> batch = batches.poll(); batch != null; batch = batches.poll()) {
-        out.output(withQueued(batch, batches, batchRows));
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      running.forEach(f -> f.cancel(true));
-      throw new IllegalStateException("interrupted while reading " + what, e);
-    }
+    parallel.handOver(lanes, QUEUED_BATCHES_PER_LANE * Math.max(1, count),
+        (batch, waiting) -> out.output(withQueued(batch, waiting, batchRows)));
     // After a pause, the runner's checkpoint gives the rest to a residual (none if every range ended).
     return pause.getAsBoolean() ? ProcessContinuation.resume() : ProcessContinuation.stop();
   }
@@ -130,8 +111,7 @@ final class Lanes<R, P> {
    * than a batch, and a runner that checkpoints after a number of outputs (the DirectRunner, after
    * 100) would stop every lane that often. Nothing waits for more rows.
    */
-  static List<GenericRecord> withQueued(
-      List<GenericRecord> first, BlockingQueue<List<GenericRecord>> batches, int batchRows) {
+  static List<GenericRecord> withQueued(List<GenericRecord> first, Queue<List<GenericRecord>> batches, int batchRows) {
     List<GenericRecord> next = batches.peek();
     if (next == null || first.size() + next.size() > batchRows) {
       return first;
@@ -141,27 +121,6 @@ final class Lanes<R, P> {
       joined.addAll(batches.poll()); // this thread alone takes from the queue
     }
     return Collections.unmodifiableList(joined);
-  }
-
-  /** Whether every lane ended; the first that failed, rethrown (the others stopped). */
-  private static boolean allDone(List<Future<?>> running) {
-    boolean done = true;
-    for (Future<?> lane : running) {
-      if (!lane.isDone()) {
-        done = false;
-        continue;
-      }
-      try {
-        lane.get();
-      } catch (ExecutionException e) {
-        running.forEach(f -> f.cancel(true));
-        throw ParallelCalls.failure(e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    }
-    return done;
   }
 
   /**
@@ -205,22 +164,17 @@ final class Lanes<R, P> {
     }
   }
 
-  /** Hands a lane's batches to the processing thread, waiting while the queue is full. */
-  private static final class QueueReceiver implements OutputReceiver<List<GenericRecord>> {
-    private final BlockingQueue<List<GenericRecord>> batches;
+  /** A lane's batches, handed to the processing thread ({@link ParallelCalls#handOver}). */
+  private static final class Receiver implements OutputReceiver<List<GenericRecord>> {
+    private final Consumer<List<GenericRecord>> batches;
 
-    QueueReceiver(BlockingQueue<List<GenericRecord>> batches) {
+    Receiver(Consumer<List<GenericRecord>> batches) {
       this.batches = batches;
     }
 
     @Override
     public void output(List<GenericRecord> batch) {
-      try {
-        batches.put(batch);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("a read lane was stopped", e);
-      }
+      batches.accept(batch);
     }
 
     @Override

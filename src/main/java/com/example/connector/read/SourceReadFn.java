@@ -76,7 +76,7 @@ public abstract class SourceReadFn<ElementT> extends SourceCallsFn<ElementT, Lis
 
   /** Ranges of one kind read side by side on this instance's threads. */
   protected <R, P> Lanes<R, P> lanes(Lanes.Ranges<R, P> ranges) {
-    return new Lanes<>(ranges, parallel, checkpointAfter, context.metricsNamespace());
+    return new Lanes<>(ranges, parallel, checkpointAfter);
   }
 
   /** Rows of one {@code @ProcessElement} call, converted as they come and output in batches of {@code batchRows}. */
