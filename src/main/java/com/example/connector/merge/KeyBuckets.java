@@ -8,6 +8,7 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.CombineFns.CoCombineResult;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -15,35 +16,35 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.transforms.SerializableFunctions;
 import org.apache.beam.sdk.transforms.Sum;
-import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
 
 /**
  * Gathers rows by the hash of their primary key into buckets of about {@link #ROWS_PER_BUCKET}
  * rows on average: every row of a key lands in the same bucket, and a bucket is what the merge
  * holds in memory at once. The number of buckets is counted from the rows given to {@link
- * #sizedFor}, or estimated from an SCD type 1 merge's changes ({@link #sizedForChanges}), a side
- * input either way, so a bucket stays near that size however many rows are merged; only a key
- * with more rows than that makes its bucket larger.
+ * #sizedFor}, or estimated from an SCD type 1 merge's count of changes ({@link #sizedForChanges}),
+ * a side input either way ({@code T}, what the count is read from), so a bucket stays near that
+ * size however many rows are merged; only a key with more rows than that makes its bucket larger.
  *
  * <p>Why buckets and not a group per key: the DirectRunner evaluates what follows a GroupByKey
  * one key per bundle, at a few milliseconds each, and the staging writes one file per bundle;
  * grouped by primary key, 100,000 products took ten minutes and became 100,000 files.
  */
-final class KeyBuckets implements Serializable {
+final class KeyBuckets<T> implements Serializable {
   static final long ROWS_PER_BUCKET = 10_000;
 
   private final List<String> keys;
-  /** What was counted: the rows, or the changes that the rows are estimated from. */
-  private final PCollectionView<Long> count;
+  /** The side input holding the count: of the rows, or of the changes the rows are estimated from. */
+  private final PCollectionView<T> count;
   /** How many rows the buckets share, given the count. */
-  private final SerializableFunction<Long, Long> rows;
+  private final SerializableFunction<T, Long> rows;
   private final long rowsPerBucket;
 
-  private KeyBuckets(List<String> keys, PCollectionView<Long> count, SerializableFunction<Long, Long> rows,
+  private KeyBuckets(List<String> keys, PCollectionView<T> count, SerializableFunction<T, Long> rows,
       long rowsPerBucket) {
     this.keys = List.copyOf(keys);
     this.count = count;
@@ -57,7 +58,7 @@ final class KeyBuckets implements Serializable {
    * flatten of the rows: the DirectRunner never ended a run whose inputs were both empty (a run in
    * which nothing changed: it went round its timers for ever), while a count emits its 0.
    */
-  static KeyBuckets sizedFor(List<String> keys, List<PCollection<GenericRecord>> rows, long rowsPerBucket) {
+  static KeyBuckets<Long> sizedFor(List<String> keys, List<PCollection<GenericRecord>> rows, long rowsPerBucket) {
     PCollectionList<Long> counts = PCollectionList.empty(rows.get(0).getPipeline());
     for (int i = 0; i < rows.size(); i++) {
       counts = counts.and(rows.get(i).apply("Rows " + i, Count.globally()));
@@ -65,20 +66,20 @@ final class KeyBuckets implements Serializable {
     PCollectionView<Long> count = counts
         .apply("All rows", Flatten.pCollections())
         .apply("Sum", Combine.globally(Sum.ofLongs()).asSingletonView());
-    return new KeyBuckets(keys, count, SerializableFunctions.identity(), rowsPerBucket);
+    return new KeyBuckets<>(keys, count, SerializableFunctions.identity(), rowsPerBucket);
   }
 
   /**
-   * Buckets sized for an SCD type 1 merge of {@code changes} into a table of {@code tableRows}
-   * rows, counting only the changes, so that the committed rows are bucketed as they are read
-   * rather than after all of them are counted: each changed key meets at most one committed row,
-   * and the changed keys' filter passes a share of the table's other rows on too ({@link
-   * #changesAndCommittedRows}).
+   * Buckets sized for an SCD type 1 merge of changes into a table of {@code tableRows} rows, from
+   * only the count of changes (at {@code changeCount} in the changes' {@code summaries}), so that
+   * the committed rows are bucketed as they are read rather than after all of them are counted:
+   * each changed key meets at most one committed row, and the changed keys' filter passes a share
+   * of the table's other rows on too ({@link #changesAndCommittedRows}).
    */
-  static KeyBuckets sizedForChanges(List<String> keys, PCollection<GenericRecord> changes, long tableRows,
-      long rowsPerBucket) {
-    PCollectionView<Long> count = changes.apply("Changes", Count.globally()).apply("As a view", View.asSingleton());
-    return new KeyBuckets(keys, count, changed -> changesAndCommittedRows(changed, tableRows), rowsPerBucket);
+  static KeyBuckets<CoCombineResult> sizedForChanges(List<String> keys, PCollectionView<CoCombineResult> summaries,
+      TupleTag<Long> changeCount, long tableRows, long rowsPerBucket) {
+    return new KeyBuckets<>(keys, summaries, s -> changesAndCommittedRows(s.get(changeCount), tableRows),
+        rowsPerBucket);
   }
 
   /**
@@ -93,17 +94,17 @@ final class KeyBuckets implements Serializable {
 
   /** {@code rows} keyed by their bucket, ready for a GroupByKey. */
   PCollection<KV<Integer, GenericRecord>> assign(String name, PCollection<GenericRecord> rows, Schema schema) {
-    return rows.apply(name, ParDo.of(new AssignFn(keys, count, this.rows, rowsPerBucket)).withSideInputs(count))
+    return rows.apply(name, ParDo.of(new AssignFn<>(keys, count, this.rows, rowsPerBucket)).withSideInputs(count))
         .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.of(schema)));
   }
 
-  private static final class AssignFn extends DoFn<GenericRecord, KV<Integer, GenericRecord>> {
+  private static final class AssignFn<T> extends DoFn<GenericRecord, KV<Integer, GenericRecord>> {
     private final List<String> keys;
-    private final PCollectionView<Long> count;
-    private final SerializableFunction<Long, Long> rows;
+    private final PCollectionView<T> count;
+    private final SerializableFunction<T, Long> rows;
     private final long rowsPerBucket;
 
-    AssignFn(List<String> keys, PCollectionView<Long> count, SerializableFunction<Long, Long> rows,
+    AssignFn(List<String> keys, PCollectionView<T> count, SerializableFunction<T, Long> rows,
         long rowsPerBucket) {
       this.keys = keys;
       this.count = count;

@@ -16,6 +16,7 @@ import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
@@ -27,6 +28,7 @@ import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.CombineFns;
 import org.apache.beam.sdk.transforms.CombineFns.CoCombineResult;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -81,6 +83,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollectionTuple> {
   public static final TupleTag<GenericRecord> INSERTS = new TupleTag<>("inserts") {};
   public static final TupleTag<RowPosition> DELETES = new TupleTag<>("deletes") {};
+  /** The number of changes, in the side input of the changes' summaries. */
+  static final TupleTag<Long> CHANGE_COUNT = new TupleTag<>("change count");
   /** The data file and position of a committed row read for the merge. */
   static final String FILE = "_file";
   static final String POSITION = "_pos";
@@ -166,36 +170,47 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
       merged = changes.apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)).withOutputTags(INSERTS, deletes));
     } else {
       Schema located = locatedSchema(rule, tableSchema);
-      PCollection<GenericRecord> committedRows = committedRows(changes, feedSchema, located);
-      merged = group(committedRows, changes, located, feedSchema, replay);
+      PCollectionView<CoCombineResult> summaries = rule.snapshot() ? null : summaries(changes, feedSchema);
+      PCollection<GenericRecord> committedRows = committedRows(changes.getPipeline(), located, summaries);
+      merged = group(committedRows, changes, located, feedSchema, summaries, replay);
     }
     merged.get(INSERTS).setCoder(AvroCoder.of(tableSchema));
     merged.get(DELETES).setCoder(SerializableCoder.of(RowPosition.class));
     return merged;
   }
 
-  /** The committed rows of the keys the changes touch (of every key, for a snapshot table). */
-  private PCollection<GenericRecord> committedRows(PCollection<GenericRecord> changes, Schema feedSchema,
-      Schema located) {
-    PCollectionView<CoCombineResult> changed = null;
-    if (!rule.snapshot()) {
-      // Both summaries in one combine: one pass over the changes, one side input.
-      SimpleFunction<GenericRecord, GenericRecord> row = SimpleFunction.fromSerializableFunctionWithOutputType(
-          SerializableFunctions.identity(), TypeDescriptor.of(GenericRecord.class));
-      changed = changes.apply("Changed keys", Combine.globally(CombineFns.compose()
-              .with(row, AvroCoder.of(feedSchema),
-                  new ChangedKeys.Collect(rule.keys(), ChangedKeys.DEFAULT_BITS), ReadCommittedRows.KEYS)
-              .with(row, AvroCoder.of(feedSchema),
-                  new ChangedKeyValues.Collect(rule.keys().get(0), firstKeyType), ReadCommittedRows.KEY_VALUES))
-          .asSingletonView());
-    }
-    List<PCollectionView<?>> sideInputs = changed == null ? List.of() : List.of(changed);
-    return changes.getPipeline()
+  /**
+   * The changes' summaries: their keys' filter ({@link ReadCommittedRows#KEYS}) and first key
+   * column's values ({@link ReadCommittedRows#KEY_VALUES}), which the committed read takes, and
+   * their count ({@link #CHANGE_COUNT}), which sizes a type 1 merge's buckets. One combine, one
+   * pass over the changes and one side input: the count was a combine and a view of its own, a
+   * dozen more steps for a runner to translate and schedule.
+   */
+  private PCollectionView<CoCombineResult> summaries(PCollection<GenericRecord> changes, Schema feedSchema) {
+    SimpleFunction<GenericRecord, GenericRecord> row = SimpleFunction.fromSerializableFunctionWithOutputType(
+        SerializableFunctions.identity(), TypeDescriptor.of(GenericRecord.class));
+    return changes.apply("Changed keys", Combine.globally(CombineFns.compose()
+            .with(row, AvroCoder.of(feedSchema),
+                new ChangedKeys.Collect(rule.keys(), ChangedKeys.DEFAULT_BITS), ReadCommittedRows.KEYS)
+            .with(row, AvroCoder.of(feedSchema),
+                new ChangedKeyValues.Collect(rule.keys().get(0), firstKeyType), ReadCommittedRows.KEY_VALUES)
+            .with(row, AvroCoder.of(feedSchema), Count.combineFn(), CHANGE_COUNT))
+        .asSingletonView());
+  }
+
+  /**
+   * The committed rows of the keys the changes touch ({@code summaries}), or of every key (a
+   * snapshot table, no summaries).
+   */
+  private PCollection<GenericRecord> committedRows(Pipeline pipeline, Schema located,
+      @Nullable PCollectionView<CoCombineResult> summaries) {
+    List<PCollectionView<?>> sideInputs = summaries == null ? List.of() : List.of(summaries);
+    return pipeline
         .apply("Committed files", Create.of(readGroups(rowGroups(committed)))
             .withCoder(ListCoder.of(IcebergValueCoder.of(FileScanTask.class))))
         // Files listed on one worker, read on all of them.
         .apply("Spread files", Reshuffle.viaRandomKey())
-        .apply("Read committed rows", ParDo.of(new ReadCommittedRows(target, located, rule.keys(), changed))
+        .apply("Read committed rows", ParDo.of(new ReadCommittedRows(target, located, rule.keys(), summaries))
             .withSideInputs(sideInputs))
         .setCoder(AvroCoder.of(located));
   }
@@ -231,9 +246,9 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
    * a group of more than 10,000 rows, which Flink's batch groups do not allow.
    */
   private PCollectionTuple group(PCollection<GenericRecord> committedRows, PCollection<GenericRecord> changes,
-      Schema located, Schema feedSchema, Replay replay) {
-    KeyBuckets buckets = oneRowPerChangedKey(rule)
-        ? KeyBuckets.sizedForChanges(rule.keys(), changes, committedRowCount(), rowsPerBucket)
+      Schema located, Schema feedSchema, @Nullable PCollectionView<CoCombineResult> summaries, Replay replay) {
+    KeyBuckets<?> buckets = oneRowPerChangedKey(rule)
+        ? KeyBuckets.sizedForChanges(rule.keys(), summaries, CHANGE_COUNT, committedRowCount(), rowsPerBucket)
         : KeyBuckets.sizedFor(rule.keys(), List.of(committedRows, changes), rowsPerBucket);
     Coder<KV<Integer, RawUnionValue>> tagged = KvCoder.of(VarIntCoder.of(),
         UnionCoder.of(List.of(AvroCoder.of(located), AvroCoder.of(feedSchema))));
