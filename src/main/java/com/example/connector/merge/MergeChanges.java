@@ -161,18 +161,15 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
     Schema feedSchema = new Schema.Parser().parse(feedSchemaJson);
     Schema tableSchema = rule.tableSchema(feedSchema);
     Replay replay = new Replay(rule, feedSchemaJson, snapshotAt, target.destination().key());
-    PCollection<GenericRecord> changes = input
-        .apply("Check primary keys", ParDo.of(new CheckKeysFn(rule.keys(), target.destination().key())))
-        .setCoder(AvroCoder.of(feedSchema));
     TupleTagList deletes = TupleTagList.of(DELETES);
     PCollectionTuple merged;
     if (committed.isEmpty() && oneChangePerKey) {
-      merged = changes.apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)).withOutputTags(INSERTS, deletes));
+      merged = input.apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)).withOutputTags(INSERTS, deletes));
     } else {
       Schema located = locatedSchema(rule, tableSchema);
-      PCollectionView<CoCombineResult> summaries = rule.snapshot() ? null : summaries(changes, feedSchema);
-      PCollection<GenericRecord> committedRows = committedRows(changes.getPipeline(), located, summaries);
-      merged = group(committedRows, changes, located, feedSchema, summaries, replay);
+      PCollectionView<CoCombineResult> summaries = rule.snapshot() ? null : summaries(input, feedSchema);
+      PCollection<GenericRecord> committedRows = committedRows(input.getPipeline(), located, summaries);
+      merged = group(committedRows, input, located, feedSchema, summaries, replay);
     }
     merged.get(INSERTS).setCoder(AvroCoder.of(tableSchema));
     merged.get(DELETES).setCoder(SerializableCoder.of(RowPosition.class));
@@ -313,24 +310,11 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
     }
   }
 
-  /** Fails the table on a change without a value in a primary key column. */
-  private static class CheckKeysFn extends DoFn<GenericRecord, GenericRecord> {
-    private final List<String> keys;
-    private final String table;
-
-    CheckKeysFn(List<String> keys, String table) {
-      this.keys = keys;
-      this.table = table;
-    }
-
-    @ProcessElement
-    public void process(@Element GenericRecord row, OutputReceiver<GenericRecord> out) {
-      checkKeys(row, keys, table);
-      out.output(row);
-    }
-  }
-
-  /** Fails the table on a change without a value in a primary key column. */
+  /**
+   * Fails the table on a change without a value in a primary key column: checked as changes meet
+   * their key's other rows (a replay), not in a step of its own, which on Flink was one more stage
+   * between the read and the merge.
+   */
   static void checkKeys(GenericRecord row, List<String> keys, String table) {
     for (String key : keys) {
       if (row.get(key) == null) {
@@ -410,6 +394,9 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
       Map<String, KeyRows> byKey = new HashMap<>();
       for (RawUnionValue tagged : bucket.getValue()) {
         GenericRecord row = (GenericRecord) tagged.getValue();
+        if (tagged.getUnionTag() == CHANGES_TAG) {
+          checkKeys(row, keys, replay().table());
+        }
         KeyRows rows = byKey.computeIfAbsent(keyOf(row, keys), k -> new KeyRows());
         (tagged.getUnionTag() == COMMITTED_TAG ? rows.committed : rows.changes).add(row);
       }
@@ -433,6 +420,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
 
     @ProcessElement
     public void process(@Element GenericRecord change, MultiOutputReceiver out) {
+      checkKeys(change, replay().rule().keys(), replay().table());
       emit(List.of(), List.of(change), out);
     }
   }

@@ -70,6 +70,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -409,10 +410,14 @@ class MergeChangesTest {
     assertTrue(messages.contains(Path.of(file.path().toString()).getFileName().toString()), messages);
   }
 
-  /** An override of the key by a nullable column: a change without a value fails the table. */
+  /**
+   * An override of the key by a nullable column: a change without a value fails the table, whether
+   * its key's rows are gathered or (a first version, one change per key) each change is replayed
+   * on its own.
+   */
   @ParameterizedTest
-  @ValueSource(booleans = {false, true})
-  void aNullPrimaryKeyValueFailsTheTable(boolean tombstone) {
+  @CsvSource({"false, false", "true, false", "false, true", "true, true"})
+  void aNullPrimaryKeyValueFailsTheTable(boolean tombstone, boolean oneChangePerKey) {
     MergeRule byEmail = new MergeRule(ScdType.SCD_TYPE_1, List.of("email"), "updated_at", false);
     TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
     create(target, List.of("email"));
@@ -423,7 +428,7 @@ class MergeChangesTest {
     }
     Pipeline pipeline = pipeline("DirectRunner");
     pipeline.apply("Changes", Create.of(TestUsers.change("u1", "a@x", 10), noEmail).withCoder(AvroCoder.of(FEED)))
-        .apply("Merge", new MergeChanges(byEmail, FEED, null, target, List.of(), Types.StringType.get(), false));
+        .apply("Merge", new MergeChanges(byEmail, FEED, null, target, List.of(), Types.StringType.get(), oneChangePerKey));
     Pipeline.PipelineExecutionException e = assertThrows(Pipeline.PipelineExecutionException.class, pipeline::run);
     String message = e.getCause().getMessage();
     assertTrue(message.startsWith("table main.example.users: primary key column 'email' is null in "
