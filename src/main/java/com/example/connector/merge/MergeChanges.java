@@ -38,6 +38,7 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.SerializableFunctions;
 import org.apache.beam.sdk.transforms.SimpleFunction;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.join.RawUnionValue;
 import org.apache.beam.sdk.transforms.join.UnionCoder;
 import org.apache.beam.sdk.values.KV;
@@ -180,8 +181,10 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
    * The changes' summaries: their keys' filter ({@link ReadCommittedRows#KEYS}) and first key
    * column's values ({@link ReadCommittedRows#KEY_VALUES}), which the committed read takes, and
    * their count ({@link #CHANGE_COUNT}), which sizes a type 1 merge's buckets. One combine, one
-   * pass over the changes and one side input: the count was a combine and a view of its own, a
-   * dozen more steps for a runner to translate and schedule.
+   * pass over the changes and one side input: the count was a combine and a view of its own, more
+   * steps for a runner to translate and schedule. The combine emits its empty summaries when there
+   * are no changes, and the view holds them, rather than a view that only defaults to them: the
+   * DirectRunner never ended a run in which nothing changed whose buckets waited on such a view.
    */
   private PCollectionView<CoCombineResult> summaries(PCollection<GenericRecord> changes, Schema feedSchema) {
     SimpleFunction<GenericRecord, GenericRecord> row = SimpleFunction.fromSerializableFunctionWithOutputType(
@@ -191,8 +194,8 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
                 new ChangedKeys.Collect(rule.keys(), ChangedKeys.DEFAULT_BITS), ReadCommittedRows.KEYS)
             .with(row, AvroCoder.of(feedSchema),
                 new ChangedKeyValues.Collect(rule.keys().get(0), firstKeyType), ReadCommittedRows.KEY_VALUES)
-            .with(row, AvroCoder.of(feedSchema), Count.combineFn(), CHANGE_COUNT))
-        .asSingletonView());
+            .with(row, AvroCoder.of(feedSchema), Count.combineFn(), CHANGE_COUNT)))
+        .apply("As a view", View.asSingleton());
   }
 
   /**
