@@ -158,19 +158,19 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
   }
 
   @Override
-  public PCollectionTuple expand(PCollection<GenericRecord> input) {
+  public PCollectionTuple expand(PCollection<GenericRecord> changes) {
     Schema feedSchema = new Schema.Parser().parse(feedSchemaJson);
     Schema tableSchema = rule.tableSchema(feedSchema);
     Replay replay = new Replay(rule, feedSchemaJson, snapshotAt, target.destination().key());
     TupleTagList deletes = TupleTagList.of(DELETES);
     PCollectionTuple merged;
     if (committed.isEmpty() && oneChangePerKey) {
-      merged = input.apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)).withOutputTags(INSERTS, deletes));
+      merged = changes.apply("Replay each change", ParDo.of(new ReplayChangeFn(replay)).withOutputTags(INSERTS, deletes));
     } else {
       Schema located = locatedSchema(rule, tableSchema);
-      PCollectionView<CoCombineResult> summaries = rule.snapshot() ? null : summaries(input, feedSchema);
-      PCollection<GenericRecord> committedRows = committedRows(input.getPipeline(), located, summaries);
-      merged = group(committedRows, input, located, feedSchema, summaries, replay);
+      PCollectionView<CoCombineResult> summaries = rule.snapshot() ? null : summaries(changes, feedSchema);
+      PCollection<GenericRecord> committedRows = committedRows(changes.getPipeline(), located, summaries);
+      merged = group(committedRows, changes, located, feedSchema, summaries, replay);
     }
     merged.get(INSERTS).setCoder(AvroCoder.of(tableSchema));
     merged.get(DELETES).setCoder(SerializableCoder.of(RowPosition.class));
