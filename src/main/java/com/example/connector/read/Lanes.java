@@ -29,8 +29,9 @@ import org.joda.time.Instant;
  * max_concurrent_requests}, shared by every lane and table of the worker) bounds the calls in
  * flight. Rows leave the lanes as batches through a small queue, and the processing thread
  * outputs them (Beam allows output on that thread only; {@link ParallelCalls#handOver}), joining
- * queued batches up to the read's batch size; a lane waits when the queue is full. Lanes count into the step's metrics as the
- * processing thread does. A lane that fails stops the others, and the element fails.
+ * queued batches up to the read's batch size; a lane waits when the queue is full. Lanes count
+ * into the step's metrics as the processing thread does. A lane that fails stops the others, and
+ * the element fails.
  *
  * <p><b>Checkpointing.</b> The read checkpoints itself: after {@code checkpointAfter} of reading,
  * each lane stops before its next call, the call outputs what the lanes read and returns {@code

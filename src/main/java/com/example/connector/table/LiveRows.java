@@ -2,13 +2,11 @@ package com.example.connector.table;
 
 import java.util.function.Predicate;
 import org.apache.iceberg.FileScanTask;
-import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
-import org.apache.iceberg.deletes.PositionDeleteIndex;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.util.PartitionUtil;
@@ -24,23 +22,15 @@ public final class LiveRows {
   /**
    * The live rows that pass {@code first}, with the columns of {@code projection} first, in its
    * order (a row may have more after them: what applying the deletes needed). {@code first} sees
-   * each row before the deletes are applied, so that a reader that drops most rows on other grounds
-   * checks only the rest against them, as Iceberg's vectorized readers do (its row position index
-   * and equality delete predicate): applying the deletes to every row was a quarter of a merge's
-   * read of the committed rows.
+   * each row before Iceberg's delete filter does, so that a reader that drops most rows on other
+   * grounds checks only the rest against the deletes: applying them to every row was a quarter of a
+   * merge's read of the committed rows.
    */
   public static CloseableIterable<Record> read(Table table, FileScanTask task, Schema projection,
       Predicate<Record> first) {
     GenericDeleteFilter deletes = new GenericDeleteFilter(table.io(), task, table.schema(), projection);
     Schema required = deletes.requiredSchema(); // with the row position when there are position deletes
-    Predicate<Record> notPositionDeleted = row -> true;
-    if (deletes.hasPosDeletes()) {
-      PositionDeleteIndex deleted = deletes.deletedRowPositions();
-      int position = required.columns().indexOf(required.findField(MetadataColumns.ROW_POSITION.fieldId()));
-      notPositionDeleted = row -> !deleted.isDeleted((Long) row.get(position));
-    }
-    Predicate<Record> live = deletes.hasEqDeletes() ? notPositionDeleted.and(deletes.eqDeletedRowFilter()) : notPositionDeleted;
-    return CloseableIterable.filter(rows(table, task, required), row -> first.test(row) && live.test(row));
+    return deletes.filter(CloseableIterable.filter(rows(table, task, required), first));
   }
 
   /** All rows of {@code task}'s part of its file, deleted or not, in the {@code required} schema. */
