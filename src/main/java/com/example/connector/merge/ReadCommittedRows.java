@@ -1,6 +1,7 @@
 package com.example.connector.merge;
 
 import com.example.connector.ParallelCalls;
+import com.example.connector.table.KeyScan;
 import com.example.connector.table.LiveRows;
 import com.example.connector.table.TableSchemas;
 import com.example.connector.table.TableTarget;
@@ -149,10 +150,19 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
    * The rows of one committed data file that are still live (its committed deletes applied), in
    * the located schema (only its columns are decoded), each with its file and position; with
    * {@code filter}, only those whose key it may hold, tested before the deletes are (most rows are
-   * not the run's, and go no further).
+   * not the run's, and go no further): column by column ({@link KeyScan}) where the file allows,
+   * so that the rows the filter drops are never assembled.
    */
   static void readLive(Table table, FileScanTask task, Schema located, List<String> keys,
       @Nullable ChangedKeys filter, Consumer<GenericRecord> out) throws IOException {
+    String path = task.file().path().toString();
+    Consumer<GenericRecord> locatedOut = row -> {
+      row.put(MergeChanges.FILE, path);
+      out.accept(row);
+    };
+    if (filter != null && KeyScan.read(table, task, located, keys, filter::mightContain, locatedOut)) {
+      return;
+    }
     List<Types.NestedField> columns = new ArrayList<>();
     for (Types.NestedField column : table.schema().columns()) {
       if (located.getField(column.name()) != null) {
@@ -161,7 +171,6 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
     }
     columns.add(MetadataColumns.ROW_POSITION);
     org.apache.iceberg.Schema projection = new org.apache.iceberg.Schema(columns);
-    String path = task.file().path().toString();
     // Key columns by position: a lookup by name per row was a fifth of reading a file.
     int[] keyPositions = keys.stream().mapToInt(k -> columns.indexOf(projection.findField(k))).toArray();
     List<Object> key = new ArrayList<>(keys.size());
@@ -174,9 +183,7 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
     };
     try (CloseableIterable<Record> live = LiveRows.read(table, task, projection, mayBeChanged)) {
       for (Record r : live) {
-        GenericRecord row = TableSchemas.toAvro(r, located);
-        row.put(MergeChanges.FILE, path);
-        out.accept(row);
+        locatedOut.accept(TableSchemas.toAvro(r, located));
       }
     }
   }

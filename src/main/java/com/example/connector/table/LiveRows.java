@@ -14,7 +14,8 @@ import org.apache.iceberg.util.PartitionUtil;
 /**
  * The rows of one committed data file (or its part, {@code task}) that are still live: the deletes
  * committed against it applied, and identity partition columns filled from the file's partition,
- * as readers fill them. What a merge reads of the committed table and what compaction rewrites.
+ * as readers fill them. What compaction rewrites, and what a merge reads of the committed table
+ * where {@link KeyScan} does not read the file (or no key filter drops rows: a snapshot table).
  */
 public final class LiveRows {
   private LiveRows() {}

@@ -1,0 +1,178 @@
+package com.example.connector.table;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.testing.IcebergFiles;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.PartitionSpec;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.hadoop.HadoopCatalog;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.types.Types;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A committed file read column by column ({@link KeyScan}): the rows a key test keeps, their
+ * position deletes applied, every column as the pipeline's Avro rows hold it, over many row groups
+ * each read as its own part of the file; and the files it leaves to Iceberg's reader. Expected
+ * rows are built from the rows written, not read back.
+ */
+class KeyScanTest {
+  private static final Schema SCHEMA = new Schema(
+      Types.NestedField.required(1, "id", Types.StringType.get()),
+      Types.NestedField.optional(2, "n", Types.LongType.get()),
+      Types.NestedField.optional(3, "score", Types.DoubleType.get()),
+      Types.NestedField.optional(4, "day", Types.DateType.get()),
+      Types.NestedField.optional(5, "at", Types.TimestampType.withZone()),
+      Types.NestedField.optional(6, "name", Types.StringType.get()));
+  /** The rows' Avro form: the table's columns, a position and a field the caller fills. */
+  private static final org.apache.avro.Schema ROW = SchemaBuilder.record("row").fields()
+      .requiredString("id").optionalLong("n").optionalDouble("score").optionalInt("day").optionalLong("at")
+      .optionalString("name").requiredLong("_pos").optionalString("_file").endRecord();
+  private static final OffsetDateTime EPOCH = OffsetDateTime.of(1970, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
+  private static final int ROWS = 300;
+  private static final Set<Long> DELETED = Set.of(4L, 40L, 41L, 299L);
+
+  @TempDir Path warehouse;
+
+  @Test
+  void readsTheKeptLiveRowsOfEveryRowGroupWithTheirPositions() throws IOException {
+    Table table = table(Map.of(
+        // row groups of about ten rows: the size is checked every ten rows
+        "write.parquet.row-group-size-bytes", "64",
+        "write.parquet.row-group-check-min-record-count", "10",
+        "write.parquet.row-group-check-max-record-count", "10"));
+    DataFile data = write(table);
+    table.newRowDelta().addDeletes(IcebergFiles.positionDeletes(table, data, 4, 40, 41, 299)).commit();
+    Predicate<List<Object>> keep = key -> ((String) key.get(0)).hashCode() % 3 == 0;
+
+    List<FileScanTask> rowGroups = new ArrayList<>();
+    task(table).split(1).forEach(rowGroups::add);
+    assertTrue(rowGroups.size() >= 20, "many row groups, each read on its own: " + rowGroups.size());
+    List<String> read = new ArrayList<>();
+    for (FileScanTask rowGroup : rowGroups) {
+      assertTrue(KeyScan.read(table, rowGroup, ROW, List.of("id"), keep, row -> read.add(describe(row))));
+    }
+
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < ROWS; i++) {
+      if (!DELETED.contains((long) i) && keep.test(List.of(id(i)))) {
+        expected.add(id(i) + "|" + (i % 5 == 0 ? null : i * 1000L) + "|" + (i % 7 == 0 ? null : i / 4.0) + "|"
+            + (i % 3 == 0 ? null : 19000 + i) + "|" + (i % 11 == 0 ? null : i * 1_000_000L) + "|"
+            + (i % 2 == 0 ? null : "name " + i) + "@" + i + " file null");
+      }
+    }
+    assertTrue(expected.size() > 50);
+    assertEquals(expected, read);
+  }
+
+  @Test
+  void anIntColumnPromotedToLongIsReadAsLongs() throws IOException {
+    Schema ints = new Schema(Types.NestedField.required(1, "id", Types.StringType.get()),
+        Types.NestedField.optional(2, "n", Types.IntegerType.get()));
+    Table table = new HadoopCatalog(new org.apache.hadoop.conf.Configuration(), warehouse.toString())
+        .createTable(TableIdentifier.of("db", "ints"), ints, PartitionSpec.unpartitioned(), Map.of("format-version", "2"));
+    List<Record> rows = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Record r = org.apache.iceberg.data.GenericRecord.create(ints);
+      r.setField("id", "k" + i);
+      r.setField("n", i == 1 ? null : i * 7);
+      rows.add(r);
+    }
+    table.newAppend().appendFile(IcebergFiles.dataFile(table, rows)).commit();
+    table.updateSchema().updateColumn("n", Types.LongType.get()).commit();
+    org.apache.avro.Schema row = SchemaBuilder.record("row").fields().requiredString("id").optionalLong("n")
+        .requiredLong("_pos").endRecord();
+
+    List<Object> read = new ArrayList<>();
+    assertTrue(KeyScan.read(table, task(table), row, List.of("id"), key -> true, r -> read.add(r.get("n"))));
+    assertEquals(java.util.Arrays.asList(0L, null, 14L), read);
+  }
+
+  @Test
+  void leavesAnotherEnginesEqualityDeletesToIcebergsReader() throws IOException {
+    Table table = table(Map.of());
+    write(table);
+    Schema idOnly = SCHEMA.select("id");
+    Record key = org.apache.iceberg.data.GenericRecord.create(idOnly);
+    key.setField("id", id(7));
+    table.newRowDelta().addDeletes(IcebergFiles.equalityDeletes(table, idOnly, List.of(key))).commit();
+
+    List<GenericRecord> read = new ArrayList<>();
+    assertFalse(KeyScan.read(table, task(table), ROW, List.of("id"), k -> true, read::add));
+    assertEquals(List.of(), read);
+  }
+
+  @Test
+  void leavesAFileWithoutAColumnOfTheRowsToIcebergsReader() throws IOException {
+    Table table = table(Map.of());
+    write(table);
+    table.updateSchema().addColumn("added", Types.StringType.get()).commit();
+    org.apache.avro.Schema withAdded = SchemaBuilder.record("row").fields().requiredString("id")
+        .optionalString("added").requiredLong("_pos").endRecord();
+
+    List<GenericRecord> read = new ArrayList<>();
+    assertFalse(KeyScan.read(table, task(table), withAdded, List.of("id"), k -> true, read::add));
+    assertEquals(List.of(), read);
+  }
+
+  private Table table(Map<String, String> properties) {
+    Map<String, String> all = new java.util.HashMap<>(properties);
+    all.put("format-version", "2");
+    return new HadoopCatalog(new org.apache.hadoop.conf.Configuration(), warehouse.toString())
+        .createTable(TableIdentifier.of("db", "t"), SCHEMA, PartitionSpec.unpartitioned(), all);
+  }
+
+  /** {@value #ROWS} rows, a null in each optional column now and then; one committed file. */
+  private static DataFile write(Table table) {
+    List<Record> rows = new ArrayList<>();
+    for (int i = 0; i < ROWS; i++) {
+      Record r = org.apache.iceberg.data.GenericRecord.create(SCHEMA);
+      r.setField("id", id(i));
+      r.setField("n", i % 5 == 0 ? null : i * 1000L);
+      r.setField("score", i % 7 == 0 ? null : i / 4.0);
+      r.setField("day", i % 3 == 0 ? null : LocalDate.ofEpochDay(19000 + i));
+      r.setField("at", i % 11 == 0 ? null : EPOCH.plusSeconds(i));
+      r.setField("name", i % 2 == 0 ? null : "name " + i);
+      rows.add(r);
+    }
+    DataFile data = IcebergFiles.dataFile(table, rows);
+    table.newAppend().appendFile(data).commit();
+    return data;
+  }
+
+  /** Keys of ASCII and of other characters (a string's UTF-8 bytes are not its characters). */
+  private static String id(int i) {
+    return (i % 10 == 3 ? "ключ-" : "key-") + i;
+  }
+
+  private static FileScanTask task(Table table) throws IOException {
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      return tasks.iterator().next();
+    }
+  }
+
+  private static String describe(GenericRecord row) {
+    return row.get("id") + "|" + row.get("n") + "|" + row.get("score") + "|" + row.get("day") + "|" + row.get("at")
+        + "|" + row.get("name") + "@" + row.get("_pos") + " file " + row.get("_file");
+  }
+}
