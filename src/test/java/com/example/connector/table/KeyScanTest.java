@@ -31,10 +31,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A committed file read column by column ({@link KeyScan}): the rows a key test keeps, their
- * position deletes applied, every column as the pipeline's Avro rows hold it, over many row groups
- * each read as its own part of the file; and the files it leaves to Iceberg's reader. Expected
- * rows are built from the rows written, not read back.
+ * A committed file read column by column ({@link KeyScan}): the rows a key test keeps, of one key
+ * column or two, their position deletes applied, every column as the pipeline's Avro rows hold it
+ * (nulls, a dictionary-encoded column), over many row groups each read as its own part of the
+ * file; and the files it leaves to Iceberg's reader. Expected rows are built from the rows
+ * written, not read back.
  */
 class KeyScanTest {
   private static final Schema SCHEMA = new Schema(
@@ -78,11 +79,25 @@ class KeyScanTest {
       if (!DELETED.contains((long) i) && keep.test(List.of(id(i)))) {
         expected.add(id(i) + "|" + (i % 5 == 0 ? null : i * 1000L) + "|" + (i % 7 == 0 ? null : i / 4.0) + "|"
             + (i % 3 == 0 ? null : 19000 + i) + "|" + (i % 11 == 0 ? null : i * 1_000_000L) + "|"
-            + (i % 2 == 0 ? null : "name " + i) + "@" + i + " file null");
+            + name(i) + "@" + i + " file null");
       }
     }
     assertTrue(expected.size() > 50);
     assertEquals(expected, read);
+
+    // a key of two columns, the first of them null in some rows
+    List<String> readByTwo = new ArrayList<>();
+    for (FileScanTask rowGroup : rowGroups) {
+      assertTrue(KeyScan.read(table, rowGroup, ROW, List.of("n", "name"), key -> key.get(0) == null,
+          row -> readByTwo.add(row.get("id") + " " + row.get("name") + "@" + row.get("_pos"))));
+    }
+    List<String> expectedByTwo = new ArrayList<>();
+    for (int i = 0; i < ROWS; i += 5) {
+      if (!DELETED.contains((long) i)) {
+        expectedByTwo.add(id(i) + " " + name(i) + "@" + i);
+      }
+    }
+    assertEquals(expectedByTwo, readByTwo);
   }
 
   @Test
@@ -152,12 +167,17 @@ class KeyScanTest {
       r.setField("score", i % 7 == 0 ? null : i / 4.0);
       r.setField("day", i % 3 == 0 ? null : LocalDate.ofEpochDay(19000 + i));
       r.setField("at", i % 11 == 0 ? null : EPOCH.plusSeconds(i));
-      r.setField("name", i % 2 == 0 ? null : "name " + i);
+      r.setField("name", name(i));
       rows.add(r);
     }
     DataFile data = IcebergFiles.dataFile(table, rows);
     table.newAppend().appendFile(data).commit();
     return data;
+  }
+
+  /** A few names over and over: a dictionary-encoded column. */
+  private static String name(int i) {
+    return i % 2 == 0 ? null : "name " + i % 3;
   }
 
   /** Keys of ASCII and of other characters (a string's UTF-8 bytes are not its characters). */
