@@ -181,24 +181,20 @@ public final class KeyScan {
         for (int i = 0; i < keyCount; i++) {
           key.add(values.get(i).next(readers[i]));
         }
-        boolean kept = keep.test(key) && (deleted == null || !deleted.isDeleted(position));
-        GenericRecord row = kept ? new GenericData.Record(rowSchema) : null;
-        for (int i = 0; i < readers.length; i++) {
-          if (i >= keyCount && !kept) {
+        if (!keep.test(key) || (deleted != null && deleted.isDeleted(position))) {
+          for (int i = keyCount; i < readers.length; i++) {
             skip(readers[i]);
-            continue;
           }
-          Object value = i < keyCount ? key.get(i) : values.get(i).next(readers[i]);
-          if (row != null) {
-            row.put(columns.get(i).name(), value);
-          }
+          continue;
         }
-        if (row != null) {
-          if (positionField >= 0) {
-            row.put(positionField, position);
-          }
-          out.accept(row);
+        GenericRecord row = new GenericData.Record(rowSchema);
+        for (int i = 0; i < readers.length; i++) {
+          row.put(columns.get(i).name(), i < keyCount ? key.get(i) : values.get(i).next(readers[i]));
         }
+        if (positionField >= 0) {
+          row.put(positionField, position);
+        }
+        out.accept(row);
       }
     }
   }
@@ -269,7 +265,10 @@ public final class KeyScan {
     public void end() {}
   };
 
-  /** Iceberg's file as Parquet's, so that the table's FileIO (local, HDFS, gs://) reads it. */
+  /**
+   * Iceberg's file as Parquet's, so that the table's FileIO (local, HDFS, gs://) reads it
+   * (Iceberg's own adapter, {@code ParquetIO.file}, is not public).
+   */
   private static InputFile parquetFile(org.apache.iceberg.io.InputFile file) {
     return new InputFile() {
       @Override
