@@ -41,6 +41,9 @@ final class OptionChecks {
     DestinationNames.check(Objects.toString(options.getDefaultCatalog(), ""), "--defaultCatalog");
     DestinationNames.check(Objects.toString(options.getDefaultSchema(), ""), "--defaultSchema");
     outputRoot(Objects.toString(options.getOutputRoot(), ""));
+    // The catalog's own errors (a Hadoop catalog on an object store, an unreadable properties
+    // file) need no network: before the runner checks, which may wait on a bucket.
+    CatalogOptions.config(options);
   }
 
   private static void range(String option, long value, long min, long max, String meaning) {

@@ -36,6 +36,12 @@ public final class CatalogConfig implements Serializable {
   private static final Pattern SECRET_IN_VALUE = Pattern.compile("(?i)((?:password|secret|token)[a-z_]*)=[^&;]*");
   private static final Pattern OBJECT_STORE = Pattern.compile("(?i)^(gs|s3|s3a|s3n|abfss?|wasbs?|oss)://.*");
 
+  /** The catalog types that cannot load without a {@code uri}, with an example of one. */
+  private static final Map<String, String> URI_EXAMPLES = Map.of(
+      "rest", "https://catalog.example.com/api/catalog",
+      "jdbc", "jdbc:postgresql://db.example.com:5432/iceberg",
+      "nessie", "http://nessie.example.com:19120/api/v2");
+
   private static final Map<CatalogConfig, Catalog> LOADED = new ConcurrentHashMap<>();
 
   private final String name;
@@ -86,7 +92,13 @@ public final class CatalogConfig implements Serializable {
    */
   public CatalogConfig withPropertiesFile(@Nullable String file) {
     CatalogConfig config = new CatalogConfig(name, properties, file == null || file.isBlank() ? null : file);
-    config.fileProperties(); // unreadable: fail now, on the launcher, before anything moves
+    Map<String, String> fromFile = config.fileProperties(); // unreadable: fail now, on the launcher, before anything moves
+    String type = properties.get(CatalogUtil.ICEBERG_CATALOG_TYPE);
+    String example = type == null ? null : URI_EXAMPLES.get(type);
+    if (example != null && !properties.containsKey(CatalogProperties.URI) && !fromFile.containsKey(CatalogProperties.URI)) {
+      throw new ConfigurationException("--catalogType=" + type + ": a " + type + " catalog needs its endpoint, and"
+          + " no --catalogUri is given (nor uri= in --catalogPropertiesFile); add --catalogUri=" + example);
+    }
     return config;
   }
 
@@ -105,7 +117,13 @@ public final class CatalogConfig implements Serializable {
     return LOADED.computeIfAbsent(this, config -> {
       Map<String, String> all = new TreeMap<>(config.fileProperties());
       all.putAll(config.properties);
-      return CatalogUtil.buildIcebergCatalog(config.name, all, hadoopConf());
+      try {
+        return CatalogUtil.buildIcebergCatalog(config.name, all, hadoopConf());
+      } catch (RuntimeException e) {
+        // Iceberg's message names the failing call, not the catalog (a REST client's GET).
+        throw new IllegalStateException("Iceberg catalog " + config + " could not be loaded: " + e.getMessage()
+            + "; check --catalogType, --catalogUri and --catalogPropertiesFile, and that the catalog answers", e);
+      }
     });
   }
 

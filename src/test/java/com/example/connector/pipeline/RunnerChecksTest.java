@@ -31,6 +31,9 @@ class RunnerChecksTest {
       "--credentialFactoryClass=org.apache.beam.sdk.extensions.gcp.auth.NoopCredentialFactory";
   /** Where GCS calls would go if a check let one through: nothing listens on port 9 of loopback. */
   private static final String NO_GCS = "--gcsEndpoint=http://127.0.0.1:9/storage/v1/";
+  /** A catalog a bucket may hold (a Hadoop one is refused there first); never reached by a refused run. */
+  private static final String REST_CATALOG = "--catalogType=rest";
+  private static final String REST_CATALOG_URI = "--catalogUri=http://127.0.0.1:9/";
 
   @TempDir Path dir;
 
@@ -113,7 +116,8 @@ class RunnerChecksTest {
   @Test
   void theEmbeddedSourceIsRefusedOnARemoteRunner() {
     Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
-        "--flinkMaster=flink-jobmanager.example:8081", "--outputRoot=gs://real-bucket/out");
+        "--flinkMaster=flink-jobmanager.example:8081", "--outputRoot=gs://real-bucket/out", REST_CATALOG,
+        REST_CATALOG_URI);
     assertMentions(r, "connection 'my_example_connection': no base_url",
         "run the standalone source", "set base_url in the connection");
   }
@@ -142,10 +146,28 @@ class RunnerChecksTest {
   }
 
   @Test
+  void aHadoopCatalogOnABucketIsRefusedBeforeTheBucketIsAsked() throws Exception {
+    try (FakeGcs gcs = new FakeGcs(Set.of())) {
+      Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("direct"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
+          "--warehouse=gs://" + FakeGcs.HELD + "/wh", "--gcsEndpoint=" + gcs.endpoint(), "--preflightTimeoutSeconds=1");
+      assertMentions(r, "--warehouse/--outputRoot=gs://" + FakeGcs.HELD + "/wh: a Hadoop catalog commits by renaming",
+          "--catalogType=rest");
+      assertFalse(r.err().contains("did not answer"), () -> "the bucket was asked first:\n" + r);
+    }
+  }
+
+  @Test
+  void aRestCatalogWithoutItsUriIsRefused() {
+    Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("direct"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
+        "--outputRoot=" + dir.resolve("out"), REST_CATALOG);
+    assertMentions(r, "--catalogType=rest: a rest catalog needs its endpoint", "add --catalogUri=https://");
+  }
+
+  @Test
   void aMissingBucketIsRefused() throws Exception {
     try (FakeGcs gcs = new FakeGcs(Set.of("real-bucket"))) {
       Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("direct"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
-          "--outputRoot=gs://no-such-bucket/out", "--gcsEndpoint=" + gcs.endpoint());
+          "--outputRoot=gs://no-such-bucket/out", REST_CATALOG, REST_CATALOG_URI, "--gcsEndpoint=" + gcs.endpoint());
       assertMentions(r, "--outputRoot=gs://no-such-bucket/out: bucket gs://no-such-bucket", "does not exist");
     }
   }
@@ -154,7 +176,7 @@ class RunnerChecksTest {
   void aBucketThatDoesNotAnswerIsRefusedAfterTheTimeout() throws Exception {
     try (FakeGcs gcs = new FakeGcs(Set.of())) {
       Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("direct"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
-          "--outputRoot=gs://" + FakeGcs.HELD + "/out", "--gcsEndpoint=" + gcs.endpoint(),
+          "--outputRoot=gs://" + FakeGcs.HELD + "/out", REST_CATALOG, REST_CATALOG_URI, "--gcsEndpoint=" + gcs.endpoint(),
           "--preflightTimeoutSeconds=1");
       assertMentions(r, "bucket gs://" + FakeGcs.HELD, "did not answer within 1 s", "--preflightTimeoutSeconds");
     }

@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.ConfigurationException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The catalog the options describe: what is refused, what is defaulted, what is shown. */
 class CatalogConfigTest {
@@ -32,6 +35,36 @@ class CatalogConfigTest {
     assertEquals("s3://bucket/wh",
         CatalogConfig.of("example", "rest", null, "https://catalog.example.com", "s3://bucket/wh", "/tmp/out", Map.of())
             .warehouse());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"rest", "jdbc", "nessie"})
+  void aCatalogServiceWithoutItsUriIsRefusedWithAnExample(String type) {
+    ConfigurationException e = assertThrows(ConfigurationException.class,
+        () -> CatalogConfig.of("example", type, null, null, "/tmp/wh", "/tmp/out", Map.of()).withPropertiesFile(null));
+    assertTrue(e.getMessage().startsWith("--catalogType=" + type + ": a " + type + " catalog needs its endpoint"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("add --catalogUri=" + Map.of("rest", "https://", "jdbc", "jdbc:postgresql://",
+        "nessie", "http://").get(type)), e.getMessage());
+  }
+
+  @Test
+  void aCatalogUriMayComeFromThePropertiesFile(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("catalog.properties"), "uri=https://catalog.example.com\n");
+    CatalogConfig.of("example", "rest", null, null, "/tmp/wh", "/tmp/out", Map.of()).withPropertiesFile(file.toString());
+    CatalogConfig.of("example", "glue", null, null, "/tmp/wh", "/tmp/out", Map.of()).withPropertiesFile(null);
+  }
+
+  @Test
+  void aCatalogThatCannotBeLoadedIsNamedInTheError() {
+    // Nothing listens on port 9 of loopback: the REST catalog's first call is refused.
+    CatalogConfig config = CatalogConfig.of("unreachable", "rest", null, "http://127.0.0.1:9/", "/tmp/wh", "/tmp/out",
+        Map.of("token", "tok-789"));
+    IllegalStateException e = assertThrows(IllegalStateException.class, config::load);
+    assertTrue(e.getMessage().startsWith("Iceberg catalog unreachable{"), e.getMessage());
+    assertTrue(e.getMessage().contains("uri=http://127.0.0.1:9/") && e.getMessage().contains("could not be loaded"),
+        e.getMessage());
+    assertFalse(e.getMessage().contains("tok-789"), e.getMessage());
   }
 
   @Test
