@@ -14,8 +14,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -42,8 +44,10 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * ({@code runner-configs/flink-local}: the same commits, from Flink's tasks). A delay is uniform
  * between 0 and the time an unkilled first run took (measured once, into an output root of its
  * own); commits take a small part of a run, so most kills land before any (the {@code crash://}
- * tests aim at the commit points). Per trial it prints whether the run had ended by itself, and
- * how many tables the killed run committed.
+ * tests aim at the commit points). With {@code --at-commit}, each run is killed instead a random
+ * 0-{@value #MAX_COMMIT_KILL_DELAY_MS} ms after it committed its first table, between or during
+ * its other tables' commits. Per trial it prints whether the run had ended by itself, and how many
+ * tables the killed run committed.
  *
  * <p>Continuous runs ({@code --continuous}, the source failing 3% of calls): a child runs {@code
  * --streaming=true}, committing every second, and is killed with SIGKILL {@code --kills} times,
@@ -54,7 +58,7 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * {@code users} as SCD type 2 ({@code users_history}).
  *
  * <p>The check ({@link CrashCheck}): the tables against the source's rows and what it answered the
- * writes. Options: {@code --trials=N} (default 10), {@code --continuous}, {@code
+ * writes. Options: {@code --trials=N} (default 10), {@code --at-commit}, {@code --continuous}, {@code
  * --runner=direct|flink} (default direct), {@code --kills=N} (default 5), {@code --seed=S} (delays
  * and writes, default 1), {@code --rows=N} (seed rows of users, orders and events each, default
  * 5,000). Exits 1 if anything is lost, extra or doubled, a run failed by itself, a concurrent run
@@ -76,6 +80,8 @@ public final class CrashTrials {
   /** How long a continuous child may take to commit every table, and the final one to catch up. */
   private static final Duration COMMIT_TIMEOUT = Duration.ofMinutes(3);
   private static final int MAX_KILL_DELAY_MS = 2_000;
+  /** How long after a bounded run's first table commit an {@code --at-commit} kill may come: about its other commits. */
+  private static final int MAX_COMMIT_KILL_DELAY_MS = 300;
   static final String STOPPED = "Stopped after a final commit";
   /** Flink embedded's runner config, in the project's directory. */
   private static final Path FLINK_CONFIG = Path.of("runner-configs", "flink-local").toAbsolutePath();
@@ -174,6 +180,7 @@ public final class CrashTrials {
     int trials = 10;
     int kills = 5;
     boolean continuous = false;
+    boolean atCommit = false;
     Runner runner = Runner.DIRECT;
     long seed = 1;
     long rows = 5_000;
@@ -182,13 +189,14 @@ public final class CrashTrials {
       switch (kv[0]) {
         case "trials" -> trials = Integer.parseInt(kv[1]);
         case "continuous" -> continuous = true;
+        case "at-commit" -> atCommit = true;
         case "runner" -> runner = runner(kv.length > 1 ? kv[1] : "");
         case "kills" -> kills = Integer.parseInt(kv[1]);
         case "seed" -> seed = Long.parseLong(kv[1]);
         case "rows" -> rows = Long.parseLong(kv[1]);
         default -> throw new IllegalArgumentException(
-            "unknown option '" + arg + "'; use --trials=N, --continuous, --runner=direct|flink, --kills=N,"
-                + " --seed=S, --rows=N");
+            "unknown option '" + arg + "'; use --trials=N, --at-commit, --continuous, --runner=direct|flink,"
+                + " --kills=N, --seed=S, --rows=N");
       }
     }
     long started = System.nanoTime();
@@ -201,7 +209,7 @@ public final class CrashTrials {
         t.print(outcome, seed, rows, started);
         wrong = !outcome.ok();
       } else {
-        wrong = t.bounded(trials, rows, seed, started);
+        wrong = t.bounded(trials, atCommit, rows, seed, started);
       }
     }
     System.exit(wrong ? 1 : 0);
@@ -222,8 +230,12 @@ public final class CrashTrials {
     };
   }
 
-  /** The trials, the concurrent runs, the final run and its check, printed; whether anything was wrong. */
-  private boolean bounded(int trials, long rows, long seed, long started) throws Exception {
+  /**
+   * The trials, the concurrent runs, the final run and its check, printed; whether anything was
+   * wrong. Each run is killed at a random time of an unkilled run's length, or {@code atCommit} a
+   * random 0-{@value #MAX_COMMIT_KILL_DELAY_MS} ms after it committed its first table.
+   */
+  private boolean bounded(int trials, boolean atCommit, long rows, long seed, long started) throws Exception {
     long unkilledMs = System.currentTimeMillis();
     runToEnd(work.resolve("measured-output"), work.resolve("measured.log"));
     unkilledMs = System.currentTimeMillis() - unkilledMs;
@@ -233,10 +245,10 @@ public final class CrashTrials {
     List<String> problems = new ArrayList<>();
     for (int i = 1; i <= trials; i++) {
       traffic.rounds(20);
-      long delay = (long) (random.nextDouble() * unkilledMs);
       Path log = work.resolve("trial-" + i + ".log");
+      long delay = atCommit ? random.nextInt(MAX_COMMIT_KILL_DELAY_MS + 1) : (long) (random.nextDouble() * unkilledMs);
       Process run = start(output, log);
-      boolean exited = run.waitFor(delay, TimeUnit.MILLISECONDS);
+      boolean exited = (atCommit && !awaitFirstCommit(run, output, log)) || run.waitFor(delay, TimeUnit.MILLISECONDS);
       kill(run); // nothing if it already ended
       Trial trial = new Trial(i, delay, exited, finish(run, log), committedBy(output, log));
       killed.add(trial);
@@ -265,11 +277,13 @@ public final class CrashTrials {
     runToEnd(output, work.resolve("final.log"));
     List<CrashCheck.Check> checks = new CrashCheck(source, traffic, false).against(catalog(output));
 
-    System.out.printf("%nCrash trials (%s): %d runs killed with SIGKILL (seed %d), 2 concurrent runs, 1 final run;"
-        + " source: users, orders, events %,d rows each, pages of %d; an unkilled first run took %.1f s%n",
-        runner.label(), trials, seed, rows, PAGE_SIZE, unkilledMs / 1e3);
-    String trialFormat = "%-6s %14s %24s %6s %17s%n";
-    System.out.printf(trialFormat, "trial", "kill delay ms", "exited before the kill", "exit", "tables committed");
+    System.out.printf("%nCrash trials (%s): %d runs killed with SIGKILL (seed %d, %s), 2 concurrent runs, 1 final"
+        + " run; source: users, orders, events %,d rows each, pages of %d; an unkilled first run took %.1f s%n",
+        runner.label(), trials, seed, atCommit ? "each 0-" + MAX_COMMIT_KILL_DELAY_MS + " ms after its first table"
+        + " commit" : "at random times of a run's length", rows, PAGE_SIZE, unkilledMs / 1e3);
+    String trialFormat = "%-6s %15s %24s %6s %17s%n";
+    System.out.printf(trialFormat, "trial", atCommit ? "ms after commit" : "kill delay ms", "exited before the kill",
+        "exit", "tables committed");
     killed.forEach(t -> System.out.printf(trialFormat, t.number(), t.delayMs(), t.exitedBeforeKill() ? "yes" : "no",
         t.exitCode(), t.committed() + " of " + COMMITTED.size()));
     System.out.printf("%nconcurrent runs: exit %d and exit %d%n", concurrent[0], concurrent[1]);
@@ -462,6 +476,41 @@ public final class CrashTrials {
   private static String runId(Path log) throws IOException {
     Matcher runId = Pattern.compile("(?m)^Run (\\S+): ").matcher(Files.exists(log) ? Files.readString(log) : "");
     return runId.find() ? runId.group(1) : null;
+  }
+
+  /**
+   * Waits until the run has committed a table (true) or has ended or timed out (false). A commit
+   * replaces a table's version hint; only then are the snapshots read, to tell the run's commit from
+   * a table's creation or another run's.
+   */
+  private static boolean awaitFirstCommit(Process run, Path output, Path log) throws Exception {
+    long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+    Map<String, String> hints = versionHints(output);
+    while (run.isAlive() && System.nanoTime() < deadline) {
+      Map<String, String> now = versionHints(output);
+      if (!now.equals(hints)) {
+        if (committedBy(output, log) > 0) {
+          return true;
+        }
+        hints = now;
+      }
+      Thread.sleep(2);
+    }
+    return false;
+  }
+
+  /** The destinations' version hints (a Hadoop catalog's pointer to its current metadata), by destination. */
+  private static Map<String, String> versionHints(Path output) {
+    Map<String, String> hints = new HashMap<>();
+    for (String table : COMMITTED) {
+      Path hint = output.resolve(Path.of("main", "example", table, "metadata", "version-hint.text"));
+      try {
+        hints.put(table, Files.readString(hint));
+      } catch (IOException e) {
+        hints.put(table, "none"); // not created yet, or being replaced
+      }
+    }
+    return hints;
   }
 
   /** How many destinations' current snapshot the run whose output is in {@code log} committed. */
