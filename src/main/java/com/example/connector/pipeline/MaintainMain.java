@@ -17,8 +17,9 @@ import org.apache.iceberg.catalog.Catalog;
 /**
  * Maintains the tables of a pipeline spec (and their change feeds): compaction, snapshot expiry
  * and orphan file removal ({@link Maintenance}), table by table, on this machine. Same spec,
- * catalog and destination options as a run. Exit codes as a run's: 0 done, 1 a table failed
- * (the others are still maintained), 2 bad configuration.
+ * catalog and destination options as a run, checked as a run checks them. Exit codes as a run's:
+ * 0 done, 1 a table failed (the others are still maintained) or the catalog cannot be loaded, 2
+ * bad configuration.
  */
 public final class MaintainMain {
   /** The maintenance settings, beside a run's options. */
@@ -64,15 +65,22 @@ public final class MaintainMain {
     try {
       PipelineOptionsFactory.register(MaintainOptions.class);
       options = PipelineOptionsFactory.fromArgs(RunnerConfig.merge(args)).withValidation().as(MaintainOptions.class);
+      OptionChecks.check(options);
+      checkSettings(options);
       PipelineSpec spec = PipelineSpec.load(Path.of(options.getSpec()));
       destinations = IngestPlanner.destinations(spec, options.getSpec(), options);
       settings = new Maintenance.Settings(options.getTargetFileSizeBytes(),
           Duration.ofHours(options.getExpireSnapshotsOlderThanHours()), options.getRetainLastSnapshots(),
           Duration.ofHours(options.getOrphanFilesOlderThanHours()), options.getDryRun());
-      catalog = CatalogOptions.config(options).load();
     } catch (ConfigurationException | IllegalArgumentException e) {
       err.println("error: " + e.getMessage());
       return 2;
+    }
+    try {
+      catalog = CatalogOptions.config(options).load();
+    } catch (RuntimeException e) {
+      err.println("error: " + e.getMessage());
+      return 1;
     }
     int failed = 0;
     for (Destination d : withChangeFeeds(destinations)) {
@@ -87,6 +95,18 @@ public final class MaintainMain {
       }
     }
     return failed == 0 ? 0 : 1;
+  }
+
+  /** The maintenance settings, each named as its option (the settings' own checks cannot). */
+  private static void checkSettings(MaintainOptions options) {
+    OptionChecks.range("--targetFileSizeBytes", options.getTargetFileSizeBytes(), 0, Long.MAX_VALUE,
+        "size compaction writes its files to, 0 for the table's own, e.g. --targetFileSizeBytes=134217728");
+    OptionChecks.range("--expireSnapshotsOlderThanHours", options.getExpireSnapshotsOlderThanHours(), 0, Long.MAX_VALUE,
+        "age in hours past which snapshots expire, e.g. --expireSnapshotsOlderThanHours=168");
+    OptionChecks.range("--retainLastSnapshots", options.getRetainLastSnapshots(), 1, Integer.MAX_VALUE,
+        "number of recent snapshots always kept, e.g. --retainLastSnapshots=5");
+    OptionChecks.range("--orphanFilesOlderThanHours", options.getOrphanFilesOlderThanHours(), 0, Long.MAX_VALUE,
+        "age in hours past which unreferenced files are removed, e.g. --orphanFilesOlderThanHours=72");
   }
 
   private static List<Destination> withChangeFeeds(List<Destination> destinations) {

@@ -46,10 +46,11 @@ final class OptionChecks {
     CatalogOptions.config(options);
   }
 
-  private static void range(String option, long value, long min, long max, String meaning) {
+  /** {@code value} from {@code min} to {@code max}; a max of {@link Integer#MAX_VALUE} or more reads as none. */
+  static void range(String option, long value, long min, long max, String meaning) {
     if (value < min || value > max) {
       throw new ConfigurationException(
-          option + "=" + value + ": must be " + (max == Integer.MAX_VALUE ? "at least " + min
+          option + "=" + value + ": must be " + (max >= Integer.MAX_VALUE ? "at least " + min
               : "from " + min + " to " + max) + "; it is the " + meaning);
     }
   }

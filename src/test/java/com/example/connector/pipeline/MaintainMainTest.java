@@ -21,7 +21,10 @@ import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The maintenance command on the tables three runs left: fewer files, the same rows, cursors kept. */
+/**
+ * The maintenance command on the tables runs left (fewer files, the same rows, cursors kept), and
+ * its bad options refused.
+ */
 class MaintainMainTest {
   @TempDir Path dir;
 
@@ -57,6 +60,31 @@ class MaintainMainTest {
       assertEquals(events, render(h.rows("events")));
       assertEquals(cursors, h.cursors("users"), "the next run reads on from the same cursors");
     }
+  }
+
+  @Test
+  void badOptionsAreRefusedBeforeAnyTableIsTouched() {
+    String spec = "--spec=" + ProjectFiles.pipelines("minimal.json");
+    String output = "--outputRoot=" + dir.resolve("out");
+    assertRefused(2, "error: --spec is required", "--dryRun");
+    assertRefused(2, "error: --retainLastSnapshots=0: must be at least 1; it is the number of recent snapshots",
+        spec, output, "--retainLastSnapshots=0");
+    assertRefused(2, "error: --orphanFilesOlderThanHours=-1: must be at least 0", spec, output,
+        "--orphanFilesOlderThanHours=-1");
+    assertRefused(2, "error: --catalogType=rest: a rest catalog needs its endpoint", spec, output, "--catalogType=rest");
+    // Nothing listens on port 9 of loopback.
+    assertRefused(1, "error: Iceberg catalog example{type=rest, uri=http://127.0.0.1:9/", spec, output,
+        "--catalogType=rest", "--catalogUri=http://127.0.0.1:9/");
+  }
+
+  private static void assertRefused(int exit, String message, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = MaintainMain.run(args, new PrintStream(out, true), new PrintStream(err, true), Clock.systemUTC());
+    String printed = err.toString(StandardCharsets.UTF_8);
+    assertEquals(exit, code, printed);
+    assertTrue(printed.startsWith(message), printed);
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
   }
 
   private static List<String> render(List<GenericRecord> rows) {
