@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -55,6 +56,9 @@ public final class RecordStartupClasses {
         Path spec = BenchmarkSpec.write(dir, source, SourceConfig.DEFAULT_MAX_CONCURRENT_REQUESTS,
             IngestBenchmark.TABLES.stream().map(BenchmarkSpec::table).toList());
         for (int run = 1; run <= 2; run++) {
+          if (run == 2) {
+            change(source);
+          }
           names.addAll(record(dir, run, "--spec=" + spec,
               "--runnerConfig=" + IngestBenchmark.runnerConfig(runner), "--outputRoot=" + dir.resolve("out")));
         }
@@ -63,6 +67,25 @@ public final class RecordStartupClasses {
       Files.write(list, names.stream().map(n -> n.replace('/', '.')).toList());
       System.out.println(runner + ": " + names.size() + " classes written to " + list);
     }
+  }
+
+  /**
+   * Updates, inserts and deletes in every table, so that the second run merges changes into the
+   * tables the first created, as most runs do (with nothing changed, it loaded none of the merge's
+   * classes). Then waits for the source's clock to pass them: a run reads up to its start's second.
+   */
+  private static void change(ExampleSource source) throws InterruptedException {
+    for (int i = 1; i <= 5; i++) {
+      String n = String.format("%04d", i);
+      source.upsert("users", Map.of("user_id", "user_" + n, "email", "changed-" + i + "@example.com"));
+      source.upsert("orders", Map.of("order_id", "order_" + n, "status", "shipped"));
+      source.upsert("products", Map.of("product_id", "product_" + n, "price", 9.5 + i));
+      source.upsert("metrics", Map.of("metric_id", "metric_" + n));
+      source.upsert("events", Map.of("event_id", "event_new_" + n));
+    }
+    source.upsert("users", Map.of("user_id", "user_new", "email", "new@example.com"));
+    source.delete("orders", "order_0006");
+    Thread.sleep(1_100);
   }
 
   /** The classes one run loaded, in order, without the left-out ones. */
