@@ -206,7 +206,7 @@ class ValidationTest {
         new PrintStream(OutputStream.nullOutputStream()), new PrintStream(err, true));
     assertEquals(2, noSpec.exitCode());
     assertTrue(err.toString(StandardCharsets.UTF_8).contains(
-        "--spec is required: the pipeline spec to run, e.g. --spec=pipelines/example_ingest.json"), err::toString);
+        "--spec is required: the pipeline spec (its tables and connection), e.g. --spec=pipelines/example_ingest.json"), err::toString);
   }
 
   /**
