@@ -24,7 +24,8 @@ final class OptionChecks {
   static void check(IngestOptions options) {
     if (options.getSpec() == null || options.getSpec().isBlank()) {
       throw new ConfigurationException(
-          "--spec is required: the pipeline spec (its tables and connection), e.g. --spec=pipelines/example_ingest.json");
+          "--spec is required: the pipeline spec (its tables and connection),"
+              + " e.g. --spec=pipelines/example_ingest.json");
     }
     range("--retryMaxAttempts", options.getRetryMaxAttempts(), 1, Integer.MAX_VALUE,
         "attempts per source call, the first included, e.g. --retryMaxAttempts=5");
