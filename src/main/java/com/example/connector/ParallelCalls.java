@@ -36,6 +36,9 @@ public final class ParallelCalls implements AutoCloseable {
    */
   static final long IDLE_MILLIS = 1_000;
 
+  /** How often {@link #handOver}, waiting for items, checks that its tasks are still there. */
+  private static final long STOPPED_CHECK_MILLIS = 200;
+
   /** A task's end, in the queue of {@link #handOver}. */
   private static final Object ENDED = new Object();
 
@@ -93,7 +96,9 @@ public final class ParallelCalls implements AutoCloseable {
    * capacity} (a task waits while it is full), where {@code drain} takes them: Beam allows output on
    * the processing thread only. {@code drain} gets each item with the items already waiting behind
    * it, which it may take too (to join them). Returns when every task has ended and its items were
-   * drained; the first task that fails stops the others, and its failure is rethrown here.
+   * drained; the first task that fails stops the others, and its failure is rethrown here. Tasks
+   * stopped from outside ({@link #close} while it waits: a step torn down under its element) end
+   * it with an {@link IllegalStateException}, where it would have waited for them for ever.
    */
   public <T> void handOver(List<Consumer<Consumer<T>>> tasks, int capacity, BiConsumer<T, Queue<T>> drain) {
     BlockingQueue<Object> queue = new ArrayBlockingQueue<>(Math.max(1, capacity));
@@ -126,7 +131,16 @@ public final class ParallelCalls implements AutoCloseable {
       Queue<T> waiting = new ArrayDeque<>();
       List<Object> taken = new ArrayList<>();
       for (int ended = 0; ended < running.size(); ) {
-        taken.add(queue.take());
+        Object next = queue.poll(STOPPED_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        if (next == null) {
+          // A task queues its end before its future is done: all done, nothing queued, and ends
+          // missing means tasks stopped (interrupted, as close() does) before they could say so.
+          if (running.stream().allMatch(Future::isDone) && queue.isEmpty()) {
+            throw new IllegalStateException(name + " stopped: its threads were stopped before their tasks ended");
+          }
+          continue;
+        }
+        taken.add(next);
         queue.drainTo(taken);
         for (Object item : taken) {
           if (item instanceof Failed failed) {

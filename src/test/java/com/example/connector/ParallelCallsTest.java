@@ -1,6 +1,7 @@
 package com.example.connector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
@@ -70,6 +72,53 @@ class ParallelCallsTest {
           () -> calls.handOver(tasks, 2, (item, rest) -> { }));
       assertEquals("row group 3 unreadable", e.getMessage());
       assertTrue(stopped.await(1, TimeUnit.MINUTES), "the other task was interrupted");
+    }
+  }
+
+  /**
+   * The threads stopped under a hand-over (a step torn down while its element is processed, as
+   * the DirectRunner does when a continuous run is cancelled): interrupted, a task cannot queue its
+   * end, and the calling thread waited for it for ever (a worker left behind in CI).
+   */
+  @Test
+  void aHandOverWhoseThreadsAreStoppedEndsInsteadOfWaitingForEver() throws InterruptedException {
+    ParallelCalls calls = new ParallelCalls("test");
+    CountDownLatch draining = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicReference<Throwable> thrown = new AtomicReference<>();
+    Thread caller = new Thread(() -> {
+      try {
+        calls.handOver(List.<Consumer<Consumer<Integer>>>of(out -> {
+          for (int i = 0; ; i++) {
+            out.accept(i); // the queue of 1 is soon full: the task waits in it
+          }
+        }), 1, (item, rest) -> {
+          draining.countDown();
+          awaitUninterruptibly(release);
+        });
+      } catch (Throwable t) {
+        thrown.set(t);
+      }
+    }, "caller");
+    caller.setDaemon(true);
+    caller.start();
+    assertTrue(draining.await(1, TimeUnit.MINUTES));
+    calls.close(); // the step's teardown: its threads are interrupted
+    release.countDown();
+    caller.join(TimeUnit.MINUTES.toMillis(1));
+    assertFalse(caller.isAlive(), "the hand-over still waits for its stopped task");
+    assertTrue(thrown.get() instanceof IllegalStateException && thrown.get().getMessage().contains("test stopped"),
+        () -> String.valueOf(thrown.get()));
+  }
+
+  private static void awaitUninterruptibly(CountDownLatch latch) {
+    while (true) {
+      try {
+        latch.await();
+        return;
+      } catch (InterruptedException e) {
+        // the caller is not the one stopped here
+      }
     }
   }
 }
