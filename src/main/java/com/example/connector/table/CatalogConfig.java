@@ -88,17 +88,13 @@ public final class CatalogConfig implements Serializable {
   /**
    * With further properties (credentials too) from a Java properties file, read each time the
    * catalog is loaded: like a connection's {@code password_file}, only the path travels with the
-   * pipeline, and the file must exist at that path wherever the pipeline runs.
+   * pipeline, and the file must exist at that path wherever the pipeline runs. Checked now, on the
+   * launcher, before anything moves: the file readable, and the endpoint a catalog service needs
+   * given here or in the file.
    */
   public CatalogConfig withPropertiesFile(@Nullable String file) {
     CatalogConfig config = new CatalogConfig(name, properties, file == null || file.isBlank() ? null : file);
-    Map<String, String> fromFile = config.fileProperties(); // unreadable: fail now, on the launcher, before anything moves
-    String type = properties.get(CatalogUtil.ICEBERG_CATALOG_TYPE);
-    String example = type == null ? null : URI_EXAMPLES.get(type);
-    if (example != null && !properties.containsKey(CatalogProperties.URI) && !fromFile.containsKey(CatalogProperties.URI)) {
-      throw new ConfigurationException("--catalogType=" + type + ": a " + type + " catalog needs its endpoint, and"
-          + " no --catalogUri is given (nor uri= in --catalogPropertiesFile); add --catalogUri=" + example);
-    }
+    config.checkEndpoint(config.fileProperties());
     return config;
   }
 
@@ -176,6 +172,16 @@ public final class CatalogConfig implements Serializable {
           + " renaming files, which an object store does not do atomically, so two writers could both"
           + " commit; use a catalog service for an object store warehouse, e.g. --catalogType=rest"
           + " --catalogUri=https://... (or jdbc, glue, nessie, or --catalogImpl=... for BigLake)");
+    }
+  }
+
+  /** A catalog service's {@code uri}, among the options' properties or the file's. */
+  private void checkEndpoint(Map<String, String> fromFile) {
+    String type = properties.get(CatalogUtil.ICEBERG_CATALOG_TYPE);
+    String example = type == null ? null : URI_EXAMPLES.get(type);
+    if (example != null && !properties.containsKey(CatalogProperties.URI) && !fromFile.containsKey(CatalogProperties.URI)) {
+      throw new ConfigurationException("--catalogType=" + type + ": a " + type + " catalog needs its endpoint, and"
+          + " no --catalogUri is given (nor uri= in --catalogPropertiesFile); add --catalogUri=" + example);
     }
   }
 
