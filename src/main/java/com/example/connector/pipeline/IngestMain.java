@@ -166,15 +166,17 @@ public final class IngestMain {
         return new Outcome(0, plan, Map.of());
       }
       options.as(DirectOptions.class).setBlockOnRun(false);
-      PipelineResult result = pipeline.run();
-      PipelineResult.State state = awaitWithProgress(result, plan, options, out, start);
-      Map<String, Map<String, Long>> counters = Progress.counters(result);
-      if (state != PipelineResult.State.DONE) {
-        err.println("error: the pipeline ended " + state + "; " + commitStatus(plan));
-        return new Outcome(1, plan, counters);
+      try (EmbeddedFlinkFiles flinkFiles = EmbeddedFlinkFiles.of(options, plan.runId())) {
+        PipelineResult result = pipeline.run();
+        PipelineResult.State state = awaitWithProgress(result, plan, options, out, start);
+        Map<String, Map<String, Long>> counters = Progress.counters(result);
+        if (state != PipelineResult.State.DONE) {
+          err.println("error: the pipeline ended " + state + "; " + commitStatus(plan));
+          return new Outcome(1, plan, counters);
+        }
+        Progress.summary(out, plan, counters, snapshots(plan), Duration.between(start, Instant.now()));
+        return new Outcome(0, plan, counters);
       }
-      Progress.summary(out, plan, counters, snapshots(plan), Duration.between(start, Instant.now()));
-      return new Outcome(0, plan, counters);
     } catch (RuntimeException e) {
       err.println("error: the pipeline failed: " + rootMessage(e) + "; " + commitStatus(plan));
       return new Outcome(1, plan, Map.of());
@@ -189,7 +191,7 @@ public final class IngestMain {
       return new Outcome(0, plan, Map.of());
     }
     options.as(DirectOptions.class).setBlockOnRun(false);
-    try {
+    try (EmbeddedFlinkFiles flinkFiles = EmbeddedFlinkFiles.of(options, plan.runId())) {
       return new Outcome(new ContinuousRun(plan, options, out).run(pipeline), plan, Map.of());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -1,0 +1,56 @@
+package com.example.connector.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.WebOptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An embedded Flink cluster's temporary files go to directories of the run's own, given to Flink
+ * as its configuration and removed at the end (ExecRunIT: nothing left after README's command);
+ * other runs, and runs given a Flink configuration, keep theirs.
+ */
+class EmbeddedFlinkFilesTest {
+  @Test
+  void anEmbeddedClustersFilesGoToDirectoriesOfTheRunsOwnRemovedAtItsEnd() {
+    IngestOptions options = options("--runner=FlinkRunner", "--flinkMaster=[local]");
+    Path dir;
+    try (EmbeddedFlinkFiles files = EmbeddedFlinkFiles.of(options, "20261206T000000Z-abcdef")) {
+      assertNotNull(files);
+      Path conf = Path.of(options.as(FlinkPipelineOptions.class).getFlinkConfDir());
+      dir = conf.getParent();
+      assertTrue(dir.getFileName().toString().startsWith("example-flink-20261206T000000Z-abcdef-"), dir.toString());
+      Configuration flink = GlobalConfiguration.loadConfiguration(conf.toString());
+      Path tmp = Path.of(flink.get(CoreOptions.TMP_DIRS));
+      Path web = Path.of(flink.get(WebOptions.TMP_DIR));
+      assertEquals(dir, tmp.getParent());
+      assertEquals(dir, web.getParent());
+      assertTrue(Files.isDirectory(tmp) && Files.isDirectory(web));
+    }
+    assertFalse(Files.exists(dir), dir + " removed");
+  }
+
+  @Test
+  void otherRunsAndRunsGivenAFlinkConfigurationKeepTheirs() {
+    assertNull(EmbeddedFlinkFiles.of(options("--runner=DirectRunner"), "r"));
+    assertNull(EmbeddedFlinkFiles.of(options("--runner=FlinkRunner", "--flinkMaster=localhost:8081"), "r"));
+    IngestOptions own = options("--runner=FlinkRunner", "--flinkMaster=[local]", "--flinkConfDir=/etc/flink");
+    assertNull(EmbeddedFlinkFiles.of(own, "r"));
+    assertEquals("/etc/flink", own.as(FlinkPipelineOptions.class).getFlinkConfDir());
+  }
+
+  private static IngestOptions options(String... args) {
+    return PipelineOptionsFactory.fromArgs(args).as(IngestOptions.class);
+  }
+}
