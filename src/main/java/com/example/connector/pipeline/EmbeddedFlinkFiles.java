@@ -2,9 +2,16 @@ package com.example.connector.pipeline;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
@@ -25,6 +32,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * empty the first, tens of milliseconds, and removes them, with anything a cluster that did not
  * shut down in time left there.
  *
+ * <p>A run holds a lock on a file in its directory while it lives, which the operating system
+ * releases however the run ends. A run that was killed ({@code kill -9}) leaves its directory
+ * behind, unlocked: the next run on the machine removes it.
+ *
  * <p>A run given a Flink configuration ({@code --flinkConfDir}, or Flink's {@code FLINK_CONF_DIR})
  * keeps it, and with it Flink's temporary directories.
  */
@@ -33,13 +44,24 @@ final class EmbeddedFlinkFiles implements AutoCloseable {
   private static final Duration SHUTDOWN = Duration.ofSeconds(10);
   private static final long POLL_MILLIS = 10;
 
+  private static final String PREFIX = "example-flink-";
+  private static final String LOCK = "lock";
+  /**
+   * The directories of this JVM's runs, never opened by its clean-up: closing any channel to a
+   * lock file would release the lock this JVM holds on it (POSIX locks are per process).
+   */
+  private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
   /** The run's own directory: the configuration and the cluster's files. */
   private final Path dir;
   private final Path files;
+  /** Held while the run lives. */
+  private final FileChannel lock;
 
-  private EmbeddedFlinkFiles(Path dir, Path files) {
+  private EmbeddedFlinkFiles(Path dir, Path files, FileChannel lock) {
     this.dir = dir;
     this.files = files;
+    this.lock = lock;
   }
 
   /**
@@ -55,16 +77,28 @@ final class EmbeddedFlinkFiles implements AutoCloseable {
         || System.getenv("FLINK_CONF_DIR") != null) {
       return null;
     }
+    Path dir = null;
+    FileChannel lock = null;
     try {
-      Path dir = Files.createTempDirectory("example-flink-" + runId + "-");
+      dir = Files.createTempDirectory(PREFIX + runId + "-");
+      HELD.add(dir);
+      // Locked before it has its name: no other run ever finds the lock file unlocked while this one lives.
+      Path unnamed = dir.resolve(LOCK + ".new");
+      lock = FileChannel.open(unnamed, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      lock.lock();
+      Files.move(unnamed, dir.resolve(LOCK), StandardCopyOption.ATOMIC_MOVE);
+      removeAbandoned(dir.getParent());
       Path conf = Files.createDirectory(dir.resolve("conf"));
       Path files = Files.createDirectory(dir.resolve("files"));
       // The web monitor's upload directory, which Flink never removes, apart from the files it does.
       Path web = Files.createDirectory(dir.resolve("web"));
       Files.writeString(conf.resolve("config.yaml"), "io.tmp.dirs: " + yamlString(files) + "\nweb.tmpdir: " + yamlString(web) + "\n");
       flink.setFlinkConfDir(conf.toString());
-      return new EmbeddedFlinkFiles(dir, files);
+      return new EmbeddedFlinkFiles(dir, files, lock);
     } catch (IOException e) {
+      if (dir != null) {
+        remove(dir, lock);
+      }
       throw new UncheckedIOException("creating the embedded Flink cluster's temporary directory in "
           + System.getProperty("java.io.tmpdir") + " (java.io.tmpdir)", e);
     }
@@ -86,7 +120,43 @@ final class EmbeddedFlinkFiles implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    remove(dir, lock);
+  }
+
+  private static void remove(Path dir, @Nullable FileChannel lock) {
+    try {
+      if (lock != null) {
+        lock.close(); // releases the lock
+      }
+    } catch (IOException e) {
+      // the directory goes anyway
+    }
     FileUtils.deleteDirectoryQuietly(dir.toFile());
+    HELD.remove(dir);
+  }
+
+  /**
+   * Removes the directories of killed runs in {@code tmp}: those whose lock no process holds. A
+   * directory without its lock file is left alone (another run may be creating it).
+   */
+  static void removeAbandoned(Path tmp) {
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(tmp, PREFIX + "*")) {
+      for (Path dir : dirs) {
+        if (!HELD.contains(dir) && isAbandoned(dir.resolve(LOCK))) {
+          FileUtils.deleteDirectoryQuietly(dir.toFile());
+        }
+      }
+    } catch (IOException e) {
+      // an unreadable temporary directory: nothing removed, as before this run
+    }
+  }
+
+  private static boolean isAbandoned(Path lockFile) {
+    try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+      return channel.tryLock() != null; // released with the channel
+    } catch (IOException | OverlappingFileLockException e) {
+      return false; // no lock file (yet), not ours to open, or this JVM's
+    }
   }
 
   private static boolean isEmpty(Path dir) {

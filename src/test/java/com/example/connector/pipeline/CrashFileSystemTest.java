@@ -13,6 +13,8 @@ import com.example.testing.ChildProcess;
 import com.example.testing.TestClock;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,6 +26,7 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
@@ -148,6 +151,11 @@ class CrashFileSystemTest {
       Killed k = kill("rename:/users/metadata/v2.metadata:1", runnerOption, runner);
       assertNull(h.table("users").currentSnapshot(), "users never committed");
       assertEquals(k.runId(), runIds().get("users__changes"), "its change feed did");
+      if (runnerConfig != null) { // the killed run's embedded cluster left its files, which a later run removes
+        assertEquals(1, killedRunsFlinkFiles(), "the killed run's embedded Flink files");
+        EmbeddedFlinkFiles.removeAbandoned(childTmp());
+        assertEquals(0, killedRunsFlinkFiles(), "removed once the killed run's lock is gone");
+      }
       recover();
     }
   }
@@ -164,7 +172,8 @@ class CrashFileSystemTest {
   private Killed kill(String rule, String runnerOption, String runner) {
     List<String> args = List.of("--spec=" + spec, "--outputRoot=crash://" + h.output, runnerOption,
         "--retryInitialBackoffMillis=1", "--progressIntervalSeconds=0");
-    ChildProcess.Result r = ChildRun.run(args, Map.of("crash.at", rule), dir.resolve("killed-" + (++kills) + ".log"), TIMEOUT);
+    ChildProcess.Result r = ChildRun.run(args, Map.of("crash.at", rule, "java.io.tmpdir", childTmp().toString()),
+        dir.resolve("killed-" + (++kills) + ".log"), TIMEOUT);
     System.out.printf("CrashFileSystemTest: run killed at %s: exit %d in %.1f s%n", rule, r.exitCode(), r.took().toMillis() / 1e3);
     assertEquals(137, r.exitCode(), r::toString);
     String halt = ChildRun.haltLine(r);
@@ -173,6 +182,21 @@ class CrashFileSystemTest {
     assertTrue(id.find(), r::toString);
     assertTrue(r.output().contains(" on " + runner + ", "), "a run on " + runner + ": " + r);
     return new Killed(halt, id.group(1));
+  }
+
+  /** The killed runs' temporary directory. */
+  private Path childTmp() {
+    try {
+      return Files.createDirectories(dir.resolve("tmp"));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private long killedRunsFlinkFiles() throws IOException {
+    try (Stream<Path> entries = Files.list(childTmp())) {
+      return entries.filter(p -> p.getFileName().toString().startsWith("example-flink-")).count();
+    }
   }
 
   private static void assertHalted(Killed run, String where) {

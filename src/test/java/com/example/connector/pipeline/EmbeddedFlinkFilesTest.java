@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.flink.configuration.Configuration;
@@ -15,11 +17,13 @@ import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.WebOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * An embedded Flink cluster's temporary files go to directories of the run's own, given to Flink
- * as its configuration and removed at the end (ExecRunIT: nothing left after README's command);
- * other runs, and runs given a Flink configuration, keep theirs.
+ * as its configuration and removed at the end (ExecRunIT: nothing left after README's command),
+ * or by a later run if the run was killed; other runs, and runs given a Flink configuration, keep
+ * theirs.
  */
 class EmbeddedFlinkFilesTest {
   @Test
@@ -48,6 +52,37 @@ class EmbeddedFlinkFilesTest {
     IngestOptions own = options("--runner=FlinkRunner", "--flinkMaster=[local]", "--flinkConfDir=/etc/flink");
     assertNull(EmbeddedFlinkFiles.of(own, "r"));
     assertEquals("/etc/flink", own.as(FlinkPipelineOptions.class).getFlinkConfDir());
+  }
+
+  /**
+   * A killed run's directory, its lock file held by no process, is removed by the next run's
+   * clean-up; one whose lock is held, or that has no lock file yet (a run creating it), is not.
+   * (CrashFileSystemTest: the directory a run killed with kill -9 left.)
+   */
+  @Test
+  void theDirectoriesOfKilledRunsAreRemovedAndNoOthers(@TempDir Path tmp) throws Exception {
+    Path killed = Files.createDirectories(tmp.resolve("example-flink-killed-1/files"));
+    Files.writeString(killed.getParent().resolve("lock"), "");
+    Path creating = Files.createDirectory(tmp.resolve("example-flink-creating-2"));
+    Path live = Files.createDirectory(tmp.resolve("example-flink-live-3"));
+    Path other = Files.createDirectory(tmp.resolve("another-tool"));
+    Files.writeString(other.resolve("lock"), "");
+    try (FileChannel held = FileChannel.open(live.resolve("lock"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      held.lock();
+      EmbeddedFlinkFiles.removeAbandoned(tmp);
+    }
+    assertFalse(Files.exists(killed.getParent()));
+    assertTrue(Files.exists(creating) && Files.exists(live) && Files.exists(other));
+  }
+
+  @Test
+  void aLiveRunsDirectoryIsNotRemoved() {
+    IngestOptions options = options("--runner=FlinkRunner", "--flinkMaster=[local]");
+    try (EmbeddedFlinkFiles files = EmbeddedFlinkFiles.of(options, "live")) {
+      Path dir = Path.of(options.as(FlinkPipelineOptions.class).getFlinkConfDir()).getParent();
+      EmbeddedFlinkFiles.removeAbandoned(dir.getParent());
+      assertTrue(Files.exists(dir.resolve("lock")), dir.toString());
+    }
   }
 
   private static IngestOptions options(String... args) {
