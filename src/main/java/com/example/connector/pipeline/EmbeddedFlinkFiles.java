@@ -34,7 +34,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * <p>A run holds a lock on a file in its directory while it lives, which the operating system
  * releases however the run ends. A run that was killed ({@code kill -9}) leaves its directory
- * behind, unlocked: the next run on the machine removes it.
+ * behind, unlocked: the next embedded Flink run with the same {@code java.io.tmpdir} removes it.
  *
  * <p>A run given a Flink configuration ({@code --flinkConfDir}, or Flink's {@code FLINK_CONF_DIR})
  * keeps it, and with it Flink's temporary directories.
@@ -82,7 +82,7 @@ final class EmbeddedFlinkFiles implements AutoCloseable {
     try {
       dir = Files.createTempDirectory(PREFIX + runId + "-");
       HELD.add(dir);
-      // Locked before it has its name: no other run ever finds the lock file unlocked while this one lives.
+      // Locked before it gets its name: no other run finds the lock file unlocked while this one lives.
       Path unnamed = dir.resolve(LOCK + ".new");
       lock = FileChannel.open(unnamed, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
       lock.lock();
@@ -90,9 +90,10 @@ final class EmbeddedFlinkFiles implements AutoCloseable {
       removeAbandoned(dir.getParent());
       Path conf = Files.createDirectory(dir.resolve("conf"));
       Path files = Files.createDirectory(dir.resolve("files"));
-      // The web monitor's upload directory, which Flink never removes, apart from the files it does.
+      // The web monitor's upload directory: Flink never removes it, so it is apart from the files waited on.
       Path web = Files.createDirectory(dir.resolve("web"));
-      Files.writeString(conf.resolve("config.yaml"), "io.tmp.dirs: " + yamlString(files) + "\nweb.tmpdir: " + yamlString(web) + "\n");
+      Files.writeString(conf.resolve("config.yaml"),
+          "io.tmp.dirs: " + yamlString(files) + "\nweb.tmpdir: " + yamlString(web) + "\n");
       flink.setFlinkConfDir(conf.toString());
       return new EmbeddedFlinkFiles(dir, files, lock);
     } catch (IOException e) {
