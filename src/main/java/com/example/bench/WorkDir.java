@@ -4,8 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
+import org.apache.flink.util.FileUtils;
 
 /**
  * A benchmark's scratch directory (its sources' specs, the runs' tables and logs): removed when
@@ -39,10 +38,8 @@ public final class WorkDir implements AutoCloseable {
     if (!measured) {
       return;
     }
-    try (Stream<Path> files = Files.walk(path)) {
-      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      FileUtils.deleteDirectory(path.toFile());
     } catch (IOException e) {
       throw new UncheckedIOException("removing the benchmark's work directory " + path, e);
     }
