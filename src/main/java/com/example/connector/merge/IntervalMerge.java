@@ -1,6 +1,8 @@
 package com.example.connector.merge;
 
+import com.example.connector.table.CommittedRead;
 import com.example.connector.table.DataFilePartitions;
+import com.example.connector.table.KeyScan;
 import com.example.connector.table.RowPosition;
 import com.example.connector.table.Warehouse;
 import java.io.IOException;
@@ -61,6 +63,7 @@ public final class IntervalMerge {
         filter = new ChangedKeys.Collect(keys, ChangedKeys.DEFAULT_BITS).apply(changes);
         values = new ChangedKeyValues.Collect(keys.get(0), first.type()).apply(changes);
       }
+      CommittedRead committed = new CommittedRead(table);
       for (FileScanTask task : files) {
         if (values != null && !values.mayBeIn(task.file(), first.fieldId(), first.type())) {
           skipped++;
@@ -68,7 +71,7 @@ public final class IntervalMerge {
         }
         read++;
         try {
-          ReadCommittedRows.readLive(table, task, located, keys, filter, row -> {
+          ReadCommittedRows.readLive(committed, task, KeyScan.Part.WHOLE, located, keys, filter, row -> {
             String key = MergeChanges.keyOf(row, keys);
             KeyRows rows = rule.snapshot() ? byKey.computeIfAbsent(key, k -> new KeyRows()) : byKey.get(key);
             if (rows != null) { // not a changed key: a Bloom filter's false positive

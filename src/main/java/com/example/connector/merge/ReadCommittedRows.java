@@ -1,6 +1,7 @@
 package com.example.connector.merge;
 
 import com.example.connector.ParallelCalls;
+import com.example.connector.table.CommittedRead;
 import com.example.connector.table.KeyScan;
 import com.example.connector.table.LiveRows;
 import com.example.connector.table.TableSchemas;
@@ -42,11 +43,13 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * snapshot is a delete), every row is.
  *
  * <p>An element's row groups are read side by side, one thread each up to the worker's cores
- * (largest first, so that the threads end together), so that a worker given a group uses all its
- * cores whatever the runner's placement. Rows leave the threads in batches through a small queue
- * and the processing thread outputs them (Beam allows output on that thread only; {@link
- * ParallelCalls#handOver}, as a read's lanes do); a thread waits when the queue is full. A thread
- * that fails stops the others, and the element fails with its error.
+ * (largest first, so that the threads end together; a large one in parts, {@link #parts}), so that
+ * a worker given a group uses all its cores whatever the runner's placement and the table's files.
+ * The threads share the element's committed deletes ({@link CommittedRead}), read once. Rows leave
+ * the threads in batches through a small queue and the processing thread outputs them (Beam allows
+ * output on that thread only; {@link ParallelCalls#handOver}, as a read's lanes do); a thread waits
+ * when the queue is full. A thread that fails stops the others, and the element fails with its
+ * error.
  */
 final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   /** The changes' keys, in the side input of the changes' summaries. */
@@ -55,6 +58,8 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   static final TupleTag<ChangedKeyValues> KEY_VALUES = new TupleTag<>("changed key values");
   /** Rows a thread hands to the processing thread at once. */
   private static final int BATCH_ROWS = 256;
+  /** The most parts a row group is cut into: a part is at least one page of its key column. */
+  private static final int MAX_PARTS = 16;
   private final TableTarget target;
   private final String locatedSchemaJson;
   private final List<String> keys;
@@ -94,23 +99,56 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
   public void process(@Element List<FileScanTask> rowGroups, OutputReceiver<GenericRecord> out,
       ProcessContext context) {
     CoCombineResult summaries = changed == null ? null : context.sideInput(changed);
-    List<FileScanTask> largestFirst =
-        rowGroups.stream().sorted(Comparator.comparingLong(FileScanTask::length).reversed()).toList();
+    int cores = Runtime.getRuntime().availableProcessors();
+    List<PartOf> parts = parts(rowGroups, cores, summaries != null);
+    CommittedRead committed = new CommittedRead(table);
     AtomicInteger next = new AtomicInteger();
     List<Consumer<Consumer<List<GenericRecord>>>> readers = new ArrayList<>();
-    for (int i = Math.min(largestFirst.size(), Runtime.getRuntime().availableProcessors()); i > 0; i--) {
-      readers.add(batches -> readShare(largestFirst, next, summaries, batches));
+    for (int i = Math.min(parts.size(), cores); i > 0; i--) {
+      readers.add(batches -> readShare(committed, parts, next, summaries, batches));
     }
     threads.handOver(readers, 2 * readers.size(), (batch, waiting) -> batch.forEach(out::output));
   }
 
-  /** One thread's share: the next unread row group until none is left. */
-  private void readShare(List<FileScanTask> rowGroups, AtomicInteger next, @Nullable CoCombineResult summaries,
-      Consumer<List<GenericRecord>> batches) {
+  /** A part of a committed row group, as one thread reads it. */
+  record PartOf(FileScanTask rowGroup, KeyScan.Part part) {
+    long length() {
+      return rowGroup.length() / part.count();
+    }
+  }
+
+  /**
+   * The parts an element's row groups are read in, largest first (so that the threads end
+   * together): a row group larger than a thread's share of the element is cut into parts of at most
+   * half a share, so that a table of a few large row groups keeps every core busy (a million users
+   * are one or two row groups after Flink's first run, one after compaction, and one thread read
+   * each while the others waited). A row group within a share is read whole: a part costs a little
+   * more per row (its reader follows its row ranges). Only a read through the changed keys' filter
+   * ({@code filtered}) is cut: {@link KeyScan} reads parts, Iceberg's reader reads row groups whole.
+   */
+  static List<PartOf> parts(List<FileScanTask> rowGroups, int threads, boolean filtered) {
+    long bytes = Math.max(1, rowGroups.stream().mapToLong(FileScanTask::length).sum());
+    List<PartOf> parts = new ArrayList<>();
+    for (FileScanTask rowGroup : rowGroups) {
+      // larger than a share: as many parts as half shares it holds, rounded up
+      long halfShares = (rowGroup.length() * 2 * threads + bytes - 1) / bytes;
+      int count = filtered && rowGroup.length() * threads > bytes
+          ? (int) Math.min(MAX_PARTS, halfShares) : 1;
+      for (int i = 0; i < count; i++) {
+        parts.add(new PartOf(rowGroup, new KeyScan.Part(i, count)));
+      }
+    }
+    parts.sort(Comparator.comparingLong(PartOf::length).reversed());
+    return parts;
+  }
+
+  /** One thread's share: the next unread part until none is left. */
+  private void readShare(CommittedRead committed, List<PartOf> parts, AtomicInteger next,
+      @Nullable CoCombineResult summaries, Consumer<List<GenericRecord>> batches) {
     List<GenericRecord> batch = new ArrayList<>(BATCH_ROWS);
-    for (int i = next.getAndIncrement(); i < rowGroups.size(); i = next.getAndIncrement()) {
+    for (int i = next.getAndIncrement(); i < parts.size(); i = next.getAndIncrement()) {
       try {
-        read(rowGroups.get(i), summaries, row -> {
+        read(committed, parts.get(i), summaries, row -> {
           batch.add(row);
           if (batch.size() == BATCH_ROWS) {
             batches.accept(List.copyOf(batch));
@@ -126,11 +164,13 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
     }
   }
 
-  private void read(FileScanTask task, @Nullable CoCombineResult summaries, Consumer<GenericRecord> out)
-      throws IOException {
-    // A file's row groups are read apart (MergeChanges.rowGroups): each file counts once.
+  private void read(CommittedRead committed, PartOf part, @Nullable CoCombineResult summaries,
+      Consumer<GenericRecord> out) throws IOException {
+    FileScanTask task = part.rowGroup();
+    // A file's row groups and their parts are read apart (MergeChanges.rowGroups): each file counts once.
     List<Long> offsets = task.file().splitOffsets();
-    boolean firstOfFile = task.start() <= (offsets == null || offsets.isEmpty() ? 0 : offsets.get(0));
+    boolean firstOfFile = part.part().index() == 0
+        && task.start() <= (offsets == null || offsets.isEmpty() ? 0 : offsets.get(0));
     if (summaries != null) {
       Types.NestedField first = table.schema().findField(keys.get(0));
       if (!summaries.get(KEY_VALUES).mayBeIn(task.file(), first.fieldId(), first.type())) {
@@ -143,7 +183,7 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
     if (firstOfFile) {
       filesRead.inc();
     }
-    readLive(table, task, located, keys, summaries == null ? null : summaries.get(KEYS), out);
+    readLive(committed, task, part.part(), located, keys, summaries == null ? null : summaries.get(KEYS), out);
   }
 
   /**
@@ -151,18 +191,21 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
    * the located schema (only its columns are decoded), each with its file and position; with
    * {@code filter}, only those whose key it may hold, tested before the deletes are (most rows are
    * not the run's, and go no further): column by column ({@link KeyScan}) where the file allows,
-   * so that the rows the filter drops are never assembled.
+   * so that the rows the filter drops are never assembled. Iceberg's reader, which reads a task
+   * whole, reads it in its first {@code part}.
    */
-  static void readLive(Table table, FileScanTask task, Schema located, List<String> keys,
-      @Nullable ChangedKeys filter, Consumer<GenericRecord> out) throws IOException {
+  static void readLive(CommittedRead committed, FileScanTask task, KeyScan.Part part, Schema located,
+      List<String> keys, @Nullable ChangedKeys filter, Consumer<GenericRecord> out) throws IOException {
     String path = task.file().path().toString();
     Consumer<GenericRecord> locatedOut = row -> {
       row.put(MergeChanges.FILE, path);
       out.accept(row);
     };
-    if (filter != null && KeyScan.read(table, task, located, keys, filter::mightContain, locatedOut)) {
+    if (filter != null && KeyScan.read(committed, task, part, located, keys, filter::mightContain, locatedOut)
+        || part.index() > 0) {
       return;
     }
+    Table table = committed.table();
     List<Types.NestedField> columns = new ArrayList<>();
     for (Types.NestedField column : table.schema().columns()) {
       if (located.getField(column.name()) != null) {
@@ -181,7 +224,7 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
       }
       return filter.mightContain(key);
     };
-    try (CloseableIterable<Record> live = LiveRows.read(table, task, projection, mayBeChanged)) {
+    try (CloseableIterable<Record> live = LiveRows.read(committed, task, projection, mayBeChanged)) {
       for (Record r : live) {
         locatedOut.accept(TableSchemas.toAvro(r, located));
       }

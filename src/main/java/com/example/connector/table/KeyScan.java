@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.PrimitiveIterator;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.FileScanTask;
@@ -24,6 +27,10 @@ import org.apache.parquet.column.impl.ColumnReadStoreImpl;
 import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnPath;
+import org.apache.parquet.internal.column.columnindex.OffsetIndex;
+import org.apache.parquet.internal.filter2.columnindex.ColumnIndexStore.MissingOffsetIndexException;
+import org.apache.parquet.internal.filter2.columnindex.RowRanges;
 import org.apache.parquet.io.DelegatingSeekableInputStream;
 import org.apache.parquet.io.InputFile;
 import org.apache.parquet.io.SeekableInputStream;
@@ -49,6 +56,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * file (as Iceberg's vectorized readers apply them). A file it cannot read so (another engine's
  * equality deletes, a column the file lacks, a type or an identity partition column it does not
  * map) is left to {@link LiveRows}: {@link #read} then returns false and has output nothing.
+ *
+ * <p>A task can be read in {@link Part}s, on as many threads: a row group is one file's stretch of
+ * rows, and a table of a few large ones would otherwise be read by one thread however many cores
+ * wait. The parts of one read share its deletes ({@link CommittedRead}).
  */
 public final class KeyScan {
   private static final String POSITION = MetadataColumns.ROW_POSITION.name();
@@ -56,20 +67,56 @@ public final class KeyScan {
   private KeyScan() {}
 
   /**
-   * Outputs, as records of {@code rowSchema}, the live rows whose {@code keys} values (as the
-   * pipeline's Avro rows hold them, in the keys' order) {@code keep} keeps. Of {@code rowSchema}'s
-   * fields, the table's columns are filled, and one named {@code _pos} gets the row's position in
-   * its file; others are left for the caller. Returns false, having read and output nothing, for a
-   * file this read does not map (above).
+   * Part {@code index} of {@code count} of a task's rows: of each row group, the run of pages of its
+   * first key column from {@code index / count} of them up to {@code (index + 1) / count}, and the
+   * rows those pages hold (Parquet's offset index says which; the other columns' pages overlapping
+   * them are read and the rows outside skipped). The parts of a task hold each of its rows once. A
+   * file without offset indexes is read whole by part 0, and by no other.
    */
-  public static boolean read(Table table, FileScanTask task, org.apache.avro.Schema rowSchema, List<String> keys,
-      Predicate<List<Object>> keep, Consumer<GenericRecord> out) throws IOException {
+  public record Part(int index, int count) {
+    /** All of a task's rows. */
+    public static final Part WHOLE = new Part(0, 1);
+
+    public Part {
+      if (count < 1 || index < 0 || index >= count) {
+        throw new IllegalArgumentException("part " + index + " of " + count);
+      }
+    }
+
+    /** This part's rows of row group {@code rowGroup}, by the pages of its column {@code keyColumn}; null for none. */
+    @Nullable RowRanges rowsOf(ParquetFileReader reader, int rowGroup, ColumnPath keyColumn) {
+      long rows = reader.getRowGroups().get(rowGroup).getRowCount();
+      if (count == 1) {
+        return RowRanges.createSingle(rows);
+      }
+      OffsetIndex keyPages;
+      try {
+        keyPages = reader.getColumnIndexStore(rowGroup).getOffsetIndex(keyColumn);
+      } catch (MissingOffsetIndexException e) {
+        return index == 0 ? RowRanges.createSingle(rows) : null;
+      }
+      int pages = keyPages.getPageCount();
+      int from = (int) ((long) index * pages / count);
+      int to = (int) ((long) (index + 1) * pages / count);
+      return from == to ? null : RowRanges.create(rows, IntStream.range(from, to).iterator(), keyPages);
+    }
+  }
+
+  /**
+   * Outputs, as records of {@code rowSchema}, the live rows of {@code part} of the task whose {@code
+   * keys} values (as the pipeline's Avro rows hold them, in the keys' order) {@code keep} keeps. Of
+   * {@code rowSchema}'s fields, the table's columns are filled, and one named {@code _pos} gets the
+   * row's position in its file; others are left for the caller. Returns false, having read and
+   * output nothing, for a file this read does not map (above): for every part alike.
+   */
+  public static boolean read(CommittedRead committed, FileScanTask task, Part part, org.apache.avro.Schema rowSchema,
+      List<String> keys, Predicate<List<Object>> keep, Consumer<GenericRecord> out) throws IOException {
+    Table table = committed.table();
     List<Types.NestedField> columns = columns(table, task, rowSchema, keys);
     if (columns == null) {
       return false;
     }
-    GenericDeleteFilter deletes = new GenericDeleteFilter(table.io(), task, table.schema(),
-        new org.apache.iceberg.Schema(columns));
+    GenericDeleteFilter deletes = committed.deletes(task, new org.apache.iceberg.Schema(columns));
     if (deletes.hasEqDeletes()) {
       return false;
     }
@@ -95,7 +142,7 @@ public final class KeyScan {
       reader.setRequestedSchema(requested);
       PositionDeleteIndex deleted = deletes.deletedRowPositions();
       new Scan(rowSchema, columns, values, keys.size(), keep, deleted, out)
-          .rowGroups(reader, rowGroups, requested, reader.getFooter().getFileMetaData().getCreatedBy());
+          .rowGroups(reader, rowGroups, part, requested, reader.getFooter().getFileMetaData().getCreatedBy());
     }
     return true;
   }
@@ -161,22 +208,32 @@ public final class KeyScan {
       this.positionField = position == null ? -1 : position.pos();
     }
 
-    void rowGroups(ParquetFileReader reader, List<BlockMetaData> rowGroups, MessageType requested, String createdBy)
-        throws IOException {
-      for (BlockMetaData rowGroup : rowGroups) {
-        PageReadStore pages = reader.readNextRowGroup();
+    void rowGroups(ParquetFileReader reader, List<BlockMetaData> rowGroups, Part part, MessageType requested,
+        String createdBy) throws IOException {
+      ColumnPath keyColumn = ColumnPath.get(requested.getColumns().get(0).getPath());
+      for (int i = 0; i < rowGroups.size(); i++) {
+        BlockMetaData rowGroup = rowGroups.get(i);
+        RowRanges rows = part.rowsOf(reader, i, keyColumn);
+        PageReadStore pages = rows == null ? null : reader.readFilteredRowGroup(i, rows);
+        if (pages == null) {
+          continue;
+        }
         ColumnReadStoreImpl store = new ColumnReadStoreImpl(pages, NO_VALUES, requested, createdBy);
         ColumnReader[] readers = new ColumnReader[columns.size()];
-        for (int i = 0; i < readers.length; i++) {
-          readers[i] = store.getColumnReader(requested.getColumns().get(i));
+        for (int c = 0; c < readers.length; c++) {
+          readers[c] = store.getColumnReader(requested.getColumns().get(c));
         }
-        rows(readers, rowGroup.getRowIndexOffset(), pages.getRowCount());
+        // A part's rows in the row group (all of them when it is read whole).
+        PrimitiveIterator.OfLong indexes =
+            pages.getRowIndexes().orElseGet(() -> LongStream.range(0, pages.getRowCount()).iterator());
+        rows(readers, rowGroup.getRowIndexOffset(), indexes);
       }
     }
 
-    private void rows(ColumnReader[] readers, long firstPosition, long count) {
+    private void rows(ColumnReader[] readers, long firstPosition, PrimitiveIterator.OfLong indexes) {
       List<Object> key = new ArrayList<>(keyCount);
-      for (long position = firstPosition; position < firstPosition + count; position++) {
+      while (indexes.hasNext()) {
+        long position = firstPosition + indexes.nextLong();
         key.clear();
         for (int i = 0; i < keyCount; i++) {
           key.add(values.get(i).next(readers[i]));

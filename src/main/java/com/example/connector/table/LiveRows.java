@@ -27,9 +27,10 @@ public final class LiveRows {
    * grounds checks only the rest against the deletes: applying them to every row was a quarter of a
    * merge's read of the committed rows.
    */
-  public static CloseableIterable<Record> read(Table table, FileScanTask task, Schema projection,
+  public static CloseableIterable<Record> read(CommittedRead committed, FileScanTask task, Schema projection,
       Predicate<Record> first) {
-    GenericDeleteFilter deletes = new GenericDeleteFilter(table.io(), task, table.schema(), projection);
+    Table table = committed.table();
+    GenericDeleteFilter deletes = committed.deletes(task, projection);
     Schema required = deletes.requiredSchema(); // with the row position when there are position deletes
     return deletes.filter(CloseableIterable.filter(rows(table, task, required), first));
   }

@@ -288,9 +288,10 @@ public final class Maintenance {
       Set<DataFile> compacted = new HashSet<>();
       for (Map.Entry<DataFilePartitions.Partition, List<FileScanTask>> partition : partitions.entrySet()) {
         RollingWriter out = new RollingWriter(table, spec, partition.getKey().values(), targetFileSizeBytes, written);
+        CommittedRead committed = new CommittedRead(table); // a partition's files share its delete files
         try (out) {
           for (FileScanTask task : partition.getValue()) {
-            try (CloseableIterable<Record> rows = LiveRows.read(table, task, table.schema(), row -> true)) {
+            try (CloseableIterable<Record> rows = LiveRows.read(committed, task, table.schema(), row -> true)) {
               for (Record row : rows) {
                 out.write(row); // the table's columns: what applying deletes read besides is not written
               }

@@ -31,6 +31,7 @@ import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -38,6 +39,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -281,16 +283,17 @@ class MergeChangesTest {
 
   /**
    * One file of users u0000..u2999 in row groups of about 100 rows, read by row group on several
-   * workers. Run 1 updates every hundredth user and deletes u1550; run 2, reading the file again
-   * with run 1's deletes against it, updates the users halfway between (u1550 again) and u0100
-   * once more.
+   * workers; or in one row group of pages of 10 rows, read in parts on several threads. Run 1
+   * updates every hundredth user and deletes u1550; run 2, reading the file again with run 1's
+   * deletes against it, updates the users halfway between (u1550 again) and u0100 once more.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"DirectRunner", "FlinkRunner"})
-  void aFileOfManyRowGroupsIsMergedRowGroupByRowGroup(String runner) {
+  @CsvSource({"DirectRunner, row groups", "FlinkRunner, row groups", "DirectRunner, pages"})
+  void aFileIsMergedByRowGroupAndALargeRowGroupInParts(String runner, String layout) {
     TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
     Table table = create(target, List.of("user_id"));
-    table.updateProperties().set(TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, "2048").commit();
+    table.updateProperties().set(layout.equals("pages") ? TableProperties.PARQUET_PAGE_ROW_LIMIT
+        : TableProperties.PARQUET_ROW_GROUP_SIZE_BYTES, layout.equals("pages") ? "10" : "2048").commit();
     Map<String, String> expected = new TreeMap<>();
     List<String> ids = new ArrayList<>();
     for (int i = 0; i < 3_000; i++) {
@@ -302,7 +305,13 @@ class MergeChangesTest {
     long base = target.load().currentSnapshot().snapshotId();
     List<FileScanTask> files = Warehouse.files(target.load(), base);
     assertEquals(1, files.size());
-    assertTrue(MergeChanges.rowGroups(files).size() >= 10, "row groups: " + MergeChanges.rowGroups(files).size());
+    List<FileScanTask> rowGroups = MergeChanges.rowGroups(files);
+    if (layout.equals("pages")) {
+      assertEquals(1, rowGroups.size());
+      assertEquals(4, ReadCommittedRows.parts(rowGroups, 2, true).size(), "on two threads, in four parts");
+    } else {
+      assertTrue(rowGroups.size() >= 10, "row groups: " + rowGroups.size());
+    }
 
     List<GenericRecord> first = new ArrayList<>();
     for (int i = 0; i < 3_000; i += 100) {
@@ -381,6 +390,61 @@ class MergeChangesTest {
         + groups.stream().map(List::size).toList());
     assertEquals(8, MergeChanges.readGroups(rowGroups.subList(0, 70)).size(), "10 files, 1,000 MB: 8 splits");
     assertEquals(1, MergeChanges.readGroups(rowGroups.subList(0, 3)).size(), "48 MB in three row groups");
+  }
+
+  /**
+   * A read group's row groups as its threads read them, largest first: a row group larger than a
+   * thread's share is cut into parts of at most half a share (at most 16), others are read whole,
+   * and so is every row group of a read without the changed keys' filter (a snapshot table).
+   */
+  @Test
+  void aRowGroupLargerThanAThreadsShareIsReadInParts() {
+    TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
+    Table table = create(target, List.of("user_id"));
+    long mb = 1L << 20;
+    AppendFiles files = table.newAppend();
+    for (long size : new long[] {8, 4, 4, 7, 1, 16}) {
+      files.appendFile(DataFiles.builder(PartitionSpec.unpartitioned())
+          .withPath(dir.resolve(size + "-" + UUID.randomUUID() + ".parquet").toString()).withFormat(FileFormat.PARQUET)
+          .withFileSizeInBytes(size * mb).withRecordCount(1_000).withSplitOffsets(List.of(0L)).build());
+    }
+    for (int i = 0; i < 40; i++) {
+      files.appendFile(DataFiles.builder(PartitionSpec.unpartitioned()).withPath(dir.resolve("small-" + i + ".parquet").toString())
+          .withFormat(FileFormat.PARQUET).withFileSizeInBytes(mb / 10).withRecordCount(100).withSplitOffsets(List.of(0L)).build());
+    }
+    files.commit();
+    Map<Long, FileScanTask> bySize = new HashMap<>();
+    List<FileScanTask> fours = new ArrayList<>();
+    List<FileScanTask> small = new ArrayList<>();
+    for (FileScanTask task : MergeChanges.rowGroups(Warehouse.files(target.load(), target.load().currentSnapshot().snapshotId()))) {
+      if (task.length() < mb) {
+        small.add(task);
+      } else {
+        bySize.put(task.length() / mb, task);
+        if (task.length() == 4 * mb) {
+          fours.add(task);
+        }
+      }
+    }
+    FileScanTask eight = bySize.get(8L);
+    FileScanTask seven = bySize.get(7L);
+    FileScanTask one = bySize.get(1L);
+    assertEquals(List.of("8: 0/4", "8: 1/4", "8: 2/4", "8: 3/4"), parts(List.of(eight), 2, true), "one row group, two threads");
+    assertEquals(List.of("8: 0/1"), parts(List.of(eight), 2, false), "without the changed keys' filter");
+    assertEquals(List.of("8: 0/1"), parts(List.of(eight), 1, true), "one thread");
+    assertEquals(List.of("8: 0/8", "8: 1/8", "8: 2/8", "8: 3/8", "8: 4/8", "8: 5/8", "8: 6/8", "8: 7/8"),
+        parts(List.of(eight), 4, true), "four threads");
+    assertEquals(List.of("4: 0/1", "4: 0/1"), parts(fours, 2, true), "a share each");
+    assertEquals(List.of("7: 0/4", "7: 1/4", "7: 2/4", "7: 3/4", "1: 0/1"), parts(List.of(one, seven), 2, true),
+        "seven eighths and one");
+    assertEquals(16, ReadCommittedRows.parts(List.of(bySize.get(16L)), 16, true).size(), "at most 16 parts");
+    assertEquals(40, ReadCommittedRows.parts(small, 2, true).size(), "40 small files, none cut");
+  }
+
+  private static List<String> parts(List<FileScanTask> rowGroups, int threads, boolean filtered) {
+    long mb = 1L << 20;
+    return ReadCommittedRows.parts(rowGroups, threads, filtered).stream()
+        .map(p -> p.rowGroup().length() / mb + ": " + p.part().index() + "/" + p.part().count()).toList();
   }
 
   /**

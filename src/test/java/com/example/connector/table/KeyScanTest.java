@@ -2,6 +2,7 @@ package com.example.connector.table;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.testing.IcebergFiles;
@@ -14,10 +15,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DeleteFile;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
@@ -27,6 +30,9 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.hadoop.HadoopCatalog;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Types;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.ColumnPath;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,7 +77,7 @@ class KeyScanTest {
     assertTrue(rowGroups.size() >= 20, "many row groups, each read on its own: " + rowGroups.size());
     List<String> read = new ArrayList<>();
     for (FileScanTask rowGroup : rowGroups) {
-      assertTrue(KeyScan.read(table, rowGroup, ROW, List.of("id"), keep, row -> read.add(describe(row))));
+      assertTrue(KeyScan.read(new CommittedRead(table), rowGroup, KeyScan.Part.WHOLE, ROW, List.of("id"), keep, row -> read.add(describe(row))));
     }
 
     List<String> expected = new ArrayList<>();
@@ -88,7 +94,7 @@ class KeyScanTest {
     // a key of two columns, the first of them null in some rows
     List<String> readByTwo = new ArrayList<>();
     for (FileScanTask rowGroup : rowGroups) {
-      assertTrue(KeyScan.read(table, rowGroup, ROW, List.of("n", "name"), key -> key.get(0) == null,
+      assertTrue(KeyScan.read(new CommittedRead(table), rowGroup, KeyScan.Part.WHOLE, ROW, List.of("n", "name"), key -> key.get(0) == null,
           row -> readByTwo.add(row.get("id") + " " + row.get("name") + "@" + row.get("_pos"))));
     }
     List<String> expectedByTwo = new ArrayList<>();
@@ -98,6 +104,72 @@ class KeyScanTest {
       }
     }
     assertEquals(expectedByTwo, readByTwo);
+  }
+
+  /**
+   * One row group of many pages, read in 1 to 40 parts (more parts than pages: some hold none):
+   * together they hold every kept live row once, in order, with its position, and each part that
+   * has a page holds rows.
+   */
+  @Test
+  void aRowGroupsPartsHoldEachKeptLiveRowOnce() throws IOException {
+    Table table = table(Map.of("write.parquet.page-row-limit", "10")); // pages of 10 rows after the first 100
+    DataFile data = write(table);
+    table.newRowDelta().addDeletes(IcebergFiles.positionDeletes(table, data, 4, 40, 41, 299)).commit();
+    Predicate<List<Object>> keep = key -> ((String) key.get(0)).hashCode() % 3 != 0;
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < ROWS; i++) {
+      if (!DELETED.contains((long) i) && keep.test(List.of(id(i)))) {
+        expected.add(id(i) + "@" + i);
+      }
+    }
+    FileScanTask task = task(table);
+    int pages = keyPages(task);
+    assertTrue(pages >= 20, "pages: " + pages);
+    for (int count : new int[] {1, 2, 3, 7, 20, 40}) {
+      CommittedRead committed = new CommittedRead(table);
+      List<String> read = new ArrayList<>();
+      int partsWithRows = 0;
+      for (int index = 0; index < count; index++) {
+        List<String> part = new ArrayList<>();
+        assertTrue(KeyScan.read(committed, task, new KeyScan.Part(index, count), ROW, List.of("id"), keep,
+            row -> part.add(row.get("id") + "@" + row.get("_pos"))));
+        partsWithRows += part.isEmpty() ? 0 : 1;
+        read.addAll(part);
+      }
+      assertEquals(expected, read, count + " parts");
+      assertEquals(Math.min(count, pages), partsWithRows, count + " parts of " + pages + " pages");
+    }
+  }
+
+  /**
+   * A read's parts share its deletes: the delete files are read once, by the first part (they are
+   * gone from disk when the others read, which still apply them), and a new read reads them again.
+   */
+  @Test
+  void aReadsPartsReadItsDeleteFilesOnce() throws IOException {
+    Table table = table(Map.of("write.parquet.page-row-limit", "10"));
+    DataFile data = write(table);
+    DeleteFile deletes = IcebergFiles.positionDeletes(table, data, 4, 40, 41, 299);
+    table.newRowDelta().addDeletes(deletes).commit();
+    FileScanTask task = task(table);
+    CommittedRead committed = new CommittedRead(table);
+    List<Long> read = new ArrayList<>();
+    Consumer<GenericRecord> positions = row -> read.add((Long) row.get("_pos"));
+    assertTrue(KeyScan.read(committed, task, new KeyScan.Part(0, 3), ROW, List.of("id"), k -> true, positions));
+    java.nio.file.Files.delete(Path.of(deletes.path().toString()));
+    assertTrue(KeyScan.read(committed, task, new KeyScan.Part(1, 3), ROW, List.of("id"), k -> true, positions));
+    assertTrue(KeyScan.read(committed, task, new KeyScan.Part(2, 3), ROW, List.of("id"), k -> true, positions));
+
+    List<Long> live = new ArrayList<>();
+    for (long i = 0; i < ROWS; i++) {
+      if (!DELETED.contains(i)) {
+        live.add(i);
+      }
+    }
+    assertEquals(live, read);
+    assertThrows(org.apache.iceberg.exceptions.NotFoundException.class, () -> KeyScan.read(new CommittedRead(table),
+        task, KeyScan.Part.WHOLE, ROW, List.of("id"), k -> true, row -> {}));
   }
 
   @Test
@@ -119,7 +191,7 @@ class KeyScanTest {
         .requiredLong("_pos").endRecord();
 
     List<Object> read = new ArrayList<>();
-    assertTrue(KeyScan.read(table, task(table), row, List.of("id"), key -> true, r -> read.add(r.get("n"))));
+    assertTrue(KeyScan.read(new CommittedRead(table), task(table), KeyScan.Part.WHOLE, row, List.of("id"), key -> true, r -> read.add(r.get("n"))));
     assertEquals(java.util.Arrays.asList(0L, null, 14L), read);
   }
 
@@ -133,7 +205,7 @@ class KeyScanTest {
     table.newRowDelta().addDeletes(IcebergFiles.equalityDeletes(table, idOnly, List.of(key))).commit();
 
     List<GenericRecord> read = new ArrayList<>();
-    assertFalse(KeyScan.read(table, task(table), ROW, List.of("id"), k -> true, read::add));
+    assertFalse(KeyScan.read(new CommittedRead(table), task(table), KeyScan.Part.WHOLE, ROW, List.of("id"), k -> true, read::add));
     assertEquals(List.of(), read);
   }
 
@@ -146,7 +218,7 @@ class KeyScanTest {
         .optionalString("added").requiredLong("_pos").endRecord();
 
     List<GenericRecord> read = new ArrayList<>();
-    assertFalse(KeyScan.read(table, task(table), withAdded, List.of("id"), k -> true, read::add));
+    assertFalse(KeyScan.read(new CommittedRead(table), task(table), KeyScan.Part.WHOLE, withAdded, List.of("id"), k -> true, read::add));
     assertEquals(List.of(), read);
   }
 
@@ -183,6 +255,15 @@ class KeyScanTest {
   /** Keys of ASCII and of other characters (a string's UTF-8 bytes are not its characters). */
   private static String id(int i) {
     return (i % 10 == 3 ? "ключ-" : "key-") + i;
+  }
+
+  /** The pages of the key column {@code id} in the task's file, as its offset index lists them. */
+  private static int keyPages(FileScanTask task) throws IOException {
+    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(
+        new org.apache.hadoop.fs.Path(task.file().path().toString()), new org.apache.hadoop.conf.Configuration()))) {
+      assertEquals(1, reader.getRowGroups().size());
+      return reader.getColumnIndexStore(0).getOffsetIndex(ColumnPath.get("id")).getPageCount();
+    }
   }
 
   private static FileScanTask task(Table table) throws IOException {

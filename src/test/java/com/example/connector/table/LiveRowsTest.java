@@ -67,9 +67,9 @@ class LiveRowsTest {
     assertEquals(2, task.deletes().size(), "a position and an equality delete file");
 
     assertEquals(List.of("0@0", "1@1", "3@3", "5@5", "6@6", "8@8", "9@9"),
-        idsAndPositions(LiveRows.read(table, task, PROJECTION, row -> true)));
+        idsAndPositions(LiveRows.read(new CommittedRead(table), task, PROJECTION, row -> true)));
     Predicate<Record> odd = row -> (Long) row.getField("id") % 2 == 1;
-    assertEquals(List.of("1@1", "3@3", "5@5", "9@9"), idsAndPositions(LiveRows.read(table, task, PROJECTION, odd)));
+    assertEquals(List.of("1@1", "3@3", "5@5", "9@9"), idsAndPositions(LiveRows.read(new CommittedRead(table), task, PROJECTION, odd)));
   }
 
   private static List<String> idsAndPositions(CloseableIterable<Record> rows) throws IOException {
