@@ -10,6 +10,7 @@ import java.net.URL;
 import java.net.URLConnection;
 import java.net.URLStreamHandler;
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.LinkedHashSet;
@@ -31,11 +32,11 @@ import org.apache.beam.sdk.options.PipelineOptionsRegistrar;
  * lists only the kept registrars. It must run before anything else touches the factory; if
  * something did, it changes nothing.
  */
-final class OptionsRegistry {
+public final class OptionsRegistry {
   static final String REGISTRARS = "META-INF/services/" + PipelineOptionsRegistrar.class.getName();
 
   /** The runners whose runs are limited: those that need neither Dataflow's nor Google Cloud's options. */
-  static final List<String> LIMITED_RUNNERS = List.of("direct", "flink");
+  public static final List<String> LIMITED_RUNNERS = List.of("direct", "flink");
 
   /** Registrars a DirectRunner or Flink run never needs: other runners' and Google Cloud's. */
   private static final List<String> OTHER_RUNNERS_AND_CLOUDS = List.of(
@@ -45,15 +46,18 @@ final class OptionsRegistry {
 
   /** Limits the registry for the run these arguments describe ({@link RunnerConfig#runner}), if it runs on a limited runner. */
   static void limitFor(String[] args) {
-    RunnerConfig.runner(args).filter(LIMITED_RUNNERS::contains).ifPresent(OptionsRegistry::limitTo);
+    RunnerConfig.runner(args).filter(LIMITED_RUNNERS::contains).ifPresent(runner -> limitTo(List.of(runner)));
   }
 
-  /** Initializes Beam's options registry with the SDK's registrars and {@code runner}'s ({@code direct}, {@code flink}). */
-  static void limitTo(String runner) {
+  /**
+   * Initializes Beam's options registry with the SDK's registrars and {@code runners}' ({@code
+   * direct}, {@code flink}): a run's, or a benchmark's that runs on both in one JVM.
+   */
+  public static void limitTo(Collection<String> runners) {
     Thread thread = Thread.currentThread();
     ClassLoader context = thread.getContextClassLoader();
     ClassLoader app = OptionsRegistry.class.getClassLoader();
-    thread.setContextClassLoader(new RegistrarsOnly(app, kept(registrars(app), runner)));
+    thread.setContextClassLoader(new RegistrarsOnly(app, kept(registrars(app), runners)));
     try {
       Class.forName(PipelineOptionsFactory.class.getName(), true, app);
     } catch (ClassNotFoundException e) {
@@ -63,11 +67,11 @@ final class OptionsRegistry {
     }
   }
 
-  /** The registrars {@code runner}'s run keeps, in their order. */
-  static List<String> kept(List<String> registrars, String runner) {
-    String own = "org.apache.beam.runners." + runner + ".";
+  /** The registrars a run on {@code runners} keeps, in their order. */
+  static List<String> kept(List<String> registrars, Collection<String> runners) {
     return registrars.stream()
-        .filter(name -> name.startsWith(own) || OTHER_RUNNERS_AND_CLOUDS.stream().noneMatch(name::startsWith))
+        .filter(name -> runners.stream().anyMatch(runner -> name.startsWith("org.apache.beam.runners." + runner + "."))
+            || OTHER_RUNNERS_AND_CLOUDS.stream().noneMatch(name::startsWith))
         .toList();
   }
 

@@ -35,10 +35,12 @@ class OptionsRegistryTest {
   void aRunKeepsTheSdksRegistrarsAndItsRunnersOnly() {
     assertEquals(CLASS_PATH.stream().sorted().toList(), OptionsRegistry.registrars(getClass().getClassLoader()).stream().sorted().toList(),
         "the class path's registrars changed: check what OptionsRegistry drops");
-    assertEquals(concat(SDK, "org.apache.beam.runners.flink.FlinkRunnerRegistrar$Options"), OptionsRegistry.kept(CLASS_PATH, "flink"));
-    assertEquals(concat(SDK, "org.apache.beam.runners.direct.DirectRegistrar$Options"), OptionsRegistry.kept(CLASS_PATH, "direct"));
+    assertEquals(concat(SDK, "org.apache.beam.runners.flink.FlinkRunnerRegistrar$Options"), OptionsRegistry.kept(CLASS_PATH, List.of("flink")));
+    assertEquals(concat(SDK, "org.apache.beam.runners.direct.DirectRegistrar$Options"), OptionsRegistry.kept(CLASS_PATH, List.of("direct")));
+    assertEquals(concat(SDK, "org.apache.beam.runners.direct.DirectRegistrar$Options", "org.apache.beam.runners.flink.FlinkRunnerRegistrar$Options"),
+        OptionsRegistry.kept(CLASS_PATH, List.of("flink", "direct")), "a benchmark's JVM, both runners");
     // A registrar of the user's own, or of a library, stays.
-    assertEquals(List.of("com.acme.AcmeOptionsRegistrar"), OptionsRegistry.kept(List.of("com.acme.AcmeOptionsRegistrar"), "flink"));
+    assertEquals(List.of("com.acme.AcmeOptionsRegistrar"), OptionsRegistry.kept(List.of("com.acme.AcmeOptionsRegistrar"), List.of("flink")));
   }
 
   @Test
@@ -55,7 +57,7 @@ class OptionsRegistryTest {
     assertTrue(out.contains("--project=p: Class interface com.example.connector.pipeline.IngestOptions missing a property named 'project'"), out);
   }
 
-  private static List<String> concat(List<String> head, String last) {
+  private static List<String> concat(List<String> head, String... last) {
     return java.util.stream.Stream.concat(head.stream(), java.util.stream.Stream.of(last)).toList();
   }
 
