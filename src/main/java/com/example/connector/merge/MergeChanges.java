@@ -173,7 +173,7 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
       merged = group(committedRows, changes, located, feedSchema, summaries, replay);
     }
     merged.get(INSERTS).setCoder(AvroCoder.of(tableSchema));
-    merged.get(DELETES).setCoder(SerializableCoder.of(RowPosition.class));
+    merged.get(DELETES).setCoder(RowPosition.Coder.of());
     return merged;
   }
 
