@@ -67,6 +67,7 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Types;
 import org.joda.time.Duration;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -350,11 +351,8 @@ class MergeChangesTest {
     Table table = create(target, List.of("user_id"));
     long mb = 1L << 20;
     table.newAppend()
-        .appendFile(DataFiles.builder(PartitionSpec.unpartitioned()).withPath(dir.resolve("three-groups.parquet").toString())
-            .withFormat(FileFormat.PARQUET).withFileSizeInBytes(40 * mb).withRecordCount(3_000)
-            .withSplitOffsets(List.of(4L, 10 * mb, 30 * mb)).build())
-        .appendFile(DataFiles.builder(PartitionSpec.unpartitioned()).withPath(dir.resolve("no-offsets.parquet").toString())
-            .withFormat(FileFormat.PARQUET).withFileSizeInBytes(40 * mb).withRecordCount(3_000).build())
+        .appendFile(listedFile("three-groups.parquet", 40 * mb, List.of(4L, 10 * mb, 30 * mb)))
+        .appendFile(listedFile("no-offsets.parquet", 40 * mb, null))
         .commit();
     Map<String, List<Long>> starts = new TreeMap<>();
     for (FileScanTask split : MergeChanges.rowGroups(Warehouse.files(target.load(), target.load().currentSnapshot().snapshotId()))) {
@@ -377,8 +375,7 @@ class MergeChangesTest {
     long mb = 1L << 20;
     AppendFiles large = table.newAppend();
     for (int i = 0; i < 20; i++) {
-      large.appendFile(DataFiles.builder(PartitionSpec.unpartitioned()).withPath(dir.resolve("large-" + i + ".parquet").toString())
-          .withFormat(FileFormat.PARQUET).withFileSizeInBytes(100 * mb).withRecordCount(1_000).build());
+      large.appendFile(listedFile("large-" + i + ".parquet", 100 * mb, null));
     }
     large.commit();
     List<FileScanTask> rowGroups = MergeChanges.rowGroups(Warehouse.files(target.load(), target.load().currentSnapshot().snapshotId()));
@@ -404,13 +401,10 @@ class MergeChangesTest {
     long mb = 1L << 20;
     AppendFiles files = table.newAppend();
     for (long size : new long[] {8, 4, 4, 7, 1, 16}) {
-      files.appendFile(DataFiles.builder(PartitionSpec.unpartitioned())
-          .withPath(dir.resolve(size + "-" + UUID.randomUUID() + ".parquet").toString()).withFormat(FileFormat.PARQUET)
-          .withFileSizeInBytes(size * mb).withRecordCount(1_000).withSplitOffsets(List.of(0L)).build());
+      files.appendFile(listedFile(size + "-" + UUID.randomUUID() + ".parquet", size * mb, List.of(0L)));
     }
     for (int i = 0; i < 40; i++) {
-      files.appendFile(DataFiles.builder(PartitionSpec.unpartitioned()).withPath(dir.resolve("small-" + i + ".parquet").toString())
-          .withFormat(FileFormat.PARQUET).withFileSizeInBytes(mb / 10).withRecordCount(100).withSplitOffsets(List.of(0L)).build());
+      files.appendFile(listedFile("small-" + i + ".parquet", mb / 10, List.of(0L)));
     }
     files.commit();
     Map<Long, FileScanTask> bySize = new HashMap<>();
@@ -439,6 +433,13 @@ class MergeChangesTest {
         "seven eighths and one");
     assertEquals(16, ReadCommittedRows.parts(List.of(bySize.get(16L)), 16, true).size(), "at most 16 parts");
     assertEquals(40, ReadCommittedRows.parts(small, 2, true).size(), "40 small files, none cut");
+  }
+
+  /** A data file of {@code bytes} known to the table by its metadata only: these tests never open it. */
+  private DataFile listedFile(String name, long bytes, @Nullable List<Long> rowGroupOffsets) {
+    return DataFiles.builder(PartitionSpec.unpartitioned()).withPath(dir.resolve(name).toString())
+        .withFormat(FileFormat.PARQUET).withFileSizeInBytes(bytes).withRecordCount(1_000)
+        .withSplitOffsets(rowGroupOffsets).build();
   }
 
   private static List<String> parts(List<FileScanTask> rowGroups, int threads, boolean filtered) {
