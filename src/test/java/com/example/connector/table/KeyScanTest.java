@@ -2,6 +2,7 @@ package com.example.connector.table;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,6 +34,7 @@ import org.apache.iceberg.types.Types;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.ColumnPath;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.internal.column.columnindex.OffsetIndex;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,14 +82,7 @@ class KeyScanTest {
       assertTrue(KeyScan.read(new CommittedRead(table), rowGroup, KeyScan.Part.WHOLE, ROW, List.of("id"), keep, row -> read.add(describe(row))));
     }
 
-    List<String> expected = new ArrayList<>();
-    for (int i = 0; i < ROWS; i++) {
-      if (!DELETED.contains((long) i) && keep.test(List.of(id(i)))) {
-        expected.add(id(i) + "|" + (i % 5 == 0 ? null : i * 1000L) + "|" + (i % 7 == 0 ? null : i / 4.0) + "|"
-            + (i % 3 == 0 ? null : 19000 + i) + "|" + (i % 11 == 0 ? null : i * 1_000_000L) + "|"
-            + name(i) + "@" + i + " file null");
-      }
-    }
+    List<String> expected = expectedRows(keep);
     assertTrue(expected.size() > 50);
     assertEquals(expected, read);
 
@@ -107,38 +102,38 @@ class KeyScanTest {
   }
 
   /**
-   * One row group of many pages, read in 1 to 40 parts (more parts than pages: some hold none):
-   * together they hold every kept live row once, in order, with its position, and each part that
-   * has a page holds rows.
+   * One row group of many pages, each column's ending at rows of its own, read in 1 to 40 parts
+   * (more parts than the key column has pages: some hold none): together they hold every kept live
+   * row once, in order, with its position and every column's value, and each part that has a page
+   * holds rows.
    */
   @Test
   void aRowGroupsPartsHoldEachKeptLiveRowOnce() throws IOException {
-    Table table = table(Map.of("write.parquet.page-row-limit", "10")); // pages of 10 rows after the first 100
+    Table table = table(Map.of(
+        // pages of 64 bytes, checked at every row: each column's pages end where its values fill one
+        "write.parquet.page-size-bytes", "64",
+        "write.parquet.row-group-check-min-record-count", "1", "write.parquet.row-group-check-max-record-count", "1"));
     DataFile data = write(table);
     table.newRowDelta().addDeletes(IcebergFiles.positionDeletes(table, data, 4, 40, 41, 299)).commit();
     Predicate<List<Object>> keep = key -> ((String) key.get(0)).hashCode() % 3 != 0;
-    List<String> expected = new ArrayList<>();
-    for (int i = 0; i < ROWS; i++) {
-      if (!DELETED.contains((long) i) && keep.test(List.of(id(i)))) {
-        expected.add(id(i) + "@" + i);
-      }
-    }
+    List<String> expected = expectedRows(keep);
     FileScanTask task = task(table);
-    int pages = keyPages(task);
-    assertTrue(pages >= 20, "pages: " + pages);
-    for (int count : new int[] {1, 2, 3, 7, 20, 40}) {
+    List<Long> keyPages = pageStarts(task, "id");
+    assertTrue(keyPages.size() >= 20, "key pages: " + keyPages);
+    assertNotEquals(keyPages, pageStarts(task, "at"), "the columns' pages end apart");
+    for (int count : new int[] {1, 2, 3, 7, 20, 40, 80}) {
       CommittedRead committed = new CommittedRead(table);
       List<String> read = new ArrayList<>();
       int partsWithRows = 0;
       for (int index = 0; index < count; index++) {
         List<String> part = new ArrayList<>();
         assertTrue(KeyScan.read(committed, task, new KeyScan.Part(index, count), ROW, List.of("id"), keep,
-            row -> part.add(row.get("id") + "@" + row.get("_pos"))));
+            row -> part.add(describe(row))));
         partsWithRows += part.isEmpty() ? 0 : 1;
         read.addAll(part);
       }
       assertEquals(expected, read, count + " parts");
-      assertEquals(Math.min(count, pages), partsWithRows, count + " parts of " + pages + " pages");
+      assertEquals(Math.min(count, keyPages.size()), partsWithRows, count + " parts of " + keyPages.size() + " pages");
     }
   }
 
@@ -257,13 +252,31 @@ class KeyScanTest {
     return (i % 10 == 3 ? "ключ-" : "key-") + i;
   }
 
-  /** The pages of the key column {@code id} in the task's file, as its offset index lists them. */
-  private static int keyPages(FileScanTask task) throws IOException {
+  /** The first row of each page of {@code column} in the task's file, one row group, as its offset index lists them. */
+  private static List<Long> pageStarts(FileScanTask task, String column) throws IOException {
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(
         new org.apache.hadoop.fs.Path(task.file().path().toString()), new org.apache.hadoop.conf.Configuration()))) {
       assertEquals(1, reader.getRowGroups().size());
-      return reader.getColumnIndexStore(0).getOffsetIndex(ColumnPath.get("id")).getPageCount();
+      OffsetIndex pages = reader.getColumnIndexStore(0).getOffsetIndex(ColumnPath.get(column));
+      List<Long> starts = new ArrayList<>();
+      for (int i = 0; i < pages.getPageCount(); i++) {
+        starts.add(pages.getFirstRowIndex(i));
+      }
+      return starts;
     }
+  }
+
+  /** The live rows {@link #write} wrote whose key {@code keep} keeps, as {@link #describe} gives them. */
+  private static List<String> expectedRows(Predicate<List<Object>> keep) {
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < ROWS; i++) {
+      if (!DELETED.contains((long) i) && keep.test(List.of(id(i)))) {
+        expected.add(id(i) + "|" + (i % 5 == 0 ? null : i * 1000L) + "|" + (i % 7 == 0 ? null : i / 4.0) + "|"
+            + (i % 3 == 0 ? null : 19000 + i) + "|" + (i % 11 == 0 ? null : i * 1_000_000L) + "|"
+            + name(i) + "@" + i + " file null");
+      }
+    }
+    return expected;
   }
 
   private static FileScanTask task(Table table) throws IOException {
