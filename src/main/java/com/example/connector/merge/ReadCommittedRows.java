@@ -201,9 +201,11 @@ final class ReadCommittedRows extends DoFn<List<FileScanTask>, GenericRecord> {
       row.put(MergeChanges.FILE, path);
       out.accept(row);
     };
-    if (filter != null && KeyScan.read(committed, task, part, located, keys, filter::mightContain, locatedOut)
-        || part.index() > 0) {
+    if (filter != null && KeyScan.read(committed, task, part, located, keys, filter::mightContain, locatedOut)) {
       return;
+    }
+    if (part.index() > 0) {
+      return; // Iceberg's reader below takes the task whole, in its first part
     }
     Table table = committed.table();
     List<Types.NestedField> columns = new ArrayList<>();
