@@ -80,9 +80,7 @@ public final class MergeBenchmark {
             + "'; use --users=N, --changed-percent=P, --incremental-runs=N, --latency-ms=N, --runners=direct,flink");
       }
     }
-    if (OptionsRegistry.LIMITED_RUNNERS.containsAll(runners)) {
-      OptionsRegistry.limitTo(runners); // as a run's own JVM has it (IngestMain.main)
-    }
+    OptionsRegistry.limitTo(runners); // as a run's own JVM has it (IngestMain.main)
     long step = Math.max(1, Math.round(100 / percent));
     if (incrementalRuns < 1 || incrementalRuns > step) {
       throw new IllegalArgumentException("--incremental-runs must be 1 to " + step

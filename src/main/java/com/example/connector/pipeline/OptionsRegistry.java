@@ -36,7 +36,7 @@ public final class OptionsRegistry {
   static final String REGISTRARS = "META-INF/services/" + PipelineOptionsRegistrar.class.getName();
 
   /** The runners whose runs are limited: those that need neither Dataflow's nor Google Cloud's options. */
-  public static final List<String> LIMITED_RUNNERS = List.of("direct", "flink");
+  static final List<String> LIMITED_RUNNERS = List.of("direct", "flink");
 
   /** Registrars a DirectRunner or Flink run never needs: other runners' and Google Cloud's. */
   private static final List<String> OTHER_RUNNERS_AND_CLOUDS = List.of(
@@ -46,14 +46,18 @@ public final class OptionsRegistry {
 
   /** Limits the registry for the run these arguments describe ({@link RunnerConfig#runner}), if it runs on a limited runner. */
   static void limitFor(String[] args) {
-    RunnerConfig.runner(args).filter(LIMITED_RUNNERS::contains).ifPresent(runner -> limitTo(List.of(runner)));
+    RunnerConfig.runner(args).ifPresent(runner -> limitTo(List.of(runner)));
   }
 
   /**
    * Initializes Beam's options registry with the SDK's registrars and {@code runners}' ({@code
-   * direct}, {@code flink}): a run's, or a benchmark's that runs on both in one JVM.
+   * direct}, {@code flink}): a run's, or a benchmark's that runs on both in one JVM. Nothing if any
+   * of them is not a {@link #LIMITED_RUNNERS limited} runner.
    */
   public static void limitTo(Collection<String> runners) {
+    if (!LIMITED_RUNNERS.containsAll(runners)) {
+      return;
+    }
     Thread thread = Thread.currentThread();
     ClassLoader context = thread.getContextClassLoader();
     ClassLoader app = OptionsRegistry.class.getClassLoader();

@@ -57,6 +57,18 @@ class OptionsRegistryTest {
     assertTrue(out.contains("--project=p: Class interface com.example.connector.pipeline.IngestOptions missing a property named 'project'"), out);
   }
 
+  @Test
+  void aFreshJvmOfADataflowRunKeepsEveryRegistrar(@TempDir Path dir) {
+    ChildProcess.Result child = ChildProcess.runJava(List.of(), Probe.class.getName(),
+        List.of("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow")), dir.resolve("probe.log"), Duration.ofMinutes(2));
+    assertEquals(0, child.exitCode(), child.toString());
+    String out = child.output();
+    for (String registered : List.of("DirectOptions", "FlinkPipelineOptions", "DataflowPipelineOptions", "GcpOptions")) {
+      assertTrue(out.contains(" " + registered + " "), registered + " not registered: " + out);
+    }
+    assertFalse(out.contains("--project=p:"), "--project is Google Cloud's option, registered: " + out);
+  }
+
   private static List<String> concat(List<String> head, String... last) {
     return java.util.stream.Stream.concat(head.stream(), java.util.stream.Stream.of(last)).toList();
   }
