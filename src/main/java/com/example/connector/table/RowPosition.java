@@ -42,8 +42,5 @@ public record RowPosition(String file, long position) implements Serializable, C
     public RowPosition decode(InputStream in) throws IOException {
       return new RowPosition(FILE.decode(in), POSITION.decode(in));
     }
-
-    @Override
-    public void verifyDeterministic() {}
   }
 }
