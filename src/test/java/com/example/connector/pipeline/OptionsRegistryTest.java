@@ -45,10 +45,7 @@ class OptionsRegistryTest {
 
   @Test
   void aFreshJvmLimitedToFlinkParsesFlinksOptionsAndNamesAnotherRunnersFlag(@TempDir Path dir) {
-    ChildProcess.Result child = ChildProcess.runJava(List.of(), Probe.class.getName(),
-        List.of("--runnerConfig=" + ProjectFiles.runnerConfig("flink-local")), dir.resolve("probe.log"), Duration.ofMinutes(2));
-    assertEquals(0, child.exitCode(), child.toString());
-    String out = child.output();
+    String out = probe(dir, "flink-local");
     assertTrue(out.contains("registered: ") && out.contains(" FlinkPipelineOptions "), out);
     for (String other : List.of("DirectOptions", "DataflowPipelineOptions", "GcpOptions", "BigQueryOptions")) {
       assertFalse(out.contains(" " + other + " "), other + " registered: " + out);
@@ -59,14 +56,19 @@ class OptionsRegistryTest {
 
   @Test
   void aFreshJvmOfADataflowRunKeepsEveryRegistrar(@TempDir Path dir) {
-    ChildProcess.Result child = ChildProcess.runJava(List.of(), Probe.class.getName(),
-        List.of("--runnerConfig=" + ProjectFiles.runnerConfig("dataflow")), dir.resolve("probe.log"), Duration.ofMinutes(2));
-    assertEquals(0, child.exitCode(), child.toString());
-    String out = child.output();
+    String out = probe(dir, "dataflow");
     for (String registered : List.of("DirectOptions", "FlinkPipelineOptions", "DataflowPipelineOptions", "GcpOptions")) {
       assertTrue(out.contains(" " + registered + " "), registered + " not registered: " + out);
     }
     assertFalse(out.contains("--project=p:"), "--project is Google Cloud's option, registered: " + out);
+  }
+
+  /** What {@link Probe} prints in a fresh JVM given a runner config of the project's. */
+  private static String probe(Path dir, String runnerConfig) {
+    ChildProcess.Result child = ChildProcess.runJava(List.of(), Probe.class.getName(),
+        List.of("--runnerConfig=" + ProjectFiles.runnerConfig(runnerConfig)), dir.resolve("probe.log"), Duration.ofMinutes(2));
+    assertEquals(0, child.exitCode(), child.toString());
+    return child.output();
   }
 
   private static List<String> concat(List<String> head, String... last) {
