@@ -90,6 +90,8 @@ class MergeChangesTest {
   private static final Schema TABLE = SCD1.tableSchema(FEED);
   private static final Destination USERS = new Destination("main", "example", "users");
   private static final String AT = "2024-03-01T00:00:00Z";
+  /** A mebibyte: the sizes of the files the row-group tests list. */
+  private static final long MB = 1L << 20;
 
   @TempDir Path dir;
 
@@ -349,17 +351,16 @@ class MergeChangesTest {
   void committedFilesAreCutAtTheirRowGroups() {
     TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
     Table table = create(target, List.of("user_id"));
-    long mb = 1L << 20;
     table.newAppend()
-        .appendFile(listedFile("three-groups.parquet", 40 * mb, List.of(4L, 10 * mb, 30 * mb)))
-        .appendFile(listedFile("no-offsets.parquet", 40 * mb, null))
+        .appendFile(listedFile("three-groups.parquet", 40 * MB, List.of(4L, 10 * MB, 30 * MB)))
+        .appendFile(listedFile("no-offsets.parquet", 40 * MB, null))
         .commit();
     Map<String, List<Long>> starts = new TreeMap<>();
     for (FileScanTask split : MergeChanges.rowGroups(Warehouse.files(target.load(), target.load().currentSnapshot().snapshotId()))) {
       starts.computeIfAbsent(Path.of(split.file().path().toString()).getFileName().toString(), f -> new ArrayList<>())
           .add(split.start());
     }
-    assertEquals(Map.of("three-groups.parquet", List.of(4L, 10 * mb, 30 * mb), "no-offsets.parquet", List.of(0L, 16 * mb, 32 * mb)),
+    assertEquals(Map.of("three-groups.parquet", List.of(4L, 10 * MB, 30 * MB), "no-offsets.parquet", List.of(0L, 16 * MB, 32 * MB)),
         starts);
   }
 
@@ -372,10 +373,9 @@ class MergeChangesTest {
   void aLargeTablesRowGroupsAreReadInAGroupPerIcebergSplit() {
     TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
     Table table = create(target, List.of("user_id"));
-    long mb = 1L << 20;
     AppendFiles large = table.newAppend();
     for (int i = 0; i < 20; i++) {
-      large.appendFile(listedFile("large-" + i + ".parquet", 100 * mb, null));
+      large.appendFile(listedFile("large-" + i + ".parquet", 100 * MB, null));
     }
     large.commit();
     List<FileScanTask> rowGroups = MergeChanges.rowGroups(Warehouse.files(target.load(), target.load().currentSnapshot().snapshotId()));
@@ -398,24 +398,23 @@ class MergeChangesTest {
   void aRowGroupLargerThanAThreadsShareIsReadInParts() {
     TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), USERS);
     Table table = create(target, List.of("user_id"));
-    long mb = 1L << 20;
     AppendFiles files = table.newAppend();
     for (long size : new long[] {8, 4, 4, 7, 1, 16}) {
-      files.appendFile(listedFile(size + "-" + UUID.randomUUID() + ".parquet", size * mb, List.of(0L)));
+      files.appendFile(listedFile(size + "-" + UUID.randomUUID() + ".parquet", size * MB, List.of(0L)));
     }
     for (int i = 0; i < 40; i++) {
-      files.appendFile(listedFile("small-" + i + ".parquet", mb / 10, List.of(0L)));
+      files.appendFile(listedFile("small-" + i + ".parquet", MB / 10, List.of(0L)));
     }
     files.commit();
     Map<Long, FileScanTask> bySize = new HashMap<>();
     List<FileScanTask> fours = new ArrayList<>();
     List<FileScanTask> small = new ArrayList<>();
     for (FileScanTask task : MergeChanges.rowGroups(Warehouse.files(target.load(), target.load().currentSnapshot().snapshotId()))) {
-      if (task.length() < mb) {
+      if (task.length() < MB) {
         small.add(task);
       } else {
-        bySize.put(task.length() / mb, task);
-        if (task.length() == 4 * mb) {
+        bySize.put(task.length() / MB, task);
+        if (task.length() == 4 * MB) {
           fours.add(task);
         }
       }
@@ -443,9 +442,8 @@ class MergeChangesTest {
   }
 
   private static List<String> parts(List<FileScanTask> rowGroups, int threads, boolean filtered) {
-    long mb = 1L << 20;
     return ReadCommittedRows.parts(rowGroups, threads, filtered).stream()
-        .map(p -> p.rowGroup().length() / mb + ": " + p.part().index() + "/" + p.part().count()).toList();
+        .map(p -> p.rowGroup().length() / MB + ": " + p.part().index() + "/" + p.part().count()).toList();
   }
 
   /**
