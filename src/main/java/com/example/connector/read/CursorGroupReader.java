@@ -9,8 +9,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.io.range.OffsetRange;
@@ -30,14 +32,15 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * page the reader moves {@code since} up to the last complete group and starts again at page 1;
  * page numbers above 1 are only used inside a single group larger than a page, and there each
  * page is confirmed by re-reading the previous one: if its last record changed, the group is
- * scanned again from page 1, skipping records already emitted (the source orders a group by its
- * identity column).
+ * scanned again from page 1, skipping records already emitted, by identity: the source orders a
+ * group of records by identity, but promises no order within a group of tombstones (only that a
+ * page is the same while nothing changes).
  *
  * <p>Pages are read as streams ({@link ExampleClient#records(String, Map, RecordHandler)}): the
  * reader holds only the group being read, converted to rows as it arrives. When a record with a
  * new cursor arrives, the group before it is complete: it is claimed and emitted there and then.
  * So memory is bounded by the largest tie group (and, inside a group larger than a page, by one
- * page of it), not by the page size. A page the client delivers again after a transient failure
+ * page of it and the identities of the group), not by the page size. A page the client delivers again after a transient failure
  * skips the groups this page already emitted. Emitted rows go to a {@link Sink}, flushed before
  * every request and before {@link #read} returns.
  *
@@ -258,19 +261,22 @@ final class CursorGroupReader<RowT> {
     }
   }
 
-  /** A group read by page number: emits its records in identity order, each once. */
+  /**
+   * A group read by page number: emits each of its records once, whatever their order on the
+   * pages (an order by identity let it keep only the last one emitted, and it dropped tombstones
+   * that a source ordered otherwise).
+   */
   private final class SpanningGroup {
     final long cursor;
-    @Nullable String lastKey; // the identity of the last record emitted
+    final Set<String> emittedKeys = new HashSet<>();
 
     SpanningGroup(long cursor) {
       this.cursor = cursor;
     }
 
     void offer(Member<RowT> member) {
-      if (lastKey == null || member.key().compareTo(lastKey) > 0) {
+      if (emittedKeys.add(member.key())) {
         emit(member.row());
-        lastKey = member.key();
       }
     }
 
@@ -304,7 +310,7 @@ final class CursorGroupReader<RowT> {
       if (hold) {
         held.add(member);
       } else {
-        group.offer(member); // delivered again after a restart: the identity order skips it
+        group.offer(member); // delivered again after a restart: emitted already, skipped
       }
       return true;
     }

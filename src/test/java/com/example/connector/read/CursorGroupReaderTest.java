@@ -22,6 +22,7 @@ import com.example.connector.read.CursorGroupReader.Outcome;
 import com.example.source.ExampleSource;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -324,6 +325,38 @@ class CursorGroupReaderTest {
       Run run = readUsers(client, base(60), 10_000);
       assertEquals(List.of("a1", "a2", "b1", "b2", "c1"), run.keys("user_id"));
       assertEquals(2, server.requests().size());
+    }
+  }
+
+  private static String tombstone(String key, int minute) {
+    return "{\"order_id\": \"" + key + "\", \"user_id\": null, \"amount\": null, \"status\": null,"
+        + " \"updated_at\": \"" + Timestamps.formatMicros(base(minute)) + "\"}";
+  }
+
+  /**
+   * The source API orders tombstones by {@code updated_at} only: a server may give those of one
+   * instant in another order than their keys' (here, as deleted). A group larger than a page in
+   * that order loses none of them (the reader kept only keys above the last emitted, and dropped
+   * o1 and o2).
+   */
+  @Test
+  void tombstonesTiedAcrossPagesInAnOrderOtherThanTheirKeysAreEachEmittedOnce() {
+    String tied = URLEncoder.encode(Timestamps.formatMicros(base(0)), StandardCharsets.UTF_8);
+    try (RawHttpServer server = new RawHttpServer((n, line, out) -> {
+      String page;
+      if (line.contains("since=" + tied)) { // after the group
+        page = "{\"records\": [" + tombstone("o9", 1) + "], \"next_page\": null}";
+      } else if (line.contains("page=2")) {
+        page = "{\"records\": [" + tombstone("o2", 0) + ", " + tombstone("o9", 1) + "], \"next_page\": null}";
+      } else {
+        page = "{\"records\": [" + tombstone("o3", 0) + ", " + tombstone("o1", 0) + "], \"next_page\": 2}";
+      }
+      out.write(RawHttpServer.json(page));
+    }); ExampleClient client = client(server.baseUrl())) {
+      CursorFeed tombstones = new CursorFeed("orders", true, Map.of(), null, null, base(60), 10_000, "delete", null);
+      Run run = readLikeARunner(client, tombstones, "updated_at", "order_id", new OffsetRange(base(0), base(60)),
+          n -> false, 0);
+      assertEquals(List.of("o3", "o1", "o2", "o9"), run.keys("order_id"));
     }
   }
 
