@@ -83,10 +83,10 @@ public final class IntervalCommitter {
           List.of(), feedRows));
       Map<String, Long> feedAfter = new HashMap<>(feedCursors);
       interval.spans().forEach((feed, cursor) -> feedAfter.merge(feed, cursor, Math::max));
-      commits.add(new TableCommit(target.changeFeed(), snapshotId(feedTable), formatted(feedAfter)));
+      commits.add(TableCommit.of(target.changeFeed(), snapshotId(feedTable), feedAfter));
       written.addAll(merge(t, table, feedSchema, interval, tableCursors, commitId));
     }
-    commits.add(new TableCommit(target, snapshotId(table), formatted(after)));
+    commits.add(TableCommit.of(target, snapshotId(table), after));
     new TableCommitter(target.catalog()).commit(new RunCommit(commitId, Timestamps.format(now), commits), written);
     return new Outcome(coalesce(interval.remaining()), true, interval.rows().size(), after);
   }
@@ -213,22 +213,9 @@ public final class IntervalCommitter {
     return out;
   }
 
+  /** The table's committed cursors: those of the newest snapshot the connector committed on it. */
   private static Map<String, Long> cursors(Table table, String key) {
-    Map<String, Long> cursors = new HashMap<>();
-    try {
-      SnapshotSummary.cursors(table.currentSnapshot())
-          .forEach((feed, cursor) -> cursors.put(feed, Timestamps.toMicros(Timestamps.parse(cursor))));
-    } catch (RuntimeException e) {
-      throw new IllegalStateException(key + ": the cursors in its current snapshot's summary are unreadable ("
-          + e.getMessage() + "); roll the table back to an earlier snapshot", e);
-    }
-    return cursors;
-  }
-
-  private static Map<String, String> formatted(Map<String, Long> cursors) {
-    Map<String, String> out = new HashMap<>();
-    cursors.forEach((feed, cursor) -> out.put(feed, Timestamps.formatMicros(cursor)));
-    return out;
+    return SnapshotSummary.cursorMicros(SnapshotSummary.lastCommitted(table, table.currentSnapshot()), key);
   }
 
   private static @Nullable Long snapshotId(Table table) {

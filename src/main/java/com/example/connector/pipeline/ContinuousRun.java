@@ -246,11 +246,11 @@ final class ContinuousRun {
 
   private static Freshness freshness(Table table, Instant now) {
     Snapshot current = table.currentSnapshot();
-    if (current == null || SnapshotSummary.cursors(current).isEmpty()) {
+    Map<String, String> cursors = SnapshotSummary.cursors(SnapshotSummary.lastCommitted(table, current));
+    if (cursors.isEmpty()) {
       return new Freshness(null, null, 0);
     }
-    Instant cursor = SnapshotSummary.cursors(current).values().stream().map(Timestamps::parse)
-        .min(Instant::compareTo).orElseThrow();
+    Instant cursor = cursors.values().stream().map(Timestamps::parse).min(Instant::compareTo).orElseThrow();
     long rows = 0;
     for (Snapshot s = current; s != null && Instant.ofEpochMilli(s.timestampMillis()).isAfter(now.minusSeconds(60));
         s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
@@ -281,7 +281,8 @@ final class ContinuousRun {
         added += Long.parseLong(s.summary().getOrDefault("added-records", "0"));
       }
       List<String> cursors = new ArrayList<>();
-      SnapshotSummary.cursors(current).forEach((feed, cursor) -> cursors.add(feed + "=" + cursor));
+      SnapshotSummary.cursors(SnapshotSummary.lastCommitted(table, current))
+          .forEach((feed, cursor) -> cursors.add(feed + "=" + cursor));
       out.printf(format, t.destination().key(), commits, added, SnapshotSummary.liveRows(current),
           String.join(" ", cursors), current == null ? "-" : current.snapshotId());
     }

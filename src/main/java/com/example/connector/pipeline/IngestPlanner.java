@@ -103,6 +103,10 @@ public final class IngestPlanner {
     // Every table is checked before any is created or evolved.
     for (Resolved t : tables) {
       committed(t, warehouse.find(t.destination()));
+      Table feed = MergeRule.of(t.table(), t.options()).appendOnly() ? null : warehouse.find(t.destination().changeFeed());
+      if (feed != null) {
+        cursorsOf(feed, t.destination().changeFeed(), byCursor(t));
+      }
       checkColumnTypes(t, warehouse);
     }
     List<PlannedTable> planned = new ArrayList<>();
@@ -211,7 +215,7 @@ public final class IngestPlanner {
               + describe(merge) + "; its rows cannot be reinterpreted. Keep the table's settings, or"
               + " land it on another destination_table, or rebuild it from scratch by dropping " + d);
     }
-    return Optional.of(cursorsOf(table, d));
+    return Optional.of(cursorsOf(table, d, byCursor(t)));
   }
 
   /** Fails on a column of the table or its change feed whose type the source changed (nothing is evolved here). */
@@ -235,17 +239,28 @@ public final class IngestPlanner {
         : TableSchemas.toIceberg(merge.tableSchema(feedSchema), merge.identifierColumns());
   }
 
-  private static Committed cursorsOf(Table table, Destination d) {
+  /**
+   * The table at its current snapshot, with the cursors of the newest snapshot the connector
+   * committed ({@link SnapshotSummary#lastCommitted}): a snapshot another writer committed on top
+   * (a row deleted in Spark, say) moves no cursor. A table read by cursor ({@code byCursor}) that
+   * holds snapshots but none of the connector's is refused: reading it from the start would
+   * append every row again.
+   */
+  private static Committed cursorsOf(Table table, Destination d, boolean byCursor) {
     Snapshot snapshot = table.currentSnapshot();
-    Map<String, Long> cursors = new HashMap<>();
-    try {
-      SnapshotSummary.cursors(snapshot).forEach((feed, cursor) ->
-          cursors.put(feed, Timestamps.toMicros(Timestamps.parse(cursor))));
-    } catch (RuntimeException e) {
-      throw new IllegalStateException(d + ": the cursors in the summary of snapshot " + snapshot.snapshotId()
-          + " are unreadable (" + e.getMessage() + "); roll the table back to an earlier snapshot, or rebuild it", e);
+    Snapshot committed = SnapshotSummary.lastCommitted(table, snapshot);
+    if (snapshot != null && committed == null && byCursor) {
+      throw new IllegalStateException(d + ": no snapshot left in its history was committed by this connector"
+          + " (its current one, " + snapshot.snapshotId() + ", by another writer; the connector's own were expired),"
+          + " so where its reads stopped is unknown. Drop the table and its change feed to load them again from"
+          + " the source, or restore a snapshot the connector committed");
     }
+    Map<String, Long> cursors = SnapshotSummary.cursorMicros(committed, d.key());
     return new Committed(table, snapshot, cursors);
+  }
+
+  private static boolean byCursor(Resolved t) {
+    return t.table().ingestionType() != IngestionType.SNAPSHOT;
   }
 
   private static MergeRule mergeOf(Table table, Destination d) {
@@ -275,10 +290,10 @@ public final class IngestPlanner {
     MergeRule merge = MergeRule.of(table, t.options());
     org.apache.iceberg.Schema tableSchema = icebergSchema(t, false);
     Optional<Committed> committed = prepare(d, tableSchema, properties(t, merge), warehouse, dryRun)
-        .map(c -> cursorsOf(c, d));
+        .map(c -> cursorsOf(c, d, byCursor(t)));
     Optional<Committed> feedTable = merge.appendOnly() ? Optional.empty()
         : prepare(d.changeFeed(), icebergSchema(t, true), properties(t, null), warehouse, dryRun)
-            .map(c -> cursorsOf(c, d.changeFeed()));
+            .map(c -> cursorsOf(c, d.changeFeed(), byCursor(t)));
     Map<String, Long> tableCursors = committed.map(Committed::cursors).orElse(Map.of());
     Map<String, Long> feedCursors = feedTable.map(Committed::cursors).orElse(Map.of());
     // Reads start at the lower of the table's and the change feed's cursors; the feed then keeps
@@ -301,7 +316,7 @@ public final class IngestPlanner {
     } else {
       feeds.addAll(feeds(table, t.options(), from, run.capMicros()));
     }
-    Map<String, String> cursors = cursorsAfter(feeds);
+    Map<String, Long> cursors = cursorsAfter(feeds);
     Long base = committed.map(Committed::snapshotId).orElse(null);
     List<FileScanTask> files = !merge.appendOnly() && base != null
         ? Warehouse.files(committed.get().table(), base) : List.of();
@@ -316,9 +331,9 @@ public final class IngestPlanner {
         feeds,
         files,
         firstKeyType,
-        new TableCommit(target, base, cursors),
+        TableCommit.of(target, base, cursors),
         merge.appendOnly() ? null
-            : new TableCommit(target.changeFeed(), feedTable.map(Committed::snapshotId).orElse(null), cursors),
+            : TableCommit.of(target.changeFeed(), feedTable.map(Committed::snapshotId).orElse(null), cursors),
         changeFeedFrom);
   }
 
@@ -384,9 +399,9 @@ public final class IngestPlanner {
   }
 
   /** The cursor each feed commits, by feed name. */
-  private static Map<String, String> cursorsAfter(List<CursorFeed> feeds) {
-    Map<String, String> cursors = new LinkedHashMap<>();
-    feeds.forEach(f -> cursors.put(f.feedName(), Timestamps.formatMicros(committedCursor(f))));
+  private static Map<String, Long> cursorsAfter(List<CursorFeed> feeds) {
+    Map<String, Long> cursors = new LinkedHashMap<>();
+    feeds.forEach(f -> cursors.put(f.feedName(), committedCursor(f)));
     return cursors;
   }
 

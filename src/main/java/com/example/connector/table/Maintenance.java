@@ -83,9 +83,6 @@ import org.slf4j.LoggerFactory;
 public final class Maintenance {
   private static final Logger LOG = LoggerFactory.getLogger(Maintenance.class);
 
-  /** Prefix of the summary properties the connector keeps in its snapshots (its cursors). */
-  static final String CONNECTOR_SUMMARY_PREFIX = "example.";
-
   private static final long DEFAULT_TARGET_FILE_SIZE_BYTES = 128L * 1024 * 1024;
 
   /** Scheme and authority of a location: {@code file:}, {@code file://}, {@code gs://bucket}. */
@@ -330,19 +327,14 @@ public final class Maintenance {
 
   /**
    * The {@code example.*} summary properties of the newest of {@code start} and its ancestors that
-   * has any: a snapshot committed by another writer (a row delete, say) carries none.
+   * the connector committed ({@link SnapshotSummary#lastCommitted}).
    */
   private static Map<String, String> connectorSummary(Table table, Snapshot start) {
-    for (Snapshot snapshot : SnapshotUtil.ancestorsOf(start.snapshotId(), table::snapshot)) {
-      Map<String, String> properties =
-          snapshot.summary().entrySet().stream()
-              .filter(e -> e.getKey().startsWith(CONNECTOR_SUMMARY_PREFIX))
-              .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
-      if (!properties.isEmpty()) {
-        return properties;
-      }
-    }
-    return Map.of();
+    Snapshot committed = SnapshotSummary.lastCommitted(table, start);
+    return committed == null ? Map.of()
+        : committed.summary().entrySet().stream()
+            .filter(e -> e.getKey().startsWith(SnapshotSummary.PREFIX))
+            .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
   }
 
   private static void deleteQuietly(FileIO io, String location) {
@@ -432,7 +424,7 @@ public final class Maintenance {
         table
             .expireSnapshots()
             .expireOlderThan(clock.millis() - settings.expireOlderThan().toMillis())
-            .retainLast(settings.retainLast());
+            .retainLast(Math.max(settings.retainLast(), toLastCommitted(table)));
     if (settings.dryRun()) {
       return expire.apply().size();
     }
@@ -441,6 +433,25 @@ public final class Maintenance {
     table.refresh();
     before.removeAll(snapshotIds(table));
     return before.size();
+  }
+
+  /**
+   * How many of the current snapshot's ancestors (itself included) reach the newest one the
+   * connector committed: it holds the cursors the next run reads on from, so it is never expired,
+   * however many snapshots other writers committed after it.
+   */
+  private static int toLastCommitted(Table table) {
+    Snapshot committed = SnapshotSummary.lastCommitted(table, table.currentSnapshot());
+    int depth = 0;
+    if (committed != null) {
+      for (Snapshot s : SnapshotUtil.currentAncestors(table)) {
+        depth++;
+        if (s.snapshotId() == committed.snapshotId()) {
+          break;
+        }
+      }
+    }
+    return depth;
   }
 
   private static Set<Long> snapshotIds(Table table) {

@@ -1,8 +1,12 @@
 package com.example.connector.table;
 
+import com.example.connector.catalog.Timestamps;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.util.SnapshotUtil;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -11,6 +15,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * what never changes: the source table and how it is merged.
  */
 public final class SnapshotSummary {
+  /** What every key the connector puts in a summary starts with. */
+  public static final String PREFIX = "example.";
   public static final String RUN_ID = "example.run-id";
   public static final String COMMITTED_AT = "example.committed-at";
   public static final String CURSOR_PREFIX = "example.cursor.";
@@ -19,6 +25,25 @@ public final class SnapshotSummary {
   public static final String MERGE = "example.merge";
 
   private SnapshotSummary() {}
+
+  /**
+   * The newest of {@code from} and its ancestors that this connector committed (a run, or a
+   * compaction, which carries its start's summary on: any {@value #PREFIX} key); null if none is
+   * left. A snapshot another writer commits (a row deleted in Spark, a compaction of its own)
+   * carries none: the table's cursors are still those of the snapshot before it, as Iceberg's
+   * Flink committer finds its last checkpoint among the ancestors.
+   */
+  public static @Nullable Snapshot lastCommitted(Table table, @Nullable Snapshot from) {
+    if (from == null) {
+      return null;
+    }
+    for (Snapshot s : SnapshotUtil.ancestorsOf(from.snapshotId(), table::snapshot)) {
+      if (s.summary().keySet().stream().anyMatch(k -> k.startsWith(PREFIX))) {
+        return s;
+      }
+    }
+    return null;
+  }
 
   /** The cursors by feed name; empty without a snapshot. */
   public static Map<String, String> cursors(@Nullable Snapshot snapshot) {
@@ -31,6 +56,20 @@ public final class SnapshotSummary {
       });
     }
     return cursors;
+  }
+
+  /**
+   * {@link #cursors} in microseconds; an unreadable one fails naming {@code table} and what to do.
+   */
+  public static Map<String, Long> cursorMicros(@Nullable Snapshot snapshot, String table) {
+    Map<String, Long> micros = new HashMap<>();
+    try {
+      cursors(snapshot).forEach((feed, cursor) -> micros.put(feed, Timestamps.toMicros(Timestamps.parse(cursor))));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException(table + ": the cursors in the summary of snapshot " + snapshot.snapshotId()
+          + " are unreadable (" + e.getMessage() + "); roll the table back to an earlier snapshot, or rebuild it", e);
+    }
+    return micros;
   }
 
   public static @Nullable String runId(@Nullable Snapshot snapshot) {

@@ -1,5 +1,6 @@
 package com.example.connector.table;
 
+import com.example.connector.catalog.Timestamps;
 import java.io.Serializable;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,5 +20,12 @@ public record TableCommit(TableTarget target, @Nullable Long baseSnapshotId, Map
 
   public TableCommit {
     cursors = new TreeMap<>(cursors);
+  }
+
+  /** With cursors in microseconds, stored in their ISO-8601 form. */
+  public static TableCommit of(TableTarget target, @Nullable Long baseSnapshotId, Map<String, Long> cursorMicros) {
+    Map<String, String> cursors = new TreeMap<>();
+    cursorMicros.forEach((feed, micros) -> cursors.put(feed, Timestamps.formatMicros(micros)));
+    return new TableCommit(target, baseSnapshotId, cursors);
   }
 }

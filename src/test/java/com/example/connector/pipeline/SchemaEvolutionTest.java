@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.Destination;
+import com.example.connector.table.SnapshotSummary;
 import com.example.connector.table.Warehouse;
 import com.example.source.ExampleSource;
 import com.example.testing.TestClock;
@@ -102,7 +103,8 @@ class SchemaEvolutionTest {
           Types.NestedField.optional(2, "email", Types.LongType.get()),
           Types.NestedField.optional(3, "updated_at", Types.TimestampType.withZone())), Set.of(1));
       Table users = new Warehouse(CatalogConfig.hadoop(h.output.toString())).create(USERS, emailAsLong, USERS_PROPERTIES);
-      users.newAppend().appendFile(oneRow(users)).commit();
+      // As an earlier run of the connector committed it.
+      users.newAppend().appendFile(oneRow(users)).set(SnapshotSummary.RUN_ID, "an-earlier-run").commit();
       long before = h.table("users").currentSnapshot().snapshotId();
 
       IngestMain.Outcome outcome = h.run(h.spec("both.json", "\"source_table\": \"events\"", "\"source_table\": \"users\""));
