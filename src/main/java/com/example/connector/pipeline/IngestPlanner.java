@@ -300,15 +300,18 @@ public final class IngestPlanner {
     // only the rows it does not hold (a run that committed its feed and died before its table).
     // A table without a cursor has read nothing: it starts at the beginning, below any feed cursor.
     Map<String, Long> from = new HashMap<>(tableCursors);
+    // A snapshot table reads no cursor: its change feed takes each run's snapshot whole.
     Map<String, Long> changeFeedFrom = new HashMap<>();
-    feedCursors.forEach((feed, cursor) -> {
-      Long own = tableCursors.get(feed);
-      if (own != null && cursor < own) {
-        from.put(feed, cursor);
-      } else if (own == null || cursor > own) {
-        changeFeedFrom.put(feed, cursor);
-      }
-    });
+    if (byCursor(t)) {
+      feedCursors.forEach((feed, cursor) -> {
+        Long own = tableCursors.get(feed);
+        if (own != null && cursor < own) {
+          from.put(feed, cursor);
+        } else if (own == null || cursor > own) {
+          changeFeedFrom.put(feed, cursor);
+        }
+      });
+    }
     SnapshotRead snapshot = null;
     List<CursorFeed> feeds = new ArrayList<>();
     if (table.ingestionType() == IngestionType.SNAPSHOT) {
@@ -317,6 +320,11 @@ public final class IngestPlanner {
       feeds.addAll(feeds(table, t.options(), from, run.capMicros()));
     }
     Map<String, Long> cursors = cursorsAfter(feeds);
+    // A change feed's cursor never moves back: a feed ahead of its table (a run that committed the
+    // feed and died) holds the rows up to its cursor, which this run's cap may be below (a source
+    // clock that went back); committed lower, the next run would append those rows again.
+    Map<String, Long> feedCursorsAfter = new LinkedHashMap<>(cursors);
+    changeFeedFrom.forEach((feed, cursor) -> feedCursorsAfter.computeIfPresent(feed, (f, after) -> Math.max(after, cursor)));
     Long base = committed.map(Committed::snapshotId).orElse(null);
     List<FileScanTask> files = !merge.appendOnly() && base != null
         ? Warehouse.files(committed.get().table(), base) : List.of();
@@ -333,7 +341,7 @@ public final class IngestPlanner {
         firstKeyType,
         TableCommit.of(target, base, cursors),
         merge.appendOnly() ? null
-            : TableCommit.of(target.changeFeed(), feedTable.map(Committed::snapshotId).orElse(null), cursors),
+            : TableCommit.of(target.changeFeed(), feedTable.map(Committed::snapshotId).orElse(null), feedCursorsAfter),
         changeFeedFrom);
   }
 
