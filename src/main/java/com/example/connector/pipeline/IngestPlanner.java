@@ -103,9 +103,10 @@ public final class IngestPlanner {
     // Every table is checked before any is created or evolved.
     for (Resolved t : tables) {
       committed(t, warehouse.find(t.destination()));
-      Table feed = MergeRule.of(t.table(), t.options()).appendOnly() ? null : warehouse.find(t.destination().changeFeed());
+      Destination feedDestination = t.destination().changeFeed();
+      Table feed = MergeRule.of(t.table(), t.options()).appendOnly() ? null : warehouse.find(feedDestination);
       if (feed != null) {
-        cursorsOf(feed, t.destination().changeFeed(), byCursor(t));
+        cursorsOf(feed, feedDestination, byCursor(t));
       }
       checkColumnTypes(t, warehouse);
     }
@@ -324,7 +325,7 @@ public final class IngestPlanner {
     // feed and died) holds the rows up to its cursor, which this run's cap may be below (a source
     // clock that went back); committed lower, the next run would append those rows again.
     Map<String, Long> feedCursorsAfter = new LinkedHashMap<>(cursors);
-    changeFeedFrom.forEach((feed, cursor) -> feedCursorsAfter.computeIfPresent(feed, (f, after) -> Math.max(after, cursor)));
+    changeFeedFrom.forEach((feed, cursor) -> feedCursorsAfter.computeIfPresent(feed, (f, c) -> Math.max(c, cursor)));
     Long base = committed.map(Committed::snapshotId).orElse(null);
     List<FileScanTask> files = !merge.appendOnly() && base != null
         ? Warehouse.files(committed.get().table(), base) : List.of();

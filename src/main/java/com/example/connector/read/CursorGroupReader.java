@@ -40,9 +40,9 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * reader holds only the group being read, converted to rows as it arrives. When a record with a
  * new cursor arrives, the group before it is complete: it is claimed and emitted there and then.
  * So memory is bounded by the largest tie group (and, inside a group larger than a page, by one
- * page of it and the identities of the group), not by the page size. A page the client delivers again after a transient failure
- * skips the groups this page already emitted. Emitted rows go to a {@link Sink}, flushed before
- * every request and before {@link #read} returns.
+ * page of it and the identities of the group), not by the page size. A page the client delivers
+ * again after a transient failure skips the groups this page already emitted. Emitted rows go to a
+ * {@link Sink}, flushed before every request and before {@link #read} returns.
  *
  * <p>A reader stops before a call that starts a page under a new {@code since} when its {@code
  * pause} says so, once it made a call: every claim is kept, and its caller checkpoints there (at
