@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * {@value #MAX_BATCH_ROWS} rows (more only for one larger tie group): past that the poll stops
  * claiming, outputs the batch and resumes at once, so a long catch-up checkpoints every batch. The
  * runner may checkpoint or split at any claim; the rows of groups claimed so far leave first, under
- * the tracker's lock, as in {@link FeedRangeReadFn}. Feeds are not cut into sub-ranges: a poll
+ * the tracker's lock, as in {@link FeedRangeReadFn}, in a batch whose span ends where the runner's
+ * remainder starts. Feeds are not cut into sub-ranges: a poll
  * holds seconds of writes (a large backlog is better read by a bounded run first, which splits).
  *
  * <p><b>Failures.</b> A poll whose calls fail after their retries (the source unreachable, failing
@@ -232,7 +233,12 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
     }
 
     private boolean claim(long position) {
-      if (position >= tracker.currentRestriction().getTo()) {
+      long end = tracker.currentRestriction().getTo();
+      if (position >= end) {
+        // The runner ended the restriction: at the last claim (a checkpoint), or above it (a split),
+        // where its remainder starts. The feed holds nothing unclaimed below this claim, so the
+        // batch covers up to that end: a gap between the spans would hold the feed's commits back.
+        covered = Math.max(covered, end);
         output();
       }
       if (!tracker.tryClaim(position)) {

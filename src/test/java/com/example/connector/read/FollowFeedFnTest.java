@@ -1,0 +1,137 @@
+package com.example.connector.read;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import com.example.connector.catalog.RecordSchemas.RunStamp;
+import com.example.connector.catalog.TableCatalog;
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.client.ExampleClient;
+import com.example.connector.client.Password;
+import com.example.connector.client.RetryPolicy;
+import com.example.connector.client.SourceConfig;
+import com.example.source.ExampleSource;
+import com.example.testing.TestClock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
+import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link FollowFeedFn} against the simulated source, its restrictions processed as a runner
+ * would, with a runner's split in the middle of a poll.
+ */
+class FollowFeedFnTest {
+  private static final Instant CAP = Instant.parse("2025-06-01T00:00:00Z");
+
+  /**
+   * A runner splits the restriction above the last claim (not at it, as a checkpoint does): the
+   * batches of the primary and of the remainder still cover the feed without a gap, so the
+   * committer, which commits only a contiguous stretch, goes on committing.
+   */
+  @Test
+  void batchesCoverTheFeedWithoutAGapWhenARunnerSplitsAPoll() {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).nullRate(0)
+        .clock(TestClock.frozenAt(CAP)).start()) {
+      SourceConfig config = new SourceConfig(source.baseUrl(), "u", Password.inline("p"),
+          new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1)));
+      ReadContext context;
+      try (ExampleClient client = ExampleClient.create(config)) {
+        context = new ReadContext(config, TableCatalog.discover(client).table("users", "test"),
+            new RunStamp("run", 0), "main.example.users");
+      }
+      FollowFeedFn fn = new FollowFeedFn(context, new ReadCursorFn(context), Duration.ofSeconds(1));
+      CursorFeed feed = new CursorFeed("users", false, Map.of(), null, null, Timestamps.toMicros(CAP), 10_000,
+          "upsert", null);
+      List<FeedBatch> batches = new ArrayList<>();
+      OutputReceiver<FeedBatch> out = new OutputReceiver<>() {
+        @Override
+        public void output(FeedBatch batch) {
+          batches.add(batch);
+        }
+
+        @Override
+        public void outputWithTimestamp(FeedBatch batch, org.joda.time.Instant timestamp) {
+          output(batch);
+        }
+      };
+      fn.setup();
+      try {
+        // The primary: split halfway through what is left after its 10th claim.
+        SplittingTracker primary = new SplittingTracker(fn.newTracker(fn.initialRestriction(feed)), 10);
+        assertFalse(fn.process(feed, primary, fn.newWatermarkEstimator(fn.initialWatermark(feed)), out)
+            .shouldResume(), "the runner took the rest");
+        assertNotNull(primary.residual, "the runner split");
+        SplittingTracker rest = new SplittingTracker(fn.newTracker(primary.residual), Integer.MAX_VALUE);
+        fn.process(feed, rest, fn.newWatermarkEstimator(fn.initialWatermark(feed)), out);
+      } finally {
+        fn.teardown();
+      }
+
+      batches.sort(Comparator.comparingLong(FeedBatch::fromMicros));
+      long at = 0; // the feed starts at the epoch (no committed cursor, no start_timestamp)
+      for (FeedBatch b : batches) {
+        assertEquals(at, b.fromMicros(), "batches " + spans(batches));
+        at = b.toMicros();
+      }
+      assertEquals(Timestamps.toMicros(CAP), at, "up to the source's clock");
+      assertEquals(37, batches.stream().mapToInt(b -> b.rows().size()).sum(), "the 37 users, each once");
+    }
+  }
+
+  private static List<String> spans(List<FeedBatch> batches) {
+    return batches.stream().map(b -> "[" + b.fromMicros() + ", " + b.toMicros() + ")").toList();
+  }
+
+  /** A runner's tracker that, after the {@code splitAfter}-th claim, splits half of what is left off. */
+  private static final class SplittingTracker extends RestrictionTracker<OffsetRange, Long> {
+    private final RestrictionTracker<OffsetRange, Long> tracker;
+    private final int splitAfter;
+    private int claims;
+    @Nullable OffsetRange residual;
+
+    SplittingTracker(RestrictionTracker<OffsetRange, Long> tracker, int splitAfter) {
+      this.tracker = tracker;
+      this.splitAfter = splitAfter;
+    }
+
+    @Override
+    public boolean tryClaim(Long position) {
+      boolean claimed = tracker.tryClaim(position);
+      if (claimed && ++claims == splitAfter) {
+        SplitResult<OffsetRange> split = tracker.trySplit(0.5);
+        residual = split == null ? null : split.getResidual();
+      }
+      return claimed;
+    }
+
+    @Override
+    public OffsetRange currentRestriction() {
+      return tracker.currentRestriction();
+    }
+
+    @Override
+    public @Nullable SplitResult<OffsetRange> trySplit(double fractionOfRemainder) {
+      return tracker.trySplit(fractionOfRemainder);
+    }
+
+    @Override
+    public void checkDone() {
+      tracker.checkDone();
+    }
+
+    @Override
+    public IsBounded isBounded() {
+      return tracker.isBounded();
+    }
+  }
+}
