@@ -140,8 +140,13 @@ final class CursorGroupReader<RowT> {
   private Outcome readGroups(long from, @Nullable Long untilExclusive) {
     long since = from - 1;
     while (true) {
-      if (since + 1 >= tracker.currentRestriction().getTo()) {
-        // A checkpoint or split ended the range at the last claim: a call now could claim nothing.
+      long rangeEnd = tracker.currentRestriction().getTo();
+      if (since + 1 >= rangeEnd) {
+        // A checkpoint or split ended the range at or below where this read goes on: a call now
+        // could claim nothing. Claiming the end marks the range done: a split that landed after the
+        // caller's own look at the end (a window read's jump) left it unattempted, and the runner
+        // would find the range not read to its end.
+        claim(rangeEnd);
         return Outcome.STOPPED;
       }
       if (called && pause.getAsBoolean()) {

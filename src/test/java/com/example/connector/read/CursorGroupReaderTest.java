@@ -303,6 +303,28 @@ class CursorGroupReaderTest {
     }
   }
 
+  /**
+   * A runner's split that lands after a window read looked at its range's end and jumped past an
+   * empty stretch: the read goes on from above the new end. It asks the source nothing and marks
+   * the range done (it left it unattempted, and the runner found it not read to its end).
+   */
+  @Test
+  void aReadThatStartsPastItsRangesEndMarksTheRangeDone() {
+    try (RawHttpServer server = new RawHttpServer((n, line, out) -> out.write(RawHttpServer.json("{}")));
+        ExampleClient client = client(server.baseUrl())) {
+      OffsetRangeTracker tracker = new OffsetRangeTracker(new OffsetRange(base(0), base(60)));
+      assertTrue(tracker.tryClaim(base(5)));
+      long end = tracker.trySplit(0.5).getPrimary().getTo();
+      CursorGroupReader<ObjectNode> reader = new CursorGroupReader<>(
+          client, usersFeed(base(60), 10_000), "updated_at", "user_id", tracker, new Collected(), PAGES, () -> false);
+
+      assertEquals(CursorGroupReader.Outcome.STOPPED, reader.read(end + MINUTE, null));
+
+      tracker.checkDone();
+      assertEquals(List.of(), server.requests());
+    }
+  }
+
   // --- a misbehaving server ---
 
   private static String user(String key, int minute) {
