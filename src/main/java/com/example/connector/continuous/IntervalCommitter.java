@@ -78,7 +78,8 @@ public final class IntervalCommitter {
       written.addAll(TableFiles.writeData(table, t.key(), commitId, feedSchema, List.of(),
           since(interval.rows(), t.cursorField(), tableCursors)));
     } else {
-      List<GenericRecord> feedRows = t.snapshot() ? interval.rows() : since(interval.rows(), t.cursorField(), feedCursors);
+      List<GenericRecord> feedRows = !t.snapshot() ? since(interval.rows(), t.cursorField(), feedCursors)
+          : inFeed(interval, feedCursors) ? List.of() : interval.rows();
       written.addAll(TableFiles.writeData(feedTable, target.changeFeed().destination().key(), commitId, feedSchema,
           List.of(), feedRows));
       Map<String, Long> feedAfter = new HashMap<>(feedCursors);
@@ -130,15 +131,18 @@ public final class IntervalCommitter {
     Map<String, Long> reach = new HashMap<>();
     List<FeedBatch> reached = new ArrayList<>();
     List<FeedBatch> remaining = new ArrayList<>();
-    for (FeedBatch b : sorted) {
-      long start = start(t, b.feed(), tableCursors, feedCursors);
-      long at = reach.getOrDefault(b.feed(), start);
-      if (b.toMicros() <= start) {
-        continue; // committed already
+    for (FeedBatch batch : sorted) {
+      FeedBatch b = batch;
+      long at = reach.getOrDefault(b.feed(), start(t, b.feed(), tableCursors, feedCursors));
+      if (b.toMicros() <= at) {
+        continue; // committed already, or covered by the batches before it (one delivered twice)
       }
       if (b.fromMicros() > at) {
         remaining.add(b); // a gap: an earlier batch is still on its way
         continue;
+      }
+      if (b.fromMicros() < at) { // overlapping them: only what it adds
+        b = new FeedBatch(b.feed(), at, b.toMicros(), since(b.rows(), t.cursorField(), Map.of(b.feed(), at)));
       }
       if (b.toMicros() > at) {
         reach.put(b.feed(), b.toMicros());
@@ -190,6 +194,15 @@ public final class IntervalCommitter {
       return new Interval(Map.of(), List.of(), List.of(), List.of());
     }
     return new Interval(Map.of(FeedBatch.SNAPSHOT, latest.fromMicros()), latest.rows(), List.of(latest), List.of());
+  }
+
+  /**
+   * Whether the change feed holds the interval's snapshot already: its commit landed and its
+   * table's did not, and the runner handed the batch over again after a restore.
+   */
+  private static boolean inFeed(Interval snapshot, Map<String, Long> feedCursors) {
+    Long fed = feedCursors.get(FeedBatch.SNAPSHOT);
+    return fed != null && fed >= snapshot.spans().get(FeedBatch.SNAPSHOT);
   }
 
   /** The rows at or above their feed's cursor in {@code cursors}: those the table does not hold yet. */

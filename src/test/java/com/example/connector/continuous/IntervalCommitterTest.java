@@ -104,6 +104,18 @@ class IntervalCommitterTest {
   }
 
   @Test
+  void aBatchHeldTwiceInOneIntervalIsCommittedOnce() {
+    ContinuousTable t = table();
+    FeedBatch first = records(0, 10, order("order_1", "a", 5));
+    FeedBatch wider = records(0, 20, order("order_1", "a", 5), order("order_2", "b", 15));
+
+    assertTrue(IntervalCommitter.commit(t, List.of(first, first, wider, tombstones(0, 20)), true, NOW).committed());
+
+    assertEquals(List.of("order_1", "order_2"), changeFeedKeys(t));
+    assertEquals(Map.of("order_1", "a", "order_2", "b"), rows(t.target().load()));
+  }
+
+  @Test
   void rowsBelowTheCommittedCursorOfABatchThatStraddlesItAreNotWrittenAgain() {
     ContinuousTable t = table();
     IntervalCommitter.commit(t, List.of(records(0, 10, order("order_1", "a", 5)), tombstones(0, 10)), true, NOW);

@@ -1,0 +1,99 @@
+package com.example.connector.continuous;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.connector.catalog.RecordSchemas;
+import com.example.connector.catalog.RecordSchemas.RunStamp;
+import com.example.connector.catalog.ScdType;
+import com.example.connector.catalog.TableCatalog;
+import com.example.connector.catalog.TableDescriptor;
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.client.ExampleClient;
+import com.example.connector.client.Password;
+import com.example.connector.client.RetryPolicy;
+import com.example.connector.client.SourceConfig;
+import com.example.connector.merge.MergeRule;
+import com.example.connector.read.FeedBatch;
+import com.example.connector.table.CatalogConfig;
+import com.example.connector.table.Destination;
+import com.example.connector.table.TableSchemas;
+import com.example.connector.table.TableTarget;
+import com.example.connector.table.Warehouse;
+import com.example.crash.CrashCheck;
+import com.example.source.ExampleSource;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.Table;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A continuous run's commits of a snapshot table ({@code products}) and its change feed. */
+class IntervalCommitterSnapshotTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final long T0 = Timestamps.toMicros(Instant.parse("2026-01-01T00:00:00Z"));
+  private static final long SECOND = 1_000_000L;
+  private static final Instant NOW = Instant.parse("2026-01-01T01:00:00Z");
+  private static TableDescriptor products;
+  private static Schema feedSchema;
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void describeProducts() {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start();
+        ExampleClient client = ExampleClient.create(new SourceConfig(source.baseUrl(), "u", Password.inline("p"),
+            new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1))))) {
+      products = TableCatalog.discover(client).table("products", "test");
+    }
+    feedSchema = RecordSchemas.schemaOf(products);
+  }
+
+  /**
+   * The change feed's commit of a snapshot landed and the table's did not (the task died between
+   * them, or another writer's commit failed the table's), and after a restore the runner hands the
+   * same batch over again: the table gets it, the feed does not get it twice.
+   */
+  @Test
+  void aSnapshotTheChangeFeedTookBeforeARestartIsNotAppendedToItTwice() {
+    ContinuousTable t = productsTable();
+    assertTrue(IntervalCommitter.commit(t, List.of(snapshot(10, product("prod_1", "a"), product("prod_2", "b"))),
+        false, NOW).committed());
+    FeedBatch second = snapshot(20, product("prod_1", "a2"), product("prod_2", "b"), product("prod_3", "c"));
+    assertTrue(IntervalCommitter.commit(t, List.of(second), false, NOW).committed());
+    // The table's commit of the second snapshot undone: the feed holds it, the table the first.
+    Table table = t.target().load();
+    table.manageSnapshots().rollbackTo(table.currentSnapshot().parentId()).commit();
+
+    assertTrue(IntervalCommitter.commit(t, List.of(second), false, NOW).committed());
+
+    assertEquals(3, CrashCheck.read(t.target().load()).size(), "the second snapshot");
+    assertEquals(2 + 3, CrashCheck.read(t.target().changeFeed().load()).size(), "each snapshot once");
+  }
+
+  private ContinuousTable productsTable() {
+    CatalogConfig catalog = CatalogConfig.hadoop(dir.toString());
+    Destination d = new Destination("main", "example", "products");
+    MergeRule rule = new MergeRule(ScdType.SCD_TYPE_1, List.of("product_id"), null, true);
+    Warehouse warehouse = new Warehouse(catalog);
+    warehouse.create(d, TableSchemas.toIceberg(rule.tableSchema(feedSchema), rule.identifierColumns()), Map.of());
+    warehouse.create(d.changeFeed(), TableSchemas.toIceberg(feedSchema, List.of()), Map.of());
+    return new ContinuousTable(new TableTarget(catalog, d), rule, feedSchema.toString(), null, Map.of(), true, "run-1");
+  }
+
+  private static FeedBatch snapshot(int atSeconds, GenericRecord... rows) {
+    return new FeedBatch(FeedBatch.SNAPSHOT, T0 + atSeconds * SECOND, T0 + atSeconds * SECOND, List.of(rows));
+  }
+
+  private static GenericRecord product(String id, String name) {
+    ObjectNode record = JSON.createObjectNode().put("product_id", id).put("name", name);
+    return RecordSchemas.toRow(feedSchema, products, record, new RunStamp("run-1", T0), "snapshot");
+  }
+}
