@@ -1,7 +1,6 @@
 package com.example.connector.pipeline;
 
 import com.example.connector.catalog.RecordSchemas;
-import com.example.connector.catalog.Timestamps;
 import com.example.connector.merge.MergeChanges;
 import com.example.connector.merge.MergeRule;
 import com.example.connector.read.CursorFeed;
@@ -61,8 +60,7 @@ public final class IngestPipeline {
       written.add(feedRows.apply(name + "/Write change feed",
           new WriteDataFiles(target.changeFeed(), plan.runId(), feedSchema, List.of())));
       Schema tableSchema = merge.tableSchema(feedSchema);
-      Long snapshotAt = merge.snapshot() ? Timestamps.toMicros(plan.cap()) : null;
-      PCollectionTuple merged = changes.apply(name + "/Merge", new MergeChanges(merge, feedSchema, snapshotAt,
+      PCollectionTuple merged = changes.apply(name + "/Merge", new MergeChanges(merge, feedSchema, table.snapshotAt(),
           target, table.committedFiles(), table.firstKeyType(), table.oneChangePerKey()));
       written.add(merged.get(MergeChanges.INSERTS).apply(name + "/Write inserts",
           new WriteDataFiles(target, plan.runId(), tableSchema, merge.identifierColumns())));

@@ -13,6 +13,7 @@ import com.example.connector.client.SourceConfig;
 import com.example.connector.client.SourceException;
 import com.example.connector.merge.MergeRule;
 import com.example.connector.read.CursorFeed;
+import com.example.connector.read.FeedBatch;
 import com.example.connector.read.ReadContext;
 import com.example.connector.read.SnapshotRead;
 import com.example.connector.table.CatalogConfig;
@@ -314,18 +315,26 @@ public final class IngestPlanner {
       });
     }
     SnapshotRead snapshot = null;
+    Long snapshotAt = null;
     List<CursorFeed> feeds = new ArrayList<>();
+    Map<String, Long> cursors;
     if (table.ingestionType() == IngestionType.SNAPSHOT) {
       snapshot = new SnapshotRead(table.name(), filters(t.options()));
+      // The snapshot's time, which its rows and the versions it closes carry: never at or below the
+      // table's last one (a source clock that went back), or a type 2 history would order the new
+      // snapshot before the one it replaces. Committed as the table's cursor, as continuous runs do.
+      Long last = tableCursors.get(FeedBatch.SNAPSHOT);
+      snapshotAt = last == null ? run.capMicros() : Math.max(run.capMicros(), last + 1);
+      cursors = Map.of(FeedBatch.SNAPSHOT, snapshotAt);
     } else {
       feeds.addAll(feeds(table, t.options(), from, run.capMicros()));
+      cursors = cursorsAfter(feeds);
     }
-    Map<String, Long> cursors = cursorsAfter(feeds);
     // A change feed's cursor never moves back: a feed ahead of its table (a run that committed the
     // feed and died) holds the rows up to its cursor, which this run's cap may be below (a source
     // clock that went back); committed lower, the next run would append those rows again.
     Map<String, Long> feedCursorsAfter = new LinkedHashMap<>(cursors);
-    changeFeedFrom.forEach((feed, cursor) -> feedCursorsAfter.computeIfPresent(feed, (f, c) -> Math.max(c, cursor)));
+    feedCursors.forEach((feed, cursor) -> feedCursorsAfter.computeIfPresent(feed, (f, c) -> Math.max(c, cursor)));
     Long base = committed.map(Committed::snapshotId).orElse(null);
     List<FileScanTask> files = !merge.appendOnly() && base != null
         ? Warehouse.files(committed.get().table(), base) : List.of();
@@ -343,7 +352,8 @@ public final class IngestPlanner {
         TableCommit.of(target, base, cursors),
         merge.appendOnly() ? null
             : TableCommit.of(target.changeFeed(), feedTable.map(Committed::snapshotId).orElse(null), feedCursorsAfter),
-        changeFeedFrom);
+        changeFeedFrom,
+        snapshotAt);
   }
 
   /** The table as it is, after creating it or adding the run's new columns (not in a dry run). */

@@ -3,6 +3,7 @@ package com.example.connector.pipeline;
 import com.example.connector.catalog.TableDescriptor;
 import com.example.connector.merge.MergeRule;
 import com.example.connector.read.CursorFeed;
+import com.example.connector.read.FeedBatch;
 import com.example.connector.read.ReadContext;
 import com.example.connector.read.SnapshotRead;
 import com.example.connector.table.Destination;
@@ -25,6 +26,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * @param changeFeedFrom per feed, the cursor below which the change feed already holds the rows
  *     this run reads (after a run that committed its change feed and not its table); empty when
  *     the two agree
+ * @param snapshotAt a snapshot table's time, which its rows and the versions they open or close
+ *     carry (committed as its cursor {@value FeedBatch#SNAPSHOT}): the run's cap, or just after the
+ *     table's last snapshot if the source's clock went back below it; null for a table read by cursor
  */
 public record PlannedTable(
     Destination destination,
@@ -37,7 +41,8 @@ public record PlannedTable(
     @Nullable Type firstKeyType,
     TableCommit commit,
     @Nullable TableCommit changeFeedCommit,
-    Map<String, Long> changeFeedFrom) {
+    Map<String, Long> changeFeedFrom,
+    @Nullable Long snapshotAt) {
 
   public PlannedTable {
     feeds = List.copyOf(feeds);
