@@ -46,8 +46,8 @@ import org.slf4j.LoggerFactory;
  * claiming, outputs the batch and resumes at once, so a long catch-up checkpoints every batch. The
  * runner may checkpoint or split at any claim; the rows of groups claimed so far leave first, under
  * the tracker's lock, as in {@link FeedRangeReadFn}, in a batch whose span ends where the runner's
- * remainder starts. Feeds are not cut into sub-ranges: a poll
- * holds seconds of writes (a large backlog is better read by a bounded run first, which splits).
+ * remainder starts. Feeds are not cut into sub-ranges: a poll holds seconds of writes (a large
+ * backlog is better read by a bounded run first, which splits).
  *
  * <p><b>Failures.</b> A poll whose calls fail after their retries (the source unreachable, failing
  * or throttling) before it holds a row outputs the span it claimed (empty windows) and is tried
