@@ -21,9 +21,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
-import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
-import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
-import org.checkerframework.checker.nullness.qual.Nullable;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -67,11 +64,12 @@ class FollowFeedFnTest {
       fn.setup();
       try {
         // The primary: split halfway through what is left after its 10th claim.
-        SplittingTracker primary = new SplittingTracker(fn.newTracker(fn.initialRestriction(feed)), 10);
+        SplitOnceTracker<OffsetRange, Long> primary =
+            new SplitOnceTracker<>(fn.newTracker(fn.initialRestriction(feed)), 10, 0.5);
         assertFalse(fn.process(feed, primary, fn.newWatermarkEstimator(fn.initialWatermark(feed)), out)
             .shouldResume(), "the runner took the rest");
         assertNotNull(primary.residual, "the runner split");
-        SplittingTracker rest = new SplittingTracker(fn.newTracker(primary.residual), Integer.MAX_VALUE);
+        SplitOnceTracker<OffsetRange, Long> rest = new SplitOnceTracker<>(fn.newTracker(primary.residual), 0, 0);
         fn.process(feed, rest, fn.newWatermarkEstimator(fn.initialWatermark(feed)), out);
       } finally {
         fn.teardown();
@@ -90,48 +88,5 @@ class FollowFeedFnTest {
 
   private static List<String> spans(List<FeedBatch> batches) {
     return batches.stream().map(b -> "[" + b.fromMicros() + ", " + b.toMicros() + ")").toList();
-  }
-
-  /** A runner's tracker that, after the {@code splitAfter}-th claim, splits half of what is left off. */
-  private static final class SplittingTracker extends RestrictionTracker<OffsetRange, Long> {
-    private final RestrictionTracker<OffsetRange, Long> tracker;
-    private final int splitAfter;
-    private int claims;
-    @Nullable OffsetRange residual;
-
-    SplittingTracker(RestrictionTracker<OffsetRange, Long> tracker, int splitAfter) {
-      this.tracker = tracker;
-      this.splitAfter = splitAfter;
-    }
-
-    @Override
-    public boolean tryClaim(Long position) {
-      boolean claimed = tracker.tryClaim(position);
-      if (claimed && ++claims == splitAfter) {
-        SplitResult<OffsetRange> split = tracker.trySplit(0.5);
-        residual = split == null ? null : split.getResidual();
-      }
-      return claimed;
-    }
-
-    @Override
-    public OffsetRange currentRestriction() {
-      return tracker.currentRestriction();
-    }
-
-    @Override
-    public @Nullable SplitResult<OffsetRange> trySplit(double fractionOfRemainder) {
-      return tracker.trySplit(fractionOfRemainder);
-    }
-
-    @Override
-    public void checkDone() {
-      tracker.checkDone();
-    }
-
-    @Override
-    public IsBounded isBounded() {
-      return tracker.isBounded();
-    }
   }
 }

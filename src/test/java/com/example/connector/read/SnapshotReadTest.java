@@ -43,8 +43,6 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.ByteKey;
 import org.apache.beam.sdk.io.range.ByteKeyRange;
 import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
-import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
-import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -380,17 +378,17 @@ class SnapshotReadTest {
    * residuals are checkpointed in turn.
    */
   private static Reads readAll(ReadSnapshotPagesFn fn, List<KeyRange> ranges, double fraction, int claimsBeforeSplit) {
-    Deque<SplittingTracker> work = new ArrayDeque<>();
-    ranges.forEach(r -> work.add(new SplittingTracker(new PageKeysTracker(r), claimsBeforeSplit, fraction)));
+    Deque<SplitOnceTracker<KeyRange, PageKeys>> work = new ArrayDeque<>();
+    ranges.forEach(r -> work.add(new SplitOnceTracker<>(new PageKeysTracker(r), claimsBeforeSplit, fraction)));
     Collect<List<GenericRecord>> pages = new Collect<>();
     int processed = 0;
     while (!work.isEmpty()) {
-      SplittingTracker tracker = work.poll();
+      SplitOnceTracker<KeyRange, PageKeys> tracker = work.poll();
       fn.readRange(READ, tracker, pages, () -> false);
       tracker.checkDone();
       processed++;
       if (tracker.residual != null) {
-        work.add(new SplittingTracker(new PageKeysTracker(tracker.residual), claimsBeforeSplit, 0));
+        work.add(new SplitOnceTracker<>(new PageKeysTracker(tracker.residual), claimsBeforeSplit, 0));
       }
     }
     List<String> keys = pages.items.stream().flatMap(List::stream)
@@ -410,51 +408,6 @@ class SnapshotReadTest {
 
   private static String text(ByteKey key) {
     return new String(key.getBytes(), StandardCharsets.UTF_16BE);
-  }
-
-  /** The read's tracker, split once mid-read as a runner may: right after the n-th claim (page). */
-  private static final class SplittingTracker extends RestrictionTracker<KeyRange, PageKeys> {
-    private final PageKeysTracker tracker;
-    private final int splitAfter;
-    private final double fraction;
-    private int claims;
-    KeyRange residual;
-
-    SplittingTracker(PageKeysTracker tracker, int splitAfter, double fraction) {
-      this.tracker = tracker;
-      this.splitAfter = splitAfter;
-      this.fraction = fraction;
-    }
-
-    @Override
-    public boolean tryClaim(PageKeys page) {
-      boolean claimed = tracker.tryClaim(page);
-      if (claimed && ++claims == splitAfter) {
-        SplitResult<KeyRange> split = tracker.trySplit(fraction);
-        residual = split == null ? null : split.getResidual();
-      }
-      return claimed;
-    }
-
-    @Override
-    public KeyRange currentRestriction() {
-      return tracker.currentRestriction();
-    }
-
-    @Override
-    public SplitResult<KeyRange> trySplit(double fractionOfRemainder) {
-      return tracker.trySplit(fractionOfRemainder);
-    }
-
-    @Override
-    public void checkDone() {
-      tracker.checkDone();
-    }
-
-    @Override
-    public IsBounded isBounded() {
-      return tracker.isBounded();
-    }
   }
 
   private static final class Collect<T> implements OutputReceiver<T> {
