@@ -86,19 +86,24 @@ public final class ExampleClient implements AutoCloseable {
    */
   static final Duration MAX_RETRY_AFTER = Duration.ofSeconds(60);
 
+  /** The name a response's {@code Retry-After} reaches the retry policy under. */
+  private static final String RETRY_AFTER = "X-Example-Retry-After";
   private static final Logger LOG = LoggerFactory.getLogger(ExampleClient.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final OkHttpClient http;
   private final HttpUrl baseUrl;
   private final String authorization;
+  /** The connection's password, only to mask it in what the source answers (it may echo it). */
+  private final String password;
   private final RetryPolicy retry;
   private final RetryListener retryListener;
   private final CallBudget budget;
 
   private ExampleClient(SourceConfig config, RetryListener retryListener, CallBudget budget) {
     this.baseUrl = HttpUrl.get(config.baseUrl().toString());
-    this.authorization = Credentials.basic(config.username(), config.password().reveal());
+    this.password = config.password().reveal();
+    this.authorization = Credentials.basic(config.username(), password);
     this.retry = config.retry();
     this.retryListener = retryListener;
     this.budget = budget;
@@ -111,6 +116,15 @@ public final class ExampleClient implements AutoCloseable {
             // runner; the read timeout still bounds a stalled server.
             .callTimeout(Duration.ZERO)
             .retryOnConnectionFailure(false) // our own policy decides, and counts
+            // OkHttp repeats a 503 itself when its Retry-After is 0 (outside our policy and budget)
+            // and fails with a NumberFormatException on one beyond an int: the header reaches our
+            // policy under another name, which OkHttp does not read.
+            .addNetworkInterceptor(chain -> {
+              Response response = chain.proceed(chain.request());
+              String retryAfter = response.header("Retry-After");
+              return retryAfter == null ? response : response.newBuilder()
+                  .removeHeader("Retry-After").header(RETRY_AFTER, retryAfter).build();
+            })
             .build();
   }
 
@@ -245,7 +259,7 @@ public final class ExampleClient implements AutoCloseable {
           outcome = CallBudget.Outcome.SUCCESS;
           return result;
         }
-        String message = errorMessage(response.body());
+        String message = withoutSecrets(errorMessage(response.body()));
         if (!SourceException.isTransient(code)) {
           throw new SourceException(
               request + " failed with HTTP " + code + ": " + message + hint(code), code, null);
@@ -255,7 +269,7 @@ public final class ExampleClient implements AutoCloseable {
           outcome = CallBudget.Outcome.THROTTLED;
           retryListener.onThrottled(path);
         }
-        Duration retryAfter = retryAfter(response.header("Retry-After"), parseDate(response.header("Date")));
+        Duration retryAfter = retryAfter(response.header(RETRY_AFTER), parseDate(response.header("Date")));
         if (retryAfter != null) {
           budget.hold(path, retryAfter, retryListener);
           wait = retryAfter;
@@ -287,7 +301,7 @@ public final class ExampleClient implements AutoCloseable {
    * delivered whole (a cut one fails with an {@link IOException} of the connection instead), so
    * it fails at once with what came back.
    */
-  private static <T> T readBody(Response response, String request, BodyReader<T> reader) throws IOException {
+  private <T> T readBody(Response response, String request, BodyReader<T> reader) throws IOException {
     ResponseBody body = response.body();
     BodyHead in = new BodyHead(body.byteStream());
     try (JsonParser parser = JSON.createParser(in)) {
@@ -297,7 +311,7 @@ public final class ExampleClient implements AutoCloseable {
           request + " answered HTTP 200 with a body that is not the Example API's JSON: "
               + e.getOriginalMessage() + at(e.getLocation()) + "; Content-Type: "
               + (body.contentType() == null ? "(none)" : body.contentType()) + "; the body began: "
-              + in.head() + ". Check that the connection's base_url is the Example source itself",
+              + withoutSecrets(in.head()) + ". Check that the connection's base_url is the Example source itself",
           200,
           null);
     }
@@ -439,6 +453,16 @@ public final class ExampleClient implements AutoCloseable {
     return code == 401
         ? " (the source rejected the connection's username or password: check the connection)"
         : "";
+  }
+
+  /**
+   * What the source answered, with the connection's password and its Basic credentials masked: a
+   * server may echo the credentials it rejected. A password of fewer than four characters is not
+   * searched for (it would mask letters of the message).
+   */
+  private String withoutSecrets(String text) {
+    String masked = text.replace(authorization.substring("Basic ".length()), "****");
+    return password.length() < 4 ? masked : masked.replace(password, "****");
   }
 
   private static String errorMessage(@Nullable ResponseBody body) {

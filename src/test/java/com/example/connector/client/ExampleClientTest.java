@@ -114,8 +114,8 @@ class ExampleClientTest {
     List<byte[]> answers = List.of(
         RawHttpServer.response(429, "application/json", "{}", "Retry-After: 7"),
         RawHttpServer.response(503, "application/json", "{}", "Retry-After: 3600"),
-        // (on a 503, okhttp itself fails to parse a value past 2^31: the 429 shows ours copes)
-        RawHttpServer.response(429, "application/json", "{}", "Retry-After: 99999999999999999999"),
+        // past 2^31 (okhttp's own reading of a 503's failed on it)
+        RawHttpServer.response(503, "application/json", "{}", "Retry-After: 99999999999999999999"),
         RawHttpServer.json("{\"tables\": [\"users\"]}"));
     try (RawHttpServer server = new RawHttpServer((n, line, out) -> out.write(answers.get(n - 1)))) {
       List<Duration> waits = new ArrayList<>();
@@ -123,6 +123,37 @@ class ExampleClientTest {
         assertEquals(List.of("users"), client.listTables());
       }
       assertEquals(List.of(Duration.ofSeconds(7), Duration.ofSeconds(60), Duration.ofSeconds(60)), waits);
+    }
+  }
+
+  /** A 503 asking to retry at once is retried by the policy, counted, not by okhttp on its own. */
+  @Test
+  void aRetryAfterOfZeroIsRetriedByThePolicyOnly() {
+    try (RawHttpServer server = new RawHttpServer(
+        (n, line, out) -> out.write(RawHttpServer.response(503, "application/json", "{}", "Retry-After: 0")))) {
+      List<Duration> waits = new ArrayList<>();
+      try (ExampleClient client = client(server, FAST, waits)) {
+        assertEquals(503, assertThrows(SourceException.class, client::listTables).status());
+      }
+      assertEquals(FAST.maxAttempts(), server.requests().size(), "one request per attempt");
+      assertEquals(List.of(Duration.ZERO, Duration.ZERO, Duration.ZERO, Duration.ZERO), waits);
+    }
+  }
+
+  /** A server may echo the credentials it rejected: neither the password nor its Basic form is shown. */
+  @Test
+  void credentialsTheSourceEchoesAreMaskedInTheError() {
+    String basic = java.util.Base64.getEncoder().encodeToString(("u:" + SECRET).getBytes(StandardCharsets.UTF_8));
+    String body = "{\"error\": \"invalid credentials u/" + SECRET + " (Authorization: Basic " + basic + ")\"}";
+    try (RawHttpServer server = new RawHttpServer(
+        (n, line, out) -> out.write(RawHttpServer.response(401, "application/json", body)))) {
+      SourceException e;
+      try (ExampleClient client = client(server)) {
+        e = assertThrows(SourceException.class, client::listTables);
+      }
+      assertTrue(e.getMessage().contains("invalid credentials u/**** (Authorization: Basic ****)"), e.getMessage());
+      assertFalse(e.getMessage().contains(SECRET), e.getMessage());
+      assertFalse(e.getMessage().contains(basic), e.getMessage());
     }
   }
 
