@@ -32,8 +32,13 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  */
 public final class CatalogConfig implements Serializable {
   private static final Pattern SECRET = Pattern.compile("(?i).*(password|secret|token|credential|private|key).*");
-  private static final Pattern USER_INFO = Pattern.compile("//([^/:@]+):[^/@]*@");
-  private static final Pattern SECRET_IN_VALUE = Pattern.compile("(?i)((?:password|secret|token)[a-z_]*)=[^&;]*");
+  /**
+   * A credential in a location: {@code user:password@host}, a {@code password=} (or {@code pwd},
+   * {@code secret}, {@code token}, {@code credential}) parameter, Oracle's {@code user/password@}.
+   */
+  private static final Pattern CREDENTIAL = Pattern.compile("(?i)//[^/:@]*:[^/]+@"
+      + "|[?&;:,](?:password|pwd|passwd|secret|token|credential)[a-z_.]*=[^&;,\\s]"
+      + "|^jdbc:oracle:[a-z]+:[^/@:]+/[^@]+@");
   private static final Pattern OBJECT_STORE = Pattern.compile("(?i)^(gs|s3|s3a|s3n|abfss?|wasbs?|oss)://.*");
 
   /** The catalog types that cannot load without a {@code uri}, with an example of one. */
@@ -167,11 +172,27 @@ public final class CatalogConfig implements Serializable {
   }
 
   private void check() {
+    checkNoCredential("--catalogUri", properties.get(CatalogProperties.URI));
+    checkNoCredential("--warehouse", warehouse());
     if (isHadoop() && OBJECT_STORE.matcher(warehouse()).matches()) {
       throw new ConfigurationException("--warehouse/--outputRoot=" + warehouse() + ": a Hadoop catalog commits by"
           + " renaming files, which an object store does not do atomically, so two writers could both"
           + " commit; use a catalog service for an object store warehouse, e.g. --catalogType=rest"
           + " --catalogUri=https://... (or jdbc, glue, nessie, or --catalogImpl=... for BigLake)");
+    }
+  }
+
+  /**
+   * Refuses a credential in an option, without echoing it: the options are printed, and travel
+   * with the job (Flink's job graph, Dataflow's job page). The properties file is read where the
+   * catalog loads and never serialized.
+   */
+  private static void checkNoCredential(String option, @Nullable String value) {
+    if (value != null && CREDENTIAL.matcher(value).find()) {
+      throw new ConfigurationException(option + " holds a credential (a password or token in the location):"
+          + " pipeline options are printed and travel with the job, so it would too. Remove it from " + option
+          + " and put it in --catalogPropertiesFile instead (a JDBC catalog: jdbc.user=... and jdbc.password=...;"
+          + " a REST catalog: credential=... or token=...), which is read where the catalog loads and never sent");
     }
   }
 
@@ -190,14 +211,13 @@ public final class CatalogConfig implements Serializable {
   }
 
   /**
-   * The catalog's name and properties, secret-looking values masked (and, in any value, a URI's
-   * {@code user:password@} or a {@code password=} parameter); of the properties file only its path.
+   * The catalog's name and properties, those whose name looks secret masked (a location holds no
+   * credential: {@link #checkNoCredential}); of the properties file only its path.
    */
   @Override
   public String toString() {
     Map<String, String> shown = new TreeMap<>();
-    properties.forEach((k, v) -> shown.put(k, SECRET.matcher(k).matches() ? "****"
-        : SECRET_IN_VALUE.matcher(USER_INFO.matcher(v).replaceAll("//$1:****@")).replaceAll("$1=****")));
+    properties.forEach((k, v) -> shown.put(k, SECRET.matcher(k).matches() ? "****" : v));
     return name + shown + (propertiesFile == null ? "" : " + properties of " + propertiesFile);
   }
 }

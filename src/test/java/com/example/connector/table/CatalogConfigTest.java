@@ -104,14 +104,38 @@ class CatalogConfigTest {
     assertFalse(local.contains("io-impl"), local);
   }
 
+  /** Options are printed and travel with the job: a credential in one is refused, and not shown. */
+  @ParameterizedTest
+  @ValueSource(strings = {
+    "jdbc:postgresql://admin:hunter2@db.example:5432/iceberg",
+    "jdbc:postgresql://db.example:5432/iceberg?sslmode=require&password=hunter2",
+    "jdbc:sqlserver://db.example:1433;user=admin;password=hunter2",
+    "jdbc:mysql://db.example/iceberg?user=admin&pwd=hunter2",
+    "jdbc:oracle:thin:admin/hunter2@db.example:1521/ice",
+    "https://admin:p@hunter2@catalog.example.com/api",
+    "https://catalog.example.com/api?token=hunter2",
+  })
+  void aUriCarryingACredentialIsRefusedWithoutShowingIt(String uri) {
+    ConfigurationException e = assertThrows(ConfigurationException.class,
+        () -> CatalogConfig.of("example", "jdbc", null, uri, "/tmp/wh", "/tmp/wh", Map.of()));
+    assertTrue(e.getMessage().startsWith("--catalogUri holds a credential"), e.getMessage());
+    assertTrue(e.getMessage().contains("--catalogPropertiesFile") && e.getMessage().contains("jdbc.password="),
+        e.getMessage());
+    assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+  }
+
   @Test
-  void aUriShowsNoPasswordItCarries() {
-    CatalogConfig config = CatalogConfig.of("example", "jdbc", null,
-        "jdbc:postgresql://admin:hunter2@db.example:5432/iceberg?sslmode=require&password=hunter3", "/tmp/wh", "/tmp/wh",
-        Map.of());
-    String shown = config.toString();
-    assertFalse(shown.contains("hunter2") || shown.contains("hunter3"), shown);
-    assertTrue(
-        shown.contains("uri=jdbc:postgresql://admin:****@db.example:5432/iceberg?sslmode=require&password=****"), shown);
+  void aWarehouseCarryingACredentialIsRefused() {
+    ConfigurationException e = assertThrows(ConfigurationException.class, () -> CatalogConfig.of("example", "rest",
+        null, "https://catalog.example.com", "s3://AKIA123:hunter2@bucket/wh", "/tmp/out", Map.of()));
+    assertTrue(e.getMessage().startsWith("--warehouse holds a credential"), e.getMessage());
+    assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"jdbc:postgresql://db.example:5432/iceberg?sslmode=require", "https://catalog.example.com:8181/api",
+    "jdbc:sqlite:/tmp/token-cache/catalog.db", "thrift://metastore.example:9083"})
+  void aUriWithoutACredentialIsAccepted(String uri) {
+    CatalogConfig.of("example", "jdbc", null, uri, "/tmp/wh", "/tmp/wh", Map.of());
   }
 }
