@@ -6,6 +6,7 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericDeleteFilter;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.IdentityPartitionConverters;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.parquet.Parquet;
@@ -40,7 +41,10 @@ public final class LiveRows {
     return Parquet.read(table.io().newInputFile(task.file().path().toString()))
         .project(required)
         .split(task.start(), task.length())
-        .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(required, fileSchema, PartitionUtil.constantsMap(task)))
+        // Identity partition values as the generic records hold them (a LocalDate, an OffsetDateTime),
+        // not Iceberg's internal ones, which the writer of a compaction cannot take.
+        .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(required, fileSchema,
+            PartitionUtil.constantsMap(task, IdentityPartitionConverters::convertConstant)))
         .build();
   }
 }

@@ -77,6 +77,46 @@ class MaintenanceTest {
     catalog.close();
   }
 
+  /**
+   * A table its owner partitioned by a date or a timestamp column itself ({@code identity}): the
+   * compaction's reader gave those columns Iceberg's internal values (days, microseconds), which
+   * its writer could not take, and maintenance of the table failed every time.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"day", "at"})
+  void aTablePartitionedByADateOrATimestampColumnIsCompacted(String column) throws IOException {
+    Schema schema = new Schema(
+        Types.NestedField.required(1, "id", Types.LongType.get()),
+        Types.NestedField.optional(2, "day", Types.DateType.get()),
+        Types.NestedField.optional(3, "at", Types.TimestampType.withZone()));
+    Table table = catalog.createTable(TableIdentifier.of("db", "by_" + column), schema,
+        PartitionSpec.builderFor(schema).identity(column).build(), Map.of("format-version", "2"));
+    for (long id = 1; id <= 3; id++) {
+      Record row = GenericRecord.create(schema);
+      row.setField("id", id);
+      row.setField("day", java.time.LocalDate.of(2024, 5, 1));
+      row.setField("at", java.time.OffsetDateTime.of(2024, 5, 1, 12, 0, 0, 0, ZoneOffset.UTC));
+      org.apache.iceberg.PartitionKey key = new org.apache.iceberg.PartitionKey(table.spec(), schema);
+      key.partition(new org.apache.iceberg.data.InternalRecordWrapper(schema.asStruct()).wrap(row));
+      org.apache.iceberg.io.DataWriter<Record> writer = Parquet.writeData(table.io().newOutputFile(
+              table.locationProvider().newDataLocation(table.spec(), key, UUID.randomUUID() + ".parquet")))
+          .forTable(table).withSpec(table.spec()).withPartition(key)
+          .createWriterFunc(org.apache.iceberg.data.parquet.GenericParquetWriter::buildWriter).overwrite().build();
+      try (writer) {
+        writer.write(row);
+      }
+      table.newAppend().appendFile(writer.toDataFile()).commit();
+    }
+
+    Report report = Maintenance.maintain(table, Settings.defaults(), Clock.systemUTC());
+
+    assertEquals(1, report.dataFilesAfter(), report.describe());
+    table.refresh();
+    assertEquals(List.of("1 2024-05-01 2024-05-01T12:00Z", "2 2024-05-01 2024-05-01T12:00Z",
+        "3 2024-05-01 2024-05-01T12:00Z"), IcebergFiles.rows(table).stream()
+            .map(r -> r.getField("id") + " " + r.getField("day") + " " + r.getField("at")).sorted().toList());
+  }
+
   @Test
   void compactionRewritesDataAndDeleteFilesIntoOneFileKeepingRowsAndCursor() throws IOException {
     Table table = tenAppendsAndADelete("events");
