@@ -42,7 +42,8 @@ public final class MaintainMain {
 
     void setRetainLastSnapshots(int value);
 
-    @Description("Unreferenced files younger than this many hours are kept (a run may still be writing them).")
+    @Description("Unreferenced files younger than this many hours (at least 24) are kept: a run may still be"
+        + " writing them.")
     @Default.Long(72)
     long getOrphanFilesOlderThanHours();
 
@@ -105,8 +106,11 @@ public final class MaintainMain {
         "age in hours past which snapshots expire, e.g. --expireSnapshotsOlderThanHours=168");
     OptionChecks.range("--retainLastSnapshots", options.getRetainLastSnapshots(), 1, Integer.MAX_VALUE,
         "number of recent snapshots always kept, e.g. --retainLastSnapshots=5");
-    OptionChecks.range("--orphanFilesOlderThanHours", options.getOrphanFilesOlderThanHours(), 0, Long.MAX_VALUE,
-        "age in hours past which unreferenced files are removed, e.g. --orphanFilesOlderThanHours=72");
+    // Under a day, a run still writing may lose the files it is about to commit (Spark's
+    // remove_orphan_files refuses so short an age too).
+    OptionChecks.range("--orphanFilesOlderThanHours", options.getOrphanFilesOlderThanHours(), 24, Long.MAX_VALUE,
+        "age in hours past which unreferenced files are removed: younger ones may be a running run's files, not"
+            + " yet committed, e.g. --orphanFilesOlderThanHours=72");
   }
 
   private static List<Destination> withChangeFeeds(List<Destination> destinations) {

@@ -69,8 +69,9 @@ class MaintainMainTest {
     assertRefused(2, "error: --spec is required", "--dryRun");
     assertRefused(2, "error: --retainLastSnapshots=0: must be at least 1; it is the number of recent snapshots",
         spec, output, "--retainLastSnapshots=0");
-    assertRefused(2, "error: --orphanFilesOlderThanHours=-1: must be at least 0", spec, output,
-        "--orphanFilesOlderThanHours=-1");
+    assertRefused(2, "error: --orphanFilesOlderThanHours=23: must be at least 24; it is the age in hours past which"
+        + " unreferenced files are removed: younger ones may be a running run's files", spec, output,
+        "--orphanFilesOlderThanHours=23");
     assertRefused(2, "error: --catalogType=rest: a rest catalog needs its endpoint", spec, output, "--catalogType=rest");
     // Nothing listens on port 9 of loopback.
     assertRefused(1, "error: Iceberg catalog example{type=rest, uri=http://127.0.0.1:9/", spec, output,
