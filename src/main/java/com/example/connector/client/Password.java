@@ -66,7 +66,10 @@ public final class Password implements Serializable {
     }
   }
 
-  /** The file's first line; an empty one is an error that names the file, never its content. */
+  /**
+   * The file's first line; an empty or blank one (spaces only: a file written wrong, not a
+   * password) is an error that names the file, never its content.
+   */
   private static String firstLine(Path file) {
     String line;
     try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -75,10 +78,10 @@ public final class Password implements Serializable {
       throw new ConfigurationException(
           "password: cannot read password file " + file + ": " + e.getClass().getSimpleName());
     }
-    if (line == null || line.isEmpty()) {
+    if (line == null || line.isBlank()) {
       throw new ConfigurationException(
-          "password: the first line of password file " + file + " is empty;"
-              + " write the password on its first line");
+          "password: the first line of password file " + file + " is "
+              + (line == null || line.isEmpty() ? "empty" : "blank") + "; write the password on its first line");
     }
     return line;
   }

@@ -49,6 +49,15 @@ class PasswordTest {
   }
 
   @Test
+  void aBlankFirstLineIsAnErrorToo() throws IOException {
+    Path file = file("   \nthe-real-secret\n");
+    ConfigurationException e =
+        assertThrows(ConfigurationException.class, () -> Password.fromFile(file.toString()).reveal());
+    assertTrue(e.getMessage().contains("the first line of password file " + file + " is blank"), e.getMessage());
+    assertFalse(e.getMessage().contains("the-real-secret"), e.getMessage());
+  }
+
+  @Test
   void aMissingFileIsNamed() {
     Path missing = dir.resolve("nope");
     ConfigurationException e =
