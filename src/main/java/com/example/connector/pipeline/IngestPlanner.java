@@ -103,12 +103,7 @@ public final class IngestPlanner {
     Warehouse warehouse = new Warehouse(run.catalog());
     // Every table is checked before any is created or evolved.
     for (Resolved t : tables) {
-      committed(t, warehouse.find(t.destination()));
-      Destination feedDestination = t.destination().changeFeed();
-      Table feed = MergeRule.of(t.table(), t.options()).appendOnly() ? null : warehouse.find(feedDestination);
-      if (feed != null) {
-        cursorsOf(feed, feedDestination, byCursor(t));
-      }
+      checkCommitted(t, warehouse);
       checkColumnTypes(t, warehouse);
     }
     List<PlannedTable> planned = new ArrayList<>();
@@ -192,14 +187,15 @@ public final class IngestPlanner {
   }
 
   /**
-   * The destination table as committed, checked: built from the same source table and merge as
-   * this run's, with readable cursors. Empty when there is no such table.
+   * Checks the destination table as committed, if there is one: built from the same source table
+   * and merge as this run's, and its cursors and its change feed's readable.
    */
-  private static Optional<Committed> committed(Resolved t, @Nullable Table table) {
-    if (table == null) {
-      return Optional.empty();
-    }
+  private static void checkCommitted(Resolved t, Warehouse warehouse) {
     Destination d = t.destination();
+    Table table = warehouse.find(d);
+    if (table == null) {
+      return;
+    }
     String sourceTable = table.properties().get(SnapshotSummary.SOURCE_TABLE);
     if (sourceTable == null) {
       throw new ConfigurationException(d + " is an Iceberg table this connector did not create (it has no "
@@ -217,7 +213,16 @@ public final class IngestPlanner {
               + describe(merge) + "; its rows cannot be reinterpreted. Keep the table's settings, or"
               + " land it on another destination_table, or rebuild it from scratch by dropping " + d);
     }
-    return Optional.of(cursorsOf(table, d, byCursor(t)));
+    cursorsOf(table, d, byCursor(t));
+    Table feed = changeFeed(t, warehouse);
+    if (feed != null) {
+      cursorsOf(feed, d.changeFeed(), byCursor(t));
+    }
+  }
+
+  /** An SCD table's change feed as it is, or null (an append table has none, or it is not created yet). */
+  private static @Nullable Table changeFeed(Resolved t, Warehouse warehouse) {
+    return MergeRule.of(t.table(), t.options()).appendOnly() ? null : warehouse.find(t.destination().changeFeed());
   }
 
   /** Fails on a column of the table or its change feed whose type the source changed (nothing is evolved here). */
@@ -227,7 +232,7 @@ public final class IngestPlanner {
     if (table != null) {
       Warehouse.evolve(table, icebergSchema(t, false), d.key(), false);
     }
-    Table feed = MergeRule.of(t.table(), t.options()).appendOnly() ? null : warehouse.find(d.changeFeed());
+    Table feed = changeFeed(t, warehouse);
     if (feed != null) {
       Warehouse.evolve(feed, icebergSchema(t, true), d.changeFeed().key(), false);
     }
@@ -318,7 +323,7 @@ public final class IngestPlanner {
     Long snapshotAt = null;
     List<CursorFeed> feeds = new ArrayList<>();
     Map<String, Long> cursors;
-    if (table.ingestionType() == IngestionType.SNAPSHOT) {
+    if (!byCursor(t)) {
       snapshot = new SnapshotRead(table.name(), filters(t.options()));
       // The snapshot's time, which its rows and the versions it closes carry: never at or below the
       // table's last one (a source clock that went back), or a type 2 history would order the new

@@ -441,17 +441,14 @@ public final class Maintenance {
    * however many snapshots other writers committed after it.
    */
   private static int toLastCommitted(Table table) {
-    Snapshot committed = SnapshotSummary.lastCommitted(table, table.currentSnapshot());
     int depth = 0;
-    if (committed != null) {
-      for (Snapshot s : SnapshotUtil.currentAncestors(table)) {
-        depth++;
-        if (s.snapshotId() == committed.snapshotId()) {
-          break;
-        }
+    for (Snapshot s : SnapshotUtil.currentAncestors(table)) {
+      depth++;
+      if (SnapshotSummary.byConnector(s)) {
+        return depth;
       }
     }
-    return depth;
+    return 0;
   }
 
   private static Set<Long> snapshotIds(Table table) {

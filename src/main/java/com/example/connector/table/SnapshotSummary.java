@@ -38,11 +38,16 @@ public final class SnapshotSummary {
       return null;
     }
     for (Snapshot s : SnapshotUtil.ancestorsOf(from.snapshotId(), table::snapshot)) {
-      if (s.summary().keySet().stream().anyMatch(k -> k.startsWith(PREFIX))) {
+      if (byConnector(s)) {
         return s;
       }
     }
     return null;
+  }
+
+  /** Whether the connector committed {@code snapshot}: its summary holds a {@value #PREFIX} key. */
+  public static boolean byConnector(Snapshot snapshot) {
+    return snapshot.summary().keySet().stream().anyMatch(k -> k.startsWith(PREFIX));
   }
 
   /** The cursors by feed name; empty without a snapshot. */
@@ -64,7 +69,7 @@ public final class SnapshotSummary {
   public static Map<String, Long> cursorMicros(@Nullable Snapshot snapshot, String table) {
     Map<String, Long> micros = new HashMap<>();
     try {
-      cursors(snapshot).forEach((feed, cursor) -> micros.put(feed, Timestamps.toMicros(Timestamps.parse(cursor))));
+      cursors(snapshot).forEach((feed, cursor) -> micros.put(feed, Timestamps.parseMicros(cursor)));
     } catch (RuntimeException e) {
       throw new IllegalStateException(table + ": the cursors in the summary of snapshot " + snapshot.snapshotId()
           + " are unreadable (" + e.getMessage() + "); roll the table back to an earlier snapshot, or rebuild it", e);
