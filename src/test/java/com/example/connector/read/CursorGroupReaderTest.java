@@ -43,7 +43,6 @@ import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.MetricName;
 import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
-import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -122,33 +121,6 @@ class CursorGroupReaderTest {
     public void flush() {}
   }
 
-  /** Beam's tracker that, after the claims {@code splitAfter} selects, splits itself as a runner would. */
-  private static final class SplittingTracker extends OffsetRangeTracker {
-    private final IntPredicate splitAfter;
-    private final double fractionOfRemainder;
-    private final AtomicInteger claims;
-    final List<OffsetRange> residuals = new ArrayList<>();
-
-    SplittingTracker(OffsetRange range, IntPredicate splitAfter, double fractionOfRemainder, AtomicInteger claims) {
-      super(range);
-      this.splitAfter = splitAfter;
-      this.fractionOfRemainder = fractionOfRemainder;
-      this.claims = claims;
-    }
-
-    @Override
-    public boolean tryClaim(Long position) {
-      boolean claimed = super.tryClaim(position);
-      if (claimed && splitAfter.test(claims.incrementAndGet())) {
-        SplitResult<OffsetRange> split = trySplit(fractionOfRemainder);
-        if (split != null) {
-          residuals.add(split.getResidual());
-        }
-      }
-      return claimed;
-    }
-  }
-
   /** What a runner got from reading a feed: every record, and the records of each call. */
   private record Run(List<ObjectNode> records, List<Integer> perCall) {
     List<String> keys(String identity) {
@@ -169,7 +141,8 @@ class CursorGroupReaderTest {
     List<Integer> perCall = new ArrayList<>();
     while (!work.isEmpty()) {
       OffsetRange restriction = work.poll();
-      SplittingTracker tracker = new SplittingTracker(restriction, splitAfter, fraction, claims);
+      SplittingTracker<OffsetRange, Long> tracker =
+          new SplittingTracker<>(new OffsetRangeTracker(restriction), splitAfter, fraction, claims);
       Collected sink = new Collected();
       CursorGroupReader<ObjectNode> reader = new CursorGroupReader<>(client, feed, cursor, identity, tracker, sink, PAGES, () -> false);
       reader.read(restriction.getFrom(), null);

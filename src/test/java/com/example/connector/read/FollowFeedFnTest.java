@@ -64,12 +64,12 @@ class FollowFeedFnTest {
       fn.setup();
       try {
         // The primary: split halfway through what is left after its 10th claim.
-        SplitOnceTracker<OffsetRange, Long> primary =
-            new SplitOnceTracker<>(fn.newTracker(fn.initialRestriction(feed)), 10, 0.5);
+        SplittingTracker<OffsetRange, Long> primary =
+            new SplittingTracker<>(fn.newTracker(fn.initialRestriction(feed)), 10, 0.5);
         assertFalse(fn.process(feed, primary, fn.newWatermarkEstimator(fn.initialWatermark(feed)), out)
             .shouldResume(), "the runner took the rest");
-        assertNotNull(primary.residual, "the runner split");
-        SplitOnceTracker<OffsetRange, Long> rest = new SplitOnceTracker<>(fn.newTracker(primary.residual), 0, 0);
+        assertNotNull(primary.residual(), "the runner split");
+        SplittingTracker<OffsetRange, Long> rest = new SplittingTracker<>(fn.newTracker(primary.residual()), 0, 0);
         fn.process(feed, rest, fn.newWatermarkEstimator(fn.initialWatermark(feed)), out);
       } finally {
         fn.teardown();

@@ -378,17 +378,17 @@ class SnapshotReadTest {
    * residuals are checkpointed in turn.
    */
   private static Reads readAll(ReadSnapshotPagesFn fn, List<KeyRange> ranges, double fraction, int claimsBeforeSplit) {
-    Deque<SplitOnceTracker<KeyRange, PageKeys>> work = new ArrayDeque<>();
-    ranges.forEach(r -> work.add(new SplitOnceTracker<>(new PageKeysTracker(r), claimsBeforeSplit, fraction)));
+    Deque<SplittingTracker<KeyRange, PageKeys>> work = new ArrayDeque<>();
+    ranges.forEach(r -> work.add(new SplittingTracker<>(new PageKeysTracker(r), claimsBeforeSplit, fraction)));
     Collect<List<GenericRecord>> pages = new Collect<>();
     int processed = 0;
     while (!work.isEmpty()) {
-      SplitOnceTracker<KeyRange, PageKeys> tracker = work.poll();
+      SplittingTracker<KeyRange, PageKeys> tracker = work.poll();
       fn.readRange(READ, tracker, pages, () -> false);
       tracker.checkDone();
       processed++;
-      if (tracker.residual != null) {
-        work.add(new SplitOnceTracker<>(new PageKeysTracker(tracker.residual), claimsBeforeSplit, 0));
+      if (tracker.residual() != null) {
+        work.add(new SplittingTracker<>(new PageKeysTracker(tracker.residual()), claimsBeforeSplit, 0));
       }
     }
     List<String> keys = pages.items.stream().flatMap(List::stream)
