@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
@@ -103,7 +104,8 @@ public final class ExampleClient implements AutoCloseable {
   private ExampleClient(SourceConfig config, RetryListener retryListener, CallBudget budget) {
     this.baseUrl = HttpUrl.get(config.baseUrl().toString());
     this.password = config.password().reveal();
-    this.authorization = Credentials.basic(config.username(), password);
+    // UTF-8, RFC 7617's only charset: okhttp's default ISO-8859-1 sends letters beyond ASCII wrong.
+    this.authorization = Credentials.basic(config.username(), password, StandardCharsets.UTF_8);
     this.retry = config.retry();
     this.retryListener = retryListener;
     this.budget = budget;

@@ -46,6 +46,20 @@ class ExampleClientTest {
     }
   }
 
+  /**
+   * Basic credentials go out as UTF-8 (RFC 7617's only charset, and the source's): okhttp's
+   * default is ISO-8859-1, which the source cannot decode, so a correct password with an accented
+   * letter was refused with 401, and one outside Latin-1 was sent as question marks.
+   */
+  @Test
+  void aPasswordBeyondAsciiIsSentAsUtf8() {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start();
+        ExampleClient client = ExampleClient.create(
+            new SourceConfig(source.baseUrl(), "jürgen", Password.inline("pässwört"), FAST))) {
+      assertEquals(List.of("products", "events", "users", "orders"), client.listTables());
+    }
+  }
+
   @Test
   void otherClientErrorsFailAtOnceWithTheServersMessage() {
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start();
