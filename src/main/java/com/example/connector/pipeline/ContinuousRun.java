@@ -19,6 +19,7 @@ import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.iceberg.DataOperations;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
@@ -254,13 +255,36 @@ final class ContinuousRun {
     long rows = 0;
     for (Snapshot s = current; s != null && Instant.ofEpochMilli(s.timestampMillis()).isAfter(now.minusSeconds(60));
         s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
-      rows += Long.parseLong(s.summary().getOrDefault("added-records", "0"));
+      if (!DataOperations.REPLACE.equals(s.operation())) { // a compaction rewrites rows, adds none
+        rows += Long.parseLong(s.summary().getOrDefault("added-records", "0"));
+      }
     }
     return new Freshness(cursor, Instant.ofEpochMilli(current.timestampMillis()), rows);
   }
 
   private static String seconds(Duration d) {
     return String.format("%.1f s", d.toMillis() / 1000.0);
+  }
+
+  /** A run's commits to a table and the rows they added. */
+  record RunCommits(int commits, long rowsAdded) {}
+
+  /** The commits of run {@code runId} to {@code table}: its snapshots from the current one back. */
+  static RunCommits runCommits(Table table, String runId) {
+    int commits = 0;
+    long added = 0;
+    for (Snapshot s = table.currentSnapshot(); s != null; s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
+      if (DataOperations.REPLACE.equals(s.operation())) {
+        continue; // a compaction: it carries the last commit's summary on, and rewrites rows, adds none
+      }
+      String run = SnapshotSummary.runId(s);
+      if (run == null || !run.startsWith(runId)) {
+        break;
+      }
+      commits++;
+      added += Long.parseLong(s.summary().getOrDefault("added-records", "0"));
+    }
+    return new RunCommits(commits, added);
   }
 
   /** Per table: the commits and rows of this run, its cursors, rows and snapshot now. */
@@ -270,20 +294,11 @@ final class ContinuousRun {
     for (PlannedTable t : plan.tables()) {
       Table table = table(t);
       Snapshot current = table.currentSnapshot();
-      int commits = 0;
-      long added = 0;
-      for (Snapshot s = current; s != null; s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
-        String run = SnapshotSummary.runId(s);
-        if (run == null || !run.startsWith(plan.runId())) {
-          break;
-        }
-        commits++;
-        added += Long.parseLong(s.summary().getOrDefault("added-records", "0"));
-      }
+      RunCommits run = runCommits(table, plan.runId());
       List<String> cursors = new ArrayList<>();
       SnapshotSummary.cursors(SnapshotSummary.lastCommitted(table, current))
           .forEach((feed, cursor) -> cursors.add(feed + "=" + cursor));
-      out.printf(format, t.destination().key(), commits, added, SnapshotSummary.liveRows(current),
+      out.printf(format, t.destination().key(), run.commits(), run.rowsAdded(), SnapshotSummary.liveRows(current),
           String.join(" ", cursors), current == null ? "-" : current.snapshotId());
     }
     out.println((committed ? "Stopped after a final commit" : "Stopped") + " after "
