@@ -30,6 +30,8 @@ final class SnapshotPages {
   private final ParallelCalls parallel;
   private final Counter pages;
   private final String keyField;
+  /** The empty string's key ({@link #keyOf}). */
+  private static final ByteKey EMPTY_STRING = ByteKey.of(0);
 
   /** @param keyField the table's one primary key ({@link #keyField(TableDescriptor)}) */
   SnapshotPages(ExampleClient client, ParallelCalls parallel, Counter pages, String keyField) {
@@ -105,7 +107,10 @@ final class SnapshotPages {
     if (key == null || !key.isTextual()) {
       throw incomplete(read, number, "has a record whose " + keyField + " is not a string: " + key);
     }
-    return ByteKey.copyFrom(key.textValue().getBytes(StandardCharsets.UTF_16BE));
+    byte[] bytes = key.textValue().getBytes(StandardCharsets.UTF_16BE);
+    // An empty key would be ByteKey.EMPTY, which a tracker takes as the end of the range (its rows
+    // went unread, the range done): one zero byte sorts above it and below every other key.
+    return bytes.length == 0 ? EMPTY_STRING : ByteKey.copyFrom(bytes);
   }
 
   String keyField() {
@@ -113,7 +118,7 @@ final class SnapshotPages {
   }
 
   static String text(ByteKey key) {
-    return new String(key.getBytes(), StandardCharsets.UTF_16BE);
+    return key.equals(EMPTY_STRING) ? "" : new String(key.getBytes(), StandardCharsets.UTF_16BE);
   }
 
   IllegalStateException incomplete(SnapshotRead read, long page, String what) {

@@ -206,6 +206,32 @@ class SnapshotReadTest {
     }
   }
 
+  /**
+   * The contract makes a primary key a non-null string, so an empty one is a key like any other:
+   * it sorts first, and its range's reader reads it and every key after it. As a claim it would be
+   * Beam's "end of range" key, and the range would end there, unread.
+   */
+  @Test
+  void aProductWhoseKeyIsEmptyIsReadWithTheRowsAfterIt() throws IOException {
+    HttpServer server = serving(page(List.of("", "prod_0001", "prod_0002")));
+    ReadSnapshotPagesFn fn = fn(URI.create("http://127.0.0.1:" + server.getAddress().getPort()));
+    try {
+      assertEquals(List.of("", "prod_0001", "prod_0002"), readAll(fn, List.of(ALL), 0, Integer.MAX_VALUE).keys,
+          "every row once, in key order");
+      // Split from its first claim on: the residual starts right after the empty key.
+      assertEquals(List.of("", "prod_0001", "prod_0002"), readAll(fn, List.of(ALL), 0, 1).keys,
+          "every row once, across a checkpoint");
+      // As a run reads it, its ranges side by side under one tracker.
+      Collect<List<GenericRecord>> whole = new Collect<>();
+      fn.readWhole(READ, whole);
+      assertEquals(List.of("", "prod_0001", "prod_0002"),
+          whole.items.stream().flatMap(List::stream).map(r -> r.get("product_id").toString()).toList(), "a run's read");
+    } finally {
+      fn.teardown();
+      server.stop(0);
+    }
+  }
+
   @Test
   void aRecordThatBreaksTheSchemaFailsNamingItsRequest() throws IOException {
     HttpServer server = serving("{\"records\": [{\"product_id\": \"prod_0001\", \"name\": \"n\", \"price\": \"cheap\","
