@@ -33,11 +33,25 @@ class TimestampsTest {
   void everyOtherFormIsJavaTimes() {
     for (String text : List.of(
         "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.5-00:00", "2024-02-29T23:59:59.999999+18:00",
-        "0000-01-01T00:00:00Z", "1969-12-31T23:59:59.9999995Z", "2024-01-01T00:00:00.123456789+01:00",
+        "0000-01-01T00:00:00Z", "1969-12-31T23:59:59.999999000Z", "2024-01-01T00:00:00.123456000+01:00",
         "2024-01-01T00:00Z", "2024-01-01T00:00+02:00", "2024-01-01t00:00:00z", "2024-01-01T00:00:00+01",
         "2024-01-01T00:00:00+01:30:15", "+12024-01-01T00:00:00Z", "2024-01-01T00:00:00.Z")) {
       assertAgrees(text);
     }
+  }
+
+  /**
+   * A fraction finer than a microsecond is rounded up: the source compares {@code since} as an
+   * instant, so a record after {@code since} at whole microsecond {@code c} must have a cursor above c.
+   */
+  @Test
+  void aFractionFinerThanAMicrosecondIsRoundedUp() {
+    assertEquals(1_704_067_200_000_001L, Timestamps.parseMicros("2024-01-01T00:00:00.0000005Z"));
+    assertEquals(1_704_067_200_123_457L, Timestamps.parseMicros("2024-01-01T00:00:00.123456001Z"));
+    assertEquals(1_704_063_600_123_457L, Timestamps.parseMicros("2024-01-01T00:00:00.123456789+01:00"));
+    assertEquals(0L, Timestamps.parseMicros("1969-12-31T23:59:59.9999995Z"));
+    assertEquals(-1L, Timestamps.parseMicros("1969-12-31T23:59:59.9999985Z"));
+    assertEquals(1_704_067_200_000_000L, Timestamps.parseMicros("2024-01-01T00:00:00.000000000Z"));
   }
 
   @Test

@@ -22,6 +22,7 @@ import com.example.connector.read.CursorGroupReader.Outcome;
 import com.example.source.ExampleSource;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -31,6 +32,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -320,6 +322,38 @@ class CursorGroupReaderTest {
       Run run = readUsers(client, base(60), 10_000);
       assertEquals(List.of("a1", "a2", "b1", "b2", "c1"), run.keys("user_id"));
       assertEquals(2, server.requests().size());
+    }
+  }
+
+  /**
+   * A server of this API whose timestamps carry nanoseconds (as Go's RFC 3339 form writes them),
+   * with pages of 3: it compares {@code since} as an instant, so {@code since} at a record's whole
+   * microsecond still returns that record. Every user is read once (the reader moved {@code since}
+   * to the last complete group's microsecond after each page and emitted that group again).
+   */
+  @Test
+  void cursorsWithNanosecondsAreReadOnce() {
+    List<String> keys = List.of("u1", "u2", "u3", "u4", "u5", "u6");
+    List<Instant> at = IntStream.range(0, keys.size())
+        .mapToObj(i -> BASE.plusSeconds(60L * i).plusNanos(500)).toList();
+    try (RawHttpServer server = new RawHttpServer((n, line, out) -> {
+      Map<String, String> query = new HashMap<>();
+      String target = line.split(" ")[1];
+      for (String p : target.substring(target.indexOf('?') + 1).split("&")) {
+        query.put(p.substring(0, p.indexOf('=')),
+            URLDecoder.decode(p.substring(p.indexOf('=') + 1), StandardCharsets.UTF_8));
+      }
+      Instant since = Instant.parse(query.get("since").replace("+00:00", "Z"));
+      List<Integer> after = IntStream.range(0, keys.size()).filter(i -> at.get(i).isAfter(since)).boxed().toList();
+      int page = Integer.parseInt(query.getOrDefault("page", "1"));
+      List<Integer> slice = after.subList(Math.min(after.size(), 3 * (page - 1)), Math.min(after.size(), 3 * page));
+      String records = String.join(", ", slice.stream().map(i -> "{\"user_id\": \"" + keys.get(i)
+          + "\", \"updated_at\": \"" + at.get(i) + "\"}").toList());
+      out.write(RawHttpServer.json("{\"records\": [" + records + "], \"next_page\": "
+          + (after.size() > 3 * page ? page + 1 : null) + "}"));
+    }); ExampleClient client = client(server.baseUrl())) {
+      Run run = readUsers(client, base(60), 10_000);
+      assertEquals(keys, run.keys("user_id"));
     }
   }
 
