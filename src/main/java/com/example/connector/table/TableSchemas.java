@@ -1,9 +1,8 @@
 package com.example.connector.table;
 
-import java.time.Instant;
+import com.example.connector.catalog.Timestamps;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -107,7 +106,7 @@ public final class TableSchemas {
   /** A value of a primitive Iceberg column as the pipeline's Avro rows hold it. */
   public static Object avroValue(Object v) {
     if (v instanceof OffsetDateTime t) {
-      return ChronoUnit.MICROS.between(Instant.EPOCH, t.toInstant());
+      return Timestamps.toMicros(t.toInstant()); // not ChronoUnit's: it counts nanoseconds, past a long beyond 1677-2262
     }
     if (v instanceof LocalDate d) {
       return (int) d.toEpochDay();

@@ -3,9 +3,11 @@ package com.example.connector.continuous;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.connector.catalog.FieldType;
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.RecordSchemas.RunStamp;
 import com.example.connector.catalog.ScdType;
+import com.example.connector.catalog.SourceField;
 import com.example.connector.catalog.TableCatalog;
 import com.example.connector.catalog.TableDescriptor;
 import com.example.connector.catalog.Timestamps;
@@ -22,16 +24,21 @@ import com.example.connector.table.TableTarget;
 import com.example.connector.table.Warehouse;
 import com.example.crash.CrashCheck;
 import com.example.source.ExampleSource;
+import com.example.testing.IcebergFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.relocated.com.google.common.collect.ImmutableList;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,7 +85,43 @@ class IntervalCommitterSnapshotTest {
     assertEquals(2 + 3, CrashCheck.read(t.target().changeFeed().load()).size(), "each snapshot once");
   }
 
+  /**
+   * A timestamp column (one the source added) holding the sentinels of "never" (9999-12-31) and
+   * of "unset" (0001-01-01, Go's zero time): a snapshot compares every committed row with the new
+   * snapshot's, and read back such a value as a count of nanoseconds, which overflows a long
+   * beyond 1677 to 2262 (ArithmeticException): every snapshot after the first failed.
+   */
+  @Test
+  void timestampsFarFromTheEpochAreComparedAtTheNextSnapshot() {
+    List<SourceField> fields = new ArrayList<>(products.fields());
+    fields.add(SourceField.of("discontinued_at", FieldType.TIMESTAMP, true));
+    TableDescriptor withDates = new TableDescriptor(products.name(), fields, products.primaryKeys(),
+        products.cursorField(), products.identityField(), products.ingestionType());
+    Schema schema = RecordSchemas.schemaOf(withDates);
+    ContinuousTable t = productsTable(schema);
+    GenericRecord never = RecordSchemas.toRow(schema, withDates, JSON.createObjectNode().put("product_id", "prod_1")
+        .put("discontinued_at", "9999-12-31T00:00:00Z"), new RunStamp("run-1", T0), "snapshot");
+    GenericRecord unset = RecordSchemas.toRow(schema, withDates, JSON.createObjectNode().put("product_id", "prod_2")
+        .put("discontinued_at", "0001-01-01T00:00:00Z"), new RunStamp("run-1", T0), "snapshot");
+    assertTrue(IntervalCommitter.commit(t, List.of(snapshot(10, never, unset)), false, NOW).committed());
+    long first = t.target().load().currentSnapshot().snapshotId();
+
+    assertTrue(IntervalCommitter.commit(t, List.of(snapshot(20, never, unset)), false, NOW).committed());
+
+    Table table = t.target().load();
+    assertEquals(List.of(), ImmutableList.copyOf(table.currentSnapshot().addedDataFiles(table.io())),
+        "nothing changed: nothing added after " + first);
+    Map<String, Object> discontinued = new TreeMap<>();
+    IcebergFiles.rows(table).forEach(r -> discontinued.put((String) r.getField("product_id"), r.getField("discontinued_at")));
+    assertEquals(Map.of("prod_1", OffsetDateTime.parse("9999-12-31T00:00:00Z"),
+        "prod_2", OffsetDateTime.parse("0001-01-01T00:00:00Z")), discontinued);
+  }
+
   private ContinuousTable productsTable() {
+    return productsTable(feedSchema);
+  }
+
+  private ContinuousTable productsTable(Schema feedSchema) {
     CatalogConfig catalog = CatalogConfig.hadoop(dir.toString());
     Destination d = new Destination("main", "example", "products");
     MergeRule rule = new MergeRule(ScdType.SCD_TYPE_1, List.of("product_id"), null, true);
