@@ -1,10 +1,12 @@
 package com.example.connector.client;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
@@ -90,7 +92,13 @@ public final class ExampleClient implements AutoCloseable {
   /** The name a response's {@code Retry-After} reaches the retry policy under. */
   private static final String RETRY_AFTER = "X-Example-Retry-After";
   private static final Logger LOG = LoggerFactory.getLogger(ExampleClient.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Strings of any length: Jackson's default limit (20,000,000 characters) failed a record with a
+   * large value, a column's value as the source sent it, as a body that is not the API's JSON.
+   */
+  private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
+      .build());
 
   private final OkHttpClient http;
   private final HttpUrl baseUrl;

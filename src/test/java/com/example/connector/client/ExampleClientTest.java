@@ -303,6 +303,23 @@ class ExampleClientTest {
     }
   }
 
+  /**
+   * A string column holding more than Jackson's default limit of 20,000,000 characters (a large
+   * event payload) is read as any other value: the page failed as "not the Example API's JSON",
+   * blaming base_url, and every later run failed on the same record.
+   */
+  @Test
+  void aStringOfMoreThanTwentyMillionCharactersIsRead() {
+    String payload = "p".repeat(20_000_001);
+    byte[] page = RawHttpServer.json("{\"records\": [{\"k\": 1, \"payload\": \"" + payload + "\"}], \"next_page\": null}");
+    try (RawHttpServer server = new RawHttpServer((n, line, out) -> out.write(page));
+        ExampleClient client = client(server)) {
+      ObjectNode record = client.records("events", Map.of()).records().get(0);
+      assertEquals(20_000_001, record.get("payload").asText().length());
+      assertEquals(payload, record.get("payload").asText());
+    }
+  }
+
   @Test
   void aHandlerThatStopsEndsThePageThere() {
     try (RawHttpServer server = new RawHttpServer((n, line, out) -> out.write(RawHttpServer.json(PAGE)));
