@@ -78,7 +78,8 @@ public record TableOptions(
     Config c = new Config(config, where);
     List<String> primaryKeys = c.primaryKeys(table.columnNames());
     String sequenceBy = c.column("sequence_by", table.columnNames());
-    checkMergeColumns(table, primaryKeys, sequenceBy, where);
+    ScdType scdType = c.scdType(table.ingestionType());
+    checkMergeColumns(table, scdType, primaryKeys, sequenceBy, where);
     return new TableOptions(
         (int) c.number("max_records_per_batch", 200, INT_RANGE),
         (int) c.number("limit", 50, INT_RANGE),
@@ -87,7 +88,7 @@ public record TableOptions(
         c.string("user_id"),
         c.string("status"),
         c.startTimestamp(),
-        c.scdType(table.ingestionType()),
+        scdType,
         primaryKeys,
         sequenceBy);
   }
@@ -131,8 +132,8 @@ public record TableOptions(
   }
 
   /** Whether the key and sequence overrides can do their job on this table. */
-  private static void checkMergeColumns(TableDescriptor table, @Nullable List<String> primaryKeys,
-      @Nullable String sequenceBy, String where) {
+  private static void checkMergeColumns(TableDescriptor table, @Nullable ScdType scdType,
+      @Nullable List<String> primaryKeys, @Nullable String sequenceBy, String where) {
     String name = table.name();
     List<String> overridden = overridden(primaryKeys, sequenceBy);
     if (table.ingestionType() == IngestionType.APPEND && !overridden.isEmpty()) {
@@ -159,6 +160,12 @@ public record TableOptions(
         if (field.type() == FieldType.STRUCT) {
           throw error(where, option, "'" + column + "' is a struct column; keys and sequences"
               + " must be plain values", "name a column of another type");
+        }
+        // Iceberg refuses a floating-point identifier field (it failed the run with its own message).
+        if (option.equals("primary_keys") && scdType == ScdType.SCD_TYPE_1 && field.type() == FieldType.DOUBLE) {
+          throw error(where, option, "'" + column + "' is a double column; an SCD_TYPE_1 table's keys"
+              + " are its Iceberg identifier fields, which cannot be floating-point",
+              "name a column of another type, or keep every version with scd_type SCD_TYPE_2");
         }
         if (table.ingestionType() == IngestionType.CDC_WITH_DELETES
             && !tombstoneColumns.contains(column)) {

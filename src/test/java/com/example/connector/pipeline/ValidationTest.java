@@ -63,6 +63,19 @@ class ValidationTest {
         "source_table 'customers'", "products, events, users, orders, metrics");
   }
 
+  /**
+   * An SCD type 1 table's keys are its Iceberg identifier fields, which Iceberg refuses to be a
+   * double: the run failed as a run (exit 1) with Iceberg's message, naming neither the table nor
+   * the option.
+   */
+  @Test
+  void aType1TableKeyedByADoubleIsRefusedNamingTheOption() {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    assertRefused(h, h.spec("p.json", "\"source_table\": \"products\", \"table_configuration\":"
+        + " {\"primary_keys\": [\"price\"]}"), "table 'products' (object[0]): table_configuration.primary_keys:",
+        "'price' is a double column", "scd_type SCD_TYPE_2");
+  }
+
   @Test
   void optionOnTheWrongTableOrNotNumericIsRefused() {
     IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
