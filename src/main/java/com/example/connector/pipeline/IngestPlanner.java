@@ -193,9 +193,28 @@ public final class IngestPlanner {
   private static void checkCommitted(Resolved t, Warehouse warehouse) {
     Destination d = t.destination();
     Table table = warehouse.find(d);
-    if (table == null) {
-      return;
+    if (table != null) {
+      checkSourceTable(table, d, t);
+      MergeRule merge = MergeRule.of(t.table(), t.options());
+      MergeRule previous = mergeOf(table, d);
+      if (!merge.equals(previous)) {
+        throw new ConfigurationException(
+            d + " was built with " + describe(previous) + ", but the spec now asks for "
+                + describe(merge) + "; its rows cannot be reinterpreted. Keep the table's settings, or"
+                + " land it on another destination_table, or rebuild it from scratch by dropping " + d);
+      }
+      cursorsOf(table, d, byCursor(t));
     }
+    // Checked even without its table: a dropped table's change feed stays, maybe another source table's.
+    Table feed = changeFeed(t, warehouse);
+    if (feed != null) {
+      checkSourceTable(feed, d.changeFeed(), t);
+      cursorsOf(feed, d.changeFeed(), byCursor(t));
+    }
+  }
+
+  /** The table (or change feed) holds rows of this entry's source table, as this connector wrote them. */
+  private static void checkSourceTable(Table table, Destination d, Resolved t) {
     String sourceTable = table.properties().get(SnapshotSummary.SOURCE_TABLE);
     if (sourceTable == null) {
       throw new ConfigurationException(d + " is an Iceberg table this connector did not create (it has no "
@@ -204,19 +223,6 @@ public final class IngestPlanner {
     if (!sourceTable.equals(t.table().name())) {
       throw new ConfigurationException(
           d + " holds table '" + sourceTable + "', not '" + t.table().name() + "'; choose another destination_table");
-    }
-    MergeRule merge = MergeRule.of(t.table(), t.options());
-    MergeRule previous = mergeOf(table, d);
-    if (!merge.equals(previous)) {
-      throw new ConfigurationException(
-          d + " was built with " + describe(previous) + ", but the spec now asks for "
-              + describe(merge) + "; its rows cannot be reinterpreted. Keep the table's settings, or"
-              + " land it on another destination_table, or rebuild it from scratch by dropping " + d);
-    }
-    cursorsOf(table, d, byCursor(t));
-    Table feed = changeFeed(t, warehouse);
-    if (feed != null) {
-      cursorsOf(feed, d.changeFeed(), byCursor(t));
     }
   }
 

@@ -247,6 +247,25 @@ class ValidationTest {
     assertEquals(before, h.table("people").currentSnapshot().snapshotId(), "the table is untouched");
   }
 
+  /**
+   * A destination whose table was dropped but whose change feed is another source table's: the
+   * run exits 2 naming the feed, rather than appending to that feed (and dropping from it every
+   * row below the other table's cursor as if the feed held it already).
+   */
+  @Test
+  void aChangeFeedLeftByAnotherSourceTableIsRefused() throws Exception {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    h.runOk(h.spec("u.json", "\"source_table\": \"users\", \"destination_table\": \"people\""));
+    CatalogConfig.hadoop(h.output.toString()).load().dropTable(TableIdentifier.of("main", "example", "people"), true);
+    long feedBefore = h.table("people__changes").currentSnapshot().snapshotId();
+    IngestMain.Outcome outcome = h.run(h.spec("o.json", "\"source_table\": \"orders\", \"destination_table\": \"people\""));
+    assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
+    assertTrue(h.lastErr.contains("main.example.people__changes holds table 'users', not 'orders'; choose another"
+        + " destination_table"), h.lastErr);
+    assertEquals(feedBefore, h.table("people__changes").currentSnapshot().snapshotId(), "the feed is untouched");
+    assertNull(h.table("people"), "no table created");
+  }
+
   @Test
   void destinationNamesThatCannotMapOneToOneAreRefused() {
     IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
