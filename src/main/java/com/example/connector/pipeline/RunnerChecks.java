@@ -57,10 +57,24 @@ final class RunnerChecks {
       if (isEmbeddedFlink(master)) {
         return THIS_JVM;
       }
-      return isLoopback(URI.create("http://" + master.replaceFirst("^[a-z]+://", "")).getHost())
-          ? THIS_MACHINE
-          : REMOTE;
+      return isLoopback(masterHost(master)) ? THIS_MACHINE : REMOTE;
     }
+  }
+
+  /**
+   * The host of a Flink master, read as Beam's Flink runner reads it (host:port, an http(s)://
+   * before it dropped): java.net.URI takes a name with '_' (a Docker name) for no host at all.
+   */
+  static String masterHost(String master) {
+    String hostPort = master.strip().replaceFirst("(?i)^https?://", "").replaceFirst("/.*", "");
+    int colon = hostPort.lastIndexOf(':');
+    String host = hostPort.startsWith("[") ? hostPort.substring(1, Math.max(1, hostPort.indexOf(']')))
+        : colon < 0 || hostPort.indexOf(':') != colon ? hostPort : hostPort.substring(0, colon);
+    if (host.isEmpty()) {
+      throw new ConfigurationException("--flinkMaster=" + master + ": names no host; give the JobManager's REST"
+          + " address as host:port, e.g. --flinkMaster=localhost:8081, or [local] for an embedded cluster");
+    }
+    return host;
   }
 
   /** Every check, in the order a user would fix them; throws on the first that fails. */

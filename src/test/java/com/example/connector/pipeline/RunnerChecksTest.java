@@ -145,6 +145,24 @@ class RunnerChecksTest {
         RunnerChecks.Target.of(options("--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--flinkMaster=10.1.2.3:8081")));
   }
 
+  /**
+   * The master's host as Flink's runner reads it (host:port): a Docker-style name with '_', which
+   * java.net.URI takes for no host at all, is another machine; an empty master names the option.
+   */
+  @Test
+  void aFlinkMasterIsReadAsTheRunnerReadsIt() {
+    String cluster = "--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster");
+    assertEquals(RunnerChecks.Target.REMOTE, RunnerChecks.Target.of(options(cluster, "--flinkMaster=flink_jobmanager:8081")));
+    assertEquals(RunnerChecks.Target.REMOTE, RunnerChecks.Target.of(options(cluster, "--flinkMaster=http://flink_jm.corp:8081/")));
+    assertEquals(RunnerChecks.Target.THIS_MACHINE, RunnerChecks.Target.of(options(cluster, "--flinkMaster=https://localhost:8081")));
+    assertEquals(RunnerChecks.Target.THIS_MACHINE, RunnerChecks.Target.of(options(cluster, "--flinkMaster=[::1]:8081")));
+    Run r = refused(cluster, "--spec=" + ProjectFiles.pipelines("minimal.json"), "--flinkMaster=flink_jobmanager:8081",
+        "--outputRoot=output");
+    assertMentions(r, "--outputRoot=output: a local path, but the Flink cluster at flink_jobmanager:8081");
+    r = refused(cluster, "--spec=" + ProjectFiles.pipelines("minimal.json"), "--flinkMaster=", "--outputRoot=output");
+    assertMentions(r, "--flinkMaster=: names no host");
+  }
+
   @Test
   void aHadoopCatalogOnABucketIsRefusedBeforeTheBucketIsAsked() throws Exception {
     try (FakeGcs gcs = new FakeGcs(Set.of())) {
