@@ -2,6 +2,7 @@ package com.example.connector.pipeline;
 
 import com.example.connector.ConfigurationException;
 import com.example.connector.table.Destination;
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -26,7 +27,8 @@ final class DestinationNames {
               + " identifier and directories, so they may hold only letters, digits, '_' and '-',"
               + " starting with a letter or digit; " + suggestion(name));
     }
-    if (name.endsWith(Destination.CHANGE_FEED_SUFFIX)) {
+    // In any case: names that differ only in case are one destination.
+    if (name.toLowerCase(Locale.ROOT).endsWith(Destination.CHANGE_FEED_SUFFIX)) {
       throw new ConfigurationException(field + ": '" + name + "' ends with '" + Destination.CHANGE_FEED_SUFFIX
           + "', which names the change feed of an SCD table; choose another name");
     }

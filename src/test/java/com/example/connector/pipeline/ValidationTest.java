@@ -280,6 +280,9 @@ class ValidationTest {
         + " \"destination_schema\": \"b.c\""), "destination_schema: 'b.c' is not a valid destination name");
     assertRefused(h, h.spec("s.json", "\"source_table\": \"events\", \"destination_table\": \"_changes\""),
         "destination_table: '_changes'");
+    // Names that differ only in case are one destination: this one is orders' change feed.
+    assertRefused(h, h.spec("s.json", "\"source_table\": \"users\", \"destination_table\": \"orders__Changes\""),
+        "destination_table: 'orders__Changes' ends with '__changes', which names the change feed of an SCD table");
     assertRefusedWith(h, h.spec("s.json", "\"source_table\": \"users\""), List.of("--defaultCatalog=_state"),
         "--defaultCatalog: '_state' is not a valid destination name");
     assertRefusedWith(h, h.spec("s.json", "\"source_table\": \"users\""), List.of("--defaultSchema=a.b"),
