@@ -37,6 +37,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Snapshot;
@@ -213,7 +214,10 @@ public final class IngestPlanner {
     }
   }
 
-  /** The table (or change feed) holds rows of this entry's source table, as this connector wrote them. */
+  /**
+   * The table (or change feed) holds rows of this entry's source table, as this connector wrote
+   * them, read with the same filters if read by cursor (none recorded: a table of an older run).
+   */
   private static void checkSourceTable(Table table, Destination d, Resolved t) {
     String sourceTable = table.properties().get(SnapshotSummary.SOURCE_TABLE);
     if (sourceTable == null) {
@@ -223,6 +227,15 @@ public final class IngestPlanner {
     if (!sourceTable.equals(t.table().name())) {
       throw new ConfigurationException(
           d + " holds table '" + sourceTable + "', not '" + t.table().name() + "'; choose another destination_table");
+    }
+    // Its cursors hold for the rows its filters select: rows other filters add below them would never be read.
+    String filters = table.properties().get(SnapshotSummary.FILTERS);
+    if (byCursor(t) && filters != null && !filters.equals(filtersJson(t.options()))) {
+      Destination base = t.destination();
+      throw new ConfigurationException(d + " was read with the filters " + filters + ", but the spec now asks for "
+          + filtersJson(t.options()) + "; its cursors hold for the rows those select, so it would miss the rows"
+          + " others add below its cursors, and keep those they leave out as they were. Keep its filters, or land it on another destination_table, or rebuild it from scratch by dropping "
+          + base + (MergeRule.of(t.table(), t.options()).appendOnly() ? "" : " and " + base.changeFeed()));
     }
   }
 
@@ -383,6 +396,9 @@ public final class IngestPlanner {
     Map<String, String> properties = new HashMap<>();
     properties.put(SnapshotSummary.SOURCE_TABLE, t.table().name());
     properties.put(SnapshotSummary.INGESTION_TYPE, t.table().ingestionType().documentedName());
+    if (byCursor(t)) {
+      properties.put(SnapshotSummary.FILTERS, filtersJson(t.options()));
+    }
     if (merge != null) {
       try {
         properties.put(SnapshotSummary.MERGE, JSON.writeValueAsString(merge));
@@ -443,6 +459,15 @@ public final class IngestPlanner {
   private static long committedCursor(CursorFeed feed) {
     Long from = feed.fromMicros() != null ? feed.fromMicros() : feed.startMicros();
     return from == null ? feed.capMicros() : Math.max(from, feed.capMicros());
+  }
+
+  /** The source filters as a table property records them: a JSON object, its keys sorted. */
+  private static String filtersJson(TableOptions options) {
+    try {
+      return JSON.writeValueAsString(new TreeMap<>(filters(options)));
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static Map<String, String> filters(TableOptions options) {

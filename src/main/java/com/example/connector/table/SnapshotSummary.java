@@ -23,6 +23,8 @@ public final class SnapshotSummary {
   public static final String SOURCE_TABLE = "example.source-table";
   public static final String INGESTION_TYPE = "example.ingestion-type";
   public static final String MERGE = "example.merge";
+  /** A table read by cursor: the source filters it is read with (JSON), which its cursors hold for. */
+  public static final String FILTERS = "example.filters";
 
   private SnapshotSummary() {}
 

@@ -201,6 +201,27 @@ class ValidationTest {
     assertEquals(before, h.table("users").currentSnapshot().snapshotId(), "the table is untouched");
   }
 
+  /**
+   * A table read by cursor keeps the source filters it was read with: the rows outside them are
+   * below its cursors, and a run without the filter (pipelines/filtered_ingest.json, then
+   * example_ingest.json, which land on the same tables) would never read them.
+   */
+  @Test
+  void aTableReadByCursorKeepsTheFiltersItWasReadWith() throws Exception {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    Path shipped = h.spec("s.json", "\"source_table\": \"orders\", \"table_configuration\": {\"status\": \"shipped\"}");
+    h.runOk(shipped);
+    long before = h.table("orders").currentSnapshot().snapshotId();
+    IngestMain.Outcome outcome = h.run(h.spec("all.json", "\"source_table\": \"orders\""));
+    assertEquals(2, outcome.exitCode(), h.lastOut + h.lastErr);
+    for (String f : List.of("main.example.orders was read with the filters {\"status\":\"shipped\"}, but the spec now"
+        + " asks for {}", "rebuild it from scratch by dropping main.example.orders and main.example.orders__changes")) {
+      assertTrue(h.lastErr.contains(f), "expected '" + f + "' in: " + h.lastErr);
+    }
+    assertEquals(before, h.table("orders").currentSnapshot().snapshotId(), "the table is untouched");
+    h.runOk(shipped); // the same filters again
+  }
+
   /** The files a run is pointed at, missing or empty: refused naming the file and what to do. */
   @Test
   void missingOrEmptyFilesAreRefusedNamingThem() {
