@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Set;
+import okhttp3.HttpUrl;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -194,17 +195,24 @@ public record Connection(
     } catch (URISyntaxException e) {
       throw Json.error(src, "base_url", "is not a valid URL", fix);
     }
-    if (uri.getRawUserInfo() != null) {
+    // The host as the HTTP client reads it: java.net.URI reads a name with '_' (a Docker service's) as none.
+    HttpUrl http = uri.getRawAuthority() == null ? null : HttpUrl.parse(url);
+    if (uri.getRawUserInfo() != null || (http != null && !(http.username() + http.password()).isEmpty())) {
       // Do not echo: the user info may be a password.
       throw Json.error(src, "base_url", "must not contain user information (user:password@)",
           "remove it; credentials belong in username and password");
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https"))
-        || uri.getHost() == null) {
+        || (uri.getHost() == null && http == null)) {
       throw Json.error(src, "base_url", "'" + url + "' is not an absolute http or https URL", fix);
     }
     return uri;
+  }
+
+  /** The host of a base URL as the HTTP client reads it (see {@link #baseUrl(String, String)}). */
+  static String host(URI baseUrl) {
+    return HttpUrl.get(baseUrl.toString()).host();
   }
 
   /** Never reveals the password: an inline one is shown as {@code <inline, redacted>}. */

@@ -153,7 +153,7 @@ final class RunnerChecks {
   /** The embedded source listens on this machine's loopback, which remote workers cannot reach. */
   static void checkSourceReachableFromWorkers(IngestOptions options, Connection connection) {
     URI baseUrl = connection.baseUrl();
-    if (baseUrl == null || isLoopback(baseUrl.getHost())) {
+    if (baseUrl == null || isLoopback(Connection.host(baseUrl))) {
       throw new ConfigurationException(
           "connection '" + connection.name() + "': "
               + (baseUrl == null

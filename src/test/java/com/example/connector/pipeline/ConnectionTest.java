@@ -1,5 +1,6 @@
 package com.example.connector.pipeline;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -175,6 +176,23 @@ class ConnectionTest {
     assertMentions(e, "base_url: must not contain user information");
     assertEquals(URI.create("https://example.com/api"),
         Connection.parse(head + "\"https://example.com/api\"}", "c").baseUrl());
+  }
+
+  /**
+   * A host name with '_' (a Docker service name, e.g. example_source) is a host to the HTTP client
+   * that calls it, though java.net.URI reads none: accepted, and not taken for loopback by the
+   * remote runners' check.
+   */
+  @Test
+  void acceptsAHostNameWithAnUnderscore() {
+    String head = "{\"username\": \"u\", \"password\": \"" + SECRET + "\", \"base_url\": ";
+    Connection c = Connection.parse(head + "\"http://example_source:8080\"}", "c");
+    assertEquals(URI.create("http://example_source:8080"), c.baseUrl());
+    assertMentions(fails(head + "\"http://u:" + SECRET + "@example_source:8080\"}"),
+        "base_url: must not contain user information");
+    IngestOptions remote = org.apache.beam.sdk.options.PipelineOptionsFactory.fromArgs(
+        "--runner=FlinkRunner", "--flinkMaster=flink-jobmanager.example:8081").as(IngestOptions.class);
+    assertDoesNotThrow(() -> RunnerChecks.checkSourceReachableFromWorkers(remote, c));
   }
 
   @Test
