@@ -6,6 +6,8 @@ import java.io.Reader;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -116,16 +118,41 @@ public final class CatalogConfig implements Serializable {
    */
   public Catalog load() {
     return LOADED.computeIfAbsent(this, config -> {
-      Map<String, String> all = new TreeMap<>(config.fileProperties());
+      Map<String, String> fromFile = config.fileProperties();
+      Map<String, String> all = new TreeMap<>(fromFile);
       all.putAll(config.properties);
       try {
         return CatalogUtil.buildIcebergCatalog(config.name, all, hadoopConf());
       } catch (RuntimeException e) {
-        // Iceberg's message names the failing call, not the catalog (a REST client's GET).
-        throw new IllegalStateException("Iceberg catalog " + config + " could not be loaded: " + e.getMessage()
-            + "; check --catalogType, --catalogUri and --catalogPropertiesFile, and that the catalog answers", e);
+        // Iceberg's message names the failing call, not the catalog (a REST client's GET); it and
+        // its causes' may quote the file's secrets (a JDBC driver, its URL): masked, those causes dropped.
+        List<String> secrets = new ArrayList<>();
+        fromFile.forEach((k, v) -> {
+          if (!v.isEmpty() && (SECRET.matcher(k).matches() || CREDENTIAL.matcher(v).find())) {
+            secrets.add(v);
+          }
+        });
+        Throwable root = e;
+        boolean quoted = false;
+        for (Throwable t = e; t != null; t = t.getCause()) {
+          root = t;
+          quoted |= secrets.stream().anyMatch(String.valueOf(t.getMessage())::contains);
+        }
+        String why = masked(e.getMessage(), secrets)
+            + (quoted && root != e ? " (" + root.getClass().getSimpleName() + ": " + masked(root.getMessage(), secrets) + ")" : "");
+        throw new IllegalStateException("Iceberg catalog " + config + " could not be loaded: " + why
+            + "; check --catalogType, --catalogUri and --catalogPropertiesFile, and that the catalog answers",
+            quoted ? null : e);
       }
     });
+  }
+
+  private static String masked(@Nullable String message, List<String> secrets) {
+    String masked = String.valueOf(message);
+    for (String secret : secrets) {
+      masked = masked.replace(secret, "****");
+    }
+    return masked;
   }
 
   /** Hadoop's defaults, with {@code file://} through {@link InProcessLocalFileSystem}: no fork per file. */

@@ -67,6 +67,25 @@ class CatalogConfigTest {
     assertFalse(e.getMessage().contains("tok-789"), e.getMessage());
   }
 
+  /**
+   * The properties file is where a credential goes, and is never printed: a catalog that fails to
+   * load with a JDBC URL holding a password there (no PostgreSQL driver on this class path) names
+   * the file, but neither its message nor any cause's quotes the URL's password.
+   */
+  @Test
+  void aCatalogThatCannotBeLoadedNeverQuotesThePropertiesFile(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("catalog.properties"),
+        "uri=jdbc:postgresql://db.example:5432/iceberg?user=admin&password=hunter2\njdbc.password=pw-123456\n");
+    CatalogConfig config = CatalogConfig.of("failing", "jdbc", null, null, "/tmp/wh", "/tmp/out", Map.of())
+        .withPropertiesFile(file.toString());
+    IllegalStateException e = assertThrows(IllegalStateException.class, config::load);
+    assertTrue(e.getMessage().contains("could not be loaded") && e.getMessage().contains(file.toString()), e.getMessage());
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      assertFalse(String.valueOf(t.getMessage()).contains("hunter2"), t.toString());
+      assertFalse(String.valueOf(t.getMessage()).contains("pw-123456"), t.toString());
+    }
+  }
+
   @Test
   void toStringMasksSecretsButShowsWhereTheCatalogIs() {
     CatalogConfig config = CatalogConfig.of("example", "jdbc", null, "jdbc:postgresql://db.example.com/iceberg",
