@@ -226,27 +226,34 @@ public final class IngestMain {
   static String commitStatus(String runId, CatalogConfig catalogConfig, List<Destination> destinations) {
     try {
       List<String> committed = new ArrayList<>();
+      boolean everyTable = true;
       Catalog catalog = catalogConfig.load();
-      for (Destination d : destinations) {
-        if (!catalog.tableExists(d.identifier())) {
-          continue;
-        }
-        for (Snapshot s : catalog.loadTable(d.identifier()).snapshots()) {
-          if (runId.equals(SnapshotSummary.runId(s))) {
-            committed.add(d.key());
-            break;
-          }
-        }
+      for (Destination table : destinations) {
+        committed(catalog, table.changeFeed(), runId, committed); // an SCD table's feed commits before it
+        everyTable &= committed(catalog, table, runId, committed);
       }
       if (committed.isEmpty()) {
         return "nothing was committed";
       }
-      return "run " + runId + " committed " + String.join(", ", committed) + (committed.size() < destinations.size()
-          ? " (each with its cursors; the next run reads the others on from their own cursors)" : "");
+      return "run " + runId + " committed " + String.join(", ", committed) + (everyTable
+          ? "" : " (each with its cursors; the next run reads the others on from their own cursors)");
     } catch (RuntimeException e) {
       return "whether run " + runId + " committed could not be checked (" + rootMessage(e)
           + "); the next run's summary shows each table's cursor";
     }
+  }
+
+  /** Whether run {@code runId} committed to {@code d}; if so, {@code d} is added to {@code committed}. */
+  private static boolean committed(Catalog catalog, Destination d, String runId, List<String> committed) {
+    if (catalog.tableExists(d.identifier())) {
+      for (Snapshot s : catalog.loadTable(d.identifier()).snapshots()) {
+        if (runId.equals(SnapshotSummary.runId(s))) {
+          committed.add(d.key());
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   /** Each table's current snapshot after the run, by destination key. */

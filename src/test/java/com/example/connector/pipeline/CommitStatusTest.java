@@ -48,6 +48,16 @@ class CommitStatusTest {
   }
 
   @Test
+  void namesAChangeFeedCommittedBeforeItsTable() {
+    CatalogConfig config = CatalogConfig.hadoop(dir.toString());
+    Catalog catalog = config.load();
+    create(catalog, USERS);
+    create(catalog, USERS.changeFeed()).newAppend().set(SnapshotSummary.RUN_ID, RUN).commit();
+    assertEquals("run " + RUN + " committed main.example.users__changes (each with its cursors; the next run reads"
+        + " the others on from their own cursors)", IngestMain.commitStatus(RUN, config, List.of(USERS)));
+  }
+
+  @Test
   void anUncheckableCatalogSaysSoRatherThanGuess() {
     CatalogConfig config = CatalogConfig.of("example", "jdbc", null, "jdbc:nosuchdriver:x", dir.toString(),
         dir.toString(), Map.of());
