@@ -63,6 +63,12 @@ public final class TableCatalog {
   static TableDescriptor describe(String name, JsonNode schema, JsonNode metadata) {
     List<SourceField> fields = new ArrayList<>();
     schema.forEach(f -> fields.add(SourceField.fromJson(f, name)));
+    for (SourceField f : fields) {
+      if (RecordSchemas.isMetadata(f.name())) {
+        throw new IllegalArgumentException(name + ": the source's column '" + f.name() + "' cannot be landed: the"
+            + " connector adds a column of that name to every row (see README, Tables: Apache Iceberg)");
+      }
+    }
     List<String> keys = new ArrayList<>();
     metadata.path("primary_keys").forEach(k -> keys.add(k.asText()));
     String cursor = metadata.hasNonNull("cursor_field") ? metadata.get("cursor_field").asText() : null;
