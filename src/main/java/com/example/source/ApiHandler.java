@@ -155,7 +155,7 @@ final class ApiHandler implements SourceHttpServer.Handler {
           }
           requireMethod(req, "GET");
           List<Object> fields = new ArrayList<>();
-          for (Tables.Field f : t.fields) {
+          for (Tables.Field f : store.fields(t)) {
             fields.add(f.descriptor());
           }
           return ok(200, Map.of("schema", fields));
@@ -206,7 +206,7 @@ final class ApiHandler implements SourceHttpServer.Handler {
   }
 
   private ApiResponse write(Table t, ApiRequest req) {
-    Map<String, Object> rec = Store.validate(t, Json.parse(req.body()));
+    Map<String, Object> rec = Store.validate(t, store.fields(t), Json.parse(req.body()));
     Entry e = store.upsert(t, rec);
     return ok(t.cursor == null ? 201 : 200, Map.of("record", e.record));
   }
@@ -231,7 +231,7 @@ final class ApiHandler implements SourceHttpServer.Handler {
         filters.put(f, q.get(f));
       }
     }
-    return pageResponse(store.page(t, since, until, filters, page, size));
+    return pageResponse(t, store.page(t, since, until, filters, page, size));
   }
 
   private ApiResponse readTombstones(Table t, ApiRequest req) {
@@ -242,13 +242,13 @@ final class ApiHandler implements SourceHttpServer.Handler {
       }
     }
     Long since = q.containsKey("since") ? timestamp(q.get("since"), "since") : null;
-    return pageResponse(store.tombstones(t, since, page(q.get("page")), pageSizes[t.id]));
+    return pageResponse(t, store.tombstones(t, since, page(q.get("page")), pageSizes[t.id]));
   }
 
-  private static ApiResponse pageResponse(Store.Page page) {
+  private ApiResponse pageResponse(Table t, Store.Page page) {
     List<Object> records = new ArrayList<>(page.records.size());
     for (Entry e : page.records) {
-      records.add(e.record);
+      records.add(store.rendered(t, e));
     }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("records", records);

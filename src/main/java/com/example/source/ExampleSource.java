@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -123,8 +124,23 @@ public final class ExampleSource implements AutoCloseable {
    */
   public Map<String, Object> upsert(String table, Map<String, ?> record) {
     Table t = table(table);
-    Map<String, Object> rec = Store.validate(t, Json.MAPPER.valueToTree(record));
+    Map<String, Object> rec = Store.validate(t, store.fields(t), Json.MAPPER.valueToTree(record));
     return store.upsert(t, rec).record;
+  }
+
+  /**
+   * Adds a nullable column to a table, as the source's owner would while clients read (tests of a
+   * schema that changes under a run): {@code GET /tables/{table}/schema} lists it from now on,
+   * writes may set it, and every record carries it, null where it was never written.
+   *
+   * @param type {@code string}, {@code integer}, {@code double} or {@code timestamp}
+   * @throws ApiError 404 for no such table, 409 if the table has a column of that name
+   */
+  public void addColumn(String table, String column, String type) {
+    if (!Set.of("string", "integer", "double", "timestamp").contains(type)) {
+      throw new IllegalArgumentException("a column added at run time is a string, integer, double or timestamp, not " + type);
+    }
+    store.addColumn(table(table), Tables.Field.of(column, type, true));
   }
 
   /**

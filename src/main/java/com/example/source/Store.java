@@ -47,6 +47,7 @@ final class Store {
     final HashMap<String, Entry> byKey = new HashMap<>();
     final SortedLongs overridden = new SortedLongs();
     final ArrayList<Entry> tombstones = new ArrayList<>(); // by (cursor, key); stamps increase
+    volatile List<Field> added = List.of(); // columns added at run time, after the contract's
   }
 
   static final class Page {
@@ -96,6 +97,45 @@ final class Store {
   private void counted() {
     writes.incrementAndGet();
     written.signalAll();
+  }
+
+  // ---------------------------------------------------------------- columns
+
+  /** The table's columns: the contract's, then those added at run time. */
+  List<Field> fields(Table t) {
+    List<Field> added = states[t.id].added;
+    if (added.isEmpty()) {
+      return t.fields;
+    }
+    List<Field> all = new ArrayList<>(t.fields);
+    all.addAll(added);
+    return all;
+  }
+
+  /** Adds a column to the table; 409 if it has one of that name. */
+  void addColumn(Table t, Field column) {
+    lock.writeLock().lock();
+    try {
+      if (fields(t).stream().anyMatch(f -> f.name.equals(column.name))) {
+        throw new ApiError(409, "table " + t.name + " already has a column '" + column.name + "'");
+      }
+      List<Field> added = new ArrayList<>(states[t.id].added);
+      added.add(column);
+      states[t.id].added = List.copyOf(added);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** A record as the API answers it: every column, null where a column added later was never written. */
+  Map<String, Object> rendered(Table t, Entry e) {
+    List<Field> added = states[t.id].added;
+    if (added.isEmpty()) {
+      return e.record;
+    }
+    Map<String, Object> rec = new LinkedHashMap<>(e.record);
+    added.forEach(f -> rec.putIfAbsent(f.name, null));
+    return rec;
   }
 
   // ---------------------------------------------------------------- reads
@@ -460,21 +500,21 @@ final class Store {
   // ---------------------------------------------------------------- validation
 
   /**
-   * Validates a POST body against the table's columns and returns the full JSON-shaped record
+   * Validates a POST body against the table's columns ({@code fields}) and returns the full JSON-shaped record
    * (every column; missing nullable columns null). The cursor field in the body is ignored.
    */
-  static Map<String, Object> validate(Table t, JsonNode body) {
+  static Map<String, Object> validate(Table t, List<Field> fields, JsonNode body) {
     if (body == null || !body.isObject()) {
       throw new ApiError(400, "request body must be a JSON object");
     }
     for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
       String name = it.next();
-      if (t.field(name) == null) {
+      if (fields.stream().noneMatch(f -> f.name.equals(name))) {
         throw new ApiError(400, "unknown field '" + name + "' for table " + t.name);
       }
     }
     Map<String, Object> rec = new LinkedHashMap<>();
-    for (Field f : t.fields) {
+    for (Field f : fields) {
       if (f.name.equals(t.cursor)) {
         rec.put(f.name, null); // set by the server
         continue;

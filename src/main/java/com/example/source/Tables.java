@@ -74,15 +74,6 @@ final class Tables {
       this.fields = fields;
     }
 
-    Field field(String fieldName) {
-      for (Field f : fields) {
-        if (f.name.equals(fieldName)) {
-          return f;
-        }
-      }
-      return null;
-    }
-
     int fieldIndex(String fieldName) {
       for (int i = 0; i < fields.size(); i++) {
         if (fields.get(i).name.equals(fieldName)) {

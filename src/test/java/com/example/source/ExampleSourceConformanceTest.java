@@ -546,6 +546,28 @@ class ExampleSourceConformanceTest {
     }
   }
 
+  /** A column added while clients read: listed by the schema, writable, in every record (null where unwritten). */
+  @Test
+  void aColumnAddedAtRunTime() {
+    try (ExampleSource s = fresh()) {
+      Http h = new Http(s);
+      s.addColumn("users", "tier", "string");
+      JsonNode schema = h.get("/tables/users/schema").json.get("schema");
+      assertEquals("{\"name\":\"tier\",\"type\":\"string\",\"nullable\":true}", schema.get(5).toString());
+      assertEquals(200, h.post("/tables/users/records", "{\"user_id\": \"user_0001\", \"tier\": \"gold\"}").status);
+      s.upsert("orders", Map.of("order_id", "order_0001")); // another table: no such column
+      List<JsonNode> users = all(h, "/tables/users/records");
+      assertEquals(37, users.size());
+      for (JsonNode u : users) {
+        assertEquals(6, u.size(), u.toString());
+        assertEquals(u.get("user_id").asText().equals("user_0001") ? "\"gold\"" : "null", u.get("tier").toString());
+      }
+      assertFalse(all(h, "/tables/orders/records").get(0).has("tier"));
+      assertEquals(409, assertThrows(ApiError.class, () -> s.addColumn("users", "email", "string")).status());
+      assertEquals(400, h.post("/tables/orders/records", "{\"order_id\": \"o\", \"tier\": \"x\"}").status);
+    }
+  }
+
   // ------------------------------------------------------------------ transport
 
   @Test
