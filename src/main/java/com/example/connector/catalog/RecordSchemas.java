@@ -91,16 +91,44 @@ public final class RecordSchemas {
   public record RunStamp(String runId, long ingestedAtMicros) implements java.io.Serializable {}
 
   /**
-   * Converts one source record to a destination row. A record that breaks the table's schema (a
-   * value of the wrong type, a null in a column the source declares not nullable) fails with a
-   * {@link SourceException} naming the table, the column and the value, so a source that breaks
-   * its contract is reported, not half-written; the client adds the request it came from.
+   * Told of the fields a record has beyond the table's columns as planned, by column path ({@code
+   * tier}, or {@code value.tier} in a struct); it throws to fail the read, or returns to leave
+   * them out of the row.
+   */
+  @FunctionalInterface
+  public interface UnplannedFields {
+    void found(List<String> columns);
+  }
+
+  /**
+   * {@link #toRow(Schema, TableDescriptor, JsonNode, RunStamp, String, UnplannedFields)}, failing on
+   * fields beyond the table's: for callers that cannot ask the source what they are.
    */
   public static GenericRecord toRow(
       Schema schema, TableDescriptor table, JsonNode record, RunStamp stamp, String operation) {
+    return toRow(schema, table, record, stamp, operation, columns -> {
+      throw new SourceException("a record of table " + table.name() + " has fields its schema lacks: " + columns, 200, null);
+    });
+  }
+
+  /**
+   * Converts one source record to a destination row. A record that breaks the table's schema (a
+   * value of the wrong type, a null in a column the source declares not nullable) fails with a
+   * {@link SourceException} naming the table, the column and the value, so a source that breaks
+   * its contract is reported, not half-written; the client adds the request it came from. Fields
+   * beyond the table's go to {@code unplanned}; telling that a record has some costs a count.
+   */
+  public static GenericRecord toRow(Schema schema, TableDescriptor table, JsonNode record, RunStamp stamp,
+      String operation, UnplannedFields unplanned) {
     GenericRecord row = new GenericData.Record(schema);
+    int present = 0;
     for (SourceField f : table.fields()) {
-      row.put(f.name(), value(f, record.get(f.name()), schema.getField(f.name()).schema(), table.name()));
+      JsonNode node = record.get(f.name());
+      present += node == null ? 0 : 1;
+      row.put(f.name(), value(f, node, schema.getField(f.name()).schema(), table.name(), unplanned));
+    }
+    if (record.size() > present) { // the source's contract: every column, so this is rare
+      unplanned.found(beyond(record, table.fields(), table.name()));
     }
     row.put(RUN_ID, stamp.runId());
     row.put(INGESTED_AT, stamp.ingestedAtMicros());
@@ -110,7 +138,7 @@ public final class RecordSchemas {
   }
 
   /** {@code where}: the table, then the struct columns leading to {@code f}. */
-  private static Object value(SourceField f, JsonNode node, Schema union, String where) {
+  private static Object value(SourceField f, JsonNode node, Schema union, String where, UnplannedFields unplanned) {
     if (node == null || node.isNull()) {
       if (!f.nullable()) {
         throw invalid(where, f, "should not be null (the source's schema declares it not nullable) but was "
@@ -146,8 +174,14 @@ public final class RecordSchemas {
         require(node.isObject(), where, f, "an object", node);
         Schema recordSchema = union.getTypes().get(1);
         GenericRecord nested = new GenericData.Record(recordSchema);
+        int present = 0;
         for (SourceField s : f.fields()) {
-          nested.put(s.name(), value(s, node.get(s.name()), recordSchema.getField(s.name()).schema(), where + "." + f.name()));
+          JsonNode sub = node.get(s.name());
+          present += sub == null ? 0 : 1;
+          nested.put(s.name(), value(s, sub, recordSchema.getField(s.name()).schema(), where + "." + f.name(), unplanned));
+        }
+        if (node.size() > present) {
+          unplanned.found(beyond(node, f.fields(), where + "." + f.name()));
         }
         return nested;
       default:
@@ -161,9 +195,25 @@ public final class RecordSchemas {
     }
   }
 
+  /** The fields of {@code node} that none of {@code fields} names, as column paths. */
+  private static List<String> beyond(JsonNode node, List<SourceField> fields, String where) {
+    List<String> columns = new ArrayList<>();
+    node.fieldNames().forEachRemaining(name -> {
+      if (fields.stream().noneMatch(f -> f.name().equals(name))) {
+        columns.add(column(where, name));
+      }
+    });
+    return columns;
+  }
+
+  /** The path of column {@code name} in {@code where} (the table, then the struct columns leading there). */
+  private static String column(String where, String name) {
+    return (where.contains(".") ? where.substring(where.indexOf('.') + 1) + "." : "") + name;
+  }
+
   private static SourceException invalid(String where, SourceField f, String problem) {
     String table = where.contains(".") ? where.substring(0, where.indexOf('.')) : where;
-    String column = (where.contains(".") ? where.substring(where.indexOf('.') + 1) + "." : "") + f.name();
+    String column = column(where, f.name());
     String text = problem.length() > 300 ? problem.substring(0, 300) + "..." : problem;
     return new SourceException(
         "a record of table " + table + " does not fit the source's schema: column " + column + " " + text,

@@ -99,6 +99,12 @@ public final class ExampleClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
       .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(Integer.MAX_VALUE).build())
       .build());
+  /**
+   * Whether this thread holds a call's place in its budget: a call made while it reads that call's
+   * page (a record's conversion asking for the table's schema) takes that place too, as waiting
+   * for another could wait for ever (every place may be held by a page whose reader does the same).
+   */
+  private static final ThreadLocal<Boolean> IN_CALL = ThreadLocal.withInitial(() -> false);
 
   private final OkHttpClient http;
   private final HttpUrl baseUrl;
@@ -255,13 +261,15 @@ public final class ExampleClient implements AutoCloseable {
     String request = "GET " + path;
     Request httpRequest = new Request.Builder().url(target).header("Authorization", authorization).get().build();
 
+    boolean nested = IN_CALL.get();
     for (int attempt = 1; ; attempt++) {
       String failure;
       Duration wait = retry.backoffAfter(attempt);
       CallBudget.Outcome outcome = CallBudget.Outcome.OTHER;
-      if (budget.acquire(path, retryListener).held()) {
+      if (!nested && budget.acquire(path, retryListener).held()) {
         retryListener.onThrottled(path);
       }
+      IN_CALL.set(true);
       try (Response response = http.newCall(httpRequest).execute()) {
         int code = response.code();
         if (code == 200) {
@@ -298,7 +306,10 @@ public final class ExampleClient implements AutoCloseable {
               e);
         }
       } finally {
-        budget.release(outcome);
+        if (!nested) {
+          IN_CALL.set(false);
+          budget.release(outcome);
+        }
       }
       retryListener.onRetry(path, failure);
       reader.beforeRetry();

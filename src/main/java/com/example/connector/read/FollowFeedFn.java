@@ -75,6 +75,7 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
   private final Counter failedPolls;
   private transient ExampleClient client;
   private transient Schema rowSchema;
+  private transient UnplannedColumns unplanned;
   private transient volatile long lastCap;
 
   /**
@@ -94,6 +95,7 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
   public void setup() {
     client = calls.open();
     rowSchema = new Schema.Parser().parse(context.rowSchemaJson());
+    unplanned = new UnplannedColumns(context.table(), client);
   }
 
   @Teardown
@@ -265,7 +267,7 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
 
     @Override
     public GenericRecord convert(ObjectNode record) {
-      return RecordSchemas.toRow(rowSchema, context.table(), record, stamp, feed.operation());
+      return RecordSchemas.toRow(rowSchema, context.table(), record, stamp, feed.operation(), unplanned);
     }
 
     @Override

@@ -47,6 +47,7 @@ public abstract class SourceReadFn<ElementT> extends SourceCallsFn<ElementT, Lis
   protected final Counter pages;
 
   private transient Schema rowSchema;
+  private transient UnplannedColumns unplanned;
   private Duration checkpointAfter = Duration.ofSeconds(CHECKPOINT_AFTER_SECONDS);
 
   protected SourceReadFn(ReadContext context) {
@@ -61,6 +62,7 @@ public abstract class SourceReadFn<ElementT> extends SourceCallsFn<ElementT, Lis
   public void setup() {
     super.setup();
     rowSchema = new Schema.Parser().parse(context.rowSchemaJson());
+    unplanned = new UnplannedColumns(context.table(), client);
   }
 
   /** Checkpoints after {@code interval} of reading instead (tests: many checkpoints in a small read). */
@@ -104,7 +106,7 @@ public abstract class SourceReadFn<ElementT> extends SourceCallsFn<ElementT, Lis
 
     @Override
     public GenericRecord convert(ObjectNode record) {
-      return RecordSchemas.toRow(rowSchema, context.table(), record, context.stamp(), operation);
+      return RecordSchemas.toRow(rowSchema, context.table(), record, context.stamp(), operation, unplanned);
     }
 
     @Override

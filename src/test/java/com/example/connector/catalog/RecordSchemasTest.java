@@ -9,6 +9,7 @@ import com.example.connector.catalog.RecordSchemas.RunStamp;
 import com.example.connector.client.SourceException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
@@ -73,6 +74,39 @@ class RecordSchemasTest {
     assertEquals(
         "a record of table metrics does not fit the source's schema: column value.count should be an integer but was 1.5",
         e.getMessage());
+  }
+
+  /** Fields beyond the table's are told by path, a struct's too, and left out of the row. */
+  @Test
+  void fieldsBeyondTheTablesAreToldByPathAndLeftOut() throws Exception {
+    List<List<String>> told = new ArrayList<>();
+    String json = "{\"metric_id\": \"m\", \"value\": {\"count\": 1, \"unit\": \"s\"}, \"region\": \"eu\","
+        + " \"updated_at\": \"2024-01-01T00:00:00Z\"}";
+    GenericRecord row = RecordSchemas.toRow(RecordSchemas.schemaOf(TableCatalog.METRICS), TableCatalog.METRICS,
+        JSON.readTree(json), new RunStamp("run-1", 7), "upsert", told::add);
+    assertEquals(List.of(List.of("value.unit"), List.of("region")), told);
+    assertEquals("m", row.get("metric_id").toString());
+    assertEquals(1L, ((GenericRecord) row.get("value")).get("count"));
+    assertNull(row.getSchema().getField("region"));
+  }
+
+  /** A new field in place of a column the record lacks: as many fields as the table has, told all the same. */
+  @Test
+  void aNewFieldBesideAMissingColumnIsTold() throws Exception {
+    List<List<String>> told = new ArrayList<>();
+    RecordSchemas.toRow(RecordSchemas.schemaOf(USERS), USERS,
+        JSON.readTree("{\"user_id\": \"u\", \"email\": null, \"updated_at\": null, \"tier\": \"gold\"}"),
+        new RunStamp("run-1", 7), "upsert", told::add);
+    assertEquals(List.of(List.of("tier")), told);
+  }
+
+  @Test
+  void aRecordOfTheTablesColumnsAloneTellsNothing() throws Exception {
+    List<List<String>> told = new ArrayList<>();
+    RecordSchemas.toRow(RecordSchemas.schemaOf(USERS), USERS,
+        JSON.readTree("{\"user_id\": \"u\", \"email\": null, \"updated_at\": null, \"born\": null}"),
+        new RunStamp("run-1", 7), "upsert", told::add);
+    assertEquals(List.of(), told);
   }
 
   @Test

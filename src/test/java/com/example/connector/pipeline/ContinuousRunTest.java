@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.continuous.StopSignal;
 import com.example.source.ExampleSource;
+import com.example.testing.TestClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -109,6 +111,42 @@ class ContinuousRunTest {
       source.upsert("metrics", Map.of("metric_id", "metric_0002", "name", "metric.cpu", "host", "host-9"));
       awaitEqual(h, source, run);
       assertEquals(0, stop(run).exitCode(), h.lastOut + h.lastErr);
+    }
+  }
+
+  /**
+   * A column the source adds while a continuous run follows the table: the run ends (exit 1) naming
+   * the table and the column, and commits none of the records that carry it; the next run adds the
+   * column and reads them, with their values. (The run used to go on, leaving the new column's
+   * values out of every record it read, for as long as it ran.)
+   */
+  @Test
+  void aColumnTheSourceAddsWhileARunFollowsEndsTheRunAndTheNextReadsItsValues() throws Exception {
+    TestClock clock = TestClock.system();
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("users.json", "\"source_table\": \"users\"");
+      CompletableFuture<IngestMain.Outcome> run = start(h, spec);
+      long deadline = System.nanoTime() + CATCH_UP.toNanos();
+      while ((h.table("users") == null || h.table("users").currentSnapshot() == null) && System.nanoTime() < deadline) {
+        assertTrue(!run.isDone(), () -> "the run ended: " + run.join().exitCode() + "\n" + h.lastOut + h.lastErr);
+        Thread.sleep(250); // polls the table for its first commit: the run is planned, and follows
+      }
+      source.addColumn("users", "tier", "string");
+      source.upsert("users", Map.of("user_id", "user_0005", "tier", "gold"));
+
+      IngestMain.Outcome outcome = run.get(CATCH_UP.toSeconds(), TimeUnit.SECONDS);
+      assertEquals(1, outcome.exitCode(), h.lastOut + h.lastErr);
+      assertTrue(h.lastOut.contains("the source added column 'tier' to table users after this run was planned"),
+          h.lastOut);
+      assertTrue(h.rows("users").stream().noneMatch(r -> r.getSchema().getField("tier") != null), "not added");
+
+      clock.advance(Duration.ofSeconds(2)); // past the second the next run caps at
+      h.runOk(spec);
+      Map<String, String> tiers = new TreeMap<>();
+      h.rows("users").forEach(r -> tiers.put(r.get("user_id").toString(), String.valueOf(r.get("tier"))));
+      assertEquals(37, tiers.size(), "every user once");
+      assertEquals("gold", tiers.get("user_0005"), "the value written with the new column, read by the next run");
     }
   }
 

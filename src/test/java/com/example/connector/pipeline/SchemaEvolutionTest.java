@@ -20,6 +20,8 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +29,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.ContentFile;
@@ -87,6 +91,80 @@ class SchemaEvolutionTest {
             + "|" + r.get("updated_at"));
       }
       assertEquals(expected, actual);
+    }
+  }
+
+  /**
+   * A column the source adds while a run reads: here between the run's schema call and its cap (its
+   * clock), so the record written with it is one the run reads. The run stops, naming the table and
+   * the column, and commits nothing; the next run adds the column and reads that record again, with
+   * its value. (It used to leave the value out and commit its cursor past the record: lost.)
+   */
+  @Test
+  void aColumnTheSourceAddsDuringARunStopsItAndTheNextRunReadsItsValues() throws Exception {
+    TestClock clock = TestClock.frozenAt(Instant.now().truncatedTo(ChronoUnit.SECONDS));
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("users.json", "\"source_table\": \"users\"");
+      h.runOk(spec);
+      Map<String, String> cursors = h.cursors("users");
+      long snapshot = h.table("users").currentSnapshot().snapshotId();
+
+      clock.advance(Duration.ofSeconds(2));
+      AtomicBoolean added = new AtomicBoolean();
+      AtomicBoolean capped = new AtomicBoolean();
+      source.setRequestListener((method, path, query) -> {
+        if (path.equals("/tables/users/metadata") && added.compareAndSet(false, true)) { // its schema was just read
+          source.addColumn("users", "tier", "string");
+          source.upsert("users", Map.of("user_id", "user_0005", "tier", "gold"));
+        } else if (path.equals("/tables") && added.get() && capped.compareAndSet(false, true)) {
+          clock.advance(Duration.ofSeconds(2)); // the cap: past that write
+        }
+      });
+      IngestMain.Outcome outcome = h.run(spec);
+
+      assertEquals(1, outcome.exitCode(), h.lastOut + h.lastErr);
+      assertTrue(h.lastErr.contains("the source added column 'tier' to table users after this run was planned"),
+          h.lastErr);
+      assertTrue(h.lastErr.contains("nothing was committed"), h.lastErr);
+      assertEquals(snapshot, h.table("users").currentSnapshot().snapshotId(), "no new snapshot");
+      assertEquals(cursors, h.cursors("users"), "the cursor where it was");
+
+      source.setRequestListener(null);
+      clock.advance(Duration.ofSeconds(2));
+      h.runOk(spec);
+      Map<String, String> tiers = new TreeMap<>();
+      h.rows("users").forEach(r -> tiers.put(r.get("user_id").toString(), String.valueOf(r.get("tier"))));
+      assertEquals(37, tiers.size(), "every user once");
+      assertEquals("gold", tiers.get("user_0005"), "the value written with the new column");
+      assertEquals(Set.of("null"), tiers.entrySet().stream().filter(e -> !e.getKey().equals("user_0005"))
+          .map(Map.Entry::getValue).collect(Collectors.toSet()), "the other users have none");
+    }
+  }
+
+  /**
+   * The hidden metrics has no schema route; the connector knows its columns. A field its records
+   * carry beyond them is left out, without asking, and the run lands every metric.
+   */
+  @Test
+  void aFieldBeyondTheHiddenMetricsColumnsIsLeftOut() throws Exception {
+    TestClock clock = TestClock.system();
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      source.addColumn("metrics", "region", "string");
+      source.upsert("metrics", Map.of("metric_id", "metric_0002", "region", "eu"));
+      clock.advance(Duration.ofSeconds(2)); // past the second the run caps at
+      AtomicInteger schemaCalls = new AtomicInteger();
+      source.setRequestListener((method, path, query) -> {
+        if (path.equals("/tables/metrics/schema")) {
+          schemaCalls.incrementAndGet();
+        }
+      });
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      h.runOk(h.spec("metrics.json", "\"source_table\": \"metrics\""));
+
+      assertEquals(253, h.rows("metrics").size());
+      assertNull(h.table("metrics").schema().findField("region"));
+      assertEquals(0, schemaCalls.get());
     }
   }
 

@@ -2,6 +2,7 @@ package com.example.connector.read;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.catalog.RecordSchemas.RunStamp;
@@ -18,6 +19,7 @@ import com.example.connector.read.ReadSnapshotPagesFn.PageKeys;
 import com.example.connector.read.ReadSnapshotPagesFn.PageKeysTracker;
 import com.example.source.ApiError;
 import com.example.source.ExampleSource;
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -249,6 +251,73 @@ class SnapshotReadTest {
   }
 
   /**
+   * Records with a field the source's schema does not declare (a server's extra): the read asks
+   * for the schema once, then leaves the field out of every row, as it always did.
+   */
+  @Test
+  void aFieldTheSchemaDoesNotDeclareIsLeftOutAfterOneLookAtTheSchema() throws IOException {
+    AtomicInteger schemaCalls = new AtomicInteger();
+    HttpServer server = serving(withNote(page(List.of("prod_0001", "prod_0002", "prod_0003"))),
+        "{\"schema\": " + PRODUCTS_SCHEMA + "}", schemaCalls);
+    ReadSnapshotPagesFn fn = fn(URI.create("http://127.0.0.1:" + server.getAddress().getPort()));
+    try {
+      Collect<List<GenericRecord>> rows = new Collect<>();
+      fn.readWhole(READ, rows);
+      List<GenericRecord> read = rows.items.stream().flatMap(List::stream).toList();
+      assertEquals(List.of("prod_0001", "prod_0002", "prod_0003"),
+          read.stream().map(r -> r.get("product_id").toString()).toList(), "every row, the field left out");
+      assertEquals(null, read.get(0).getSchema().getField("note"));
+      assertEquals(1, schemaCalls.get(), "the schema asked once for the field, not per record");
+    } finally {
+      fn.teardown();
+      server.stop(0);
+    }
+  }
+
+  /**
+   * A column the source added after the run was planned (its schema lists it now): the read fails
+   * naming it, rather than drop its values. With one call in flight allowed, held by the page
+   * being read, the schema is asked all the same: the call takes the page's place, as waiting for
+   * a place of its own would wait for ever.
+   */
+  @Test
+  void aColumnTheSourceAddedFailsTheReadEvenWithOneCallInFlight() throws IOException {
+    AtomicInteger schemaCalls = new AtomicInteger();
+    HttpServer server = serving(withNote(page(List.of("prod_0001", "prod_0002"))), "{\"schema\": "
+        + PRODUCTS_SCHEMA.replace("]", ", {\"name\": \"note\", \"type\": \"string\", \"nullable\": true}]") + "}",
+        schemaCalls);
+    URI baseUrl = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    ReadSnapshotPagesFn fn = new ReadSnapshotPagesFn(new ReadContext(
+        new SourceConfig(baseUrl, "u", Password.inline("p"), FAST, 1), products, new RunStamp("run", 0),
+        "main.example.products"));
+    fn.setup();
+    try {
+      SourceException e = assertTimeoutPreemptively(Duration.ofMinutes(1),
+          () -> assertThrows(SourceException.class, () -> fn.readWhole(READ, new Collect<>())), "no deadlock");
+      assertEquals("GET /tables/products/records?page=1: the source added column 'note' to table products after"
+          + " this run was planned: this run stops rather than drop the new values, and commits none of the table's"
+          + " records that carry them; run again (restart a continuous run): the next run adds the column to the"
+          + " table and reads these records again, with their values", e.getMessage());
+      assertEquals(false, e.isTransient());
+      assertEquals(1, schemaCalls.get());
+    } finally {
+      fn.teardown();
+      server.stop(0);
+    }
+  }
+
+  /** The products' field descriptors, as the source's schema route lists them. */
+  private static final String PRODUCTS_SCHEMA = "[{\"name\": \"product_id\", \"type\": \"string\", \"nullable\": false},"
+      + " {\"name\": \"name\", \"type\": \"string\", \"nullable\": true},"
+      + " {\"name\": \"price\", \"type\": \"double\", \"nullable\": true},"
+      + " {\"name\": \"category\", \"type\": \"string\", \"nullable\": true}]";
+
+  /** A page whose every record has a field {@code note} too. */
+  private static String withNote(String page) {
+    return page.replace("\"category\": \"books\"}", "\"category\": \"books\", \"note\": \"x\"}");
+  }
+
+  /**
    * A page of 1,500 products cut after 1,200 records: the first 1,000 were claimed and output, so
    * when the client delivers the page again (with a product inserted among them) the reader skips
    * them, keeps checking the order from the page's first record, and outputs the other 500.
@@ -335,16 +404,28 @@ class SnapshotReadTest {
   /** A server answering every products page request with {@code body}; the caller stops it. */
   private static HttpServer serving(String body) throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/tables/products/records", exchange -> {
-      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().add("Content-Type", "application/json");
-      exchange.sendResponseHeaders(200, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    });
+    server.createContext("/tables/products/records", exchange -> answer(exchange, body));
     server.start();
     return server;
+  }
+
+  /** As {@link #serving(String)}, and the products' schema route with {@code schema}, its calls counted. */
+  private static HttpServer serving(String body, String schema, AtomicInteger schemaCalls) throws IOException {
+    HttpServer server = serving(body);
+    server.createContext("/tables/products/schema", exchange -> {
+      schemaCalls.incrementAndGet();
+      answer(exchange, schema);
+    });
+    return server;
+  }
+
+  private static void answer(HttpExchange exchange, String body) throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().add("Content-Type", "application/json");
+    exchange.sendResponseHeaders(200, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
   }
 
   @Test
