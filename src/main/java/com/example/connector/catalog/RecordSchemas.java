@@ -101,17 +101,6 @@ public final class RecordSchemas {
   }
 
   /**
-   * {@link #toRow(Schema, TableDescriptor, JsonNode, RunStamp, String, UnplannedFields)}, failing on
-   * fields beyond the table's: for callers that cannot ask the source what they are.
-   */
-  public static GenericRecord toRow(
-      Schema schema, TableDescriptor table, JsonNode record, RunStamp stamp, String operation) {
-    return toRow(schema, table, record, stamp, operation, columns -> {
-      throw new SourceException("a record of table " + table.name() + " has fields its schema lacks: " + columns, 200, null);
-    });
-  }
-
-  /**
    * Converts one source record to a destination row. A record that breaks the table's schema (a
    * value of the wrong type, a null in a column the source declares not nullable) fails with a
    * {@link SourceException} naming the table, the column and the value, so a source that breaks

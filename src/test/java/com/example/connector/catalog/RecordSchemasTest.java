@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.SourceRows;
 import com.example.connector.catalog.RecordSchemas.RunStamp;
 import com.example.connector.client.SourceException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -29,7 +30,7 @@ class RecordSchemasTest {
   private static GenericRecord toRow(TableDescriptor table, String json, String operation) throws Exception {
     Schema schema = RecordSchemas.schemaOf(table);
     JsonNode record = JSON.readTree(json);
-    return RecordSchemas.toRow(schema, table, record, new RunStamp("run-1", 7), operation);
+    return SourceRows.toRow(schema, table, record, new RunStamp("run-1", 7), operation);
   }
 
   @Test

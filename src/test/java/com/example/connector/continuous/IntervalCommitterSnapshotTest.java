@@ -3,6 +3,7 @@ package com.example.connector.continuous;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.SourceRows;
 import com.example.connector.catalog.FieldType;
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.RecordSchemas.RunStamp;
@@ -99,9 +100,9 @@ class IntervalCommitterSnapshotTest {
         products.cursorField(), products.identityField(), products.ingestionType());
     Schema schema = RecordSchemas.schemaOf(withDates);
     ContinuousTable t = productsTable(schema);
-    GenericRecord never = RecordSchemas.toRow(schema, withDates, JSON.createObjectNode().put("product_id", "prod_1")
+    GenericRecord never = SourceRows.toRow(schema, withDates, JSON.createObjectNode().put("product_id", "prod_1")
         .put("discontinued_at", "9999-12-31T00:00:00Z"), new RunStamp("run-1", T0), "snapshot");
-    GenericRecord unset = RecordSchemas.toRow(schema, withDates, JSON.createObjectNode().put("product_id", "prod_2")
+    GenericRecord unset = SourceRows.toRow(schema, withDates, JSON.createObjectNode().put("product_id", "prod_2")
         .put("discontinued_at", "0001-01-01T00:00:00Z"), new RunStamp("run-1", T0), "snapshot");
     assertTrue(IntervalCommitter.commit(t, List.of(snapshot(10, never, unset)), false, NOW).committed());
     long first = t.target().load().currentSnapshot().snapshotId();
@@ -137,6 +138,6 @@ class IntervalCommitterSnapshotTest {
 
   private static GenericRecord product(String id, String name) {
     ObjectNode record = JSON.createObjectNode().put("product_id", id).put("name", name);
-    return RecordSchemas.toRow(feedSchema, products, record, new RunStamp("run-1", T0), "snapshot");
+    return SourceRows.toRow(feedSchema, products, record, new RunStamp("run-1", T0), "snapshot");
   }
 }

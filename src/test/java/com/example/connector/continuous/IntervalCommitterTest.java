@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.SourceRows;
 import com.example.connector.catalog.RecordSchemas.RunStamp;
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.ScdType;
@@ -206,12 +207,12 @@ class IntervalCommitterTest {
   private static GenericRecord order(String id, String status, int atSeconds) {
     ObjectNode record = JSON.createObjectNode().put("order_id", id).put("status", status)
         .put("updated_at", at(atSeconds));
-    return RecordSchemas.toRow(feedSchema, orders, record, new RunStamp("run-1", T0), "upsert");
+    return SourceRows.toRow(feedSchema, orders, record, new RunStamp("run-1", T0), "upsert");
   }
 
   private static GenericRecord tombstone(String id, int atSeconds) {
     ObjectNode record = JSON.createObjectNode().put("order_id", id).put("updated_at", at(atSeconds));
-    return RecordSchemas.toRow(feedSchema, orders, record, new RunStamp("run-1", T0), "delete");
+    return SourceRows.toRow(feedSchema, orders, record, new RunStamp("run-1", T0), "delete");
   }
 
   private static String at(int seconds) {

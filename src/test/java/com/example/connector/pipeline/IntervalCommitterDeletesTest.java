@@ -3,6 +3,7 @@ package com.example.connector.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import com.example.testing.SourceRows;
 import com.example.connector.catalog.RecordSchemas;
 import com.example.connector.catalog.TableDescriptor;
 import com.example.connector.catalog.Timestamps;
@@ -51,10 +52,10 @@ class IntervalCommitterDeletesTest {
 
       // The tombstones feed's poll, after the delete, arrives first.
       List<FeedBatch> held = commit(committer, List.of(), new FeedBatch("deleted_records", cursor, deleted + 1,
-          List.of(RecordSchemas.toRow(schema, table, tombstone, stamp, "delete"))));
+          List.of(SourceRows.toRow(schema, table, tombstone, stamp, "delete"))));
       // Then the records feed's poll, which read the order before the delete; then its next, empty.
       held = commit(committer, held, new FeedBatch("records", cursor, updated + 1,
-          List.of(RecordSchemas.toRow(schema, table, update, stamp, "upsert"))));
+          List.of(SourceRows.toRow(schema, table, update, stamp, "upsert"))));
       held = commit(committer, held, new FeedBatch("records", updated + 1, deleted + 5, List.of()));
 
       assertEquals(List.of(), held.stream().filter(b -> !b.rows().isEmpty()).toList(), "every row committed");

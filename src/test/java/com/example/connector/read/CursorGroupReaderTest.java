@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.SourceRows;
 import com.example.connector.catalog.FieldType;
 import com.example.connector.catalog.IngestionType;
 import com.example.connector.catalog.RecordSchemas;
@@ -408,7 +409,7 @@ class CursorGroupReaderTest {
 
     @Override
     public GenericRecord convert(ObjectNode record) {
-      return RecordSchemas.toRow(schema, table, record, new RunStamp("run", 0), "upsert");
+      return SourceRows.toRow(schema, table, record, new RunStamp("run", 0), "upsert");
     }
 
     @Override
