@@ -128,13 +128,7 @@ public final class IngestMain {
   private static IngestOptions options(String[] args) {
     PipelineOptionsFactory.register(IngestOptions.class);
     String[] merged = RunnerConfig.merge(args);
-    IngestOptions options;
-    try {
-      options = PipelineOptionsFactory.fromArgs(merged).withValidation().as(IngestOptions.class);
-    } catch (IllegalArgumentException e) {
-      throw new ConfigurationException("pipeline options: " + e.getMessage()
-          + "; see --help=IngestOptions for the connector's options");
-    }
+    IngestOptions options = OptionChecks.parse(merged, IngestOptions.class);
     relaxDirectRunnerChecks(options.as(DirectOptions.class), merged);
     OptionChecks.check(options);
     FileSystems.setDefaultPipelineOptions(options);

@@ -65,7 +65,7 @@ public final class MaintainMain {
     Catalog catalog;
     try {
       PipelineOptionsFactory.register(MaintainOptions.class);
-      options = PipelineOptionsFactory.fromArgs(RunnerConfig.merge(args)).withValidation().as(MaintainOptions.class);
+      options = OptionChecks.parse(RunnerConfig.merge(args), MaintainOptions.class);
       OptionChecks.check(options);
       checkSettings(options);
       PipelineSpec spec = PipelineSpec.load(Path.of(options.getSpec()));

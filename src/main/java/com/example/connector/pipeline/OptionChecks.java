@@ -8,6 +8,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
  * The connector's pipeline options, checked before anything is read or written: each error
@@ -20,6 +22,16 @@ final class OptionChecks {
   private static final Pattern SCHEME = Pattern.compile("^([a-zA-Z][-a-zA-Z0-9+.]*):/");
 
   private OptionChecks() {}
+
+  /** Beam's parse of {@code args}; its errors (an unknown option, a bad value) are configuration errors. */
+  static <T extends PipelineOptions> T parse(String[] args, Class<T> type) {
+    try {
+      return PipelineOptionsFactory.fromArgs(args).withValidation().as(type);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigurationException("pipeline options: " + e.getMessage().replaceFirst("\\.$", "")
+          + "; see --help=" + type.getSimpleName() + " for the options");
+    }
+  }
 
   static void check(IngestOptions options) {
     if (options.getSpec() == null || options.getSpec().isBlank()) {

@@ -67,6 +67,8 @@ class MaintainMainTest {
     String spec = "--spec=" + ProjectFiles.pipelines("minimal.json");
     String output = "--outputRoot=" + dir.resolve("out");
     assertRefused(2, "error: --spec is required", "--dryRun");
+    assertRefused(2, "error: pipeline options: Class interface com.example.connector.pipeline.MaintainMain$MaintainOptions"
+        + " missing a property named 'bogus'; see --help=MaintainOptions for the options", spec, "--bogus=1");
     assertRefused(2, "error: --retainLastSnapshots=0: must be at least 1; it is the number of recent snapshots",
         spec, output, "--retainLastSnapshots=0");
     assertRefused(2, "error: --orphanFilesOlderThanHours=23: must be at least 24; it is the age in hours past which"
