@@ -138,7 +138,14 @@ public final class RecordSchemas {
     switch (f.type()) {
       case STRING:
         require(node.isTextual(), where, f, "a string", node);
-        return node.asText();
+        String text = node.asText();
+        int lone = loneSurrogate(text);
+        if (lone >= 0) { // Parquet's UTF-8 would store it as '?': a key holding one never matched its row again
+          throw invalid(where, f, "should be a string of Unicode characters (a UTF-8 file cannot hold the unpaired"
+              + " surrogate " + surrogatesEscaped(text.substring(lone, lone + 1)) + ") but was "
+              + surrogatesEscaped(node.toString()));
+        }
+        return text;
       case INTEGER:
         require(node.isIntegralNumber() && node.canConvertToLong(), where, f, "an integer", node);
         return node.asLong();
@@ -176,6 +183,29 @@ public final class RecordSchemas {
       default:
         throw new AssertionError(f.type());
     }
+  }
+
+  /**
+   * Where {@code s} holds a surrogate that is not half of a pair (an escape such as {@code
+   * \\ud83d} alone, as a server that cut a string inside an emoji sends it), or -1.
+   */
+  private static int loneSurrogate(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** {@code s} with its surrogates as JSON escapes, so that a message shows them. */
+  private static String surrogatesEscaped(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    s.chars().forEach(c -> b.append(Character.isSurrogate((char) c) ? String.format("\\u%04X", c) : String.valueOf((char) c)));
+    return b.toString();
   }
 
   private static void require(boolean ok, String where, SourceField f, String expected, JsonNode actual) {

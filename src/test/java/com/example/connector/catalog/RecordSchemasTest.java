@@ -68,6 +68,26 @@ class RecordSchemasTest {
     assertEquals("a record of table users does not fit the source's schema: " + problem, e.getMessage());
   }
 
+  /**
+   * A lone surrogate (a server that cut a string inside an emoji and escaped the half, as
+   * JavaScript's JSON.stringify does) is no character: Parquet's UTF-8 would store it as '?', so a
+   * key holding one never matched its committed row again, and each update added another.
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+    "{\"user_id\": \"user_\\ud83d\"}                  | column user_id should be a string of Unicode characters (a UTF-8 file cannot hold the unpaired surrogate \\uD83D) but was \"user_\\uD83D\"",
+    "{\"user_id\": \"u\", \"email\": \"\\ude00a@b\"}   | column email should be a string of Unicode characters (a UTF-8 file cannot hold the unpaired surrogate \\uDE00) but was \"\\uDE00a@b\"",
+  })
+  void aStringWithALoneSurrogateFailsNamingTableColumnAndValue(String json, String problem) {
+    SourceException e = assertThrows(SourceException.class, () -> toRow(USERS, json, "upsert"));
+    assertEquals("a record of table users does not fit the source's schema: " + problem, e.getMessage());
+  }
+
+  @Test
+  void aSurrogatePairIsOneCharacter() throws Exception {
+    assertEquals("user_\ud83d\ude00", toRow(USERS, "{\"user_id\": \"user_\\ud83d\\ude00\"}", "upsert").get("user_id"));
+  }
+
   @Test
   void aStructMemberIsNamedByItsPath() {
     String json = "{\"metric_id\": \"m\", \"value\": {\"count\": 1.5}, \"updated_at\": \"2024-01-01T00:00:00Z\"}";
