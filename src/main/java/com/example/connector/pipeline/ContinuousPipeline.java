@@ -51,14 +51,16 @@ public final class ContinuousPipeline {
       if (table.snapshot() != null) {
         batches = pipeline
             .apply(name + "/Snapshot", Create.of(table.snapshot()).withCoder(SerializableCoder.of(SnapshotRead.class)))
-            .apply(name + "/Read snapshots", ParDo.of(new FollowSnapshotFn(table.context(), snapshots)));
+            .apply(name + "/Read snapshots",
+                ParDo.of(new FollowSnapshotFn(table.context(), table.snapshot(), snapshots)));
       } else {
         table.feeds().forEach(f -> feedStarts.put(f.feedName(), f.continuousFrom()));
         boolean windowed = table.feeds().get(0).windowMicros() != null;
         batches = pipeline
             .apply(name + "/Feeds", Create.of(table.feeds()).withCoder(SerializableCoder.of(CursorFeed.class)))
             .apply(name + "/Follow feeds", ParDo.of(new FollowFeedFn(table.context(),
-                windowed ? new ReadWindowsFn(table.context()) : new ReadCursorFn(table.context()), poll)));
+                windowed ? new ReadWindowsFn(table.context()) : new ReadCursorFn(table.context()), poll,
+                table.feeds())));
       }
       ContinuousTable committed = new ContinuousTable(table.target(), table.merge(), feedSchema.toString(),
           table.context().table().cursorField(), feedStarts, table.snapshot() != null, plan.runId());

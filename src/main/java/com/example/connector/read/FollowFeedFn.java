@@ -8,7 +8,9 @@ import com.example.connector.client.SourceException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.OffsetRange;
@@ -68,6 +70,8 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
 
   private final ReadContext context;
   private final FeedRangeReadFn ranges;
+  /** This job's feeds by name: the reads take their parameters from these, not from the element. */
+  private final Map<String, CursorFeed> planned = new HashMap<>();
   private final Duration pollInterval;
   private final TableCalls calls;
   private final Counter records;
@@ -80,10 +84,12 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
 
   /**
    * @param ranges the bounded read of the same feed, whose {@code readRange} reads one poll
+   * @param feeds the table's feeds as this job planned them
    */
-  public FollowFeedFn(ReadContext context, FeedRangeReadFn ranges, Duration pollInterval) {
+  public FollowFeedFn(ReadContext context, FeedRangeReadFn ranges, Duration pollInterval, List<CursorFeed> feeds) {
     this.context = context;
     this.ranges = ranges;
+    feeds.forEach(f -> planned.put(f.feedName(), f));
     this.pollInterval = pollInterval;
     this.calls = new TableCalls(context);
     this.records = Metrics.counter(context.metricsNamespace(), "records");
@@ -127,10 +133,13 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
 
   @ProcessElement
   public ProcessContinuation process(
-      @Element CursorFeed feed,
+      @Element CursorFeed element,
       RestrictionTracker<OffsetRange, Long> tracker,
       ManualWatermarkEstimator<Instant> watermark,
       OutputReceiver<FeedBatch> out) {
+    // A job resumed from a savepoint gets its elements from there, as an older spec planned them
+    // (its filters, limit, window): it reads as this job's spec says, from the restored position.
+    CursorFeed feed = planned.getOrDefault(element.feedName(), element);
     long from = tracker.currentRestriction().getFrom();
     Poll poll = null;
     try {

@@ -42,13 +42,16 @@ import org.slf4j.LoggerFactory;
 public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
   private static final Logger LOG = LoggerFactory.getLogger(FollowSnapshotFn.class);
   private final ReadSnapshotPagesFn pages;
+  /** This job's read: a job resumed from a savepoint gets its element from there, as an older spec planned it. */
+  private final SnapshotRead planned;
   private final Duration snapshotInterval;
   private final TableCalls calls;
   private final Counter failedReads;
   private transient ExampleClient client;
 
-  public FollowSnapshotFn(ReadContext context, Duration snapshotInterval) {
+  public FollowSnapshotFn(ReadContext context, SnapshotRead planned, Duration snapshotInterval) {
     this.pages = new ReadSnapshotPagesFn(context);
+    this.planned = planned;
     this.snapshotInterval = snapshotInterval;
     this.calls = new TableCalls(context);
     this.failedReads = Metrics.counter(context.metricsNamespace(), "failed_polls");
@@ -99,7 +102,7 @@ public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
     try {
       java.time.Instant clock = client.sourceTime();
       at = Timestamps.toMicros(clock != null ? clock : java.time.Instant.now());
-      pages.readWhole(read, new OutputReceiver<>() {
+      pages.readWhole(planned, new OutputReceiver<>() { // its filters, not the element's
         @Override
         public void output(List<GenericRecord> chunk) {
           rows.addAll(chunk);

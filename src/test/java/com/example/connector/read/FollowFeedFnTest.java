@@ -46,9 +46,9 @@ class FollowFeedFnTest {
         context = new ReadContext(config, TableCatalog.discover(client).table("users", "test"),
             new RunStamp("run", 0), "main.example.users");
       }
-      FollowFeedFn fn = new FollowFeedFn(context, new ReadCursorFn(context), Duration.ofSeconds(1));
       CursorFeed feed = new CursorFeed("users", false, Map.of(), null, null, Timestamps.toMicros(CAP), 10_000,
           "upsert", null);
+      FollowFeedFn fn = new FollowFeedFn(context, new ReadCursorFn(context), Duration.ofSeconds(1), List.of(feed));
       List<FeedBatch> batches = new ArrayList<>();
       OutputReceiver<FeedBatch> out = new OutputReceiver<>() {
         @Override
