@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.state.BagState;
@@ -108,7 +109,8 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, KV<Long, Long
   private void commit(BagState<FeedBatch> pending, ValueState<Boolean> armed, ValueState<Long> lastAttempt,
       ValueState<Long> lastCommitAt, Timer commit, OutputReceiver<KV<Long, Long>> out) {
     List<FeedBatch> batches = new ArrayList<>();
-    pending.read().forEach(batches::add);
+    Schema schema = table.feedSchema(); // this job's: a savepoint's batches may hold rows planned before a new column
+    pending.read().forEach(b -> batches.add(b.in(schema)));
     Instant now = Instant.now();
     Long last = lastCommitAt.read();
     boolean cursorOnly = StopSignal.requested() || last == null

@@ -3,7 +3,10 @@ package com.example.connector.read;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.ArrayList;
 import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.coders.BigEndianLongCoder;
 import org.apache.beam.sdk.coders.CustomCoder;
@@ -30,6 +33,36 @@ public record FeedBatch(String feed, long fromMicros, long toMicros, List<Generi
     rows = List.copyOf(rows);
   }
 
+  /**
+   * The batch with its rows in {@code schema}: a row of another schema (one a job resumed from a
+   * savepoint restored, read before the source added a column) copied by column name, a column it
+   * lacks null. Written or encoded as they are, by position, they fail or shift a column.
+   */
+  public FeedBatch in(Schema schema) {
+    List<GenericRecord> conformed = null; // made only when a row is of another schema
+    Schema same = schema;
+    for (int i = 0; i < rows.size(); i++) {
+      GenericRecord row = rows.get(i);
+      if (row.getSchema() == same || row.getSchema().equals(schema)) {
+        same = row.getSchema(); // the rows of a batch share one schema instance: compared once
+        if (conformed != null) {
+          conformed.add(row);
+        }
+        continue;
+      }
+      if (conformed == null) {
+        conformed = new ArrayList<>(rows.subList(0, i));
+      }
+      GenericData.Record copy = new GenericData.Record(schema);
+      for (Schema.Field f : schema.getFields()) {
+        Schema.Field from = row.getSchema().getField(f.name());
+        copy.put(f.pos(), from == null ? null : row.get(from.pos()));
+      }
+      conformed.add(copy);
+    }
+    return conformed == null ? this : new FeedBatch(feed, fromMicros, toMicros, conformed);
+  }
+
   /** Encodes the rows with the table's change feed schema. */
   public static final class Coder extends CustomCoder<FeedBatch> {
     private static final StringUtf8Coder FEED = StringUtf8Coder.of();
@@ -49,7 +82,8 @@ public record FeedBatch(String feed, long fromMicros, long toMicros, List<Generi
       FEED.encode(batch.feed(), out);
       CURSOR.encode(batch.fromMicros(), out);
       CURSOR.encode(batch.toMicros(), out);
-      rows.encode(batch.rows(), out);
+      // Rows of another schema are encoded in this one's (a savepoint's, after a new column).
+      rows.encode(batch.in(((AvroCoder<GenericRecord>) rows.getElemCoder()).getSchema()).rows(), out);
     }
 
     @Override

@@ -12,11 +12,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -89,6 +92,46 @@ class ContinuousSavepointTest {
     }
   }
 
+  /**
+   * events followed with commits an hour apart, so that the savepoint holds the batches read since
+   * the first commit; the source then adds a column, and the job is resumed from the savepoint with
+   * a plan that has it: the batches read before (their rows without the column) and after are
+   * committed, and events equals the source.
+   */
+  @Test
+  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  void aJobResumedFromASavepointAfterTheSourceAddedAColumnCommitsTheBatchesItHeld() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("events.json", "\"source_table\": \"events\"");
+      Job first = Job.start(h, spec, null, dir.resolve("conf-1"), "--commitIntervalSeconds=3600",
+          "--checkpointingInterval=1000");
+      first.awaitCommits(h, "events", 1); // the first commits at once, the next an hour later
+      Instant written = Instant.parse(String.valueOf(source.upsert("events",
+          Map.of("event_id", "00000000-0000-4000-8000-00000000f001", "event_type", "view")).get("created_at")));
+      AtomicReference<Instant> polled = new AtomicReference<>(Instant.MIN);
+      source.setRequestListener((method, path, query) -> {
+        if (path.equals("/tables/events/records")) {
+          polled.accumulateAndGet(ProgressLineTest.since(query), (a, b) -> a.isAfter(b) ? a : b);
+        }
+      });
+      first.await("a poll past the new event", () -> !polled.get().isBefore(written));
+      String savepoint = first.stopWithSavepoint(dir.resolve("savepoints"));
+      assertEquals(101, h.rows("events").size(), "the seed's events committed, the new one held in the savepoint");
+
+      source.addColumn("events", "browser", "string");
+      source.upsert("events", Map.of("event_id", "00000000-0000-4000-8000-00000000f002", "browser", "lynx"));
+      Job second = Job.start(h, spec, savepoint, dir.resolve("conf-2"));
+      try {
+        List<String> expected = ScdTablesTest.rendered(ScdTablesTest.currentRows(source, "events"));
+        second.await("events equal to the source",
+            () -> expected.equals(ScdTablesTest.renderedTable(h.rows("events"))));
+      } finally {
+        second.cancel();
+      }
+    }
+  }
+
   private static TreeSet<String> categories(IngestHarness h) {
     TreeSet<String> categories = new TreeSet<>();
     for (GenericRecord row : h.rows("products")) {
@@ -101,7 +144,8 @@ class ContinuousSavepointTest {
   private record Job(IngestPlan plan, JobClient client) {
 
     /** Plans {@code spec} and submits its continuous pipeline, from {@code savepoint} if given. */
-    static Job start(IngestHarness h, Path spec, @Nullable String savepoint, Path confDir) throws Exception {
+    static Job start(IngestHarness h, Path spec, @Nullable String savepoint, Path confDir, String... more)
+        throws Exception {
       // Beam's Flink runner applies --savepointPath to a remote cluster only; an embedded
       // cluster takes the savepoint from its configuration.
       Files.createDirectories(confDir);
@@ -109,11 +153,15 @@ class ContinuousSavepointTest {
           savepoint == null ? "" : "execution.savepoint.path: '" + savepoint + "'\n");
       PipelineOptionsFactory.register(IngestOptions.class);
       PipelineOptionsFactory.register(FlinkPipelineOptions.class);
-      IngestOptions options = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--flinkMaster=[local]",
-              "--parallelism=1", "--streaming=true", "--attachedMode=false", "--spec=" + spec,
-              "--outputRoot=" + h.output, "--pollIntervalSeconds=1", "--commitIntervalSeconds=1",
-              "--snapshotIntervalSeconds=1", "--flinkConfDir=" + confDir)
-          .as(IngestOptions.class);
+      List<String> args = new ArrayList<>(List.of("--runner=FlinkRunner", "--flinkMaster=[local]",
+          "--parallelism=1", "--streaming=true", "--attachedMode=false", "--spec=" + spec,
+          "--outputRoot=" + h.output, "--pollIntervalSeconds=1", "--snapshotIntervalSeconds=1",
+          "--flinkConfDir=" + confDir));
+      args.addAll(List.of(more));
+      if (args.stream().noneMatch(a -> a.startsWith("--commitIntervalSeconds="))) {
+        args.add("--commitIntervalSeconds=1");
+      }
+      IngestOptions options = PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).as(IngestOptions.class);
       ContinuousRun.enableCheckpoints(options);
       PipelineSpec parsed = PipelineSpec.load(spec);
       Connection connection = Connection.resolve(parsed.connectionName(), h.dir.resolve("connections"), null);
