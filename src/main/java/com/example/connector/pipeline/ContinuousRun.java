@@ -98,6 +98,13 @@ final class ContinuousRun {
                   + " --savepointPath=SAVEPOINT, or start it again without one: each table resumes from its cursors");
               return 0;
             }
+            if (state == PipelineResult.State.DONE || state == PipelineResult.State.UPDATED) {
+              // Dataflow's drain ends a job DONE (Beam's JOB_STATE_DRAINED), --update ends the old job UPDATED.
+              out.println("The job has " + (state == PipelineResult.State.DONE ? "finished (drained)"
+                  : "been replaced by its update (--update), which goes on") + "; a new job resumes each table"
+                  + " from its cursors");
+              return 0;
+            }
             if (state.isTerminal()) {
               return failed("ended " + state);
             }

@@ -1,0 +1,88 @@
+package com.example.connector.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.example.connector.table.CatalogConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.PipelineRunner;
+import org.apache.beam.sdk.metrics.MetricResults;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How a continuous run's launcher ends when its job ends elsewhere. A job whose runner returns from
+ * {@code run()} at once (Dataflow, detached Flink) is stopped with the runner's own tools: Dataflow's
+ * drain ends it {@code DONE} (Beam maps {@code JOB_STATE_DRAINED} to {@code DONE}), an update
+ * ({@code --update}) ends the old job {@code UPDATED}; neither is a failure.
+ */
+class ContinuousRunEndTest {
+  @TempDir Path dir;
+
+  /** The state the stand-in runner's job ends in. */
+  private static volatile PipelineResult.State ended;
+
+  /** A runner whose job has ended as {@link #ended} says by the time {@code run()} returns, as a drained job has. */
+  public static final class EndedRunner extends PipelineRunner<PipelineResult> {
+    public static EndedRunner fromOptions(PipelineOptions options) {
+      return new EndedRunner();
+    }
+
+    @Override
+    public PipelineResult run(Pipeline pipeline) {
+      PipelineResult.State state = ended;
+      return new PipelineResult() {
+        @Override
+        public State getState() {
+          return state;
+        }
+
+        @Override
+        public State cancel() {
+          throw new UnsupportedOperationException("the job has ended");
+        }
+
+        @Override
+        public State waitUntilFinish(org.joda.time.Duration duration) {
+          return state;
+        }
+
+        @Override
+        public State waitUntilFinish() {
+          return state;
+        }
+
+        @Override
+        public MetricResults metrics() {
+          throw new UnsupportedOperationException();
+        }
+      };
+    }
+  }
+
+  @Test
+  void aJobDrainedOrUpdatedElsewhereEndsTheLauncherWithExitCode0() throws Exception {
+    for (PipelineResult.State state : List.of(PipelineResult.State.DONE, PipelineResult.State.UPDATED)) {
+      ended = state;
+      IngestOptions options = PipelineOptionsFactory.fromArgs("--progressIntervalSeconds=0").as(IngestOptions.class);
+      options.setRunner(EndedRunner.class);
+      IngestPlan plan = new IngestPlan("20260101T000000Z-abcdef", Instant.EPOCH, "2026-01-01T00:00:00Z",
+          CatalogConfig.hadoop(dir.toString()), List.of());
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      int exit = new ContinuousRun(plan, options, new PrintStream(out, true, StandardCharsets.UTF_8))
+          .run(Pipeline.create(options));
+      String printed = out.toString(StandardCharsets.UTF_8);
+      assertEquals(0, exit, state + ": " + printed);
+      assertTrue(!printed.contains("error"), state + ": " + printed);
+    }
+  }
+}
