@@ -89,6 +89,7 @@ final class RunnerChecks {
     if (FlinkRunner.class.isAssignableFrom(options.getRunner())
         && isEmbeddedFlink(options.as(FlinkPipelineOptions.class).getFlinkMaster())) {
       checkEmbeddedFlinkCanLoadTheJob(ClassLoader.getSystemClassLoader());
+      checkEmbeddedFlinkAttached(options.as(FlinkPipelineOptions.class));
     }
     checkBucket(warehouseOption(options), warehouse(options), options);
     checkBucket("--tempLocation", options.getTempLocation(), options);
@@ -179,6 +180,18 @@ final class RunnerChecks {
               + " loader, which here (mvn exec:java) does not hold the project's classes; run"
               + " mvn -q compile exec:exec@run -Dexec.args=\"...\" (a forked JVM) or"
               + " java -jar target/example-connector-0.1.0-SNAPSHOT-bundled.jar ...");
+    }
+  }
+
+  /**
+   * An embedded cluster lives and ends in this JVM, and has no REST address that a detached job
+   * could be followed at: detached, the launcher failed at once while its job ran on.
+   */
+  static void checkEmbeddedFlinkAttached(FlinkPipelineOptions flink) {
+    if (!flink.getAttachedMode()) {
+      throw new ConfigurationException("--attachedMode=false: --flinkMaster=" + flink.getFlinkMaster() + " runs an"
+          + " embedded Flink cluster inside this JVM, which ends with it, so it runs attached; drop"
+          + " --attachedMode=false, or submit to a cluster with --flinkMaster=HOST:PORT");
     }
   }
 

@@ -200,6 +200,19 @@ class RunnerChecksTest {
     }
   }
 
+  /**
+   * An embedded cluster lives in this JVM, and has no REST address to follow a detached job by:
+   * detached, the launcher failed at once ("URISyntaxException: Malformed IPv6 address ...
+   * http://[local]/jobs/...", exit 1) while the job ran on, and exited under it.
+   */
+  @Test
+  void embeddedFlinkDetachedIsRefused() {
+    Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("flink-local"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
+        "--attachedMode=false", "--outputRoot=" + dir.resolve("out"));
+    assertMentions(r, "--attachedMode=false: ", "--flinkMaster=[local]");
+    assertFalse(Files.exists(dir.resolve("out")), "nothing written");
+  }
+
   /** Under mvn exec:java the system class loader holds Maven's launcher only (issue 12.13). */
   @Test
   void embeddedFlinkIsRefusedWhenTheSystemClassLoaderCannotSeeFlink() throws Exception {
