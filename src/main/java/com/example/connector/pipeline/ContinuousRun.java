@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.beam.runners.dataflow.DataflowPipelineJob;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.Pipeline;
@@ -124,6 +125,12 @@ final class ContinuousRun {
         out.println("The job goes on running on the Flink cluster; stop it with a savepoint (README, Runners:"
             + " flink stop --savepointPath DIR JOB_ID) and resume it from there, or cancel it: the tables"
             + " hold their cursors either way");
+        return 0;
+      }
+      if (detached instanceof DataflowPipelineJob job) {
+        // Its committers run on Dataflow's workers, which never see this stop: no final commit to wait for.
+        out.println("The job goes on running on Dataflow; drain it (gcloud dataflow jobs drain " + job.getJobId()
+            + " --region=" + job.getRegion() + ") or cancel it: the tables hold their cursors either way");
         return 0;
       }
       Instant stopAt = Instant.now();
