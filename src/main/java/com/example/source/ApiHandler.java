@@ -206,7 +206,7 @@ final class ApiHandler implements SourceHttpServer.Handler {
   }
 
   private ApiResponse write(Table t, ApiRequest req) {
-    Map<String, Object> rec = Store.validate(t, store.fields(t), Json.parse(req.body()));
+    Map<String, Object> rec = store.validate(t, Json.parse(req.body()));
     Entry e = store.upsert(t, rec);
     return ok(t.cursor == null ? 201 : 200, Map.of("record", e.record));
   }

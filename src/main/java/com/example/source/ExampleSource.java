@@ -124,7 +124,7 @@ public final class ExampleSource implements AutoCloseable {
    */
   public Map<String, Object> upsert(String table, Map<String, ?> record) {
     Table t = table(table);
-    Map<String, Object> rec = Store.validate(t, store.fields(t), Json.MAPPER.valueToTree(record));
+    Map<String, Object> rec = store.validate(t, Json.MAPPER.valueToTree(record));
     return store.upsert(t, rec).record;
   }
 

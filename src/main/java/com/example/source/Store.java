@@ -500,10 +500,11 @@ final class Store {
   // ---------------------------------------------------------------- validation
 
   /**
-   * Validates a POST body against the table's columns ({@code fields}) and returns the full JSON-shaped record
+   * Validates a POST body against the table's columns (those added at run time too) and returns the full JSON-shaped record
    * (every column; missing nullable columns null). The cursor field in the body is ignored.
    */
-  static Map<String, Object> validate(Table t, List<Field> fields, JsonNode body) {
+  Map<String, Object> validate(Table t, JsonNode body) {
+    List<Field> fields = fields(t);
     if (body == null || !body.isObject()) {
       throw new ApiError(400, "request body must be a JSON object");
     }

@@ -230,11 +230,13 @@ public final class IngestPlanner {
     }
     // Its cursors hold for the rows its filters select: rows other filters add below them would never be read.
     String filters = table.properties().get(SnapshotSummary.FILTERS);
-    if (byCursor(t) && filters != null && !filters.equals(filtersJson(t.options()))) {
+    String asked = filtersJson(t.options());
+    if (byCursor(t) && filters != null && !filters.equals(asked)) {
       Destination base = t.destination();
       throw new ConfigurationException(d + " was read with the filters " + filters + ", but the spec now asks for "
-          + filtersJson(t.options()) + "; its cursors hold for the rows those select, so it would miss the rows"
-          + " others add below its cursors, and keep those they leave out as they were. Keep its filters, or land it on another destination_table, or rebuild it from scratch by dropping "
+          + asked + "; its cursors hold for the rows those select, so it would miss the rows others add below its"
+          + " cursors, and keep those they leave out as they were. Keep its filters, or land it on another"
+          + " destination_table, or rebuild it from scratch by dropping "
           + base + (MergeRule.of(t.table(), t.options()).appendOnly() ? "" : " and " + base.changeFeed()));
     }
   }

@@ -12,6 +12,7 @@ import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
+import okhttp3.HttpUrl;
 import org.apache.beam.runners.dataflow.DataflowRunner;
 import org.apache.beam.runners.dataflow.options.DataflowPipelineOptions;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
@@ -62,19 +63,17 @@ final class RunnerChecks {
   }
 
   /**
-   * The host of a Flink master, read as Beam's Flink runner reads it (host:port, an http(s)://
-   * before it dropped): java.net.URI takes a name with '_' (a Docker name) for no host at all.
+   * The host of a Flink master (host:port, an http(s):// before it dropped, as Beam's Flink runner
+   * reads it), parsed as the HTTP client parses base_url: java.net.URI takes a name with '_' (a
+   * Docker name) for no host at all.
    */
   static String masterHost(String master) {
-    String hostPort = master.strip().replaceFirst("(?i)^https?://", "").replaceFirst("/.*", "");
-    int colon = hostPort.lastIndexOf(':');
-    String host = hostPort.startsWith("[") ? hostPort.substring(1, Math.max(1, hostPort.indexOf(']')))
-        : colon < 0 || hostPort.indexOf(':') != colon ? hostPort : hostPort.substring(0, colon);
-    if (host.isEmpty()) {
+    HttpUrl url = HttpUrl.parse("http://" + master.strip().replaceFirst("(?i)^https?://", ""));
+    if (url == null) {
       throw new ConfigurationException("--flinkMaster=" + master + ": names no host; give the JobManager's REST"
           + " address as host:port, e.g. --flinkMaster=localhost:8081, or [local] for an embedded cluster");
     }
-    return host;
+    return url.host();
   }
 
   /** Every check, in the order a user would fix them; throws on the first that fails. */

@@ -39,20 +39,11 @@ public record FeedBatch(String feed, long fromMicros, long toMicros, List<Generi
    * lacks null. Written or encoded as they are, by position, they fail or shift a column.
    */
   public FeedBatch in(Schema schema) {
-    List<GenericRecord> conformed = null; // made only when a row is of another schema
-    Schema same = schema;
-    for (int i = 0; i < rows.size(); i++) {
-      GenericRecord row = rows.get(i);
-      if (row.getSchema() == same || row.getSchema().equals(schema)) {
-        same = row.getSchema(); // the rows of a batch share one schema instance: compared once
-        if (conformed != null) {
-          conformed.add(row);
-        }
-        continue;
-      }
-      if (conformed == null) {
-        conformed = new ArrayList<>(rows.subList(0, i));
-      }
+    if (rows.isEmpty() || rows.get(0).getSchema().equals(schema)) {
+      return this; // a batch's rows are one read's, of one schema
+    }
+    List<GenericRecord> conformed = new ArrayList<>(rows.size());
+    for (GenericRecord row : rows) {
       GenericData.Record copy = new GenericData.Record(schema);
       for (Schema.Field f : schema.getFields()) {
         Schema.Field from = row.getSchema().getField(f.name());
@@ -60,16 +51,18 @@ public record FeedBatch(String feed, long fromMicros, long toMicros, List<Generi
       }
       conformed.add(copy);
     }
-    return conformed == null ? this : new FeedBatch(feed, fromMicros, toMicros, conformed);
+    return new FeedBatch(feed, fromMicros, toMicros, conformed);
   }
 
   /** Encodes the rows with the table's change feed schema. */
   public static final class Coder extends CustomCoder<FeedBatch> {
     private static final StringUtf8Coder FEED = StringUtf8Coder.of();
     private static final BigEndianLongCoder CURSOR = BigEndianLongCoder.of();
+    private final Schema schema;
     private final ListCoder<GenericRecord> rows;
 
     private Coder(AvroCoder<GenericRecord> rowCoder) {
+      this.schema = rowCoder.getSchema();
       this.rows = ListCoder.of(rowCoder);
     }
 
@@ -83,7 +76,7 @@ public record FeedBatch(String feed, long fromMicros, long toMicros, List<Generi
       CURSOR.encode(batch.fromMicros(), out);
       CURSOR.encode(batch.toMicros(), out);
       // Rows of another schema are encoded in this one's (a savepoint's, after a new column).
-      rows.encode(batch.in(((AvroCoder<GenericRecord>) rows.getElemCoder()).getSchema()).rows(), out);
+      rows.encode(batch.in(schema).rows(), out);
     }
 
     @Override
