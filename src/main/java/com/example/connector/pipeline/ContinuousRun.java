@@ -107,7 +107,8 @@ final class ContinuousRun {
               return 0;
             }
             if (state.isTerminal()) {
-              return failed("ended " + state);
+              String failure = state == PipelineResult.State.FAILED && flinkJob != null ? flinkJob.failure() : null;
+              return failed("ended " + state + (failure == null ? "" : ": " + failure));
             }
           } catch (RuntimeException e) {
             return failed("failed: " + e.getMessage());

@@ -102,8 +102,42 @@ final class FlinkJobStatus {
     }
   }
 
+  /**
+   * Why the job failed, as its root cause's first line ({@code IllegalStateException: ...}), from
+   * the JobManager's {@code GET /jobs/JOBID/exceptions}; null if it cannot say. A detached run's
+   * launcher has no exception of its own to show.
+   */
+  @Nullable String failure() {
+    try {
+      HttpResponse<String> response = get(URI.create(job + "/exceptions"));
+      return response.statusCode() == 200 ? rootCause(JSON.readTree(response.body()).path("root-exception").asText("")) : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  /** The last {@code Caused by:} of a stack trace as {@code SimpleName: message}, else its first line; null if empty. */
+  static @Nullable String rootCause(String stackTrace) {
+    String cause = null;
+    for (String line : stackTrace.split("\\R")) {
+      if (cause == null && !line.isBlank()) {
+        cause = line;
+      } else if (line.startsWith("Caused by: ")) {
+        cause = line.substring("Caused by: ".length());
+      }
+    }
+    return cause == null ? null : cause.replaceFirst("^(?:[\\w$]+\\.)+(?=[\\w$]+(?::|$))", "");
+  }
+
   private HttpResponse<String> get() throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(job).timeout(Duration.ofSeconds(5)).GET().build(),
+    return get(job);
+  }
+
+  private HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
+    return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

@@ -162,10 +162,12 @@ public final class IngestMain {
       options.as(DirectOptions.class).setBlockOnRun(false);
       try (EmbeddedFlinkFiles flinkFiles = EmbeddedFlinkFiles.of(options, plan.runId())) {
         PipelineResult result = pipeline.run();
-        PipelineResult.State state = awaitWithProgress(result, plan, options, out, start);
+        FlinkJobStatus flinkJob = FlinkJobStatus.ofDetached(result, options);
+        PipelineResult.State state = awaitWithProgress(result, plan, options, out, start, flinkJob);
         Map<String, Map<String, Long>> counters = Progress.counters(result);
         if (state != PipelineResult.State.DONE) {
-          err.println("error: the pipeline ended " + state + "; " + commitStatus(plan));
+          String failure = state == PipelineResult.State.FAILED && flinkJob != null ? flinkJob.failure() : null;
+          err.println("error: the pipeline ended " + state + (failure == null ? "" : ": " + failure) + "; " + commitStatus(plan));
           return new Outcome(1, plan, counters);
         }
         Progress.summary(out, plan, counters, snapshots(plan), Duration.between(start, Instant.now()));
@@ -194,8 +196,8 @@ public final class IngestMain {
   }
 
   private static PipelineResult.State awaitWithProgress(
-      PipelineResult result, IngestPlan plan, IngestOptions options, PrintStream out, Instant start) {
-    FlinkJobStatus flinkJob = FlinkJobStatus.ofDetached(result, options);
+      PipelineResult result, IngestPlan plan, IngestOptions options, PrintStream out, Instant start,
+      @Nullable FlinkJobStatus flinkJob) {
     Duration interval = Duration.ofSeconds(Math.max(1, options.getProgressIntervalSeconds()));
     PipelineResult.State state;
     while (!(state = waitFor(result, interval)).isTerminal()) {

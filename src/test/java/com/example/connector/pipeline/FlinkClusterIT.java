@@ -61,6 +61,7 @@ class FlinkClusterIT {
         System.out.printf("FlinkClusterIT: Flink job took %.1f s%n", (System.nanoTime() - submitted) / 1e9);
         detachedRunPrintsTheJobStatusWhileItRuns(source, cluster, bundled, onFlink.spec("users.json",
             "\"source_table\": \"users\", \"table_configuration\": {\"max_records_per_batch\": \"1\"}"));
+        detachedRunThatFailsSaysWhy(source, cluster, bundled, onFlink.spec("users.json", "\"source_table\": \"users\""));
       }
 
       long direct = System.nanoTime();
@@ -118,6 +119,31 @@ class FlinkClusterIT {
       assertTrue(log.toString().matches("(?s).*\nmain\\.example\\.users +cdc +scd_type_1 +37 .*"), log::toString);
     } finally {
       source.setRequestListener((method, path, query) -> {});
+    }
+  }
+
+  /**
+   * A detached job that fails: its launcher has no exception of its own, so it says why from the
+   * JobManager. The source fails every call from the first records call on; one attempt each.
+   */
+  private void detachedRunThatFailsSaysWhy(ExampleSource source, FlinkCluster cluster, String bundled, Path spec)
+      throws Exception {
+    source.setRequestListener((method, path, query) -> {
+      if (path.equals("/tables/users/records")) {
+        source.setErrorRate(1.0);
+      }
+    });
+    try {
+      Path clientLog = dir.resolve("flink-failing-client.log");
+      int exit = FlinkCluster.run(cluster.submitCommand(bundled, List.of("--attachedMode=false", "--spec=" + spec,
+          "--outputRoot=" + dir.resolve("failing-output"), "--retryMaxAttempts=1")), clientLog, 120);
+      String log = Files.readString(clientLog, StandardCharsets.UTF_8);
+      assertEquals(1, exit, log);
+      assertTrue(log.matches("(?s).*\nerror: the pipeline ended FAILED: \\w+Exception: [^\n]*/tables/users/records"
+          + "[^\n]*still failing after 1 attempts[^\n]*; nothing was committed\n.*"), log);
+    } finally {
+      source.setRequestListener((method, path, query) -> {});
+      source.setErrorRate(0.0);
     }
   }
 
