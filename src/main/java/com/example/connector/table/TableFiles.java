@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.UUID;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.iceberg.MetricsConfig;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.StructLike;
 import org.apache.iceberg.Table;
@@ -123,6 +124,8 @@ public final class TableFiles {
       PositionDeleteWriter<Record> writer =
           Parquet.writeDeletes(newFile(table, spec, partition, runId + "-deletes-" + UUID.randomUUID() + ".parquet"))
               .setAll(table.properties()) // not forTable(): that would write each deleted row too
+              // full file_path bounds: a reader's planning then attaches the file to the data file it names only
+              .metricsConfig(MetricsConfig.forPositionDelete(table))
               .withSpec(spec)
               .withPartition(partition)
               .overwrite()

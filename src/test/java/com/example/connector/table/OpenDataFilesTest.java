@@ -2,6 +2,8 @@ package com.example.connector.table;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.io.IOException;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,7 +14,10 @@ import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.DataFile;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.io.CloseableIterable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,6 +60,37 @@ class OpenDataFilesTest {
     assertEquals(2, filesByRegion.get("r00"));
     assertEquals(OpenDataFiles.MAX_OPEN + 1, filesByRegion.size());
     assertEquals(regions.size(), files.stream().mapToLong(f -> f.dataFile().recordCount()).sum());
+  }
+
+  /**
+   * A position delete file names its one data file in its file_path bounds, so that a reader's
+   * scan planning attaches it to that file only. With Iceberg's default metrics (truncate(16))
+   * the bounds were 16 characters of the path, and every data file of the table carried it.
+   */
+  @Test
+  void aPositionDeleteFileIsPlannedWithTheDataFileItNamesOnly() throws IOException {
+    Table table = table();
+    DataFile first = TableFiles.writeData(table, "t", "run", ROW, List.of("id"), rows("a", "b")).get(0).dataFile();
+    DataFile second = TableFiles.writeData(table, "t", "run", ROW, List.of("id"), rows("c")).get(0).dataFile();
+    table.newAppend().appendFile(first).appendFile(second).commit();
+    List<WrittenFile> deletes = TableFiles.writeDeletes(table, "t", "run2",
+        List.of(new RowPosition(first.path().toString(), 1)), DataFilePartitions.of(tasks(table)));
+    RowDelta delta = table.newRowDelta();
+    deletes.forEach(d -> delta.addDeletes(d.deleteFile()));
+    delta.commit();
+    Map<String, Integer> deletesByFile = new TreeMap<>();
+    for (FileScanTask task : tasks(table)) {
+      deletesByFile.put(task.file().path().toString().equals(first.path().toString()) ? "first" : "second", task.deletes().size());
+    }
+    assertEquals(Map.of("first", 1, "second", 0), deletesByFile);
+  }
+
+  private static List<FileScanTask> tasks(Table table) throws IOException {
+    try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+      List<FileScanTask> out = new ArrayList<>();
+      tasks.forEach(out::add);
+      return out;
+    }
   }
 
   private Table table() {
