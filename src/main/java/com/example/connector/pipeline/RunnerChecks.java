@@ -184,13 +184,20 @@ final class RunnerChecks {
 
   /**
    * An embedded cluster lives and ends in this JVM, and has no REST address that a detached job
-   * could be followed at: detached, the launcher failed at once while its job ran on.
+   * could be followed at: detached, the launcher failed at once while its job ran on. Nor does it
+   * take {@code --savepointPath}.
    */
   static void checkEmbeddedFlinkAttached(FlinkPipelineOptions flink) {
     if (!flink.getAttachedMode()) {
       throw new ConfigurationException("--attachedMode=false: --flinkMaster=" + flink.getFlinkMaster() + " runs an"
           + " embedded Flink cluster inside this JVM, which ends with it, so it runs attached; drop"
           + " --attachedMode=false, or submit to a cluster with --flinkMaster=HOST:PORT");
+    }
+    if (flink.getSavepointPath() != null) {
+      // Beam's Flink runner applies it to a cluster only: an embedded job would start afresh, silently.
+      throw new ConfigurationException("--savepointPath: --flinkMaster=" + flink.getFlinkMaster() + " runs an"
+          + " embedded Flink cluster, which does not restore savepoints; drop --savepointPath (each table then"
+          + " resumes from the cursors it committed), or resume on the cluster that took it with --flinkMaster=HOST:PORT");
     }
   }
 

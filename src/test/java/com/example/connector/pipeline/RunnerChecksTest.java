@@ -213,6 +213,15 @@ class RunnerChecksTest {
     assertFalse(Files.exists(dir.resolve("out")), "nothing written");
   }
 
+  /** Beam applies --savepointPath to a cluster only: an embedded job started afresh, saying nothing. */
+  @Test
+  void embeddedFlinkFromASavepointIsRefused() {
+    Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("flink-local"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
+        "--streaming=true", "--dryRun=true", "--savepointPath=" + dir.resolve("savepoint-1"), "--outputRoot=" + dir.resolve("out"));
+    assertMentions(r, "--savepointPath: ", "--flinkMaster=[local]", "does not restore savepoints");
+    assertFalse(Files.exists(dir.resolve("out")), "nothing written");
+  }
+
   /** Under mvn exec:java the system class loader holds Maven's launcher only (issue 12.13). */
   @Test
   void embeddedFlinkIsRefusedWhenTheSystemClassLoaderCannotSeeFlink() throws Exception {
