@@ -102,8 +102,8 @@ public interface IngestOptions extends StreamingOptions {
   void setDryRun(boolean value);
 
   @Description(
-      "Seconds the pre-flight checks wait for a gs:// bucket of --outputRoot or --tempLocation to"
-          + " answer before refusing the run.")
+      "Seconds the pre-flight checks wait for a gs:// bucket of --warehouse (or --outputRoot),"
+          + " --tempLocation or --stagingLocation to answer before refusing the run; at least 1.")
   @Default.Integer(20)
   int getPreflightTimeoutSeconds();
 

@@ -51,6 +51,9 @@ final class OptionChecks {
         "seconds between two commits of a table in a continuous run, e.g. --commitIntervalSeconds=10");
     range("--snapshotIntervalSeconds", options.getSnapshotIntervalSeconds(), 1, 86_400 * 7,
         "seconds between two reads of a snapshot table in a continuous run, e.g. --snapshotIntervalSeconds=300");
+    // 0 or less would fail a gs:// bucket's check at once, blaming the bucket rather than this option.
+    range("--preflightTimeoutSeconds", options.getPreflightTimeoutSeconds(), 1, Integer.MAX_VALUE,
+        "seconds the pre-flight checks wait for a gs:// bucket to answer, e.g. --preflightTimeoutSeconds=20");
     DestinationNames.check(Objects.toString(options.getDefaultCatalog(), ""), "--defaultCatalog");
     DestinationNames.check(Objects.toString(options.getDefaultSchema(), ""), "--defaultSchema");
     outputRoot(Objects.toString(options.getOutputRoot(), ""));

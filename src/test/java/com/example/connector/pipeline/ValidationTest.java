@@ -329,6 +329,20 @@ class ValidationTest {
     assertRefusedWith(h, spec, List.of("--retryMaxAttempts=many"), "pipeline options:", "many");
   }
 
+  /**
+   * A pre-flight timeout of 0 or less would fail the check of a gs:// bucket at once, blaming the
+   * bucket, the network or the credentials: the option itself is the error.
+   */
+  @Test
+  void aPreflightTimeoutBelowOneSecondIsRefusedByName() {
+    IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+    Path spec = h.spec("s.json", "\"source_table\": \"users\"");
+    long requests = source.requestCount();
+    assertRefusedWith(h, spec, List.of("--preflightTimeoutSeconds=0"), "--preflightTimeoutSeconds=0: must be at least 1");
+    assertRefusedWith(h, spec, List.of("--preflightTimeoutSeconds=-5"), "--preflightTimeoutSeconds=-5: must be at least 1");
+    assertEquals(requests, source.requestCount(), "refused before the source was asked anything");
+  }
+
   @Test
   void anUnusableOutputRootIsRefusedBeforeAnyRequest() throws Exception {
     IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
