@@ -14,6 +14,7 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.CatalogProperties;
@@ -48,6 +49,19 @@ public final class CatalogConfig implements Serializable {
       "rest", "https://catalog.example.com/api/catalog",
       "jdbc", "jdbc:postgresql://db.example.com:5432/iceberg",
       "nessie", "http://nessie.example.com:19120/api/v2");
+
+  /** Iceberg's catalog types, their classes and the module (not in this build) that holds those it has not. */
+  private static final Map<String, String> TYPE_CLASSES = Map.of(
+      CatalogUtil.ICEBERG_CATALOG_TYPE_HADOOP, CatalogUtil.ICEBERG_CATALOG_HADOOP,
+      CatalogUtil.ICEBERG_CATALOG_TYPE_JDBC, CatalogUtil.ICEBERG_CATALOG_JDBC,
+      CatalogUtil.ICEBERG_CATALOG_TYPE_REST, CatalogUtil.ICEBERG_CATALOG_REST,
+      CatalogUtil.ICEBERG_CATALOG_TYPE_GLUE, CatalogUtil.ICEBERG_CATALOG_GLUE,
+      CatalogUtil.ICEBERG_CATALOG_TYPE_NESSIE, CatalogUtil.ICEBERG_CATALOG_NESSIE,
+      CatalogUtil.ICEBERG_CATALOG_TYPE_HIVE, CatalogUtil.ICEBERG_CATALOG_HIVE);
+  private static final Map<String, String> TYPE_MODULES = Map.of(
+      CatalogUtil.ICEBERG_CATALOG_TYPE_GLUE, "org.apache.iceberg:iceberg-aws with the AWS SDK",
+      CatalogUtil.ICEBERG_CATALOG_TYPE_NESSIE, "org.apache.iceberg:iceberg-nessie",
+      CatalogUtil.ICEBERG_CATALOG_TYPE_HIVE, "org.apache.iceberg:iceberg-hive-metastore with Hive's metastore client");
 
   private static final Map<CatalogConfig, Catalog> LOADED = new ConcurrentHashMap<>();
 
@@ -199,13 +213,38 @@ public final class CatalogConfig implements Serializable {
   }
 
   private void check() {
+    checkLoadable();
     checkNoCredential("--catalogUri", properties.get(CatalogProperties.URI));
     checkNoCredential("--warehouse", warehouse());
     if (isHadoop() && OBJECT_STORE.matcher(warehouse()).matches()) {
       throw new ConfigurationException("--warehouse/--outputRoot=" + warehouse() + ": a Hadoop catalog commits by"
           + " renaming files, which an object store does not do atomically, so two writers could both"
           + " commit; use a catalog service for an object store warehouse, e.g. --catalogType=rest"
-          + " --catalogUri=https://... (or jdbc, glue, nessie, or --catalogImpl=... for BigLake)");
+          + " --catalogUri=https://... (or jdbc, or --catalogImpl=... for BigLake)");
+    }
+  }
+
+  /**
+   * The catalog's class is on the class path: else Iceberg failed the run at its start with a bare
+   * {@code ClassNotFoundException} (or "Unknown catalog type"), exit 1, naming no option.
+   */
+  private void checkLoadable() {
+    String impl = properties.get(CatalogProperties.CATALOG_IMPL);
+    String type = properties.get(CatalogUtil.ICEBERG_CATALOG_TYPE);
+    String className = impl != null ? impl : TYPE_CLASSES.get(type);
+    if (className == null) {
+      throw new ConfigurationException("--catalogType=" + type + ": not an Iceberg catalog type; use one of "
+          + new TreeSet<>(TYPE_CLASSES.keySet()) + ", or name a Catalog class with --catalogImpl=...");
+    }
+    try {
+      Class.forName(className, false, CatalogConfig.class.getClassLoader());
+    } catch (ClassNotFoundException | LinkageError e) {
+      throw new ConfigurationException(impl != null
+          ? "--catalogImpl=" + impl + ": no such class on the class path; add the jar that holds it (the bundled jar"
+              + " has Iceberg's hadoop, jdbc and rest catalogs only)"
+          : "--catalogType=" + type + ": its catalog (" + className + ") is not in this build; add "
+              + TYPE_MODULES.get(type) + " to the class path, or use a catalog this build holds (hadoop, jdbc, rest;"
+              + " many services, Nessie's included, speak the REST catalog protocol)");
     }
   }
 

@@ -38,7 +38,7 @@ class CatalogConfigTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"rest", "jdbc", "nessie"})
+  @ValueSource(strings = {"rest", "jdbc"})
   void aCatalogServiceWithoutItsUriIsRefusedWithAnExample(String type) {
     ConfigurationException e = assertThrows(ConfigurationException.class,
         () -> CatalogConfig.of("example", type, null, null, "/tmp/wh", "/tmp/out", Map.of()).withPropertiesFile(null));
@@ -52,7 +52,30 @@ class CatalogConfigTest {
   void aCatalogUriMayComeFromThePropertiesFile(@TempDir Path dir) throws Exception {
     Path file = Files.writeString(dir.resolve("catalog.properties"), "uri=https://catalog.example.com\n");
     CatalogConfig.of("example", "rest", null, null, "/tmp/wh", "/tmp/out", Map.of()).withPropertiesFile(file.toString());
-    CatalogConfig.of("example", "glue", null, null, "/tmp/wh", "/tmp/out", Map.of()).withPropertiesFile(null);
+  }
+
+  /** Before, Iceberg's bare ClassNotFoundException or "Unknown catalog type" when the run began (exit 1). */
+  @ParameterizedTest
+  @ValueSource(strings = {"glue", "nessie", "hive"})
+  void aCatalogTypeThisBuildDoesNotHoldIsRefusedNamingItsModule(String type) {
+    ConfigurationException e = assertThrows(ConfigurationException.class,
+        () -> CatalogConfig.of("example", type, null, "http://catalog.example.com", "/tmp/wh", "/tmp/out", Map.of()));
+    assertTrue(e.getMessage().startsWith("--catalogType=" + type + ": its catalog ("), e.getMessage());
+    assertTrue(e.getMessage().contains("add org.apache.iceberg:iceberg-"), e.getMessage());
+  }
+
+  @Test
+  void anUnknownCatalogTypeOrClassIsRefusedByName() {
+    ConfigurationException type = assertThrows(ConfigurationException.class,
+        () -> CatalogConfig.of("example", "postgres", null, null, "/tmp/wh", "/tmp/out", Map.of()));
+    assertTrue(type.getMessage().startsWith("--catalogType=postgres: not an Iceberg catalog type; use one of"
+        + " [glue, hadoop, hive, jdbc, nessie, rest]"), type.getMessage());
+    ConfigurationException impl = assertThrows(ConfigurationException.class,
+        () -> CatalogConfig.of("example", null, "com.google.cloud.bigquery.BigLakeCatalog", null, "/tmp/wh", "/tmp/out", Map.of()));
+    assertTrue(impl.getMessage().startsWith("--catalogImpl=com.google.cloud.bigquery.BigLakeCatalog: no such class"),
+        impl.getMessage());
+    assertEquals("/tmp/wh", CatalogConfig.of("example", null, "org.apache.iceberg.jdbc.JdbcCatalog", null, "/tmp/wh",
+        "/tmp/out", Map.of()).warehouse());
   }
 
   @Test
