@@ -58,6 +58,11 @@ public final class Password implements Serializable {
               "password: environment variable " + value + " is not set on this machine;"
                   + " set it where the pipeline and its workers run");
         }
+        if (fromEnv.isEmpty()) { // set wrong, as an empty password file is: the source's 401 would blame the credentials
+          throw new ConfigurationException(
+              "password: environment variable " + value + " is empty on this machine;"
+                  + " set it to the password where the pipeline and its workers run");
+        }
         return fromEnv;
       case FILE:
         return firstLine(Path.of(value));
