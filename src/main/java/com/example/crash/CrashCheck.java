@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -31,13 +32,13 @@ import org.apache.iceberg.types.Types;
  * equal the source's rows column by column; {@code events} (append) holds each source event
  * once; {@code users_history} (SCD type 2, when the trials land it) holds every version of each
  * user, open from its {@code updated_at} until the next one's; a change feed holds the latest
- * version of every key (a row, or the tombstone of an order deleted) and no row twice (same key,
- * cursor and {@code _operation}). Lost is an expected row missing, extra a row beyond the expected
- * ones (a copy, a stale version, a deleted order).
+ * version of every key (a row, or the tombstone of an order deleted), with {@code users_history}
+ * every version of each user (every one was read), and only versions the source had, column by
+ * column, each once. Lost is an expected row missing, extra a row beyond the expected ones (a
+ * copy, a stale version, a deleted order, a feed row no version of the source had).
  */
 public final class CrashCheck {
   static final String HISTORY = "users_history";
-  private static final Map<String, String> KEYS = Map.of("users", "user_id", "orders", "order_id");
 
   /** A table checked, with a few of the rows that differ. */
   record Check(String table, long expected, long found, long lost, long extra, List<String> examples) {
@@ -46,8 +47,17 @@ public final class CrashCheck {
     }
   }
 
-  /** Per table, its expected rows rendered (a change feed: each key's latest change). */
+  /** Per table, its expected rows rendered. */
   private final Map<String, List<String>> expected = new TreeMap<>();
+
+  /**
+   * A change feed's expected rows: those it must hold, and every version it may hold, each
+   * rendered with its {@code _operation}.
+   */
+  private record Feed(List<String> required, Set<String> known) {}
+
+  /** Per change feed, what it must and may hold. */
+  private final Map<String, Feed> feeds = new TreeMap<>();
 
   /**
    * The expected state, from the source as it is now (nothing may write) and the traffic's record.
@@ -62,15 +72,22 @@ public final class CrashCheck {
       if (table.equals("events")) {
         continue;
       }
-      List<String> latest = new ArrayList<>(rows.stream()
-          .map(r -> change(r.get(KEYS.get(table)).asText(), micros(r.get("updated_at")), "upsert")).toList());
+      // Not only each key's latest change: a feed row the source never had (a wrong value) is extra too.
+      Map<String, List<ObjectNode>> versions = table.equals("users") ? traffic.userVersions() : traffic.orderVersions();
+      Set<String> known = new HashSet<>();
+      versions.values().forEach(vs -> vs.forEach(v -> known.add(change(v, types, "upsert"))));
+      List<String> latest = new ArrayList<>(rows.stream().map(r -> change(r, types, "upsert")).toList());
       if (table.equals("orders")) {
-        traffic.tombstones().forEach((key, t) -> latest.add(change(key, micros(t.get("updated_at")), "delete")));
+        traffic.tombstones().values().forEach(t -> latest.add(change(t, types, "delete")));
+        traffic.tombstones().values().forEach(t -> known.add(change(t, types, "delete")));
       }
-      expected.put(table + "__changes", latest.stream().sorted().toList());
+      feeds.put(table + "__changes", new Feed(latest.stream().sorted().toList(), known));
       if (table.equals("users") && history) {
         expected.put(HISTORY, versions(traffic.userVersions(), types));
-        expected.put(HISTORY + "__changes", expected.get("users__changes"));
+        // Every version was read (the seed before any write, each user written once): each feed holds them all.
+        Feed all = new Feed(known.stream().sorted().toList(), known);
+        feeds.put("users__changes", all);
+        feeds.put(HISTORY + "__changes", all);
       }
     }
   }
@@ -78,11 +95,14 @@ public final class CrashCheck {
   /** Every table checked against the expected state. */
   List<Check> against(Catalog catalog) {
     List<Check> checks = new ArrayList<>();
-    expected.forEach((name, rows) -> {
-      Table table = catalog.loadTable(TableIdentifier.of("main", "example", name));
-      checks.add(name.endsWith("__changes") ? feed(name, table, rows) : compare(name, rows, rendered(table)));
-    });
+    expected.forEach((name, rows) -> checks.add(compare(name, rows, rendered(load(catalog, name), false))));
+    feeds.forEach((name, feed) -> checks.add(feed(name, rendered(load(catalog, name), true), feed)));
+    checks.sort(Comparator.comparing(Check::table)); // each feed beside its table
     return checks;
+  }
+
+  private static Table load(Catalog catalog, String name) {
+    return catalog.loadTable(TableIdentifier.of("main", "example", name));
   }
 
   static boolean allOk(List<Check> checks) {
@@ -117,21 +137,22 @@ public final class CrashCheck {
     return out;
   }
 
-  /** A change feed: each expected change present, and no change twice. */
-  private static Check feed(String name, Table feed, List<String> latest) {
-    String key = KEYS.get(name.startsWith("orders") ? "orders" : "users");
-    List<String> rows = read(feed).stream().map(r -> change(String.valueOf(r.getField(key)),
-        micros((OffsetDateTime) r.getField("updated_at")), String.valueOf(r.getField("_operation")))).toList();
+  /** A change feed: each required change present, no change twice, and none the source never had. */
+  private static Check feed(String name, List<String> rows, Feed expected) {
     Set<String> distinct = new HashSet<>(rows);
-    List<String> lost = latest.stream().filter(c -> !distinct.contains(c)).toList();
+    List<String> lost = expected.required().stream().filter(c -> !distinct.contains(c)).toList();
+    List<String> unknown = distinct.stream().filter(c -> !expected.known().contains(c)).sorted().toList();
     List<String> examples = new ArrayList<>(lost.stream().limit(3).map(c -> "lost " + c).toList());
     Set<String> seen = new HashSet<>();
     rows.stream().filter(c -> !seen.add(c)).limit(3).forEach(c -> examples.add("twice " + c));
-    return new Check(name, latest.size(), rows.size(), lost.size(), rows.size() - distinct.size(), examples);
+    unknown.stream().limit(3).forEach(c -> examples.add("never in the source " + c));
+    return new Check(name, expected.required().size(), rows.size(), lost.size(),
+        rows.size() - distinct.size() + unknown.size(), examples);
   }
 
-  private static String change(String key, long cursorMicros, String operation) {
-    return key + "@" + cursorMicros + "/" + operation;
+  /** A version of a source row as a change feed row of it renders. */
+  private static String change(ObjectNode version, Map<String, String> types, String operation) {
+    return render(version, types) + "/" + operation;
   }
 
   /** Lost: expected rows the table lacks; extra: the table's rows beyond the expected ones (copies included). */
@@ -159,9 +180,9 @@ public final class CrashCheck {
   /**
    * A table's rows rendered as {@link #render(ObjectNode, Map)} renders the source's, from its
    * columns but the connector's own ({@code _}...); an SCD type 2 version with its validity,
-   * {@code [start,end)} in microseconds.
+   * {@code [start,end)} in microseconds; a change feed's row with its {@code _operation}.
    */
-  private static List<String> rendered(Table table) {
+  private static List<String> rendered(Table table, boolean feed) {
     List<Types.NestedField> columns = table.schema().columns().stream().filter(c -> !c.name().startsWith("_")).toList();
     boolean versioned = table.schema().findField(MergeRule.START_AT) != null;
     List<String> out = new ArrayList<>();
@@ -169,7 +190,9 @@ public final class CrashCheck {
       Map<String, String> values = new TreeMap<>();
       columns.forEach(c -> values.put(c.name(), value(r.getField(c.name()))));
       String row = values.toString();
-      if (versioned) {
+      if (feed) {
+        row += "/" + r.getField("_operation");
+      } else if (versioned) {
         row += "[" + value(r.getField(MergeRule.START_AT)) + ","
             + value(r.getField(MergeRule.END_AT)) + ")";
       }

@@ -17,8 +17,8 @@ import java.util.UUID;
  * own for as long as a continuous run is being killed ({@link #start}, {@link #stop}).
  *
  * <p>Keeps what the source answered, the record the tables are checked against besides its current
- * rows: each user's versions (its seed row, then what was written, stamped by the source) and the
- * tombstones of the deleted orders. A user is written at most once (an update of a seed user, or a
+ * rows: each user's and order's versions (its seed row, then what was written, stamped by the
+ * source) and the tombstones of the deleted orders. A user is written at most once (an update of a seed user, or a
  * new user): a read sees only a key's latest version, so a second write while no run reads (a child
  * being restarted) would hide the first from every run, and SCD type 2 history could not be
  * expected to hold it.
@@ -34,6 +34,7 @@ final class CrashTraffic implements AutoCloseable {
   private final List<String> users = new ArrayList<>();
   private final List<String> orders = new ArrayList<>();
   private final Map<String, List<ObjectNode>> userVersions = new TreeMap<>();
+  private final Map<String, List<ObjectNode>> orderVersions = new TreeMap<>();
   private final Map<String, ObjectNode> tombstones = new TreeMap<>();
   private final long seedNewestMicros;
   private long serial;
@@ -56,6 +57,7 @@ final class CrashTraffic implements AutoCloseable {
     }
     for (ObjectNode order : source.rows("orders")) {
       orders.add(order.get("order_id").asText());
+      orderVersions.put(order.get("order_id").asText(), new ArrayList<>(List.of(order)));
       newest = Math.max(newest, CrashCheck.micros(order.get("updated_at")));
     }
     for (ObjectNode event : source.rows("events")) {
@@ -72,6 +74,11 @@ final class CrashTraffic implements AutoCloseable {
   /** Every version of each user: the seed's, then the one written, if any. */
   Map<String, List<ObjectNode>> userVersions() {
     return userVersions;
+  }
+
+  /** Every version of each order: the seed's, then each written (one a read may never see: an order is written again). */
+  Map<String, List<ObjectNode>> orderVersions() {
+    return orderVersions;
   }
 
   /** The deleted orders' tombstones, by key. */
@@ -138,15 +145,17 @@ final class CrashTraffic implements AutoCloseable {
       userVersions.get(key).add(source.upsert("users", Map.of("user_id", key, "email", "u" + serial + "@example.com",
           "status", random.nextBoolean() ? "active" : "inactive")));
     }
-    source.upsert("orders", Map.of("order_id", pick(orders), "user_id", pick(users),
-        "amount", random.nextInt(100_000) / 100.0, "status", "shipped"));
+    String order = pick(orders);
+    orderVersions.get(order).add(source.upsert("orders", Map.of("order_id", order, "user_id", pick(users),
+        "amount", random.nextInt(100_000) / 100.0, "status", "shipped")));
     if (serial % 4 == 0) {
       String user = "user_new_" + serial;
       users.add(user);
       userVersions.put(user, new ArrayList<>(List.of(
           source.upsert("users", Map.of("user_id", user, "email", "new" + serial + "@example.com")))));
       orders.add("order_new_" + serial);
-      source.upsert("orders", Map.of("order_id", "order_new_" + serial, "amount", 1.0, "status", "created"));
+      orderVersions.put("order_new_" + serial, new ArrayList<>(List.of(
+          source.upsert("orders", Map.of("order_id", "order_new_" + serial, "amount", 1.0, "status", "created")))));
     }
     if (serial % 2 == 0) {
       String key = orders.remove(random.nextInt(orders.size()));

@@ -288,7 +288,8 @@ public final class CrashTrials {
         t.exitCode(), t.committed() + " of " + COMMITTED.size()));
     System.out.printf("%nconcurrent runs: exit %d and exit %d%n", concurrent[0], concurrent[1]);
     problems.forEach(p -> System.out.println("  " + p));
-    System.out.println("\nafter the final run (a change feed's expected rows: the latest version of every key):");
+    System.out.println("\nafter the final run (a change feed's expected rows: the latest version of every key, with"
+        + " users_history every user's; and only versions the source had):");
     CrashCheck.print(checks, System.out);
     boolean wrong = !problems.isEmpty() || !CrashCheck.allOk(checks);
     System.out.printf("%n%s in %.0f s; logs under %s%n", wrong ? "FAILED" : "nothing lost or doubled",
@@ -359,7 +360,8 @@ public final class CrashTrials {
     System.out.printf("%nfinal run: %s; after SIGTERM exit %d, %s%n",
         o.caughtUpMs() < 0 ? "the tables never equaled the source" : String.format("tables equal to the source after %.1f s", o.caughtUpMs() / 1e3),
         o.finalExit(), o.finalOutput().contains(STOPPED) ? "\"" + STOPPED + "\"" : "no final commit reported");
-    System.out.println("\nafter the final run (a change feed's expected rows: the latest version of every key):");
+    System.out.println("\nafter the final run (a change feed's expected rows: the latest version of every key, with"
+        + " users_history every user's; and only versions the source had):");
     CrashCheck.print(o.checks(), System.out);
     System.out.printf("%n%s in %.0f s; logs under %s%n", o.ok() ? "nothing lost or doubled" : "FAILED",
         (System.nanoTime() - started) / 1e9, work);
