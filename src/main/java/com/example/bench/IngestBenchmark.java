@@ -12,6 +12,7 @@ import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.connector.pipeline.IngestMain;
 import com.example.connector.pipeline.RunnerConfig;
+import com.example.connector.table.CatalogConfig;
 import com.example.source.ExampleSource;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -31,6 +32,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -60,7 +63,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * Seconds are from the child's start to its exit; calls are the requests the source served
  * meanwhile; peak calls in flight is the pipeline's {@code peak_in_flight} (1 for the sequential
  * client); CPU is the child's, JVM start included, less its heap sampler's; peak heap by {@link
- * HeapGauge}; peak RSS is the child's {@code VmHWM}.
+ * HeapGauge}; peak RSS is the child's {@code VmHWM}. A run counts only if it got the source's rows:
+ * the sequential client must have read every record, and each pipeline run's tables, read back
+ * with Iceberg's generic reader ({@link LandedRows}), must hold each table's keys once each;
+ * otherwise the benchmark fails, naming the run.
  *
  * <p>Before the scenarios, two fixed costs per runner, each a fresh JVM: the runner's floor, a
  * {@link MinimalPipeline} with the runner config's options (what any Beam job pays there), and an
@@ -72,6 +78,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class IngestBenchmark {
   /** The benchmark's tables: every table of the Example source. */
   static final List<String> TABLES = List.of("products", "events", "users", "orders", "metrics");
+  /** Each table's key, by which a run's tables are checked against the source's volume. */
+  private static final Map<String, String> KEYS = Map.of("products", "product_id", "events", "event_id",
+      "users", "user_id", "orders", "order_id", "metrics", "metric_id");
   /** The {@code --runners} names and the shipped runner config each runs with. */
   private static final Map<String, String> RUNNER_CONFIGS = Map.of("direct", "direct", "flink", "flink-local");
   private static final String USAGE =
@@ -127,7 +136,7 @@ public final class IngestBenchmark {
       Map<String, Long> noRows = new LinkedHashMap<>();
       TABLES.forEach(t -> noRows.put(t, 0L));
       try (ExampleSource source = startSource(noRows, 0, baseTime)) {
-        empty = pipelines(settings, source, work.resolve("empty"), 0);
+        empty = pipelines(settings, source, work.resolve("empty"), 0, noRows);
       }
       // What any Beam job costs on each runner (the floor under the empty run), and the same job
       // with one element waiting, as a read waits on calls: what the runner costs while it waits.
@@ -145,9 +154,15 @@ public final class IngestBenchmark {
       for (long latency : settings.latenciesMs()) {
         try (ExampleSource source = startSource(settings.rows(), latency, baseTime)) {
           Path dir = work.resolve(latency + "ms");
-          runs.add(measure("sequential client", latency, source, Files.createDirectories(dir).resolve("sequential.log"),
-              "sequential", source.baseUrl().toString()));
-          runs.addAll(pipelines(settings, source, dir, latency));
+          Path log = Files.createDirectories(dir).resolve("sequential.log");
+          Run sequential = measure("sequential client", latency, source, log, "sequential", source.baseUrl().toString());
+          long records = settings.rows().values().stream().mapToLong(Long::longValue).sum();
+          if (sequential.child().records() != records) { // a client that stopped early would be a fast baseline
+            throw new IllegalStateException("the sequential client at " + latency + " ms read "
+                + sequential.child().records() + " records of the source's " + records + "; see " + log);
+          }
+          runs.add(sequential);
+          runs.addAll(pipelines(settings, source, dir, latency, settings.rows()));
         }
       }
       print(settings, minimal, waiting, empty, runs);
@@ -162,18 +177,42 @@ public final class IngestBenchmark {
     return builder.start();
   }
 
-  /** The pipeline on each runner of the settings, against {@code source}, under {@code dir}. */
-  private static List<Run> pipelines(Settings settings, ExampleSource source, Path dir, long latency)
-      throws IOException, InterruptedException {
+  /**
+   * The pipeline on each runner of the settings, against {@code source} (holding {@code rows} per
+   * table), under {@code dir}; each run's tables must hold the source's rows.
+   */
+  private static List<Run> pipelines(Settings settings, ExampleSource source, Path dir, long latency,
+      Map<String, Long> rows) throws IOException, InterruptedException {
     Path spec = BenchmarkSpec.write(dir, source, settings.maxConcurrentRequests(),
         TABLES.stream().map(BenchmarkSpec::table).toList());
     List<Run> runs = new ArrayList<>();
     for (Map.Entry<String, Path> runner : settings.runners().entrySet()) {
-      runs.add(measure("pipeline, " + runner.getKey(), latency, source, dir.resolve(runner.getKey() + ".log"),
+      Path output = dir.resolve("out-" + runner.getKey());
+      Path log = dir.resolve(runner.getKey() + ".log");
+      runs.add(measure("pipeline, " + runner.getKey(), latency, source, log,
           "pipeline", "--spec=" + spec, "--runnerConfig=" + runner.getValue(),
-          "--outputRoot=" + dir.resolve("out-" + runner.getKey()), "--progressIntervalSeconds=0"));
+          "--outputRoot=" + output, "--progressIntervalSeconds=0"));
+      // Its time counts only if it landed what the source holds: its records counter is the connector's own.
+      String wrong = landed(output, rows);
+      if (wrong != null) {
+        throw new IllegalStateException("pipeline, " + runner.getKey() + " at " + latency + " ms: " + wrong + "; see " + log);
+      }
     }
     return runs;
+  }
+
+  /** Null if each table under {@code output} holds {@code rows} of it, each key once; else what is wrong. */
+  static String landed(Path output, Map<String, Long> rows) {
+    Catalog catalog = CatalogConfig.hadoop(output.toString()).load();
+    for (String table : TABLES) {
+      String key = KEYS.get(table);
+      String wrong = LandedRows.wrongKeys(table,
+          LandedRows.byKey(catalog.loadTable(TableIdentifier.of("main", "example", table)), key, key), rows.get(table));
+      if (wrong != null) {
+        return wrong;
+      }
+    }
+    return null;
   }
 
   private static Settings settings(String[] args) {

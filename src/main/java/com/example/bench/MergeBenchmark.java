@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,11 +52,15 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * out by their statistics, the rows inserted and deleted, the table's rows after the run, and the
  * peak heap. Last, per runner, the seconds of a {@link MinimalPipeline} in the same warm JVM (what
  * any Beam job costs there, the floor under each run), and how many changed runs met the target,
- * as measured and net of the floor.
+ * as measured and net of the floor. After each run, outside its time, the table is read back
+ * ({@link LandedRows}): every user once, each changed user with its new email, or the benchmark
+ * fails instead of scoring the run.
  */
 public final class MergeBenchmark {
   /** Issue 13's target: a run changing 1% of the table takes at most this share of the first run's time. */
   private static final double TARGET_RATIO = 0.10;
+  /** How a changed user's email begins; no seed email does. */
+  private static final String CHANGED = "changed-";
 
   private record Run(String name, double seconds, long records, long dataFilesAdded, long deleteFilesAdded,
       long filesRead, long filesSkipped, long inserted, long deleted, long tableRows, long peakHeap) {}
@@ -102,18 +107,21 @@ public final class MergeBenchmark {
               List.of(BenchmarkSpec.table("users")));
           Path output = dir.resolve("output");
           Path config = Path.of("runner-configs", runner.equals("flink") ? "flink-local" : "direct");
-          runs.add(run(runner + ": first run", spec, config, output, heap));
+          Map<String, String> changed = new HashMap<>(); // each changed user's email
+          runs.add(checked(run(runner + ": first run", spec, config, output, heap), output, users, changed));
           int width = Math.max(4, Long.toString(users - 1).length());
           for (int n = 0; n < incrementalRuns; n++) {
             for (long i = n; i < users; i += step) {
-              source.upsert("users", Map.of("user_id", String.format("user_%0" + width + "d", i), "email", "changed-" + i + "@example.com"));
+              String key = String.format("user_%0" + width + "d", i);
+              changed.put(key, CHANGED + i + "@example.com");
+              source.upsert("users", Map.of("user_id", key, "email", changed.get(key)));
             }
             awaitNextSecond(); // the writes are stamped with the source's clock, which the cap must pass
-            runs.add(run(runner + ": " + percent + "% changed" + (incrementalRuns > 1 ? " #" + (n + 1) : ""), spec,
-                config, output, heap));
+            runs.add(checked(run(runner + ": " + percent + "% changed" + (incrementalRuns > 1 ? " #" + (n + 1) : ""),
+                spec, config, output, heap), output, users, changed));
           }
           awaitNextSecond();
-          runs.add(run(runner + ": nothing changed", spec, config, output, heap));
+          runs.add(checked(run(runner + ": nothing changed", spec, config, output, heap), output, users, changed));
           floors.put(runner, minimalPipeline(config));
         }
       }
@@ -144,6 +152,39 @@ public final class MergeBenchmark {
         c.getOrDefault("rows_inserted", 0L), c.getOrDefault("rows_deleted", 0L), SnapshotSummary.liveRows(s), heap.peakUsed());
     System.err.println("measured: " + run);
     return run;
+  }
+
+  /**
+   * The run, once its table is read back (outside its time) and holds every user once and each
+   * changed user's email: a run that is fast because it merged wrong must not score.
+   */
+  private static Run checked(Run run, Path output, long users, Map<String, String> changed) {
+    Map<String, List<String>> rows = LandedRows.byKey(CatalogConfig.hadoop(output.toString()).load()
+        .loadTable(TableIdentifier.of("main", "example", "users")), "user_id", "email");
+    String wrong = wrongMerge(rows, users, changed);
+    if (wrong != null) {
+      throw new IllegalStateException(run.name() + ": " + wrong);
+    }
+    return run;
+  }
+
+  /**
+   * Null if {@code rows} (emails by user) hold {@code users} users, each once, the users of {@code
+   * changed} with their new email and no other user a changed one; else what is wrong.
+   */
+  static String wrongMerge(Map<String, List<String>> rows, long users, Map<String, String> changed) {
+    String wrong = LandedRows.wrongKeys("users", rows, users);
+    if (wrong != null) {
+      return wrong;
+    }
+    List<String> stale = changed.entrySet().stream().filter(e -> !List.of(e.getValue()).equals(rows.get(e.getKey())))
+        .map(Map.Entry::getKey).sorted().limit(3).toList();
+    long withChange = rows.values().stream().filter(v -> v.get(0).startsWith(CHANGED)).count();
+    if (stale.isEmpty() && withChange == changed.size()) {
+      return null;
+    }
+    return "users: " + withChange + " rows with a changed email, where " + changed.size() + " users were changed"
+        + (stale.isEmpty() ? "" : "; without their new email: " + stale);
   }
 
   /**
