@@ -62,8 +62,8 @@ import org.apache.iceberg.catalog.TableIdentifier;
  * --runner=direct|flink} (default direct), {@code --kills=N} (default 5), {@code --seed=S} (delays
  * and writes, default 1), {@code --rows=N} (seed rows of users, orders and events each, default
  * 5,000). Exits 1 if anything is lost, extra or doubled, a run failed by itself, a concurrent run
- * failed otherwise than naming a table and saying to run again, or the stopped continuous run did
- * not exit 0 after a final commit.
+ * failed otherwise than naming a table and saying to run again, neither concurrent run committed,
+ * or the stopped continuous run did not exit 0 after a final commit.
  */
 public final class CrashTrials {
   private static final String SCD1 = ", \"table_configuration\": {\"scd_type\": \"SCD_TYPE_1\"}";
@@ -235,7 +235,7 @@ public final class CrashTrials {
    * wrong. Each run is killed at a random time of an unkilled run's length, or {@code atCommit} a
    * random 0-{@value #MAX_COMMIT_KILL_DELAY_MS} ms after it committed its first table.
    */
-  private boolean bounded(int trials, boolean atCommit, long rows, long seed, long started) throws Exception {
+  boolean bounded(int trials, boolean atCommit, long rows, long seed, long started) throws Exception {
     long unkilledMs = System.currentTimeMillis();
     runToEnd(work.resolve("measured-output"), work.resolve("measured.log"));
     unkilledMs = System.currentTimeMillis() - unkilledMs;
@@ -269,6 +269,11 @@ public final class CrashTrials {
         problems.add("concurrent run " + (i + 1) + " failed otherwise than naming a table and saying to run again"
             + " (exit " + concurrent[i] + "), see " + logs[i]);
       }
+    }
+    // Of two runs on one table one commits: both told to run again would leave the trial to the final run alone.
+    if (concurrent[0] != 0 && concurrent[1] != 0) {
+      problems.add("neither concurrent run committed (exit " + concurrent[0] + " and " + concurrent[1] + "), see "
+          + logs[0] + " and " + logs[1]);
     }
 
     // The final run's cap is the source's clock in whole seconds: let it pass the last write.
