@@ -11,6 +11,7 @@ import com.example.connector.client.Password;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.connector.pipeline.IngestMain;
+import com.example.connector.pipeline.OptionsRegistry;
 import com.example.connector.pipeline.RunnerConfig;
 import com.example.connector.table.CatalogConfig;
 import com.example.source.ExampleSource;
@@ -69,7 +70,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * otherwise the benchmark fails, naming the run.
  *
  * <p>Before the scenarios, two fixed costs per runner, each a fresh JVM: the runner's floor, a
- * {@link MinimalPipeline} with the runner config's options (what any Beam job pays there), and an
+ * {@link MinimalPipeline} with the runner config's options (what any Beam job pays there, its
+ * JVM's options registry limited as a run's, {@code OptionsRegistry}), and an
  * empty run of the pipeline (a source with no rows: what the connector adds before its first
  * record). Both are also given as CPU milliseconds per 1,000 of the scenarios' records. And what
  * the runner itself burns while its work waits: the minimal pipeline again with one element
@@ -323,6 +325,8 @@ public final class IngestBenchmark {
       records = sequential(new SourceConfig(URI.create(args[1]), "bench", Password.inline("bench"), RetryPolicy.DEFAULT));
       peakInFlight = 1;
     } else if (args[0].equals("minimal")) {
+      // Beam's options registry as a run's JVM has it (IngestMain.runInFreshJvm): the floor is subtracted from runs.
+      OptionsRegistry.limitFor(new String[] {"--runnerConfig=" + args[1]});
       MinimalPipeline.run(RunnerConfig.load(Path.of(args[1])).toArray(String[]::new), Long.parseLong(args[2]));
       records = 0;
       peakInFlight = 0;

@@ -45,7 +45,7 @@ public final class OptionsRegistry {
   private OptionsRegistry() {}
 
   /** Limits the registry for the run these arguments describe ({@link RunnerConfig#runner}), if it runs on a limited runner. */
-  static void limitFor(String[] args) {
+  public static void limitFor(String[] args) {
     RunnerConfig.runner(args).ifPresent(runner -> limitTo(List.of(runner)));
   }
 
