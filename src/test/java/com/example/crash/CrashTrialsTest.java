@@ -29,7 +29,7 @@ class CrashTrialsTest {
     try (ExampleSource source = CrashTrials.source(ROWS, false)) {
       CrashTrials trials = new CrashTrials(source, dir, 3, false, CrashTrials.Runner.DIRECT, (jvmOptions, args, log) ->
           log.getFileName().toString().startsWith("concurrent-")
-              ? List.of("sh", "-c", "echo 'error: table main.example.users__changes moved on under this run; run again'; exit 1")
+              ? List.of("sh", "-c", "echo 'error: table main.example.users__changes moved on under this run; run again; nothing was committed'; exit 1")
               : ChildProcess.java(log.resolveSibling(log.getFileName() + ".args"), jvmOptions, ChildRun.MAIN, args));
       assertTrue(trials.bounded(0, false, ROWS, 3, System.nanoTime()), "the trial is wrong");
     }
