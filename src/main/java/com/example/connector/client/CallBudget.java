@@ -127,9 +127,16 @@ final class CallBudget {
     }
   }
 
-  /** What is left of the connection's {@code Retry-After}: zero if none. */
+  /** What is left of the connection's {@code Retry-After}: zero if none; under the lock. */
   private Duration holdLeft() {
-    Duration left = Duration.between(clock.instant(), notBefore);
+    Instant now = clock.instant();
+    Duration left = Duration.between(now, notBefore);
+    if (left.compareTo(ExampleClient.MAX_RETRY_AFTER) > 0) {
+      // Longer than any hold: this machine's clock was set back under it. A hold is a wait the
+      // source asked for, not an instant of this clock: wait no longer than the longest one.
+      notBefore = now.plus(ExampleClient.MAX_RETRY_AFTER);
+      left = ExampleClient.MAX_RETRY_AFTER;
+    }
     return left.isNegative() ? Duration.ZERO : left;
   }
 

@@ -101,6 +101,26 @@ class CallBudgetTest {
     assertEquals(List.of(Duration.ofSeconds(7)), waits);
   }
 
+  /**
+   * This machine's clock set back an hour under a Retry-After (an NTP step, a VM restored from a
+   * snapshot): the hold is time the source asked for, at most a minute, not until the clock is
+   * back where it was. Every call of the connection in the JVM waited an hour and 30 s.
+   */
+  @Test
+  void aClockSetBackUnderARetryAfterHoldsCallsNoLongerThanTheLongestRetryAfter() {
+    TestClock clock = TestClock.frozenAt(NOW);
+    List<Duration> waits = new ArrayList<>();
+    CallBudget budget = budget(8, clock, waits);
+    budget.hold("/tables", Duration.ofSeconds(30), QUIET);
+    clock.advance(Duration.ofHours(-1));
+
+    assertTrue(budget.acquire("/tables", QUIET).held());
+    assertEquals(List.of(Duration.ofSeconds(60)), waits);
+    budget.release(Outcome.SUCCESS);
+    assertFalse(budget.acquire("/tables", QUIET).held(), "the hold ended with that wait");
+    assertEquals(List.of(Duration.ofSeconds(60)), waits);
+  }
+
   /** What the clients tell: their events in the order the budget admits them, and counts. */
   private static final class Events implements ExampleClient.RetryListener {
     private final TestClock clock;
