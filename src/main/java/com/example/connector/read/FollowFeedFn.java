@@ -140,6 +140,7 @@ public class FollowFeedFn extends DoFn<CursorFeed, FeedBatch> {
     // A job resumed from a savepoint gets its elements from there, as an older spec planned them
     // (its filters, limit, window): it reads as this job's spec says, from the restored position.
     CursorFeed feed = planned.getOrDefault(element.feedName(), element);
+    unplanned.newRead(); // each poll: the schema may declare a field it did not before
     long from = tracker.currentRestriction().getFrom();
     Poll poll = null;
     try {

@@ -78,6 +78,7 @@ public abstract class SourceReadFn<ElementT> extends SourceCallsFn<ElementT, Lis
 
   /** Ranges of one kind read side by side on this instance's threads. */
   protected <R, P> Lanes<R, P> lanes(Lanes.Ranges<R, P> ranges) {
+    unplanned.newRead(); // once per call: the schema may declare a field it did not before
     return new Lanes<>(ranges, parallel, checkpointAfter);
   }
 

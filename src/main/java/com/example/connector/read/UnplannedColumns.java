@@ -17,12 +17,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What a read does with a record's fields that the table's schema, as the run planned it, lacks
- * ({@link RecordSchemas#toRow} finds them). The source's schema, asked again once per field name,
- * tells two cases apart. A column the source added since the run was planned fails the read: its
- * values would be lost for good, as the cursor moves past them and the next run, which adds the
- * column, would not read them again. A field the source does not declare is left out, as it always
- * was, with one warning per table and field in this JVM. The hidden {@code metrics} has no schema
- * route (its schema is the connector's own): its unknown fields count as undeclared.
+ * ({@link RecordSchemas#toRow} finds them). The source's schema, asked again once per field name
+ * and read call, tells two cases apart. A column the source added since the run was planned fails
+ * the read: its values would be lost for good, as the cursor moves past them and the next run,
+ * which adds the column, would not read them again. A field the source does not declare is left
+ * out, as it always was, with one warning per table and field in this JVM. The hidden {@code
+ * metrics} has no schema route (its schema is the connector's own): its unknown fields count as
+ * undeclared.
  *
  * <p>One per read DoFn instance (it uses that instance's client); thread-safe, for its lanes.
  */
@@ -62,7 +63,17 @@ final class UnplannedColumns implements RecordSchemas.UnplannedFields {
     }
   }
 
-  /** Asks the source's schema whether it declares {@code column}: once, however many lanes find it. */
+  /**
+   * A new read call (a poll, a checkpointed group's next call): fields found undeclared are asked
+   * about again when met. The source may declare them since (a field sent before its schema route
+   * lists it, a schema answered from a cache): kept for good, a continuous read left the column's
+   * values out of every record for as long as it ran, its cursor moving past them.
+   */
+  void newRead() {
+    declared.clear();
+  }
+
+  /** Asks the source's schema whether it declares {@code column}: once a read call, whatever the lanes. */
   private synchronized boolean ask(String column) {
     Boolean known = declared.get(column);
     if (known != null) {

@@ -3,14 +3,19 @@ package com.example.connector.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.catalog.RecordSchemas.RunStamp;
 import com.example.connector.catalog.TableCatalog;
 import com.example.connector.catalog.Timestamps;
 import com.example.connector.client.ExampleClient;
 import com.example.connector.client.Password;
+import com.example.connector.client.RawHttpServer;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
+import com.example.connector.client.SourceException;
 import com.example.source.ExampleSource;
 import com.example.testing.TestClock;
 import java.time.Duration;
@@ -19,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
 import org.junit.jupiter.api.Test;
@@ -83,6 +89,91 @@ class FollowFeedFnTest {
       }
       assertEquals(Timestamps.toMicros(CAP), at, "up to the source's clock");
       assertEquals(37, batches.stream().mapToInt(b -> b.rows().size()).sum(), "the 37 users, each once");
+    }
+  }
+
+  /** The users' field descriptors, as the source's schema route lists them, with {@code extra} after them. */
+  private static String usersSchema(String extra) {
+    return "{\"schema\": [{\"name\": \"user_id\", \"type\": \"string\", \"nullable\": false},"
+        + " {\"name\": \"email\", \"type\": \"string\", \"nullable\": true},"
+        + " {\"name\": \"display_name\", \"type\": \"string\", \"nullable\": true},"
+        + " {\"name\": \"status\", \"type\": \"string\", \"nullable\": true},"
+        + " {\"name\": \"updated_at\", \"type\": \"timestamp\", \"nullable\": true}" + extra + "]}";
+  }
+
+  private static String user(String id, String updatedAt, String tier) {
+    return "{\"user_id\": \"" + id + "\", \"email\": null, \"display_name\": null, \"status\": \"active\","
+        + " \"updated_at\": \"" + updatedAt + "\", \"tier\": \"" + tier + "\"}";
+  }
+
+  /**
+   * A field the source sent before its schema declared it (an API rolling a field out, a schema
+   * route answered from a cache) is left out; once the schema declares it, a later poll of the
+   * same continuous read fails naming the column, as a new read would, rather than drop its
+   * values. The read asked the schema once for good, and left 'gold' out of user_0002 as well:
+   * its cursor moved past it, so no later run read it again.
+   */
+  @Test
+  void aFieldTheSchemaDeclaresAfterAPollLeftItOutFailsALaterPoll() throws Exception {
+    AtomicBoolean declared = new AtomicBoolean();
+    String first = user("user_0001", "2026-12-02T07:59:00.000000+00:00", "silver");
+    String second = user("user_0002", "2026-12-02T08:00:05.000000+00:00", "gold");
+    try (RawHttpServer server = new RawHttpServer((n, line, out) -> {
+      String path = line.split(" ")[1];
+      if (path.equals("/tables")) { // the poll's cap: the source's clock
+        out.write(RawHttpServer.json("{\"tables\": [\"users\"]}",
+            "Date: Wed, 02 Dec 2026 08:00:" + (declared.get() ? "10" : "00") + " GMT"));
+      } else if (path.startsWith("/tables/users/schema")) {
+        out.write(RawHttpServer.json(usersSchema(declared.get()
+            ? ", {\"name\": \"tier\", \"type\": \"string\", \"nullable\": true}" : "")));
+      } else if (path.startsWith("/tables/users/records")) {
+        String records = !declared.get() ? first : path.contains("since=1969") ? first + ", " + second : second;
+        out.write(RawHttpServer.json("{\"records\": [" + records + "], \"next_page\": null}"));
+      } else {
+        out.write(RawHttpServer.response(404, "application/json", "{\"error\": \"no route\"}"));
+      }
+    });
+        ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start()) {
+      SourceConfig config = new SourceConfig(server.baseUrl(), "u", Password.inline("p"),
+          new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1)));
+      ReadContext context;
+      try (ExampleClient client = ExampleClient.create(
+          new SourceConfig(source.baseUrl(), "u", Password.inline("p"), config.retry()))) {
+        context = new ReadContext(config, TableCatalog.discover(client).table("users", "test"),
+            new RunStamp("run", 0), "main.example.users");
+      }
+      CursorFeed feed = new CursorFeed("users", false, Map.of(), null, null, Timestamps.toMicros(CAP), 10_000,
+          "upsert", null);
+      FollowFeedFn fn = new FollowFeedFn(context, new ReadCursorFn(context), Duration.ofSeconds(1), List.of(feed));
+      List<FeedBatch> batches = new ArrayList<>();
+      OutputReceiver<FeedBatch> out = new OutputReceiver<>() {
+        @Override
+        public void output(FeedBatch batch) {
+          batches.add(batch);
+        }
+
+        @Override
+        public void outputWithTimestamp(FeedBatch batch, org.joda.time.Instant timestamp) {
+          output(batch);
+        }
+      };
+      fn.setup();
+      try {
+        var tracker = fn.newTracker(fn.initialRestriction(feed));
+        var watermark = fn.newWatermarkEstimator(fn.initialWatermark(feed));
+        fn.process(feed, tracker, watermark, out); // up to 08:00:00: user_0001, its undeclared tier left out
+        assertEquals(1, batches.stream().mapToInt(b -> b.rows().size()).sum());
+        assertNull(batches.get(0).rows().get(0).getSchema().getField("tier"), "left out");
+
+        declared.set(true);
+        var next = fn.newTracker(tracker.trySplit(0).getResidual()); // the runner's resume after the poll interval
+        SourceException e = assertThrows(SourceException.class, () -> fn.process(feed, next, watermark, out));
+        assertTrue(e.getMessage().contains("the source added column 'tier' to table users after this run was planned"),
+            e.getMessage());
+        assertEquals(1, batches.stream().mapToInt(b -> b.rows().size()).sum(), "user_0002 not output without its tier");
+      } finally {
+        fn.teardown();
+      }
     }
   }
 
