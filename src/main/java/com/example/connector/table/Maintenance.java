@@ -69,7 +69,8 @@ import org.slf4j.LoggerFactory;
  *       (the connector's cursors) of the newest snapshot that has them. Safe with ingestion: the
  *       commit is accepted only while the table's current snapshot is still the one that was read,
  *       so an ingestion run that commits meanwhile makes compaction fail, with its files deleted
- *       and nothing changed, instead of landing on top of the run's snapshot with older cursors.
+ *       and nothing changed, instead of landing on top of the run's snapshot with older cursors;
+ *       the expiry and orphan removal still run, and then the failure is thrown.
  *   <li><b>Snapshot expiry.</b> Snapshots older than an age are removed, the last N always kept,
  *       with the files only they referenced. Safe: Iceberg re-applies the expiry on top of
  *       concurrent commits and never deletes a file a remaining snapshot references.
@@ -168,8 +169,9 @@ public final class Maintenance {
   /**
    * Compacts, expires snapshots and removes orphan files (see the class comment).
    *
-   * @throws IllegalStateException if the table changed while it was being compacted; nothing was
-   *     changed then, and maintenance can simply run again
+   * @throws IllegalStateException if the table changed while it was being compacted; its rows were
+   *     not rewritten then (snapshots were still expired and orphans removed), and maintenance can
+   *     simply run again
    */
   public static Report maintain(Table table, Settings settings, Clock clock) {
     return maintain(table, settings, clock, () -> {});
@@ -190,11 +192,30 @@ public final class Maintenance {
                 table.properties(),
                 TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
                 DEFAULT_TARGET_FILE_SIZE_BYTES);
+    Abandoned abandoned = null;
     if (!settings.dryRun() && before.needCompaction(table.spec(), target)) {
-      compact(table, start, before, target, beforeRewriteCommit);
+      try {
+        compact(table, start, before, target, beforeRewriteCommit);
+      } catch (Abandoned e) {
+        // Expire and remove orphans all the same: on a table a continuous run commits to every few
+        // seconds, a long compaction loses every time, and they would never run.
+        abandoned = e;
+      }
     }
-    int expired = expireSnapshots(table, settings, clock);
-    List<String> orphans = removeOrphans(table, settings, clock);
+    int expired;
+    List<String> orphans;
+    try {
+      expired = expireSnapshots(table, settings, clock);
+      orphans = removeOrphans(table, settings, clock);
+    } catch (RuntimeException e) {
+      if (abandoned != null) {
+        e.addSuppressed(abandoned);
+      }
+      throw e;
+    }
+    if (abandoned != null) {
+      throw abandoned;
+    }
     table.refresh();
     LiveFiles after = LiveFiles.of(table, table.currentSnapshot());
     return new Report(
@@ -312,9 +333,10 @@ public final class Maintenance {
       keepWritten = true; // the commit may have landed, and the written files be the table's
       throw e;
     } catch (ValidationException | CommitFailedException e) {
-      throw new IllegalStateException(
+      throw new Abandoned(
           "Table " + table.name() + " changed while it was being compacted, so compaction was"
-              + " abandoned and nothing changed; run maintenance again (" + e.getMessage() + ")",
+              + " abandoned and its rows were left as they were (snapshots were still expired and orphan"
+              + " files removed); run maintenance again (" + e.getMessage() + ")",
           e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -322,6 +344,13 @@ public final class Maintenance {
       if (!keepWritten) {
         written.forEach(location -> deleteQuietly(table.io(), location));
       }
+    }
+  }
+
+  /** A compaction that lost the race to another commit: nothing of it was committed. */
+  private static final class Abandoned extends IllegalStateException {
+    Abandoned(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 

@@ -215,6 +215,38 @@ class MaintenanceTest {
     assertEquals(List.of(), dryRun.orphansRemoved());
   }
 
+  /**
+   * A table a continuous run commits to every few seconds: a compaction longer than that loses the
+   * race every time. Its snapshots must still expire and its orphan files go, or maintenance never
+   * does either (8,640 snapshots a day kept, each with its manifests).
+   */
+  @Test
+  void aCompactionThatGivesUpStillExpiresSnapshotsAndRemovesOrphans() throws IOException {
+    Table table = tenAppendsAndADelete("clicks");
+    Instant now = Instant.now();
+    ageEveryFile(tableDir("clicks"), now.minus(Duration.ofDays(10)));
+    Path oldStray = stray(tableDir("clicks").resolve("data/stray-old.parquet"), now.minus(Duration.ofDays(4)));
+    Table ingestion = catalog.loadTable(TableIdentifier.of("db", "clicks"));
+    Runnable ingestionCommits = () -> ingestion.newAppend()
+        .appendFile(IcebergFiles.dataFile(ingestion, List.of(row(31, "row-31")))).commit();
+    Settings retainThree = new Settings(0, Duration.ofDays(7), 3, Duration.ofDays(3), false);
+    Clock nextYear = Clock.offset(Clock.systemUTC(), Duration.ofDays(365));
+
+    IllegalStateException failure = assertThrows(IllegalStateException.class,
+        () -> Maintenance.maintain(table, retainThree, nextYear, ingestionCommits));
+
+    assertTrue(failure.getMessage().contains("run maintenance again"), failure.getMessage());
+    table.refresh();
+    List<Snapshot> left = new ArrayList<>();
+    table.snapshots().forEach(left::add);
+    assertEquals(3, left.size(), "12 snapshots (11 and the ingestion's), the last 3 kept");
+    assertEquals("append", table.currentSnapshot().operation(), "the ingestion's, not a compaction");
+    assertFalse(Files.exists(oldStray));
+    List<String> expected = new ArrayList<>(TWENTY_EIGHT_ROWS);
+    expected.add("31=row-31");
+    assertEquals(expected, rows(table));
+  }
+
   @Test
   void expiryRemovesSnapshotsOlderThanTheAgeButKeepsTheLastOnes() throws IOException {
     Table table = createTable("users");
