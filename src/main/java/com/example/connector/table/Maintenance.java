@@ -67,10 +67,12 @@ import org.slf4j.LoggerFactory;
  *       of an earlier spec, from before the table was partitioned, stay as they are), carrying the
  *       {@code example.*} summary properties
  *       (the connector's cursors) of the newest snapshot that has them. Safe with ingestion: the
- *       commit is accepted only while the table's current snapshot is still the one that was read,
- *       so an ingestion run that commits meanwhile makes compaction fail, with its files deleted
- *       and nothing changed, instead of landing on top of the run's snapshot with older cursors;
- *       the expiry and orphan removal still run, and then the failure is thrown.
+ *       commit lands only on the snapshot whose cursors it carries; if a run committed meanwhile,
+ *       it lands on top of the run's with the run's cursors, unless the run deleted from a file
+ *       being replaced (a merge's position delete, another engine's equality delete): Iceberg then
+ *       refuses it, its files are deleted and nothing changed; the expiry and orphan removal still
+ *       run, and then the failure is thrown. A run whose merge read the replaced files fails its
+ *       own commit ({@link TableCommitter}).
  *   <li><b>Snapshot expiry.</b> Snapshots older than an age are removed, the last N always kept,
  *       with the files only they referenced. Safe: Iceberg re-applies the expiry on top of
  *       concurrent commits and never deletes a file a remaining snapshot references.
@@ -91,6 +93,9 @@ public final class Maintenance {
       Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]*:(//[^/]*)?");
 
   private static final Pattern REPEATED_SLASHES = Pattern.compile("/{2,}");
+
+  /** How many commits landing while compaction commits it goes on top of, one after the other. */
+  private static final int MAX_REBASES = 10;
 
   private Maintenance() {}
 
@@ -319,15 +324,26 @@ public final class Maintenance {
         compacted.addAll(out.files()); // closed: its last file too
       }
       beforeCommit.run();
-      RewriteFiles rewrite =
-          StartingSnapshot.of(table, start.snapshotId())
-              .newRewrite()
-              // Without it, the delete files being replaced would count as deletes added since.
-              .validateFromSnapshot(start.snapshotId())
-              .rewriteFiles(files.data(spec), files.deletesOnlyOf(spec), compacted, Set.of());
-      // The connector reads its cursors from the latest snapshot, which this one becomes.
-      connectorSummary(table, start).forEach(rewrite::set);
-      rewrite.commit();
+      Snapshot onto = start;
+      int rebases = 0;
+      while (true) {
+        try {
+          // Only onto that snapshot, carrying its cursors on: the next run reads them there.
+          RewriteFiles rewrite = rewrite(StartingSnapshot.of(table, onto.snapshotId()), start, spec, files, compacted);
+          connectorSummary(table, onto).forEach(rewrite::set);
+          rewrite.commit();
+          break;
+        } catch (ValidationException e) {
+          // A commit landed meanwhile (a continuous run's, every few seconds: a compaction longer than
+          // that lost every time): onto it, as Iceberg's own rewrite, which refuses it if the commit
+          // deleted from a replaced file.
+          table.refresh();
+          if (table.currentSnapshot().snapshotId() == onto.snapshotId() || ++rebases > MAX_REBASES) {
+            throw e;
+          }
+          onto = table.currentSnapshot();
+        }
+      }
       keepWritten = true;
     } catch (CommitStateUnknownException e) {
       keepWritten = true; // the commit may have landed, and the written files be the table's
@@ -345,6 +361,16 @@ public final class Maintenance {
         written.forEach(location -> deleteQuietly(table.io(), location));
       }
     }
+  }
+
+  /** The swap of {@code files}' files of {@code spec} for {@code compacted}, checked against commits since {@code start}. */
+  private static RewriteFiles rewrite(Table table, Snapshot start, PartitionSpec spec, LiveFiles files,
+      Set<DataFile> compacted) {
+    return table.newRewrite()
+        // Deletes committed since against a replaced file fail it: they would be lost with the file.
+        // Without it, the delete files being replaced would count as deletes added since, too.
+        .validateFromSnapshot(start.snapshotId())
+        .rewriteFiles(files.data(spec), files.deletesOnlyOf(spec), compacted, Set.of());
   }
 
   /** A compaction that lost the race to another commit: nothing of it was committed. */

@@ -32,6 +32,7 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.TableIdentifier;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.deletes.EqualityDeleteWriter;
 import org.apache.iceberg.deletes.PositionDelete;
 import org.apache.iceberg.deletes.PositionDeleteWriter;
 import org.apache.iceberg.hadoop.HadoopCatalog;
@@ -179,40 +180,92 @@ class MaintenanceTest {
     assertEquals(compacted, table.currentSnapshot().snapshotId(), "compacted files are not compacted again");
   }
 
+  /**
+   * A run's append during the compaction (a continuous run commits every few seconds, quicker than
+   * a large table is rewritten): the compaction lands on top of it, as Iceberg's own rewrite does;
+   * it gave up every time, and such a table was never compacted. It carries the run's cursors on,
+   * not the older ones of the snapshot it read.
+   */
   @Test
-  void aCommitDuringCompactionFailsItLeavingTheTableAsItWasPlusTheNewRows() throws IOException {
+  void anAppendDuringCompactionIsKeptAndTheCompactionLandsOnTopOfIt() throws IOException {
     Table table = tenAppendsAndADelete("orders");
     // Another process: its own Table object, refreshed from the catalog.
     Table ingestion = catalog.loadTable(TableIdentifier.of("db", "orders"));
-    Runnable ingestionCommits =
-        () ->
-            ingestion
-                .newAppend()
-                .appendFile(IcebergFiles.dataFile(ingestion, List.of(row(31, "row-31"), row(32, "row-32"))))
-                .commit();
+    String newer = "2024-05-01T12:00:10.000000+00:00";
+    Runnable ingestionCommits = () -> ingestion.newAppend()
+        .appendFile(IcebergFiles.dataFile(ingestion, List.of(row(31, "row-31"), row(32, "row-32"))))
+        .set(SnapshotSummary.RUN_ID, "run-2").set(CURSOR, newer).commit();
 
-    IllegalStateException failure =
-        assertThrows(
-            IllegalStateException.class,
-            () -> Maintenance.maintain(table, Settings.defaults(), Clock.systemUTC(), ingestionCommits));
+    Report report = Maintenance.maintain(table, Settings.defaults(), Clock.systemUTC(), ingestionCommits);
+
+    table.refresh();
+    assertEquals("replace", table.currentSnapshot().operation());
+    assertEquals(2, report.dataFilesAfter(), "the compacted file and the append's");
+    assertEquals(0, report.deleteFilesAfter());
+    List<String> expected = new ArrayList<>(TWENTY_EIGHT_ROWS);
+    expected.addAll(List.of("31=row-31", "32=row-32"));
+    assertEquals(expected, rows(table));
+    assertEquals(newer, summary(table, CURSOR), "the run's cursor, not the one before it");
+    assertEquals("run-2", SnapshotSummary.runId(table.currentSnapshot()));
+  }
+
+  /**
+   * A merge committing a position delete against a file the compaction replaces: the compaction
+   * gives up (the rewritten file still holds the row), the row stays deleted, and the compaction's
+   * files are gone.
+   */
+  @Test
+  void aDeleteFromAReplacedFileDuringCompactionFailsItLeavingTheRowDeleted() throws IOException {
+    Table table = tenAppendsAndADelete("accounts");
+    Table ingestion = catalog.loadTable(TableIdentifier.of("db", "accounts"));
+    Runnable mergeDeletesId1 = () -> deleteFirstRowOfFirstFile(ingestion);
+
+    IllegalStateException failure = assertThrows(IllegalStateException.class,
+        () -> Maintenance.maintain(table, Settings.defaults(), Clock.systemUTC(), mergeDeletesId1));
 
     assertTrue(failure.getMessage().contains(table.name()), failure.getMessage());
     assertTrue(failure.getMessage().contains("run maintenance again"), failure.getMessage());
     table.refresh();
-    assertEquals("append", table.currentSnapshot().operation());
-    assertEquals("11", summary(table, "total-data-files"));
-    assertEquals("1", summary(table, "total-delete-files"));
-    List<String> expected = new ArrayList<>(TWENTY_EIGHT_ROWS);
-    expected.addAll(List.of("31=row-31", "32=row-32"));
-    assertEquals(expected, rows(table));
-    try (Stream<Path> files = Files.walk(tableDir("orders"))) {
+    assertEquals("delete", table.currentSnapshot().operation(), "the merge's");
+    assertEquals(TWENTY_EIGHT_ROWS.subList(1, TWENTY_EIGHT_ROWS.size()), rows(table));
+    try (Stream<Path> files = Files.walk(tableDir("accounts"))) {
       assertEquals(List.of(), files.filter(f -> f.getFileName().toString().contains("maint-")).toList());
     }
-    // Nor are the failed commit's manifests left: nothing under the table is unreferenced.
+    // Nor are the failed commits' manifests left: nothing under the table is unreferenced.
     Settings everyFileIsOldEnough = new Settings(0, Duration.ofDays(7), 5, Duration.ZERO, true);
     Clock aMinuteLater = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(1));
     Report dryRun = Maintenance.maintain(table, everyFileIsOldEnough, aMinuteLater);
     assertEquals(List.of(), dryRun.orphansRemoved());
+  }
+
+  /** As a position delete: another engine's equality delete of a row the compaction rewrites. */
+  @Test
+  void anEqualityDeleteDuringCompactionFailsItLeavingTheRowDeleted() throws IOException {
+    Table table = tenAppendsAndADelete("payments");
+    Table ingestion = catalog.loadTable(TableIdentifier.of("db", "payments"));
+    Runnable upsertDeletesId1 = () -> {
+      EqualityDeleteWriter<Record> writer;
+      try {
+        writer = Parquet.writeDeletes(newFile(ingestion, "eq-deletes-")).forTable(ingestion)
+            .rowSchema(SCHEMA.select("id")).withSpec(ingestion.spec()).equalityFieldIds(1)
+            .createWriterFunc(org.apache.iceberg.data.parquet.GenericParquetWriter::buildWriter)
+            .overwrite().buildEqualityWriter();
+        try (writer) {
+          Record id = GenericRecord.create(SCHEMA.select("id"));
+          id.setField("id", 1L);
+          writer.write(id);
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      ingestion.newRowDelta().addDeletes(writer.toDeleteFile()).commit();
+    };
+
+    assertThrows(IllegalStateException.class,
+        () -> Maintenance.maintain(table, Settings.defaults(), Clock.systemUTC(), upsertDeletesId1));
+
+    table.refresh();
+    assertEquals(TWENTY_EIGHT_ROWS.subList(1, TWENTY_EIGHT_ROWS.size()), rows(table));
   }
 
   /**
@@ -227,24 +280,21 @@ class MaintenanceTest {
     ageEveryFile(tableDir("clicks"), now.minus(Duration.ofDays(10)));
     Path oldStray = stray(tableDir("clicks").resolve("data/stray-old.parquet"), now.minus(Duration.ofDays(4)));
     Table ingestion = catalog.loadTable(TableIdentifier.of("db", "clicks"));
-    Runnable ingestionCommits = () -> ingestion.newAppend()
-        .appendFile(IcebergFiles.dataFile(ingestion, List.of(row(31, "row-31")))).commit();
+    Runnable mergeDeletesId1 = () -> deleteFirstRowOfFirstFile(ingestion);
     Settings retainThree = new Settings(0, Duration.ofDays(7), 3, Duration.ofDays(3), false);
     Clock nextYear = Clock.offset(Clock.systemUTC(), Duration.ofDays(365));
 
     IllegalStateException failure = assertThrows(IllegalStateException.class,
-        () -> Maintenance.maintain(table, retainThree, nextYear, ingestionCommits));
+        () -> Maintenance.maintain(table, retainThree, nextYear, mergeDeletesId1));
 
     assertTrue(failure.getMessage().contains("run maintenance again"), failure.getMessage());
     table.refresh();
     List<Snapshot> left = new ArrayList<>();
     table.snapshots().forEach(left::add);
-    assertEquals(3, left.size(), "12 snapshots (11 and the ingestion's), the last 3 kept");
-    assertEquals("append", table.currentSnapshot().operation(), "the ingestion's, not a compaction");
+    assertEquals(3, left.size(), "12 snapshots (11 and the merge's), the last 3 kept");
+    assertEquals("delete", table.currentSnapshot().operation(), "the merge's, not a compaction");
     assertFalse(Files.exists(oldStray));
-    List<String> expected = new ArrayList<>(TWENTY_EIGHT_ROWS);
-    expected.add("31=row-31");
-    assertEquals(expected, rows(table));
+    assertEquals(TWENTY_EIGHT_ROWS.subList(1, TWENTY_EIGHT_ROWS.size()), rows(table));
   }
 
   @Test
@@ -380,6 +430,22 @@ class MaintenanceTest {
     }
     table.newRowDelta().addDeletes(writer.toDeleteFile()).commit();
     return table;
+  }
+
+  /** A merge's commit: a position delete of id 1, the first row of the table's first file. */
+  private static void deleteFirstRowOfFirstFile(Table table) {
+    Snapshot firstAppend = org.apache.iceberg.util.SnapshotUtil.oldestAncestor(table);
+    String path = firstAppend.addedDataFiles(table.io()).iterator().next().path().toString();
+    PositionDeleteWriter<Record> writer;
+    try {
+      writer = Parquet.writeDeletes(newFile(table, "deletes-")).withSpec(table.spec()).overwrite().buildPositionWriter();
+      try (writer) {
+        writer.write(PositionDelete.<Record>create().set(path, 0, null));
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    table.newRowDelta().addDeletes(writer.toDeleteFile()).commit();
   }
 
   private Table threeAppends(String name) {
