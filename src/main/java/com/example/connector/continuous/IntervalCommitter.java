@@ -57,6 +57,27 @@ public final class IntervalCommitter {
    *     idle table is
    */
   public static Outcome commit(ContinuousTable t, List<FeedBatch> batches, boolean cursorOnly, Instant now) {
+    return commit(t, batches, cursorOnly, now, () -> {});
+  }
+
+  /** As {@link #commit(ContinuousTable, List, boolean, Instant)}, running {@code beforeCommit} right before its commit. */
+  static Outcome commit(ContinuousTable t, List<FeedBatch> batches, boolean cursorOnly, Instant now,
+      Runnable beforeCommit) {
+    try {
+      return commitOnce(t, batches, cursorOnly, now, beforeCommit);
+    } catch (TableCommitter.ConcurrentCommitException e) {
+      // Maintenance compacted a table while this commit merged against its old files: once more
+      // on the compacted files (the table's cursors say what is new), rather than fail the job. The
+      // first attempt's files are orphans, which maintenance removes.
+      if (!e.onlyCompacted()) {
+        throw e;
+      }
+      return commitOnce(t, batches, cursorOnly, now, () -> {});
+    }
+  }
+
+  private static Outcome commitOnce(ContinuousTable t, List<FeedBatch> batches, boolean cursorOnly, Instant now,
+      Runnable beforeCommit) {
     TableTarget target = t.target();
     Table table = target.load();
     Table feedTable = t.merge().appendOnly() ? null : target.changeFeed().load();
@@ -88,6 +109,7 @@ public final class IntervalCommitter {
       written.addAll(merge(t, table, feedSchema, interval, tableCursors, commitId));
     }
     commits.add(TableCommit.of(target, snapshotId(table), after));
+    beforeCommit.run();
     new TableCommitter(target.catalog()).commit(new RunCommit(commitId, Timestamps.format(now), commits), written);
     return new Outcome(coalesce(interval.remaining()), true, interval.rows().size(), after);
   }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.apache.iceberg.AppendFiles;
+import org.apache.iceberg.DataOperations;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotUpdate;
@@ -69,7 +70,7 @@ public final class TableCommitter implements Serializable {
     try {
       update.commit();
     } catch (ValidationException e) {
-      throw concurrent(key, run.runId(), t.baseSnapshotId(), e.getMessage());
+      throw concurrent(table, key, run.runId(), t.baseSnapshotId(), e.getMessage());
     }
   }
 
@@ -112,14 +113,45 @@ public final class TableCommitter implements Serializable {
     try {
       StartingSnapshot.check(table.currentSnapshot(), t.baseSnapshotId());
     } catch (ValidationException e) {
-      throw concurrent(t.target().destination().key(), runId, t.baseSnapshotId(), e.getMessage());
+      throw concurrent(table, t.target().destination().key(), runId, t.baseSnapshotId(), e.getMessage());
     }
   }
 
-  private static IllegalStateException concurrent(String table, String runId, @Nullable Long base, String what) {
-    return new IllegalStateException("table " + table + " changed while run " + runId + " read it (it started from "
+  private static ConcurrentCommitException concurrent(Table table, String key, String runId, @Nullable Long base,
+      String what) {
+    return new ConcurrentCommitException("table " + key + " changed while run " + runId + " read it (it started from "
         + (base == null ? "no snapshot" : "snapshot " + base) + "; " + what + "): another run or maintenance"
-        + " committed to it. This run committed nothing to " + table + "; run again, and it reads on from the"
-        + " cursors now committed. Run one ingestion per table at a time.");
+        + " committed to it. This run committed nothing to " + key + "; run again, and it reads on from the"
+        + " cursors now committed. Run one ingestion per table at a time.", table, base);
+  }
+
+  /** A table another writer committed to since the snapshot a run planned from: the run committed nothing to it. */
+  public static final class ConcurrentCommitException extends IllegalStateException {
+    private final transient Table table;
+    private final @Nullable Long base;
+
+    ConcurrentCommitException(String message, Table table, @Nullable Long base) {
+      super(message);
+      this.table = table;
+      this.base = base;
+    }
+
+    /**
+     * Whether every snapshot committed since is a compaction ({@code replace}: files rewritten,
+     * no row changed), maintenance's or another engine's, so that reading the table again and
+     * committing on it is all it takes.
+     */
+    public boolean onlyCompacted() {
+      table.refresh();
+      for (Snapshot s = table.currentSnapshot(); s != null; s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
+        if (Objects.equals(s.snapshotId(), base)) {
+          return true;
+        }
+        if (!DataOperations.REPLACE.equals(s.operation())) {
+          return false;
+        }
+      }
+      return base == null;
+    }
   }
 }

@@ -19,6 +19,7 @@ import com.example.connector.merge.MergeRule;
 import com.example.connector.read.FeedBatch;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.Destination;
+import com.example.connector.table.Maintenance;
 import com.example.connector.table.SnapshotSummary;
 import com.example.connector.table.TableSchemas;
 import com.example.connector.table.TableTarget;
@@ -28,6 +29,7 @@ import com.example.source.ExampleSource;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -166,6 +168,50 @@ class IntervalCommitterTest {
     table.currentSnapshot().addedDeleteFiles(table.io())
         .forEach(f -> deletes.add(f.specId() + " " + f.partition().get(0, Object.class)));
     assertEquals(Set.of("1 a", "1 b", "1 c"), deletes);
+  }
+
+  /**
+   * Maintenance compacts the table while an interval's commit merges against its old files: the
+   * commit is made again on the compacted files. It failed the job (a DirectRunner run stopped;
+   * Flink restarted it from its last checkpoint) whenever a compaction landed inside a commit.
+   */
+  @Test
+  void aCompactionDuringACommitIsMergedAgainNotAFailure() {
+    ContinuousTable t = table();
+    IntervalCommitter.commit(t, List.of(
+        records(0, 10, order("order_1", "a", 1), order("order_2", "b", 2), order("order_3", "c", 3)),
+        tombstones(0, 10)), true, NOW);
+    IntervalCommitter.commit(t, List.of(records(10, 20, order("order_1", "a2", 11)), tombstones(10, 20)), true, NOW);
+    Runnable maintenance = () -> assertEquals(1,
+        Maintenance.maintain(t.target().load(), Maintenance.Settings.defaults(), Clock.systemUTC()).dataFilesAfter());
+
+    IntervalCommitter.Outcome third = IntervalCommitter.commit(t, List.of(
+        records(20, 30, order("order_1", "a3", 21), order("order_3", "c3", 23)),
+        tombstones(20, 30, tombstone("order_2", 22))), true, NOW, maintenance);
+
+    assertTrue(third.committed());
+    assertEquals(List.of(), third.remaining());
+    Table table = t.target().load();
+    assertEquals(Map.of("order_1", "a3", "order_3", "c3"), rows(table));
+    assertEquals(at(30), cursors(table).get("records"));
+    assertEquals(at(30), cursors(table).get("deleted_records"));
+    assertEquals(List.of("order_1", "order_1", "order_1", "order_2", "order_2", "order_3", "order_3"),
+        changeFeedKeys(t), "each change once");
+  }
+
+  /** Another writer's commit that is no compaction still fails the commit: one ingestion per table. */
+  @Test
+  void anotherWritersCommitDuringACommitStillFailsIt() {
+    ContinuousTable t = table();
+    IntervalCommitter.commit(t, List.of(records(0, 10, order("order_1", "a", 1)), tombstones(0, 10)), true, NOW);
+    Runnable anotherRun = () -> t.target().load().newAppend().set(SnapshotSummary.RUN_ID, "run-2").commit();
+
+    IllegalStateException failure = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+        () -> IntervalCommitter.commit(t, List.of(records(10, 20, order("order_1", "a2", 11)), tombstones(10, 20)),
+            true, NOW, anotherRun));
+
+    assertTrue(failure.getMessage().contains("of run run-2 was committed since"), failure.getMessage());
+    assertEquals(Map.of("order_1", "a"), rows(t.target().load()));
   }
 
   @Test
