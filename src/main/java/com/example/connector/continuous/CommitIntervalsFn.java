@@ -5,8 +5,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.coders.MapCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.state.BagState;
 import org.apache.beam.sdk.state.StateSpec;
@@ -60,6 +64,11 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, KV<Long, Long
   @StateId("lastCommit")
   private final StateSpec<ValueState<Long>> lastCommitSpec = StateSpecs.value();
 
+  /** The table's cursors at the last commit: a restored job finds its table dropped or rolled back below them. */
+  @StateId("reached")
+  private final StateSpec<ValueState<Map<String, Long>>> reachedSpec =
+      StateSpecs.value(MapCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
+
   @TimerId("commit")
   private final TimerSpec commitSpec = TimerSpecs.timer(TimeDomain.PROCESSING_TIME);
 
@@ -77,6 +86,7 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, KV<Long, Long
       @StateId("armed") ValueState<Boolean> armed,
       @StateId("lastAttempt") ValueState<Long> lastAttempt,
       @StateId("lastCommit") ValueState<Long> lastCommit,
+      @StateId("reached") ValueState<Map<String, Long>> reached,
       @TimerId("commit") Timer commit,
       OutputReceiver<KV<Long, Long>> out) {
     pending.add(batch.getValue());
@@ -87,7 +97,7 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, KV<Long, Long
     if (wait <= interval.toMillis() / 10) {
       // An interval since the last commit: commit now. On Flink the batches arrive as a checkpoint
       // completes (stable input), so waiting a further interval would only add to the lag.
-      commit(pending, armed, lastAttempt, lastCommit, commit, out);
+      commit(pending, armed, lastAttempt, lastCommit, reached, commit, out);
     } else if (!Boolean.TRUE.equals(armed.read())) {
       commit.offset(org.joda.time.Duration.millis(wait)).setRelative();
       armed.write(true);
@@ -100,14 +110,16 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, KV<Long, Long
       @StateId("armed") ValueState<Boolean> armed,
       @StateId("lastAttempt") ValueState<Long> lastAttempt,
       @StateId("lastCommit") ValueState<Long> lastCommit,
+      @StateId("reached") ValueState<Map<String, Long>> reached,
       @TimerId("commit") Timer commit,
       OutputReceiver<KV<Long, Long>> out) {
-    commit(pending, armed, lastAttempt, lastCommit, commit, out);
+    commit(pending, armed, lastAttempt, lastCommit, reached, commit, out);
   }
 
   /** Commits the batches held that extend the cursors; keeps the others, and a tick for them. */
   private void commit(BagState<FeedBatch> pending, ValueState<Boolean> armed, ValueState<Long> lastAttempt,
-      ValueState<Long> lastCommitAt, Timer commit, OutputReceiver<KV<Long, Long>> out) {
+      ValueState<Long> lastCommitAt, ValueState<Map<String, Long>> reached, Timer commit,
+      OutputReceiver<KV<Long, Long>> out) {
     List<FeedBatch> batches = new ArrayList<>();
     Schema schema = table.feedSchema(); // this job's: a savepoint's batches may hold rows planned before a new column
     pending.read().forEach(b -> batches.add(b.in(schema)));
@@ -115,12 +127,15 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, KV<Long, Long
     Long last = lastCommitAt.read();
     boolean cursorOnly = StopSignal.requested() || last == null
         || now.toEpochMilli() - last >= CURSOR_ONLY_EVERY * interval.toMillis();
-    IntervalCommitter.Outcome outcome = IntervalCommitter.commit(table, batches, cursorOnly, now);
+    Map<String, Long> before = reached.read();
+    IntervalCommitter.Outcome outcome =
+        IntervalCommitter.commit(table, batches, cursorOnly, now, before == null ? Map.of() : before);
     lastAttempt.write(now.toEpochMilli());
     pending.clear();
     outcome.remaining().forEach(pending::add);
     if (outcome.committed()) {
       lastCommitAt.write(now.toEpochMilli());
+      reached.write(Map.copyOf(outcome.cursors()));
       long cursor = outcome.cursors().values().stream().min(Long::compare).orElse(0L);
       out.output(KV.of(outcome.rows(), Math.floorDiv(cursor, 1000L)));
       LOG.debug("{}: committed {} rows, cursors {}", table.key(), outcome.rows(), outcome.cursors());

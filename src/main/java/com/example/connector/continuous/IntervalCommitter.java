@@ -34,7 +34,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * hold, loaded afresh. Batches wholly below them were committed already (a commit retried after a
  * crash, a restart from an older savepoint) and are dropped; rows below a table's own cursor are
  * not written to it again (an SCD table whose change feed was committed and whose table was not).
- * Batches past a gap (an earlier span still on its way) wait for the next commit.
+ * Batches past a gap (an earlier span still on its way) wait for the next commit. A table whose
+ * cursors went back below those of the committer's last commit (dropped, rebuilt or rolled back
+ * since the savepoint the job resumed from) fails the commit, naming it: that gap never fills.
  *
  * <p>A snapshot table commits its latest snapshot, if newer than the one it holds; its snapshot's
  * time is kept as the cursor {@value FeedBatch#SNAPSHOT}.
@@ -55,16 +57,20 @@ public final class IntervalCommitter {
    * @param cursorOnly whether to commit batches that only move the cursors (no rows), which makes
    *     a snapshot: at a stop, and now and then so that the committed cursor tells how fresh an
    *     idle table is
+   * @param reached the table's cursors at this committer's last commit ({@link Outcome#cursors}, kept
+   *     in its state), empty before its first
+   * @throws IllegalStateException if a feed's cursor is now below them: see {@link #checkNotBehind}
    */
-  public static Outcome commit(ContinuousTable t, List<FeedBatch> batches, boolean cursorOnly, Instant now) {
-    return commit(t, batches, cursorOnly, now, () -> {});
+  public static Outcome commit(ContinuousTable t, List<FeedBatch> batches, boolean cursorOnly, Instant now,
+      Map<String, Long> reached) {
+    return commit(t, batches, cursorOnly, now, reached, () -> {});
   }
 
-  /** As {@link #commit(ContinuousTable, List, boolean, Instant)}, running {@code beforeCommit} right before its commit. */
+  /** As {@link #commit(ContinuousTable, List, boolean, Instant, Map)}, running {@code beforeCommit} right before its commit. */
   static Outcome commit(ContinuousTable t, List<FeedBatch> batches, boolean cursorOnly, Instant now,
-      Runnable beforeCommit) {
+      Map<String, Long> reached, Runnable beforeCommit) {
     try {
-      return commitOnce(t, batches, cursorOnly, now, beforeCommit);
+      return commitOnce(t, batches, cursorOnly, now, reached, beforeCommit);
     } catch (TableCommitter.ConcurrentCommitException e) {
       // Maintenance compacted a table while this commit merged against its old files: once more
       // on the compacted files (the table's cursors say what is new), rather than fail the job. The
@@ -72,17 +78,18 @@ public final class IntervalCommitter {
       if (!e.onlyCompacted()) {
         throw e;
       }
-      return commitOnce(t, batches, cursorOnly, now, () -> {});
+      return commitOnce(t, batches, cursorOnly, now, reached, () -> {});
     }
   }
 
   private static Outcome commitOnce(ContinuousTable t, List<FeedBatch> batches, boolean cursorOnly, Instant now,
-      Runnable beforeCommit) {
+      Map<String, Long> reached, Runnable beforeCommit) {
     TableTarget target = t.target();
     Table table = target.load();
     Table feedTable = t.merge().appendOnly() ? null : target.changeFeed().load();
     Map<String, Long> tableCursors = cursors(table, t.key());
     Map<String, Long> feedCursors = feedTable == null ? tableCursors : cursors(feedTable, t.key() + "__changes");
+    checkNotBehind(t, reached, tableCursors, feedCursors);
     Interval interval = t.snapshot() ? latestSnapshot(batches, tableCursors)
         : contiguous(t, batches, tableCursors, feedCursors);
     if (interval.spans().isEmpty() || (interval.rows().isEmpty() && !cursorOnly && !t.snapshot())) {
@@ -200,6 +207,31 @@ public final class IntervalCommitter {
       }
     });
     return new Interval(spans, rows, held, remaining);
+  }
+
+  /**
+   * Fails if a feed's cursor is below where this committer saw it (its state, restored with a
+   * savepoint or checkpoint): the table was dropped, rebuilt or rolled back after that state was
+   * taken, and the job's reads go on from above the cursor (their positions are of the same state),
+   * so the rows in between would never be read and the commits, which wait for them, would stop
+   * for good. A snapshot table commits each snapshot whole: it has nothing to wait for.
+   */
+  private static void checkNotBehind(ContinuousTable t, Map<String, Long> reached, Map<String, Long> tableCursors,
+      Map<String, Long> feedCursors) {
+    if (t.snapshot()) {
+      return;
+    }
+    reached.forEach((feed, cursor) -> {
+      long now = start(t, feed, tableCursors, feedCursors);
+      if (now < cursor) {
+        throw new IllegalStateException(t.key() + ": its cursor for " + feed + " is "
+            + (tableCursors.containsKey(feed) ? Timestamps.formatMicros(now) : "none (an empty table)")
+            + ", below " + Timestamps.formatMicros(cursor) + ", where this job had committed it: the table was dropped,"
+            + " rebuilt or rolled back after the savepoint or checkpoint this job resumed from, whose reads go on"
+            + " from above that cursor, so the rows in between would never be read. Cancel the job and start it"
+            + " again without --savepointPath: it reads each table from the cursors the table holds");
+      }
+    });
   }
 
   /** Where a feed's uncommitted span starts: the lower of the two tables' cursors, or where its read began. */

@@ -73,14 +73,14 @@ class IntervalCommitterSnapshotTest {
   void aSnapshotTheChangeFeedTookBeforeARestartIsNotAppendedToItTwice() {
     ContinuousTable t = productsTable();
     assertTrue(IntervalCommitter.commit(t, List.of(snapshot(10, product("prod_1", "a"), product("prod_2", "b"))),
-        false, NOW).committed());
+        false, NOW, Map.of()).committed());
     FeedBatch second = snapshot(20, product("prod_1", "a2"), product("prod_2", "b"), product("prod_3", "c"));
-    assertTrue(IntervalCommitter.commit(t, List.of(second), false, NOW).committed());
+    assertTrue(IntervalCommitter.commit(t, List.of(second), false, NOW, Map.of()).committed());
     // The table's commit of the second snapshot undone: the feed holds it, the table the first.
     Table table = t.target().load();
     table.manageSnapshots().rollbackTo(table.currentSnapshot().parentId()).commit();
 
-    assertTrue(IntervalCommitter.commit(t, List.of(second), false, NOW).committed());
+    assertTrue(IntervalCommitter.commit(t, List.of(second), false, NOW, Map.of()).committed());
 
     assertEquals(3, CrashCheck.read(t.target().load()).size(), "the second snapshot");
     assertEquals(2 + 3, CrashCheck.read(t.target().changeFeed().load()).size(), "each snapshot once");
@@ -104,10 +104,10 @@ class IntervalCommitterSnapshotTest {
         .put("discontinued_at", "9999-12-31T00:00:00Z"), new RunStamp("run-1", T0), "snapshot");
     GenericRecord unset = SourceRows.toRow(schema, withDates, JSON.createObjectNode().put("product_id", "prod_2")
         .put("discontinued_at", "0001-01-01T00:00:00Z"), new RunStamp("run-1", T0), "snapshot");
-    assertTrue(IntervalCommitter.commit(t, List.of(snapshot(10, never, unset)), false, NOW).committed());
+    assertTrue(IntervalCommitter.commit(t, List.of(snapshot(10, never, unset)), false, NOW, Map.of()).committed());
     long first = t.target().load().currentSnapshot().snapshotId();
 
-    assertTrue(IntervalCommitter.commit(t, List.of(snapshot(20, never, unset)), false, NOW).committed());
+    assertTrue(IntervalCommitter.commit(t, List.of(snapshot(20, never, unset)), false, NOW, Map.of()).committed());
 
     Table table = t.target().load();
     assertEquals(List.of(), ImmutableList.copyOf(table.currentSnapshot().addedDataFiles(table.io())),

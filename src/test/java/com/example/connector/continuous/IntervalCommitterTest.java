@@ -2,6 +2,7 @@ package com.example.connector.continuous;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.testing.SourceRows;
@@ -41,6 +42,8 @@ import java.util.TreeSet;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -80,12 +83,12 @@ class IntervalCommitterTest {
     FeedBatch earlier = records(0, 10, order("order_1", "a", 5));
     FeedBatch noDeletes = tombstones(0, 20);
 
-    IntervalCommitter.Outcome first = IntervalCommitter.commit(t, List.of(later, noDeletes), true, NOW);
+    IntervalCommitter.Outcome first = IntervalCommitter.commit(t, List.of(later, noDeletes), true, NOW, Map.of());
     assertFalse(first.committed(), "nothing reaches the start without a gap");
     assertEquals(java.util.Set.of(later, noDeletes), java.util.Set.copyOf(first.remaining()));
     assertEquals(Map.of(), rows(t.target().load()));
 
-    IntervalCommitter.Outcome second = IntervalCommitter.commit(t, List.of(later, earlier, noDeletes), true, NOW);
+    IntervalCommitter.Outcome second = IntervalCommitter.commit(t, List.of(later, earlier, noDeletes), true, NOW, Map.of());
     assertTrue(second.committed());
     assertEquals(List.of(), second.remaining());
     assertEquals(Map.of("order_1", "a", "order_2", "b"), rows(t.target().load()));
@@ -96,10 +99,10 @@ class IntervalCommitterTest {
   void batchesDeliveredAgainAfterARestartAreNotCommittedTwice() {
     ContinuousTable t = table();
     List<FeedBatch> batches = List.of(records(0, 10, order("order_1", "a", 5)), tombstones(0, 10));
-    assertTrue(IntervalCommitter.commit(t, batches, true, NOW).committed());
+    assertTrue(IntervalCommitter.commit(t, batches, true, NOW, Map.of()).committed());
     int snapshots = snapshots(t);
 
-    IntervalCommitter.Outcome again = IntervalCommitter.commit(t, batches, true, NOW);
+    IntervalCommitter.Outcome again = IntervalCommitter.commit(t, batches, true, NOW, Map.of());
     assertFalse(again.committed(), "the table's cursors already hold them");
     assertEquals(List.of(), again.remaining(), "and they are dropped");
     assertEquals(snapshots, snapshots(t));
@@ -112,7 +115,7 @@ class IntervalCommitterTest {
     FeedBatch first = records(0, 10, order("order_1", "a", 5));
     FeedBatch wider = records(0, 20, order("order_1", "a", 5), order("order_2", "b", 15));
 
-    assertTrue(IntervalCommitter.commit(t, List.of(first, first, wider, tombstones(0, 20)), true, NOW).committed());
+    assertTrue(IntervalCommitter.commit(t, List.of(first, first, wider, tombstones(0, 20)), true, NOW, Map.of()).committed());
 
     assertEquals(List.of("order_1", "order_2"), changeFeedKeys(t));
     assertEquals(Map.of("order_1", "a", "order_2", "b"), rows(t.target().load()));
@@ -121,11 +124,11 @@ class IntervalCommitterTest {
   @Test
   void rowsBelowTheCommittedCursorOfABatchThatStraddlesItAreNotWrittenAgain() {
     ContinuousTable t = table();
-    IntervalCommitter.commit(t, List.of(records(0, 10, order("order_1", "a", 5)), tombstones(0, 10)), true, NOW);
+    IntervalCommitter.commit(t, List.of(records(0, 10, order("order_1", "a", 5)), tombstones(0, 10)), true, NOW, Map.of());
 
     // From an older checkpoint: it re-reads [5, 15); order_1's version at 5 is in the tables already.
     FeedBatch straddling = records(5, 15, order("order_1", "a", 5), order("order_2", "b", 12));
-    assertTrue(IntervalCommitter.commit(t, List.of(straddling, tombstones(5, 15)), true, NOW).committed());
+    assertTrue(IntervalCommitter.commit(t, List.of(straddling, tombstones(5, 15)), true, NOW, Map.of()).committed());
     assertEquals(List.of("order_1", "order_2"), changeFeedKeys(t), "each change once in the change feed");
     assertEquals(Map.of("order_1", "a", "order_2", "b"), rows(t.target().load()));
   }
@@ -135,10 +138,10 @@ class IntervalCommitterTest {
     ContinuousTable t = table();
     IntervalCommitter.commit(t, List.of(
         records(0, 10, order("order_1", "a", 1), order("order_2", "b", 2), order("order_3", "c", 3)),
-        tombstones(0, 10)), true, NOW);
+        tombstones(0, 10)), true, NOW, Map.of());
     IntervalCommitter.commit(t, List.of(
         records(10, 20, order("order_1", "a2", 11)),
-        tombstones(10, 20, tombstone("order_2", 12))), true, NOW);
+        tombstones(10, 20, tombstone("order_2", 12))), true, NOW, Map.of());
 
     assertEquals(Map.of("order_1", "a2", "order_3", "c"), rows(t.target().load()));
     Map<String, String> cursors = cursors(t.target().load());
@@ -157,10 +160,10 @@ class IntervalCommitterTest {
     t.target().load().updateSpec().addField("status").commit();
     IntervalCommitter.commit(t, List.of(
         records(0, 10, order("order_1", "a", 1), order("order_2", "b", 2), order("order_3", "c", 3)),
-        tombstones(0, 10)), true, NOW);
+        tombstones(0, 10)), true, NOW, Map.of());
     IntervalCommitter.commit(t, List.of(
         records(10, 20, order("order_1", "a2", 11), order("order_3", "c2", 13)),
-        tombstones(10, 20, tombstone("order_2", 12))), true, NOW);
+        tombstones(10, 20, tombstone("order_2", 12))), true, NOW, Map.of());
 
     Table table = t.target().load();
     assertEquals(Map.of("order_1", "a2", "order_3", "c2"), rows(table));
@@ -180,14 +183,15 @@ class IntervalCommitterTest {
     ContinuousTable t = table();
     IntervalCommitter.commit(t, List.of(
         records(0, 10, order("order_1", "a", 1), order("order_2", "b", 2), order("order_3", "c", 3)),
-        tombstones(0, 10)), true, NOW);
-    IntervalCommitter.commit(t, List.of(records(10, 20, order("order_1", "a2", 11)), tombstones(10, 20)), true, NOW);
+        tombstones(0, 10)), true, NOW, Map.of());
+    IntervalCommitter.commit(t, List.of(records(10, 20, order("order_1", "a2", 11)), tombstones(10, 20)), true, NOW,
+        Map.of());
     Runnable maintenance = () -> assertEquals(1,
         Maintenance.maintain(t.target().load(), Maintenance.Settings.defaults(), Clock.systemUTC()).dataFilesAfter());
 
     IntervalCommitter.Outcome third = IntervalCommitter.commit(t, List.of(
         records(20, 30, order("order_1", "a3", 21), order("order_3", "c3", 23)),
-        tombstones(20, 30, tombstone("order_2", 22))), true, NOW, maintenance);
+        tombstones(20, 30, tombstone("order_2", 22))), true, NOW, Map.of(), maintenance);
 
     assertTrue(third.committed());
     assertEquals(List.of(), third.remaining());
@@ -203,12 +207,12 @@ class IntervalCommitterTest {
   @Test
   void anotherWritersCommitDuringACommitStillFailsIt() {
     ContinuousTable t = table();
-    IntervalCommitter.commit(t, List.of(records(0, 10, order("order_1", "a", 1)), tombstones(0, 10)), true, NOW);
+    IntervalCommitter.commit(t, List.of(records(0, 10, order("order_1", "a", 1)), tombstones(0, 10)), true, NOW, Map.of());
     Runnable anotherRun = () -> t.target().load().newAppend().set(SnapshotSummary.RUN_ID, "run-2").commit();
 
     IllegalStateException failure = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
         () -> IntervalCommitter.commit(t, List.of(records(10, 20, order("order_1", "a2", 11)), tombstones(10, 20)),
-            true, NOW, anotherRun));
+            true, NOW, Map.of(), anotherRun));
 
     assertTrue(failure.getMessage().contains("of run run-2 was committed since"), failure.getMessage());
     assertEquals(Map.of("order_1", "a"), rows(t.target().load()));
@@ -219,16 +223,62 @@ class IntervalCommitterTest {
     ContinuousTable t = table();
     List<FeedBatch> idle = List.of(records(0, 10), records(10, 20), records(20, 30), tombstones(0, 30));
 
-    IntervalCommitter.Outcome held = IntervalCommitter.commit(t, idle, false, NOW);
+    IntervalCommitter.Outcome held = IntervalCommitter.commit(t, idle, false, NOW, Map.of());
     assertFalse(held.committed());
     assertEquals(java.util.Set.of(records(0, 30), tombstones(0, 30)), java.util.Set.copyOf(held.remaining()),
         "kept, adjacent ones as one");
     assertEquals(0, snapshots(t));
 
-    IntervalCommitter.Outcome committed = IntervalCommitter.commit(t, held.remaining(), true, NOW);
+    IntervalCommitter.Outcome committed = IntervalCommitter.commit(t, held.remaining(), true, NOW, Map.of());
     assertTrue(committed.committed());
     assertEquals(at(30), cursors(t.target().load()).get("records"));
     assertEquals(Map.of(), rows(t.target().load()));
+  }
+
+  /**
+   * A job resumed from a savepoint after its table was dropped and created again: its committer's
+   * state says it committed up to 10, its batches (and its reads, from the same savepoint) start
+   * there, and the table holds nothing. The rows below 10 will never come: it fails, naming the
+   * table and what to do, instead of holding its batches for ever.
+   */
+  @Test
+  void aTableDroppedBelowTheCursorsTheCommitterReachedFailsNamingIt() {
+    ContinuousTable t = table();
+    IntervalCommitter.Outcome first = IntervalCommitter.commit(t,
+        List.of(records(0, 10, order("order_1", "a", 5)), tombstones(0, 10)), true, NOW, Map.of());
+    assertEquals(Map.of("records", T0 + 10 * SECOND, "deleted_records", T0 + 10 * SECOND), first.cursors());
+    Catalog catalog = t.target().catalog().load();
+    catalog.dropTable(TableIdentifier.of("main", "example", "orders"), true);
+    catalog.dropTable(TableIdentifier.of("main", "example", "orders__changes"), true);
+    table();
+
+    List<FeedBatch> restored = List.of(records(10, 20, order("order_2", "b", 15)), tombstones(10, 20));
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> IntervalCommitter.commit(t, restored, true, NOW, first.cursors()));
+    assertTrue(e.getMessage().startsWith("main.example.orders: its cursor for "), e.getMessage());
+    assertTrue(e.getMessage().contains(" is none (an empty table), below 2026-01-01T00:00:10.000000+00:00"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("start it again without --savepointPath: it reads each table from the cursors"
+        + " the table holds"), e.getMessage());
+    assertEquals(0, snapshots(t), "nothing committed above the rows it lacks");
+  }
+
+  /**
+   * The table went on past the committer's state (a bounded run, or the job that went on after
+   * an older savepoint): what it holds is not committed again, and the rest is.
+   */
+  @Test
+  void aTableAheadOfTheCursorsTheCommitterReachedTakesOnlyWhatItLacks() {
+    ContinuousTable t = table();
+    Map<String, Long> reached = Map.of("records", T0, "deleted_records", T0);
+    IntervalCommitter.commit(t, List.of(records(0, 10, order("order_1", "a", 5)), tombstones(0, 10)), true, NOW,
+        Map.of());
+
+    IntervalCommitter.Outcome restored = IntervalCommitter.commit(t,
+        List.of(records(0, 20, order("order_1", "a", 5), order("order_2", "b", 15)), tombstones(0, 20)), true, NOW,
+        reached);
+    assertTrue(restored.committed());
+    assertEquals(List.of("order_1", "order_2"), changeFeedKeys(t));
+    assertEquals(Map.of("order_1", "a", "order_2", "b"), rows(t.target().load()));
   }
 
   private ContinuousTable table() {

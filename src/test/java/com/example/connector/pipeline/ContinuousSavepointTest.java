@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
+import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.SnapshotSummary;
 import com.example.source.ExampleSource;
 import java.lang.reflect.Field;
@@ -17,8 +18,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
@@ -28,10 +32,12 @@ import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
+import org.apache.iceberg.catalog.TableIdentifier;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -132,6 +138,52 @@ class ContinuousSavepointTest {
     }
   }
 
+  /**
+   * events followed and stopped with a savepoint; the table is then dropped (to load it again) and
+   * the job resumed from the savepoint, whose read goes on from where it stopped while the new
+   * table holds nothing: the rows below that position are never read again, and the committer,
+   * which commits only from the table's cursor up without a gap, would wait for them for ever.
+   * The job fails at its first commit, naming the table and what to do.
+   */
+  @Test
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  void aJobResumedFromASavepointAfterItsTableWasDroppedFailsNamingIt() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("events.json", "\"source_table\": \"events\"");
+      Job first = Job.start(h, spec, null, dir.resolve("conf-1"));
+      first.awaitCommits(h, "events", 1);
+      String savepoint = first.stopWithSavepoint(dir.resolve("savepoints"));
+      assertEquals(101, h.rows("events").size(), "the seed's events");
+      CatalogConfig.hadoop(h.output.toString()).load().dropTable(TableIdentifier.of("main", "example", "events"), true);
+
+      Job second = Job.start(h, spec, savepoint, dir.resolve("conf-2"), "--numberOfExecutionRetries=0");
+      try {
+        Throwable failure = second.awaitFailure();
+        String message = causes(failure);
+        assertTrue(message.contains("main.example.events: its cursor for records is none (an empty table), below ")
+            && message.contains("Cancel the job and start it again without --savepointPath"), message);
+        assertEquals(0, h.rows("events").size(), "nothing committed above the gap");
+      } catch (AssertionError e) {
+        try {
+          second.cancel(); // a stalled job still runs
+        } catch (Exception ended) {
+          e.addSuppressed(ended);
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** The messages of a failure's causes, one per line: Flink wraps the job's exception several times. */
+  private static String causes(Throwable t) {
+    StringBuilder b = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      b.append(c).append('\n');
+    }
+    return b.toString();
+  }
+
   private static TreeSet<String> categories(IngestHarness h) {
     TreeSet<String> categories = new TreeSet<>();
     for (GenericRecord row : h.rows("products")) {
@@ -208,6 +260,22 @@ class ContinuousSavepointTest {
     String stopWithSavepoint(Path target) throws Exception {
       return client.stopWithSavepoint(false, target.toUri().toString(), SavepointFormatType.CANONICAL)
           .get(2, TimeUnit.MINUTES);
+    }
+
+    /**
+     * Waits until this job has failed for good (asked at once: an embedded cluster shuts down with
+     * its job); its failure.
+     */
+    Throwable awaitFailure() throws Exception {
+      CompletableFuture<JobExecutionResult> result = client.getJobExecutionResult();
+      try {
+        result.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (ExecutionException e) {
+        return e;
+      } catch (TimeoutException e) {
+        throw new AssertionError("job of run " + plan.runId() + ": not failed within " + DEADLINE, e);
+      }
+      throw new AssertionError("the job of run " + plan.runId() + " ended, not failed");
     }
 
     void cancel() throws Exception {

@@ -70,6 +70,6 @@ class IntervalCommitterDeletesTest {
   private static List<FeedBatch> commit(ContinuousTable committer, List<FeedBatch> held, FeedBatch arrived) {
     List<FeedBatch> batches = new ArrayList<>(held);
     batches.add(arrived);
-    return IntervalCommitter.commit(committer, batches, false, Instant.now()).remaining();
+    return IntervalCommitter.commit(committer, batches, false, Instant.now(), Map.of()).remaining();
   }
 }
