@@ -112,10 +112,10 @@ public final class IntervalCommitter {
           List.of(), feedRows));
       Map<String, Long> feedAfter = new HashMap<>(feedCursors);
       interval.spans().forEach((feed, cursor) -> feedAfter.merge(feed, cursor, Math::max));
-      commits.add(TableCommit.of(target.changeFeed(), snapshotId(feedTable), feedAfter));
+      commits.add(TableCommit.of(target.changeFeed(), feedTable.uuid().toString(), snapshotId(feedTable), feedAfter));
       written.addAll(merge(t, table, feedSchema, interval, tableCursors, commitId));
     }
-    commits.add(TableCommit.of(target, snapshotId(table), after));
+    commits.add(TableCommit.of(target, table.uuid().toString(), snapshotId(table), after));
     beforeCommit.run();
     new TableCommitter(target.catalog()).commit(new RunCommit(commitId, Timestamps.format(now), commits), written);
     return new Outcome(coalesce(interval.remaining()), true, interval.rows().size(), after);

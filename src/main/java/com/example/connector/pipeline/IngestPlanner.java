@@ -82,6 +82,10 @@ public final class IngestPlanner {
     Long snapshotId() {
       return snapshot == null ? null : snapshot.snapshotId();
     }
+
+    String uuid() {
+      return table.uuid().toString();
+    }
   }
 
   public static IngestPlan plan(
@@ -375,9 +379,10 @@ public final class IngestPlanner {
         feeds,
         files,
         firstKeyType,
-        TableCommit.of(target, base, cursors),
+        TableCommit.of(target, committed.map(Committed::uuid).orElse(null), base, cursors),
         merge.appendOnly() ? null
-            : TableCommit.of(target.changeFeed(), feedTable.map(Committed::snapshotId).orElse(null), feedCursorsAfter),
+            : TableCommit.of(target.changeFeed(), feedTable.map(Committed::uuid).orElse(null),
+                feedTable.map(Committed::snapshotId).orElse(null), feedCursorsAfter),
         changeFeedFrom,
         snapshotAt);
   }

@@ -324,12 +324,13 @@ public final class Maintenance {
         compacted.addAll(out.files()); // closed: its last file too
       }
       beforeCommit.run();
+      String uuid = table.uuid().toString();
       Snapshot onto = start;
       int rebases = 0;
       while (true) {
         try {
-          // Only onto that snapshot, carrying its cursors on: the next run reads them there.
-          RewriteFiles rewrite = rewrite(StartingSnapshot.of(table, onto.snapshotId()), start, spec, files, compacted);
+          // Only onto that snapshot of this table, carrying its cursors on: the next run reads them there.
+          RewriteFiles rewrite = rewrite(StartingSnapshot.of(table, uuid, onto.snapshotId()), start, spec, files, compacted);
           connectorSummary(table, onto).forEach(rewrite::set);
           rewrite.commit();
           break;
@@ -338,10 +339,12 @@ public final class Maintenance {
           // that lost every time): onto it, as Iceberg's own rewrite, which refuses it if the commit
           // deleted from a replaced file.
           table.refresh();
-          if (table.currentSnapshot().snapshotId() == onto.snapshotId() || ++rebases > MAX_REBASES) {
+          Snapshot now = table.currentSnapshot();
+          if (now == null || now.snapshotId() == onto.snapshotId() || !uuid.equals(table.uuid().toString())
+              || ++rebases > MAX_REBASES) {
             throw e;
           }
-          onto = table.currentSnapshot();
+          onto = now;
         }
       }
       keepWritten = true;

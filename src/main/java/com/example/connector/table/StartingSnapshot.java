@@ -18,14 +18,23 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 final class StartingSnapshot {
   private StartingSnapshot() {}
 
-  /** {@code table} for commits that must start from {@code snapshotId} (null: from no snapshot). */
-  static Table of(Table table, @Nullable Long snapshotId) {
+  /**
+   * {@code table} for commits that must start from {@code snapshotId} (null: from no snapshot) of
+   * the table {@code uuid} (null: any).
+   */
+  static Table of(Table table, @Nullable String uuid, @Nullable Long snapshotId) {
     return new BaseTable(new BeforeCommitOperations(((HasTableOperations) table).operations(),
-        base -> check(base.currentSnapshot(), snapshotId)), table.name());
+        base -> check(base.uuid(), base.currentSnapshot(), uuid, snapshotId)), table.name());
   }
 
-  /** Fails with a {@link ValidationException} unless {@code current} is {@code snapshotId}. */
-  static void check(@Nullable Snapshot current, @Nullable Long snapshotId) {
+  /**
+   * Fails with a {@link ValidationException} unless the table is {@code uuid} and {@code current}
+   * is {@code snapshotId}.
+   */
+  static void check(String currentUuid, @Nullable Snapshot current, @Nullable String uuid, @Nullable Long snapshotId) {
+    // Dropped and created again, the table under the name is another, whose snapshot may be "none" too.
+    ValidationException.check(uuid == null || uuid.equals(currentUuid),
+        "the table was dropped and created again since (table uuid %s, was %s)", currentUuid, uuid);
     Long currentId = current == null ? null : current.snapshotId();
     String run = current == null ? null : SnapshotSummary.runId(current);
     ValidationException.check(Objects.equals(currentId, snapshotId), "snapshot %s%s was committed since %s",

@@ -62,7 +62,7 @@ public final class TableCommitter implements Serializable {
       return;
     }
     List<WrittenFile> files = written.stream().filter(f -> f.table().equals(key)).toList();
-    Table fromBase = StartingSnapshot.of(table, t.baseSnapshotId());
+    Table fromBase = StartingSnapshot.of(table, t.tableUuid(), t.baseSnapshotId());
     SnapshotUpdate<?> update = files.stream().allMatch(WrittenFile::isData) ? append(fromBase, files) : rowDelta(fromBase, files);
     update.set(SnapshotSummary.RUN_ID, run.runId());
     update.set(SnapshotSummary.COMMITTED_AT, run.committedAt());
@@ -111,7 +111,7 @@ public final class TableCommitter implements Serializable {
 
   private static void checkStillAt(Table table, TableCommit t, String runId) {
     try {
-      StartingSnapshot.check(table.currentSnapshot(), t.baseSnapshotId());
+      StartingSnapshot.check(table.uuid().toString(), table.currentSnapshot(), t.tableUuid(), t.baseSnapshotId());
     } catch (ValidationException e) {
       throw concurrent(table, t.target().destination().key(), runId, t.baseSnapshotId(), e.getMessage());
     }

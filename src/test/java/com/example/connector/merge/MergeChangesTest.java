@@ -571,7 +571,7 @@ class MergeChangesTest {
             new WriteDataFiles(target, runId, TABLE, rule.identifierColumns())),
         merged.get(MergeChanges.DELETES).apply("Write deletes", new WritePositionDeletes(target, runId,
             DataFilePartitions.of(committed))));
-    RunCommit run = new RunCommit(runId, AT, List.of(new TableCommit(target, base, Map.of("records", AT))));
+    RunCommit run = new RunCommit(runId, AT, List.of(new TableCommit(target, target.load().uuid().toString(), base, Map.of("records", AT))));
     pipeline.apply("Commit", new CommitTables(run, new TableCommitter(target.catalog()), written));
     PipelineResult result = pipeline.run();
     // Bounded, so that a run that never ends fails the test instead of hanging the build.

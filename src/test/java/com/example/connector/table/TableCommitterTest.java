@@ -217,6 +217,31 @@ class TableCommitterTest {
     assertEquals(AT, reload(config, b).currentSnapshot().summary().get("example.cursor.records"));
   }
 
+  /**
+   * A run planned from a table with no snapshot yet (a new destination) whose table was dropped and
+   * created again while it read (by another run, or by hand to load it again): the table under that
+   * name is another one, and also has no snapshot. The run committed into it, its snapshot naming
+   * files the drop had deleted (every read of the table then failed: File does not exist), its rows
+   * read with the old table's settings and its cursor claiming them.
+   */
+  @Test
+  void aRunPlannedBeforeItsTableWasDroppedAndCreatedAgainCommitsNothingToIt() {
+    CatalogConfig config = CatalogConfig.hadoop(dir.toString());
+    Destination users = new Destination("main", "example", "users");
+    Table table = new Warehouse(config).create(users, SCHEMA, Map.of());
+    RunCommit run = run("run-1", commit(config, users, null, Map.of("records", AT)));
+    List<WrittenFile> files = List.of(written(users, dataFile(table, "a", "b")));
+    config.load().dropTable(users.identifier());
+    new Warehouse(config).create(users, SCHEMA, Map.of()); // the other run's, not yet committed
+
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> new TableCommitter(config).commit(run, files));
+
+    assertTrue(e.getMessage().startsWith("table main.example.users changed while run run-1 read it"), e.getMessage());
+    assertTrue(e.getMessage().contains("dropped and created again"), e.getMessage());
+    assertTrue(e.getMessage().contains("run again"), e.getMessage());
+    assertNull(reload(config, users).currentSnapshot(), "the new table: not committed");
+  }
+
   @Test
   void theRunIdAndCursorsLandInTheSnapshotSummary() {
     CatalogConfig config = CatalogConfig.hadoop(dir.toString());
@@ -242,7 +267,8 @@ class TableCommitterTest {
   }
 
   private static TableCommit commit(CatalogConfig config, Destination d, Long base, Map<String, String> cursors) {
-    return new TableCommit(new TableTarget(config, d), base, cursors);
+    String uuid = reload(config, d).uuid().toString(); // the table as the run planned from it
+    return new TableCommit(new TableTarget(config, d), uuid, base, cursors);
   }
 
   private static WrittenFile written(Destination d, DataFile file) {
