@@ -41,7 +41,7 @@ public final class Warehouse {
   }
 
   /**
-   * Creates the table, empty (no snapshot), or loads it if another run just did. Row-level
+   * Creates the table, empty (no snapshot); fails if another run just did. Row-level
    * changes are merge-on-read: position deletes, not rewrites. Row groups are {@link
    * #ROW_GROUP_BYTES} (Iceberg's default is 128 MB).
    */
@@ -63,7 +63,9 @@ public final class Warehouse {
     try {
       return catalog.buildTable(d.identifier(), schema).withProperties(properties).create();
     } catch (AlreadyExistsException e) {
-      return catalog.loadTable(d.identifier());
+      // Its source table, merge and filters are that run's, which the planner checked only on tables it found.
+      throw new IllegalStateException("table " + d.key() + " was created by another run while this run planned it;"
+          + " run again, and it checks the table as that run created it. Run one ingestion per table at a time", e);
     }
   }
 
