@@ -2,6 +2,7 @@ package com.example.connector.table;
 
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import org.apache.iceberg.AppendFiles;
@@ -42,8 +43,11 @@ public final class TableCommitter implements Serializable {
 
   public void commit(RunCommit run, List<WrittenFile> written) {
     Catalog catalog = catalogConfig.load();
+    // Every run commits its tables in one order, so of two runs that share tables and both passed
+    // the check below, the first to commit the first shared one commits them all, the other none.
+    List<TableCommit> ordered = run.tables().stream().sorted(COMMIT_ORDER).toList();
     List<Table> tables = new ArrayList<>();
-    for (TableCommit t : run.tables()) {
+    for (TableCommit t : ordered) {
       Table table = catalog.loadTable(t.target().destination().identifier());
       if (!committedBy(table, run.runId(), t.baseSnapshotId())) {
         checkStillAt(table, t, run.runId());
@@ -51,8 +55,18 @@ public final class TableCommitter implements Serializable {
       tables.add(table);
     }
     for (int i = 0; i < tables.size(); i++) {
-      commit(tables.get(i), run, run.tables().get(i), written);
+      commit(tables.get(i), run, ordered.get(i), written);
     }
+  }
+
+  /** By destination, an SCD table's change feed just before the table. */
+  private static final Comparator<TableCommit> COMMIT_ORDER = Comparator
+      .comparing((TableCommit t) -> tableOf(t.target().destination().key()))
+      .thenComparing(t -> !t.target().destination().key().endsWith(Destination.CHANGE_FEED_SUFFIX));
+
+  private static String tableOf(String key) {
+    return key.endsWith(Destination.CHANGE_FEED_SUFFIX)
+        ? key.substring(0, key.length() - Destination.CHANGE_FEED_SUFFIX.length()) : key;
   }
 
   private void commit(Table table, RunCommit run, TableCommit t, List<WrittenFile> written) {

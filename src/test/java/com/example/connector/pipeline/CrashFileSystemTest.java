@@ -48,8 +48,8 @@ class CrashFileSystemTest {
   private static final String[] SPEC = {
     "\"source_table\": \"users\"", "\"source_table\": \"orders\"", "\"source_table\": \"events\"",
   };
-  /** The run's tables in the order it commits them: a change feed before its table. */
-  private static final List<String> TABLES = List.of("users__changes", "users", "orders__changes", "orders", "events");
+  /** The run's tables in the order it commits them: by name, a change feed before its table. */
+  private static final List<String> TABLES = List.of("events", "orders__changes", "orders", "users__changes", "users");
   private static final Duration TIMEOUT = Duration.ofMinutes(2);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern RUN_ID = Pattern.compile("(?m)^Run (\\S+): ");
@@ -95,7 +95,7 @@ class CrashFileSystemTest {
       writeToSource(2);
       Map<String, String> before = runIds();
       Killed b = kill("create:.metadata.json:1");
-      assertHalted(b, "create " + crash("users__changes") + "/metadata/[0-9a-f-]+\\.metadata\\.json");
+      assertHalted(b, "create " + crash("events") + "/metadata/[0-9a-f-]+\\.metadata\\.json");
       assertEquals(before, runIds(), "nothing committed");
       recover();
 
@@ -105,17 +105,17 @@ class CrashFileSystemTest {
       Killed c = kill("rename:/users/metadata/v:1");
       assertHalted(c, "rename " + crash("users") + "/metadata/v\\d+\\.metadata\\.json \\(from .*\\)");
       Map<String, String> expected = new TreeMap<>(before);
-      expected.put("users__changes", c.runId());
-      assertEquals(expected, runIds(), "only users__changes committed");
+      TABLES.subList(0, TABLES.indexOf("users")).forEach(table -> expected.put(table, c.runId()));
+      assertEquals(expected, runIds(), "every table before users committed, users__changes last");
       assertEquals(feed("users"), rendered("users", h.changes("users")), "users__changes: the killed run's changes, once");
       writeToSource(4);
       recover(); // reads users from its own, older cursor: the changes the feed already has are not appended again
 
-      // (d) After the last commit, before the process ends: events committed, its version hint not yet rewritten.
+      // (d) After the last commit, before the process ends: users committed, its version hint not yet rewritten.
       writeToSource(5);
-      Killed d = kill("delete:/events/metadata/version-hint.text:1");
-      assertHalted(d, "delete " + crash("events") + "/metadata/version-hint\\.text");
-      Path metadata = h.tableDir("events").resolve("metadata");
+      Killed d = kill("delete:/users/metadata/version-hint.text:1");
+      assertHalted(d, "delete " + crash("users") + "/metadata/version-hint\\.text");
+      Path metadata = h.tableDir("users").resolve("metadata");
       int hinted = Integer.parseInt(Files.readString(metadata.resolve("version-hint.text")).trim());
       assertTrue(Files.exists(metadata.resolve("v" + (hinted + 1) + ".metadata.json")), "committed past the stale hint");
       for (String table : TABLES) {

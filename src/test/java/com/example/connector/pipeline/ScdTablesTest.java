@@ -84,13 +84,13 @@ class ScdTablesTest {
       write(source, "users", Map.of("user_id", "user_9000", "email", "new@example.com"));
       write(source, "events", Map.of("event_id", "00000000-0000-4000-8000-00000000f002", "event_type", "view"));
       clock.advance(Duration.ofSeconds(2));
-      // Killed mid-commit (CrashFileSystemTest kills runs mid-write and before their first commit), before its fourth table commit: users_history's, after its change feed's.
-      String killed = kill(h, spec, "rename:.metadata.json:4");
-      assertEquals(List.of("users", "users__changes", "users_history__changes"), committedBy(h, killed),
+      // Killed mid-commit (CrashFileSystemTest kills runs mid-write and before their first commit), before its fifth table commit: orders_history's, after its change feed's.
+      String killed = kill(h, spec, "rename:.metadata.json:5");
+      assertEquals(List.of("events", "orders", "orders__changes", "orders_history__changes"), committedBy(h, killed),
           "the tables committed before the kill");
       IngestMain.Outcome finishing = h.runOk(spec, crashRoot);
       assertEquals(DESTINATIONS, committedBy(h, finishing.plan().runId()), "every table committed by the next run");
-      // Each table read on from its own cursors (users_history from its feed's older one): each change once.
+      // Each table read on from its own cursors (orders_history from its feed's older one): each change once.
       check(h, source, finishing, null);
       assertEquals(3, h.rows("users_history").stream().filter(r -> r.get("user_id").toString().equals("user_0005")).count());
       assertEquals(2, h.rows("orders_history").stream().filter(r -> r.get("order_id").toString().equals("order_0007")).count());

@@ -14,7 +14,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
@@ -240,6 +243,87 @@ class TableCommitterTest {
     assertTrue(e.getMessage().contains("dropped and created again"), e.getMessage());
     assertTrue(e.getMessage().contains("run again"), e.getMessage());
     assertNull(reload(config, users).currentSnapshot(), "the new table: not committed");
+  }
+
+  /**
+   * Two runs sharing two tables, whose specs list them in other orders, commit at once: both pass
+   * the check of every table before either commits, then each commits its first table. Each
+   * committed one of the two and failed on the other, so neither run committed (both said to run
+   * again), instead of one committing both and the other none.
+   */
+  @Test
+  void ofTwoRunsListingTheirTablesInOtherOrdersOneCommitsThemAll() throws Exception {
+    String warehouse = dir.toString();
+    CatalogConfig config = CatalogConfig.of("hooked", null, HookedCatalog.class.getName(), null, warehouse, warehouse, Map.of());
+    Destination a = new Destination("main", "example", "a");
+    Destination b = new Destination("main", "example", "b");
+    Table tableA = new Warehouse(config).create(a, SCHEMA, Map.of());
+    Table tableB = new Warehouse(config).create(b, SCHEMA, Map.of());
+    RunCommit first = run("run-1", commit(config, a, null, Map.of("records", AT)), commit(config, b, null, Map.of("records", AT)));
+    RunCommit second = run("run-2", commit(config, b, null, Map.of("records", AT)), commit(config, a, null, Map.of("records", AT)));
+    List<WrittenFile> firstFiles = List.of(written(a, dataFile(tableA, "a1")), written(b, dataFile(tableB, "b1")));
+    List<WrittenFile> secondFiles = List.of(written(b, dataFile(tableB, "b2")), written(a, dataFile(tableA, "a2")));
+
+    // run-1 about to commit table a: run-2 checks both tables and commits until it is about to commit
+    // table a too, which it does once run-1 has finished.
+    CountDownLatch secondAtA = new CountDownLatch(1);
+    CountDownLatch firstDone = new CountDownLatch(1);
+    AtomicReference<Thread> secondRun = new AtomicReference<>();
+    HookedCatalog.hook = table -> {
+      if (Thread.currentThread() == secondRun.get() && table.equals("a")) {
+        secondAtA.countDown();
+        await(firstDone);
+      } else if (secondRun.get() == null && table.equals("a")) {
+        Thread t = new Thread(() -> {
+          try {
+            new TableCommitter(config).commit(second, secondFiles);
+          } catch (IllegalStateException e) {
+            // told to run again
+          }
+        });
+        secondRun.set(t);
+        t.start();
+        await(secondAtA);
+      }
+    };
+    try {
+      new TableCommitter(config).commit(first, firstFiles);
+    } catch (IllegalStateException e) {
+      // told to run again
+    } finally {
+      firstDone.countDown();
+      HookedCatalog.hook = null;
+    }
+    secondRun.get().join();
+
+    String runOfA = SnapshotSummary.runId(reload(config, a).currentSnapshot());
+    String runOfB = SnapshotSummary.runId(reload(config, b).currentSnapshot());
+    assertEquals(runOfA, runOfB, "a: " + ids(reload(config, a)) + ", b: " + ids(reload(config, b)));
+    assertEquals(1, count(reload(config, a).snapshots()), "a: one run's commit");
+    assertEquals(1, count(reload(config, b).snapshots()), "b: one run's commit");
+  }
+
+  /** A Hadoop catalog that calls {@link #hook} with a table's name before each commit to it. */
+  public static final class HookedCatalog extends HadoopCatalog {
+    static volatile Consumer<String> hook;
+
+    @Override
+    protected TableOperations newTableOps(TableIdentifier identifier) {
+      return new BeforeCommitOperations(super.newTableOps(identifier), base -> {
+        Consumer<String> h = hook;
+        if (h != null) {
+          h.accept(identifier.name());
+        }
+      });
+    }
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertTrue(latch.await(1, TimeUnit.MINUTES), "the other run did not get there");
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test
