@@ -15,13 +15,18 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * @param feedStarts per feed ({@code records}, {@code deleted_records}), where its read starts
  *     when the table has no cursor for it; empty for a snapshot table
  * @param runId the run's id: commits are named after it and the span they commit
+ * @param tableUuids the UUIDs of the table and its change feed as the run planned them, by
+ *     destination key: one dropped and created again under its name is another table, whose
+ *     cursors and rows the run's plan knows nothing of
  */
 public record ContinuousTable(TableTarget target, MergeRule merge, String feedSchemaJson,
-    @Nullable String cursorField, Map<String, Long> feedStarts, boolean snapshot, String runId)
+    @Nullable String cursorField, Map<String, Long> feedStarts, boolean snapshot, String runId,
+    Map<String, String> tableUuids)
     implements Serializable {
 
   public ContinuousTable {
     feedStarts = Map.copyOf(feedStarts);
+    tableUuids = Map.copyOf(tableUuids);
   }
 
   public String key() {

@@ -87,6 +87,10 @@ public final class IntervalCommitter {
     TableTarget target = t.target();
     Table table = target.load();
     Table feedTable = t.merge().appendOnly() ? null : target.changeFeed().load();
+    checkPlanned(t, t.key(), table);
+    if (feedTable != null) {
+      checkPlanned(t, target.changeFeed().destination().key(), feedTable);
+    }
     Map<String, Long> tableCursors = cursors(table, t.key());
     Map<String, Long> feedCursors = feedTable == null ? tableCursors : cursors(feedTable, t.key() + "__changes");
     checkNotBehind(t, reached, tableCursors, feedCursors);
@@ -257,6 +261,20 @@ public final class IntervalCommitter {
   private static boolean inFeed(Interval snapshot, Map<String, Long> feedCursors) {
     Long fed = feedCursors.get(FeedBatch.SNAPSHOT);
     return fed != null && fed >= snapshot.spans().get(FeedBatch.SNAPSHOT);
+  }
+
+  /**
+   * Fails unless {@code table} is the one the run planned: dropped and created again, it holds
+   * none of the rows before where the run's reads began, which the run would claim with its cursor.
+   */
+  private static void checkPlanned(ContinuousTable t, String key, Table table) {
+    String planned = t.tableUuids().get(key);
+    String uuid = table.uuid().toString();
+    if (planned != null && !planned.equals(uuid)) {
+      throw new IllegalStateException("table " + key + " was dropped and created again since continuous run "
+          + t.runId() + " started (table uuid " + uuid + ", was " + planned + "), so this run commits nothing to it:"
+          + " stop the run and start it again, and it reads on from what the new table holds");
+    }
   }
 
   /** The rows at or above their feed's cursor in {@code cursors}: those the table does not hold yet. */

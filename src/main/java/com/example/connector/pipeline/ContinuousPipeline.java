@@ -62,8 +62,13 @@ public final class ContinuousPipeline {
                 windowed ? new ReadWindowsFn(table.context()) : new ReadCursorFn(table.context()), poll,
                 table.feeds())));
       }
+      Map<String, String> uuids = new HashMap<>();
+      uuids.put(name, table.commit().tableUuid());
+      if (table.changeFeedCommit() != null) {
+        uuids.put(table.changeFeedCommit().target().destination().key(), table.changeFeedCommit().tableUuid());
+      }
       ContinuousTable committed = new ContinuousTable(table.target(), table.merge(), feedSchema.toString(),
-          table.context().table().cursorField(), feedStarts, table.snapshot() != null, plan.runId());
+          table.context().table().cursorField(), feedStarts, table.snapshot() != null, plan.runId(), uuids);
       batches.setCoder(batchCoder)
           .apply(name + "/By table", WithKeys.of(name))
           .setCoder(KvCoder.of(StringUtf8Coder.of(), batchCoder))

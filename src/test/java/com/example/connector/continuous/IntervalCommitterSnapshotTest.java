@@ -129,7 +129,8 @@ class IntervalCommitterSnapshotTest {
     Warehouse warehouse = new Warehouse(catalog);
     warehouse.create(d, TableSchemas.toIceberg(rule.tableSchema(feedSchema), rule.identifierColumns()), Map.of());
     warehouse.create(d.changeFeed(), TableSchemas.toIceberg(feedSchema, List.of()), Map.of());
-    return new ContinuousTable(new TableTarget(catalog, d), rule, feedSchema.toString(), null, Map.of(), true, "run-1");
+    return new ContinuousTable(new TableTarget(catalog, d), rule, feedSchema.toString(), null, Map.of(), true, "run-1",
+        Map.of());
   }
 
   private static FeedBatch snapshot(int atSeconds, GenericRecord... rows) {

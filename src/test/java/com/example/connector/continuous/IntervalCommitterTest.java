@@ -282,14 +282,45 @@ class IntervalCommitterTest {
   }
 
   private ContinuousTable table() {
+    return table(T0);
+  }
+
+  /** The tables created empty, and a run's committer whose reads start at {@code start}, as planned from them. */
+  private ContinuousTable table(long start) {
     CatalogConfig catalog = CatalogConfig.hadoop(dir.toString());
     Destination d = new Destination("main", "example", "orders");
     MergeRule rule = new MergeRule(ScdType.SCD_TYPE_1, List.of("order_id"), "updated_at", false);
     Warehouse warehouse = new Warehouse(catalog);
-    warehouse.create(d, TableSchemas.toIceberg(rule.tableSchema(feedSchema), rule.identifierColumns()), Map.of());
-    warehouse.create(d.changeFeed(), TableSchemas.toIceberg(feedSchema, List.of()), Map.of());
+    Table table = warehouse.create(d, TableSchemas.toIceberg(rule.tableSchema(feedSchema), rule.identifierColumns()), Map.of());
+    Table feed = warehouse.create(d.changeFeed(), TableSchemas.toIceberg(feedSchema, List.of()), Map.of());
     return new ContinuousTable(new TableTarget(catalog, d), rule, feedSchema.toString(), "updated_at",
-        Map.of("records", T0, "deleted_records", T0), false, "run-1");
+        Map.of("records", start, "deleted_records", start), false, "run-1",
+        Map.of(d.key(), table.uuid().toString(), d.changeFeed().key(), feed.uuid().toString()));
+  }
+
+  /**
+   * The tables dropped and created again (empty, by another run's planning, to load them again)
+   * while a continuous run that planned from their cursors follows them: its first commit landed
+   * in the new tables with its batches' rows only, from where its reads began, and cursors
+   * claiming every row before (order_1 lost for good); after a commit it held every batch for
+   * good (a gap from where its reads began).
+   */
+  @Test
+  void tablesDroppedAndCreatedAgainUnderTheRunAreNotCommittedTo() {
+    ContinuousTable t = table(T0 + 10 * SECOND); // planned from cursors at 10 s: order_1 (5 s) in the table
+    CatalogConfig catalog = t.target().catalog();
+    catalog.load().dropTable(t.target().destination().identifier());
+    catalog.load().dropTable(t.target().changeFeed().destination().identifier());
+    table(T0); // the other run's plan creates them again
+
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> IntervalCommitter.commit(t, List.of(records(10, 20, order("order_2", "b", 15)), tombstones(10, 20)), true, NOW));
+
+    assertTrue(e.getMessage().startsWith("table main.example.orders"), e.getMessage());
+    assertTrue(e.getMessage().contains("dropped and created again"), e.getMessage());
+    assertTrue(e.getMessage().contains("start it again"), e.getMessage());
+    assertEquals(0, snapshots(t), "the new table: not committed");
+    assertEquals(List.of(), changeFeedKeys(t), "nor its change feed");
   }
 
   private static FeedBatch records(int fromSeconds, int toSeconds, GenericRecord... rows) {

@@ -43,7 +43,7 @@ class IntervalCommitterDeletesTest {
       TableDescriptor table = orders.context().table();
       Schema schema = RecordSchemas.schemaOf(table);
       ContinuousTable committer = new ContinuousTable(orders.target(), orders.merge(), schema.toString(),
-          table.cursorField(), Map.of("records", cursor, "deleted_records", cursor), false, "test");
+          table.cursorField(), Map.of("records", cursor, "deleted_records", cursor), false, "test", Map.of());
       JsonNode update = JSON.valueToTree(source.upsert("orders", Map.of("order_id", "order_0001", "status", "pending")));
       JsonNode tombstone = JSON.valueToTree(source.delete("orders", "order_0001"));
       long updated = Timestamps.parseMicros(update.get("updated_at").asText());
