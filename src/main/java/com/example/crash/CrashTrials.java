@@ -230,9 +230,10 @@ public final class CrashTrials {
     };
   }
 
-  /** Whether a run exited with an error that says it committed nothing (IngestMain's commit status). */
+  /** Whether a run exited with an error that says it committed nothing (IngestMain's, after its pipeline or before). */
   private static boolean nothingCommitted(int exit, Path log) throws IOException {
-    return exit != 0 && Files.readString(log).contains("nothing was committed");
+    String output = Files.readString(log);
+    return exit != 0 && (output.contains("nothing was committed") || output.contains("this run read and committed nothing"));
   }
 
   /**
