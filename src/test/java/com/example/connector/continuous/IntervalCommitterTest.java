@@ -250,11 +250,11 @@ class IntervalCommitterTest {
     Catalog catalog = t.target().catalog().load();
     catalog.dropTable(TableIdentifier.of("main", "example", "orders"), true);
     catalog.dropTable(TableIdentifier.of("main", "example", "orders__changes"), true);
-    table();
+    ContinuousTable resumed = table(); // the job resumed from the savepoint: planned from the new tables
 
     List<FeedBatch> restored = List.of(records(10, 20, order("order_2", "b", 15)), tombstones(10, 20));
     IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> IntervalCommitter.commit(t, restored, true, NOW, first.cursors()));
+        () -> IntervalCommitter.commit(resumed, restored, true, NOW, first.cursors()));
     assertTrue(e.getMessage().startsWith("main.example.orders: its cursor for "), e.getMessage());
     assertTrue(e.getMessage().contains(" is none (an empty table), below 2026-01-01T00:00:10.000000+00:00"), e.getMessage());
     assertTrue(e.getMessage().endsWith("start it again without --savepointPath: it reads each table from the cursors"
@@ -314,7 +314,8 @@ class IntervalCommitterTest {
     table(T0); // the other run's plan creates them again
 
     IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> IntervalCommitter.commit(t, List.of(records(10, 20, order("order_2", "b", 15)), tombstones(10, 20)), true, NOW));
+        () -> IntervalCommitter.commit(t, List.of(records(10, 20, order("order_2", "b", 15)), tombstones(10, 20)), true, NOW,
+            Map.of()));
 
     assertTrue(e.getMessage().startsWith("table main.example.orders"), e.getMessage());
     assertTrue(e.getMessage().contains("dropped and created again"), e.getMessage());
