@@ -330,7 +330,7 @@ public final class Maintenance {
       while (true) {
         try {
           // Only onto that snapshot of this table, carrying its cursors on: the next run reads them there.
-          RewriteFiles rewrite = rewrite(StartingSnapshot.of(table, uuid, onto.snapshotId()), start, spec, files, compacted);
+          RewriteFiles rewrite = rewrite(StartingSnapshot.of(table, uuid, onto.snapshotId(), false), start, spec, files, compacted);
           connectorSummary(table, onto).forEach(rewrite::set);
           rewrite.commit();
           break;

@@ -6,7 +6,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import org.apache.iceberg.AppendFiles;
-import org.apache.iceberg.DataOperations;
 import org.apache.iceberg.RowDelta;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotUpdate;
@@ -76,8 +75,9 @@ public final class TableCommitter implements Serializable {
       return;
     }
     List<WrittenFile> files = written.stream().filter(f -> f.table().equals(key)).toList();
-    Table fromBase = StartingSnapshot.of(table, t.tableUuid(), t.baseSnapshotId());
-    SnapshotUpdate<?> update = files.stream().allMatch(WrittenFile::isData) ? append(fromBase, files) : rowDelta(fromBase, files);
+    Table fromBase = StartingSnapshot.of(table, t.tableUuid(), t.baseSnapshotId(), true);
+    SnapshotUpdate<?> update = files.stream().allMatch(WrittenFile::isData)
+        ? append(fromBase, files) : rowDelta(fromBase, t.baseSnapshotId(), files);
     update.set(SnapshotSummary.RUN_ID, run.runId());
     update.set(SnapshotSummary.COMMITTED_AT, run.committedAt());
     t.cursors().forEach((feed, cursor) -> update.set(SnapshotSummary.CURSOR_PREFIX + feed, cursor));
@@ -99,17 +99,25 @@ public final class TableCommitter implements Serializable {
     return append;
   }
 
-  /** With deletes: a row delta (an {@code overwrite} snapshot). */
-  private static RowDelta rowDelta(Table table, List<WrittenFile> files) {
+  /**
+   * With deletes: a row delta (an {@code overwrite} snapshot). The data files its deletes name
+   * must be there still: a compaction since {@code base} that replaced one would lose them.
+   */
+  private static RowDelta rowDelta(Table table, @Nullable Long base, List<WrittenFile> files) {
     RowDelta delta = table.newRowDelta();
+    List<String> named = new ArrayList<>();
     files.forEach(f -> {
       if (f.isData()) {
         delta.addRows(f.dataFile());
       } else {
         delta.addDeletes(f.deleteFile());
+        named.addAll(f.referencedDataFiles());
       }
     });
-    return delta;
+    if (base != null) {
+      delta.validateFromSnapshot(base);
+    }
+    return delta.validateDataFilesExist(named);
   }
 
   /** Whether a snapshot after {@code base} was committed by this run. */
@@ -125,7 +133,8 @@ public final class TableCommitter implements Serializable {
 
   private static void checkStillAt(Table table, TableCommit t, String runId) {
     try {
-      StartingSnapshot.check(table.uuid().toString(), table.currentSnapshot(), t.tableUuid(), t.baseSnapshotId());
+      StartingSnapshot.check(table.uuid().toString(), table.currentSnapshot(), table::snapshot, t.tableUuid(),
+          t.baseSnapshotId(), true);
     } catch (ValidationException e) {
       throw concurrent(table, t.target().destination().key(), runId, t.baseSnapshotId(), e.getMessage());
     }
@@ -157,15 +166,7 @@ public final class TableCommitter implements Serializable {
      */
     public boolean onlyCompacted() {
       table.refresh();
-      for (Snapshot s = table.currentSnapshot(); s != null; s = s.parentId() == null ? null : table.snapshot(s.parentId())) {
-        if (Objects.equals(s.snapshotId(), base)) {
-          return true;
-        }
-        if (!DataOperations.REPLACE.equals(s.operation())) {
-          return false;
-        }
-      }
-      return base == null;
+      return StartingSnapshot.onlyCompactionsSince(table.currentSnapshot(), table::snapshot, base);
     }
   }
 }

@@ -130,6 +130,47 @@ class TableCommitterTest {
   }
 
   /**
+   * A compaction (another engine's {@code rewrite_data_files}, or maintenance) committed since the
+   * run planned: the run's rows and its deletes of files the compaction kept land on top of it
+   * (before, the run failed saying to run again whenever maintenance compacted during it); deletes
+   * of a file it replaced would be lost with that file, so that commit fails, committing nothing.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"files", "files and deletes of a kept file", "files and deletes of a replaced file"})
+  void aCompactionSinceTheRunPlannedIsCommittedOnUnlessItReplacedAFileTheRunDeletesFrom(String what) {
+    CatalogConfig config = CatalogConfig.hadoop(dir.toString());
+    Destination users = new Destination("main", "example", "users");
+    Table table = new Warehouse(config).create(users, SCHEMA, Map.of());
+    DataFile kept = dataFile(table, "a", "b");
+    DataFile replaced = dataFile(table, "c", "d");
+    table.newAppend().appendFile(kept).appendFile(replaced).set("example.run-id", "run-0").commit();
+    long base = reload(config, users).currentSnapshot().snapshotId();
+    List<WrittenFile> files = new ArrayList<>(List.of(written(users, dataFile(table, "mine"))));
+    DataFile deletedFrom = what.endsWith("kept file") ? kept : replaced;
+    if (what.contains("deletes")) {
+      files.add(new WrittenFile(users.key(), IcebergFiles.positionDeletes(table, deletedFrom, 0),
+          List.of(deletedFrom.path().toString())));
+    }
+    Table compactor = reload(config, users);
+    compactor.newRewrite().rewriteFiles(Set.of(replaced), Set.of(dataFile(compactor, "c", "d"))).commit();
+
+    RunCommit run = run("run-1", commit(config, users, base, Map.of("records", AT)));
+    if (what.endsWith("replaced file")) {
+      IllegalStateException e = assertThrows(IllegalStateException.class, () -> new TableCommitter(config).commit(run, files));
+      assertTrue(e.getMessage().startsWith("table main.example.users changed while run run-1 read it"), e.getMessage());
+      assertTrue(e.getMessage().contains("run again"), e.getMessage());
+      assertEquals(List.of("a", "b", "c", "d"), ids(reload(config, users)), "as compacted: nothing of run-1");
+      assertEquals(0, runSnapshots(reload(config, users), "run-1"));
+      return;
+    }
+    new TableCommitter(config).commit(run, files);
+    Table after = reload(config, users);
+    assertEquals(what.contains("deletes") ? List.of("b", "c", "d", "mine") : List.of("a", "b", "c", "d", "mine"), ids(after));
+    assertEquals(AT, after.currentSnapshot().summary().get("example.cursor.records"));
+    assertEquals(1, runSnapshots(after, "run-1"));
+  }
+
+  /**
    * A Hadoop catalog whose next table commit first lets {@link #race} commit to the table (the
    * other run of a race), so that this commit's metadata is stale when the catalog swaps it in.
    */
