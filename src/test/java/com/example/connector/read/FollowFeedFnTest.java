@@ -56,17 +56,7 @@ class FollowFeedFnTest {
           "upsert", null);
       FollowFeedFn fn = new FollowFeedFn(context, new ReadCursorFn(context), Duration.ofSeconds(1), List.of(feed));
       List<FeedBatch> batches = new ArrayList<>();
-      OutputReceiver<FeedBatch> out = new OutputReceiver<>() {
-        @Override
-        public void output(FeedBatch batch) {
-          batches.add(batch);
-        }
-
-        @Override
-        public void outputWithTimestamp(FeedBatch batch, org.joda.time.Instant timestamp) {
-          output(batch);
-        }
-      };
+      OutputReceiver<FeedBatch> out = into(batches);
       fn.setup();
       try {
         // The primary: split halfway through what is left after its 10th claim.
@@ -146,17 +136,7 @@ class FollowFeedFnTest {
           "upsert", null);
       FollowFeedFn fn = new FollowFeedFn(context, new ReadCursorFn(context), Duration.ofSeconds(1), List.of(feed));
       List<FeedBatch> batches = new ArrayList<>();
-      OutputReceiver<FeedBatch> out = new OutputReceiver<>() {
-        @Override
-        public void output(FeedBatch batch) {
-          batches.add(batch);
-        }
-
-        @Override
-        public void outputWithTimestamp(FeedBatch batch, org.joda.time.Instant timestamp) {
-          output(batch);
-        }
-      };
+      OutputReceiver<FeedBatch> out = into(batches);
       fn.setup();
       try {
         var tracker = fn.newTracker(fn.initialRestriction(feed));
@@ -179,5 +159,20 @@ class FollowFeedFnTest {
 
   private static List<String> spans(List<FeedBatch> batches) {
     return batches.stream().map(b -> "[" + b.fromMicros() + ", " + b.toMicros() + ")").toList();
+  }
+
+  /** A receiver that adds each batch output to {@code batches}. */
+  private static OutputReceiver<FeedBatch> into(List<FeedBatch> batches) {
+    return new OutputReceiver<>() {
+      @Override
+      public void output(FeedBatch batch) {
+        batches.add(batch);
+      }
+
+      @Override
+      public void outputWithTimestamp(FeedBatch batch, org.joda.time.Instant timestamp) {
+        output(batch);
+      }
+    };
   }
 }
