@@ -18,6 +18,7 @@ import com.example.connector.client.SourceConfig;
 import com.example.connector.client.SourceException;
 import com.example.source.ExampleSource;
 import com.example.testing.TestClock;
+import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,16 +46,8 @@ class FollowFeedFnTest {
   void batchesCoverTheFeedWithoutAGapWhenARunnerSplitsAPoll() {
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).nullRate(0)
         .clock(TestClock.frozenAt(CAP)).start()) {
-      SourceConfig config = new SourceConfig(source.baseUrl(), "u", Password.inline("p"),
-          new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1)));
-      ReadContext context;
-      try (ExampleClient client = ExampleClient.create(config)) {
-        context = new ReadContext(config, TableCatalog.discover(client).table("users", "test"),
-            new RunStamp("run", 0), "main.example.users");
-      }
-      CursorFeed feed = new CursorFeed("users", false, Map.of(), null, null, Timestamps.toMicros(CAP), 10_000,
-          "upsert", null);
-      FollowFeedFn fn = new FollowFeedFn(context, new ReadCursorFn(context), Duration.ofSeconds(1), List.of(feed));
+      CursorFeed feed = usersFeed();
+      FollowFeedFn fn = usersFollower(source.baseUrl(), source.baseUrl(), feed);
       List<FeedBatch> batches = new ArrayList<>();
       OutputReceiver<FeedBatch> out = into(batches);
       fn.setup();
@@ -124,17 +117,8 @@ class FollowFeedFnTest {
       }
     });
         ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start()) {
-      SourceConfig config = new SourceConfig(server.baseUrl(), "u", Password.inline("p"),
-          new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1)));
-      ReadContext context;
-      try (ExampleClient client = ExampleClient.create(
-          new SourceConfig(source.baseUrl(), "u", Password.inline("p"), config.retry()))) {
-        context = new ReadContext(config, TableCatalog.discover(client).table("users", "test"),
-            new RunStamp("run", 0), "main.example.users");
-      }
-      CursorFeed feed = new CursorFeed("users", false, Map.of(), null, null, Timestamps.toMicros(CAP), 10_000,
-          "upsert", null);
-      FollowFeedFn fn = new FollowFeedFn(context, new ReadCursorFn(context), Duration.ofSeconds(1), List.of(feed));
+      CursorFeed feed = usersFeed();
+      FollowFeedFn fn = usersFollower(server.baseUrl(), source.baseUrl(), feed);
       List<FeedBatch> batches = new ArrayList<>();
       OutputReceiver<FeedBatch> out = into(batches);
       fn.setup();
@@ -174,5 +158,21 @@ class FollowFeedFnTest {
         output(batch);
       }
     };
+  }
+
+  /** The users feed, followed from {@code CAP}. */
+  private static CursorFeed usersFeed() {
+    return new CursorFeed("users", false, Map.of(), null, null, Timestamps.toMicros(CAP), 10_000, "upsert", null);
+  }
+
+  /** A follower of {@code feed} that reads from {@code readFrom}, its table as the source at {@code schemaFrom} declares it. */
+  private static FollowFeedFn usersFollower(URI readFrom, URI schemaFrom, CursorFeed feed) {
+    RetryPolicy retry = new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1));
+    SourceConfig config = new SourceConfig(readFrom, "u", Password.inline("p"), retry);
+    try (ExampleClient client = ExampleClient.create(new SourceConfig(schemaFrom, "u", Password.inline("p"), retry))) {
+      ReadContext context = new ReadContext(config, TableCatalog.discover(client).table("users", "test"),
+          new RunStamp("run", 0), "main.example.users");
+      return new FollowFeedFn(context, new ReadCursorFn(context), Duration.ofSeconds(1), List.of(feed));
+    }
   }
 }
