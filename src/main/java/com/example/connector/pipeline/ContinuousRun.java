@@ -107,8 +107,7 @@ final class ContinuousRun {
               return 0;
             }
             if (state.isTerminal()) {
-              String failure = state == PipelineResult.State.FAILED && flinkJob != null ? flinkJob.failure() : null;
-              return failed("ended " + state + (failure == null ? "" : ": " + failure));
+              return failed(FlinkJobStatus.ended(state, flinkJob));
             }
           } catch (RuntimeException e) {
             return failed("failed: " + e.getMessage());

@@ -119,6 +119,15 @@ final class FlinkJobStatus {
     }
   }
 
+  /**
+   * How a job ended, for an error line: {@code ended STATE}, with the root cause of a detached
+   * Flink job that failed ({@link #failure}).
+   */
+  static String ended(PipelineResult.State state, @Nullable FlinkJobStatus flinkJob) {
+    String failure = state == PipelineResult.State.FAILED && flinkJob != null ? flinkJob.failure() : null;
+    return "ended " + state + (failure == null ? "" : ": " + failure);
+  }
+
   /** The last {@code Caused by:} of a stack trace as {@code SimpleName: message}, else its first line; null if empty. */
   static @Nullable String rootCause(String stackTrace) {
     String cause = null;

@@ -166,8 +166,7 @@ public final class IngestMain {
         PipelineResult.State state = awaitWithProgress(result, plan, options, out, start, flinkJob);
         Map<String, Map<String, Long>> counters = Progress.counters(result);
         if (state != PipelineResult.State.DONE) {
-          String failure = state == PipelineResult.State.FAILED && flinkJob != null ? flinkJob.failure() : null;
-          err.println("error: the pipeline ended " + state + (failure == null ? "" : ": " + failure) + "; " + commitStatus(plan));
+          err.println("error: the pipeline " + FlinkJobStatus.ended(state, flinkJob) + "; " + commitStatus(plan));
           return new Outcome(1, plan, counters);
         }
         Progress.summary(out, plan, counters, snapshots(plan), Duration.between(start, Instant.now()));
