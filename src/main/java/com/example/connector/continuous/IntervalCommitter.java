@@ -69,21 +69,6 @@ public final class IntervalCommitter {
   /** As {@link #commit(ContinuousTable, List, boolean, Instant, Map)}, running {@code beforeCommit} right before its commit. */
   static Outcome commit(ContinuousTable t, List<FeedBatch> batches, boolean cursorOnly, Instant now,
       Map<String, Long> reached, Runnable beforeCommit) {
-    try {
-      return commitOnce(t, batches, cursorOnly, now, reached, beforeCommit);
-    } catch (TableCommitter.ConcurrentCommitException e) {
-      // Maintenance compacted a table while this commit merged against its old files: once more
-      // on the compacted files (the table's cursors say what is new), rather than fail the job. The
-      // first attempt's files are orphans, which maintenance removes.
-      if (!e.onlyCompacted()) {
-        throw e;
-      }
-      return commitOnce(t, batches, cursorOnly, now, reached, () -> {});
-    }
-  }
-
-  private static Outcome commitOnce(ContinuousTable t, List<FeedBatch> batches, boolean cursorOnly, Instant now,
-      Map<String, Long> reached, Runnable beforeCommit) {
     TableTarget target = t.target();
     Table table = target.load();
     Table feedTable = t.merge().appendOnly() ? null : target.changeFeed().load();

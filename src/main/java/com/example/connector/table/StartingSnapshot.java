@@ -19,7 +19,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * <p>A run's commit may also land on compactions committed since ({@code replace} snapshots:
  * files rewritten, no row changed, the cursors carried on), as Iceberg's Flink and Spark writers
- * do; the row delta of its deletes then requires the files they name to be still there.
+ * do; the row delta of its deletes then requires the files they name to be still there (else
+ * {@link CompactedDeletes} moves them).
  */
 final class StartingSnapshot {
   private StartingSnapshot() {}

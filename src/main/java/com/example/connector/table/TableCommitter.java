@@ -75,17 +75,47 @@ public final class TableCommitter implements Serializable {
       return;
     }
     List<WrittenFile> files = written.stream().filter(f -> f.table().equals(key)).toList();
+    try {
+      update(table, run, t, files).commit();
+    } catch (ValidationException e) {
+      List<WrittenFile> moved = deletesOntoCompactions(table, run.runId(), t, files);
+      if (moved == null) {
+        throw concurrent(key, run.runId(), t.baseSnapshotId(), e.getMessage());
+      }
+      try {
+        update(table, run, t, moved).commit();
+      } catch (ValidationException again) {
+        throw concurrent(key, run.runId(), t.baseSnapshotId(), again.getMessage());
+      }
+    }
+  }
+
+  /** The run's commit of one table: its files, its id and its cursors, landing on its base (or compactions of it). */
+  private static SnapshotUpdate<?> update(Table table, RunCommit run, TableCommit t, List<WrittenFile> files) {
     Table fromBase = StartingSnapshot.of(table, t.tableUuid(), t.baseSnapshotId(), true);
     SnapshotUpdate<?> update = files.stream().allMatch(WrittenFile::isData)
         ? append(fromBase, files) : rowDelta(fromBase, t.baseSnapshotId(), files);
     update.set(SnapshotSummary.RUN_ID, run.runId());
     update.set(SnapshotSummary.COMMITTED_AT, run.committedAt());
     t.cursors().forEach((feed, cursor) -> update.set(SnapshotSummary.CURSOR_PREFIX + feed, cursor));
-    try {
-      update.commit();
-    } catch (ValidationException e) {
-      throw concurrent(table, key, run.runId(), t.baseSnapshotId(), e.getMessage());
+    return update;
+  }
+
+  /**
+   * When only compactions were committed since the run's base and one replaced a file the run's
+   * deletes name: its files with the deletes naming the compacted files ({@link CompactedDeletes}),
+   * so that maintenance beside ingestion does not fail the run; otherwise null.
+   */
+  private static @Nullable List<WrittenFile> deletesOntoCompactions(Table table, String runId, TableCommit t,
+      List<WrittenFile> files) {
+    table.refresh();
+    if (t.baseSnapshotId() == null || files.stream().allMatch(WrittenFile::isData)
+        || !StartingSnapshot.onlyCompactionsSince(table.currentSnapshot(), table::snapshot, t.baseSnapshotId())) {
+      return null;
     }
+    LOG.info("{}: a compaction replaced files run {} deletes from; its deletes move to the compacted files",
+        t.target().destination().key(), runId);
+    return CompactedDeletes.onto(table, t.baseSnapshotId(), t.target().destination().key(), runId, files);
   }
 
   /**
@@ -136,37 +166,15 @@ public final class TableCommitter implements Serializable {
       StartingSnapshot.check(table.uuid().toString(), table.currentSnapshot(), table::snapshot, t.tableUuid(),
           t.baseSnapshotId(), true);
     } catch (ValidationException e) {
-      throw concurrent(table, t.target().destination().key(), runId, t.baseSnapshotId(), e.getMessage());
+      throw concurrent(t.target().destination().key(), runId, t.baseSnapshotId(), e.getMessage());
     }
-  }
-
-  private static ConcurrentCommitException concurrent(Table table, String key, String runId, @Nullable Long base,
-      String what) {
-    return new ConcurrentCommitException("table " + key + " changed while run " + runId + " read it (it started from "
-        + (base == null ? "no snapshot" : "snapshot " + base) + "; " + what + "): another run or maintenance"
-        + " committed to it. This run committed nothing to " + key + "; run again, and it reads on from the"
-        + " cursors now committed. Run one ingestion per table at a time.", table, base);
   }
 
   /** A table another writer committed to since the snapshot a run planned from: the run committed nothing to it. */
-  public static final class ConcurrentCommitException extends IllegalStateException {
-    private final transient Table table;
-    private final @Nullable Long base;
-
-    ConcurrentCommitException(String message, Table table, @Nullable Long base) {
-      super(message);
-      this.table = table;
-      this.base = base;
-    }
-
-    /**
-     * Whether every snapshot committed since is a compaction ({@code replace}: files rewritten,
-     * no row changed), maintenance's or another engine's, so that reading the table again and
-     * committing on it is all it takes.
-     */
-    public boolean onlyCompacted() {
-      table.refresh();
-      return StartingSnapshot.onlyCompactionsSince(table.currentSnapshot(), table::snapshot, base);
-    }
+  private static IllegalStateException concurrent(String key, String runId, @Nullable Long base, String what) {
+    return new IllegalStateException("table " + key + " changed while run " + runId + " read it (it started from "
+        + (base == null ? "no snapshot" : "snapshot " + base) + "; " + what + "): another run or maintenance"
+        + " committed to it. This run committed nothing to " + key + "; run again, and it reads on from the"
+        + " cursors now committed. Run one ingestion per table at a time.");
   }
 }

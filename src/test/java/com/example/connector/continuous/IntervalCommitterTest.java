@@ -175,7 +175,7 @@ class IntervalCommitterTest {
 
   /**
    * Maintenance compacts the table while an interval's commit merges against its old files: the
-   * commit is made again on the compacted files. It failed the job (a DirectRunner run stopped;
+   * commit's deletes are moved onto the compacted files. It failed the job (a DirectRunner run stopped;
    * Flink restarted it from its last checkpoint) whenever a compaction landed inside a commit.
    */
   @Test
