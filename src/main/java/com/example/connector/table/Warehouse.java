@@ -13,6 +13,7 @@ import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.catalog.Catalog;
 import org.apache.iceberg.catalog.SupportsNamespaces;
 import org.apache.iceberg.exceptions.AlreadyExistsException;
+import org.apache.iceberg.exceptions.CommitFailedException;
 import org.apache.iceberg.exceptions.NoSuchTableException;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.types.Type;
@@ -26,6 +27,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 public final class Warehouse {
   /** The Parquet row group size of the tables the connector creates. */
   public static final long ROW_GROUP_BYTES = 16L << 20;
+  /** How often a run tries to add its new columns to a table other writers keep committing to. */
+  private static final int SCHEMA_COMMIT_ATTEMPTS = 4;
   private final Catalog catalog;
 
   public Warehouse(CatalogConfig config) {
@@ -75,10 +78,24 @@ public final class Warehouse {
    * columns to the table (schema evolution; they are optional, as every source column is).
    */
   public static void evolve(Table table, org.apache.iceberg.Schema runSchema, String destination, boolean apply) {
-    List<String> added = new ArrayList<>();
-    check(table.schema().asStruct(), runSchema.asStruct(), "", destination, added);
-    if (apply && !added.isEmpty()) {
-      table.updateSchema().unionByNameWith(runSchema).commit();
+    for (int attempt = 1; ; attempt++) {
+      List<String> added = new ArrayList<>();
+      check(table.schema().asStruct(), runSchema.asStruct(), "", destination, added);
+      if (!apply || added.isEmpty()) {
+        return;
+      }
+      try {
+        table.updateSchema().unionByNameWith(runSchema).commit();
+        return;
+      } catch (CommitFailedException e) {
+        // Iceberg does not retry a schema change: another writer committed since the table was
+        // loaded (a compaction, a run adding the same column). Check and add on what it holds now.
+        if (attempt == SCHEMA_COMMIT_ATTEMPTS) {
+          throw new IllegalStateException("table " + destination + ": adding the column(s) " + added
+              + " failed " + attempt + " times, as other writers kept committing to the table; run again", e);
+        }
+        table.refresh();
+      }
     }
   }
 
