@@ -47,7 +47,7 @@ public final class TableCommitter implements Serializable {
     List<TableCommit> ordered = run.tables().stream().sorted(COMMIT_ORDER).toList();
     List<Table> tables = new ArrayList<>();
     for (TableCommit t : ordered) {
-      Table table = catalog.loadTable(t.target().destination().identifier());
+      Table table = TableTarget.load(catalog, t.target().destination());
       if (!committedBy(table, run.runId(), t.baseSnapshotId())) {
         checkStillAt(table, t, run.runId());
       }

@@ -1,11 +1,14 @@
 package com.example.connector.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
+import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.Maintenance;
 import com.example.source.ExampleSource;
 import com.example.testing.TestClock;
@@ -115,6 +118,39 @@ class ConcurrentRunsTest {
       assertEquals("changed1@example.com", emails.get("user_new_1"), "its row of the second run deleted, in the compacted file");
       assertEquals(40, h.changes("users").size(), "each change once");
     }
+  }
+
+  /**
+   * A table dropped (and not created again) while a run read it: the run fails naming the table
+   * and what to do, and commits nothing to it. Before, it failed with Iceberg's bare "Table does
+   * not exist".
+   */
+  @Test
+  void aRunWhoseTableWasDroppedWhileItReadFailsNamingIt() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(TestClock.system()).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("s.json", "\"source_table\": \"users\"");
+      h.runOk(spec);
+      IngestPlan plan = plan(h, spec);
+      CatalogConfig.hadoop(h.output.toString()).load()
+          .dropTable(TableIdentifier.of("main", "example", "users"), true);
+
+      Exception e = assertThrows(Exception.class, () -> execute(h, spec, plan));
+
+      String causes = causes(e);
+      assertTrue(causes.contains("table main.example.users was dropped while this run read it"), causes);
+      assertTrue(causes.contains("Run again: it creates the table"), causes);
+      assertFalse(CatalogConfig.hadoop(h.output.toString()).load()
+          .tableExists(TableIdentifier.of("main", "example", "users")), "not created again by this run");
+    }
+  }
+
+  private static String causes(Throwable e) {
+    StringBuilder messages = new StringBuilder();
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      messages.append(t.getMessage()).append('\n');
+    }
+    return messages.toString();
   }
 
   private static List<String> keys(List<GenericRecord> rows, String key) {
