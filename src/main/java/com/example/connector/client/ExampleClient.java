@@ -415,6 +415,12 @@ public final class ExampleClient implements AutoCloseable {
         throw new JsonParseException(parser, "the page has no '" + (sawRecords ? "next_page" : "records") + "'");
       }
       requireEnd(parser);
+      if (!delivered && nextPage != null) {
+        // Every reader takes an empty page for its end, which here would skip the later pages' records.
+        throw new SourceException(request + " answered an empty page that is not the last (next_page " + nextPage
+            + "): the connector takes an empty page for the end of what it reads, so it stops rather than skip"
+            + " the records of later pages", 200, null);
+      }
       return new PageEnd(nextPage, false);
     }
 

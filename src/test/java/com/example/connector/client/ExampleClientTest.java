@@ -235,6 +235,27 @@ class ExampleClientTest {
     }
   }
 
+  /**
+   * The contract ends a read at {@code next_page: null}, not at an empty page, but every reader of
+   * the connector took an empty page for the end (the records of page 2 were never asked for). A
+   * server that filters after paging may send one: the call fails naming it, as nothing is lost.
+   */
+  @Test
+  void anEmptyPageThatIsNotTheLastFailsNamingTheCall() {
+    try (RawHttpServer server = new RawHttpServer((n, line, out) -> out.write(RawHttpServer.json(
+        line.contains("page=2") ? "{\"records\": [{\"order_id\": \"o1\"}], \"next_page\": null}"
+            : "{\"records\": [], \"next_page\": 2}")))) {
+      SourceException e;
+      try (ExampleClient client = client(server)) {
+        e = assertThrows(SourceException.class, () -> client.records("orders", Map.of("status", "shipped")));
+      }
+      assertEquals(1, server.requests().size(), "a complete answer is not retried");
+      assertTrue(e.getMessage().startsWith("GET /tables/orders/records?status=shipped answered an empty page"
+          + " that is not the last (next_page 2)"), e.getMessage());
+      assertFalse(e.isTransient());
+    }
+  }
+
   @Test
   void aDiscoveryAnswerOfTheWrongShapeNamesTheMember() {
     try (RawHttpServer server = new RawHttpServer((n, line, out) -> out.write(RawHttpServer.json("{\"tables\": \"users\"}")));
