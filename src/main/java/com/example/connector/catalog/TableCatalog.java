@@ -72,7 +72,8 @@ public final class TableCatalog {
     List<String> keys = new ArrayList<>();
     metadata.path("primary_keys").forEach(k -> keys.add(k.asText()));
     String cursor = metadata.hasNonNull("cursor_field") ? metadata.get("cursor_field").asText() : null;
-    String identity = keys.size() == 1 ? keys.get(0) : fields.get(0).name();
+    // Events declare no key but the contract breaks their ties by event_id, wherever the schema lists it.
+    String identity = keys.size() == 1 ? keys.get(0) : name.equals("events") ? "event_id" : fields.get(0).name();
     return new TableDescriptor(name, fields, keys, cursor, identity, ingestionType(name, cursor));
   }
 

@@ -43,6 +43,20 @@ class TableCatalogTest {
     assertEquals(true, e.getMessage().startsWith("users.geo: the source's column 'lat-long' cannot be landed"), e.getMessage());
   }
 
+  /**
+   * The contract identifies events by {@code event_id} and breaks their cursor ties by it, but
+   * orders no schema's columns. The connector took the first column listed: from a server listing
+   * {@code event_type} first, a tie group larger than a page kept one event per type.
+   */
+  @Test
+  void eventsAreIdentifiedByEventIdWhereverTheSchemaListsIt() throws Exception {
+    JsonNode schema = JSON.readTree("[{\"name\": \"event_type\", \"type\": \"string\", \"nullable\": true},"
+        + " {\"name\": \"event_id\", \"type\": \"string\", \"nullable\": false},"
+        + " {\"name\": \"created_at\", \"type\": \"timestamp\", \"nullable\": true}]");
+    TableDescriptor events = TableCatalog.describe("events", schema, JSON.readTree("{\"cursor_field\": \"created_at\"}"));
+    assertEquals("event_id", events.identityField());
+  }
+
   /** A source column named as a column the connector adds to every row would be two columns of one name. */
   @Test
   void aColumnNamedAsOneTheConnectorAddsIsRefused() {
