@@ -5,8 +5,8 @@ import com.example.connector.catalog.ScdType;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.Set;
+import java.util.TreeSet;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -18,11 +18,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *
  * <p>The committed rows are turned back into the events that made them (an SCD type 1 row is an
  * upsert at its sequence; an SCD type 2 version is an upsert at its {@code __START_AT}, and a
- * delete at its {@code __END_AT} when no version starts there), the run's changes are added, and
- * the whole is sorted by sequence, never by arrival: so a late-arriving older version lands in
- * its place in the history instead of overwriting a newer one, and a delete followed by a
- * re-insert keeps the key. Only equal sequences fall back on arrival: committed events first, then
- * the run's, an upsert before a delete, and rows by content so that the result is deterministic.
+ * delete at its {@code __END_AT} when no version that outlasts its start starts there), the run's
+ * changes are added, and the whole is sorted by sequence, never by arrival: so a late-arriving
+ * older version lands in its place in the history instead of overwriting a newer one, and a
+ * delete followed by a re-insert keeps the key. Only equal sequences fall back on arrival:
+ * committed events first, then the run's, an upsert before a delete, and rows by content so that
+ * the result is deterministic.
  */
 final class KeyHistory {
   private static final GenericData DATA = GenericData.get();
@@ -83,8 +84,11 @@ final class KeyHistory {
   }
 
   /**
-   * Sorts the versions once and counts the versions starting at each sequence, so that telling a
-   * version closed by its successor from one closed by a delete is a lookup, not a scan of the key.
+   * Sorts the versions once and notes the sequences where a version starts that stays open past
+   * its start, so that telling a version closed by its successor from one closed by a delete is a
+   * lookup, not a scan of the key. Versions that open and close at one sequence (several of one
+   * sequence, or one and a delete) never succeed the last of them: where only such versions start,
+   * that last one was closed by a delete, which a later run's older or newer version must not undo.
    */
   private List<Event> fromVersions(Iterable<GenericRecord> committed) {
     List<GenericRecord> versions = new ArrayList<>();
@@ -93,16 +97,18 @@ final class KeyHistory {
     versions.sort(
         Comparator.<GenericRecord, Object>comparing(v -> v.get(MergeRule.START_AT), bySequence)
             .thenComparing(v -> v.get(MergeRule.END_AT), Comparator.nullsLast(bySequence)));
-    Map<Object, Integer> starts = new TreeMap<>(bySequence);
-    versions.forEach(v -> starts.merge(v.get(MergeRule.START_AT), 1, Integer::sum));
+    Set<Object> lastingStarts = new TreeSet<>(bySequence);
+    for (GenericRecord v : versions) {
+      Object end = v.get(MergeRule.END_AT);
+      if (end == null || bySequence.compare(v.get(MergeRule.START_AT), end) != 0) {
+        lastingStarts.add(v.get(MergeRule.START_AT));
+      }
+    }
     List<Event> events = new ArrayList<>();
     for (GenericRecord version : versions) {
-      Object start = version.get(MergeRule.START_AT);
       Object end = version.get(MergeRule.END_AT);
-      events.add(new Event(start, events.size(), false, values(version)));
-      int itself = end != null && bySequence.compare(start, end) == 0 ? 1 : 0;
-      boolean succeeded = end != null && starts.getOrDefault(end, 0) > itself;
-      if (end != null && !succeeded) {
+      events.add(new Event(version.get(MergeRule.START_AT), events.size(), false, values(version)));
+      if (end != null && !lastingStarts.contains(end)) {
         events.add(new Event(end, events.size(), true, null));
       }
     }

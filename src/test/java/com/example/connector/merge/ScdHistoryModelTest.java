@@ -1,0 +1,263 @@
+package com.example.connector.merge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.example.connector.catalog.ScdType;
+import com.example.connector.catalog.Timestamps;
+import com.example.connector.table.CatalogConfig;
+import com.example.connector.table.CommitTables;
+import com.example.connector.table.DataFilePartitions;
+import com.example.connector.table.Destination;
+import com.example.connector.table.Maintenance;
+import com.example.connector.table.RunCommit;
+import com.example.connector.table.TableCommit;
+import com.example.connector.table.TableCommitter;
+import com.example.connector.table.TableFiles;
+import com.example.connector.table.TableSchemas;
+import com.example.connector.table.TableTarget;
+import com.example.connector.table.Warehouse;
+import com.example.connector.table.WriteDataFiles;
+import com.example.connector.table.WritePositionDeletes;
+import com.example.connector.table.WrittenFile;
+import com.example.testing.IcebergFiles;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.types.Types;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SCD type 2 tables run after run against a model written here, independently of {@link
+ * KeyHistory}: each key's events ordered by sequence, then run, then an upsert before a delete;
+ * each upsert that is not the open version again opens a version from its sequence, closed at the
+ * next event's sequence (a delete only closes). The same runs go through the bounded merge
+ * ({@link MergeChanges} on the DirectRunner) into one table and the continuous one ({@link
+ * IntervalMerge}) into another, with a compaction between runs; every row of both, read with
+ * Iceberg's generic reader, must equal the model.
+ */
+class ScdHistoryModelTest {
+  private static final Schema FEED = TestUsers.FEED;
+  private static final MergeRule SCD2 = new MergeRule(ScdType.SCD_TYPE_2, List.of("user_id"), "updated_at", false);
+  private static final MergeRule SNAPSHOT2 = new MergeRule(ScdType.SCD_TYPE_2, List.of("user_id"), null, true);
+
+  @TempDir Path dir;
+
+  /** The model's events of each key, as the runs read them. */
+  private final Map<String, List<Event>> events = new TreeMap<>();
+  private int run;
+  /** Whether the versions are a snapshot table's, whose rows hold no sequence: an equal row is unchanged. */
+  private boolean snapshots;
+
+  private record Event(long sequence, int run, boolean delete, @Nullable String email) {}
+
+  /**
+   * Two versions of one sequence, from two runs, then a delete at that sequence: both versions are
+   * closed there, and the key stays deleted when a later run adds an older version or a newer one.
+   */
+  @Test
+  void aKeyDeletedAtTheSequenceOfItsLastVersionsStaysDeleted() {
+    TableTarget bounded = create("bounded", SCD2);
+    TableTarget interval = create("interval", SCD2);
+    runs(bounded, interval, upsert("u1", "x", 10), upsert("u2", "x", 10), upsert("u2", "y", 10), delete("u2", 10));
+    runs(bounded, interval, upsert("u1", "y", 10));
+    runs(bounded, interval, delete("u1", 10));
+    runs(bounded, interval, upsert("u1", "w", 5), upsert("u2", "w", 5));
+    runs(bounded, interval, upsert("u1", "z", 20), upsert("u2", "z", 20));
+  }
+
+  /**
+   * A snapshot table (products) kept as SCD type 2: a row unchanged across snapshots keeps its
+   * version, a changed one closes it at the new snapshot's time, one missing from a snapshot is
+   * closed and one that comes back opens a new version.
+   */
+  @Test
+  void snapshotVersionsFollowTheSnapshots() {
+    snapshots = true;
+    TableTarget bounded = create("bounded", SNAPSHOT2);
+    TableTarget interval = create("interval", SNAPSHOT2);
+    Map<String, String> first = Map.of("p1", "a", "p2", "b", "p3", "c");
+    snapshot(bounded, interval, 100, first);
+    snapshot(bounded, interval, 200, first);
+    snapshot(bounded, interval, 300, Map.of("p1", "a", "p3", "c2"));
+    compact(bounded);
+    compact(interval);
+    snapshot(bounded, interval, 400, Map.of("p1", "a", "p2", "b", "p3", "c2"));
+    snapshot(bounded, interval, 500, Map.of());
+    snapshot(bounded, interval, 600, Map.of("p2", "b"));
+  }
+
+  /** One run of {@code changes} into both tables, both compared with the model after it. */
+  private void runs(TableTarget bounded, TableTarget interval, GenericRecord... changes) {
+    run++;
+    for (GenericRecord c : changes) {
+      boolean delete = Boolean.TRUE.equals(c.get("_is_deleted"));
+      events.computeIfAbsent(c.get("user_id").toString(), k -> new ArrayList<>())
+          .add(new Event((Long) c.get("updated_at"), run, delete, delete ? null : c.get("email").toString()));
+    }
+    List<String> expected = expected();
+    mergeBounded(bounded, SCD2, null, List.of(changes));
+    assertEquals(expected, rows(bounded.load()), "bounded, after run " + run);
+    mergeInterval(interval, SCD2, null, List.of(changes));
+    assertEquals(expected, rows(interval.load()), "interval, after run " + run);
+  }
+
+  /** A snapshot at {@code at} of {@code rows} (key to email) into both tables. */
+  private void snapshot(TableTarget bounded, TableTarget interval, long at, Map<String, String> rows) {
+    run++;
+    List<GenericRecord> changes = new ArrayList<>();
+    rows.forEach((key, email) -> changes.add(TestUsers.change(key, email, 7)));
+    for (String key : events.keySet()) {
+      if (!rows.containsKey(key)) {
+        events.get(key).add(new Event(at, run, true, null));
+      }
+    }
+    rows.forEach((key, email) ->
+        events.computeIfAbsent(key, k -> new ArrayList<>()).add(new Event(at, run, false, email)));
+    List<String> expected = expected();
+    mergeBounded(bounded, SNAPSHOT2, at, changes);
+    assertEquals(expected, snapshotRows(bounded.load()), "bounded, after snapshot " + run);
+    mergeInterval(interval, SNAPSHOT2, at, changes);
+    assertEquals(expected, snapshotRows(interval.load()), "interval, after snapshot " + run);
+  }
+
+  /**
+   * The model's versions, each "key:email@start[start,end)": by sequence, run, an upsert before a
+   * delete, then by email; the open version read again is no new one.
+   */
+  private List<String> expected() {
+    List<String> out = new ArrayList<>();
+    events.forEach((key, list) -> {
+      List<Event> sorted = new ArrayList<>(list);
+      sorted.sort(Comparator.comparingLong(Event::sequence).thenComparingInt(Event::run)
+          .thenComparing(Event::delete).thenComparing(Event::email, Comparator.nullsFirst(Comparator.naturalOrder())));
+      Event open = null;
+      for (Event e : sorted) {
+        if (open != null && !e.delete() && e.email().equals(open.email())
+            && (snapshots || e.sequence() == open.sequence())) {
+          continue;
+        }
+        if (open != null) {
+          out.add(key + ":" + open.email() + "@" + open.sequence() + "[" + open.sequence() + "," + e.sequence() + ")");
+        }
+        open = e.delete() ? null : e;
+      }
+      if (open != null) {
+        out.add(key + ":" + open.email() + "@" + open.sequence() + "[" + open.sequence() + ",null)");
+      }
+    });
+    out.sort(null);
+    return out;
+  }
+
+  /** Every row of the table, "key:email@updated_at[start,end)". */
+  private static List<String> rows(Table table) {
+    List<String> out = new ArrayList<>();
+    for (Record r : IcebergFiles.rows(table)) {
+      out.add(r.getField("user_id") + ":" + r.getField("email") + "@" + micros(r.getField("updated_at"))
+          + "[" + micros(r.getField(MergeRule.START_AT)) + "," + micros(r.getField(MergeRule.END_AT)) + ")");
+    }
+    out.sort(null);
+    return out;
+  }
+
+  /** A snapshot table's rows, "key:email@start[start,end)" (its updated_at is the same in every snapshot). */
+  private static List<String> snapshotRows(Table table) {
+    List<String> out = new ArrayList<>();
+    for (Record r : IcebergFiles.rows(table)) {
+      Long start = micros(r.getField(MergeRule.START_AT));
+      out.add(r.getField("user_id") + ":" + r.getField("email") + "@" + start
+          + "[" + start + "," + micros(r.getField(MergeRule.END_AT)) + ")");
+    }
+    out.sort(null);
+    return out;
+  }
+
+  private static @Nullable Long micros(Object timestamp) {
+    return timestamp == null ? null
+        : ChronoUnit.MICROS.between(Instant.EPOCH, ((OffsetDateTime) timestamp).toInstant());
+  }
+
+  private static GenericRecord upsert(String key, String email, long at) {
+    return TestUsers.change(key, email, at);
+  }
+
+  private static GenericRecord delete(String key, long at) {
+    return TestUsers.change(key, null, at);
+  }
+
+  private TableTarget create(String name, MergeRule rule) {
+    TableTarget target = new TableTarget(CatalogConfig.hadoop(dir.toString()), new Destination("main", "example", name));
+    new Warehouse(target.catalog()).create(target.destination(),
+        TableSchemas.toIceberg(rule.tableSchema(FEED), rule.identifierColumns()), Map.of());
+    return target;
+  }
+
+  private void compact(TableTarget target) {
+    Maintenance.maintain(target.load(), Maintenance.Settings.defaults(), Clock.systemUTC());
+  }
+
+  /** The run's commit of the table, its cursor the run's number (seconds). */
+  private RunCommit commit(TableTarget target, @Nullable Long base, String runId) {
+    return new RunCommit(runId, Timestamps.formatMicros(run * 1_000_000L), List.of(TableCommit.of(target,
+        target.load().uuid().toString(), base, Map.of("records", run * 1_000_000L))));
+  }
+
+  private static @Nullable Long current(Table table) {
+    return table.currentSnapshot() == null ? null : table.currentSnapshot().snapshotId();
+  }
+
+  /** The bounded merge of a run, as {@code MergeChangesTest} commits it. */
+  private void mergeBounded(TableTarget target, MergeRule rule, @Nullable Long snapshotAt, List<GenericRecord> changes) {
+    String runId = "run-" + run;
+    Long base = current(target.load());
+    List<FileScanTask> committed = base == null ? List.of() : Warehouse.files(target.load(), base);
+    Pipeline pipeline = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
+    PCollectionTuple merged = pipeline
+        .apply("Changes", Create.of(changes).withCoder(AvroCoder.of(FEED)))
+        .apply("Merge", new MergeChanges(rule, FEED, snapshotAt, target, committed, Types.StringType.get(), false, 2));
+    List<PCollection<WrittenFile>> written = List.of(
+        merged.get(MergeChanges.INSERTS).apply("Write inserts",
+            new WriteDataFiles(target, runId, rule.tableSchema(FEED), rule.identifierColumns())),
+        merged.get(MergeChanges.DELETES).apply("Write deletes", new WritePositionDeletes(target, runId,
+            DataFilePartitions.of(committed))));
+    pipeline.apply("Commit", new CommitTables(commit(target, base, runId), new TableCommitter(target.catalog()), written));
+    assertEquals(PipelineResult.State.DONE, pipeline.run().waitUntilFinish(Duration.standardMinutes(2)));
+  }
+
+  /** The continuous merge of a run, as {@code IntervalCommitter} commits it. */
+  private void mergeInterval(TableTarget target, MergeRule rule, @Nullable Long snapshotAt, List<GenericRecord> changes) {
+    String runId = "run-" + run;
+    Table table = target.load();
+    Long base = current(table);
+    String key = target.destination().key();
+    IntervalMerge.Result merged = IntervalMerge.merge(table, key, rule, FEED, snapshotAt, changes);
+    List<WrittenFile> written = new ArrayList<>(
+        TableFiles.writeData(table, key, runId, rule.tableSchema(FEED), rule.identifierColumns(), merged.inserts()));
+    if (!merged.deletes().isEmpty()) {
+      written.addAll(TableFiles.writeDeletes(table, key, runId, merged.deletes(), merged.partitions()));
+    }
+    new TableCommitter(target.catalog()).commit(commit(target, base, runId), written);
+  }
+}
