@@ -121,12 +121,17 @@ final class KeyHistory {
     return last.delete() ? List.of() : List.of(last.values());
   }
 
-  /** SCD type 2: each upsert that changes the row opens a version and closes the open one. */
+  /**
+   * SCD type 2: each upsert that changes the row opens a version and closes the open one. Only a
+   * change this run read can be the open row again: committed versions were kept apart when they
+   * were made, and versions of one sequence come back in the order the table is read (which a
+   * compaction changes), so two equal ones of them, one the other's successor, may now be adjacent.
+   */
   private List<GenericRecord> versions(List<Event> events) {
     List<GenericRecord> out = new ArrayList<>();
     Event open = null;
     for (Event e : events) {
-      if (open != null && !e.delete() && DATA.compare(open.values(), e.values(), valuesSchema) == 0) {
+      if (open != null && e.read() && !e.delete() && DATA.compare(open.values(), e.values(), valuesSchema) == 0) {
         continue; // the same row again (a re-read, or an unchanged row in a snapshot)
       }
       if (open != null) {
@@ -165,5 +170,10 @@ final class KeyHistory {
    * @param arrival the committed history's own order, or {@link Integer#MAX_VALUE} for this run's
    * @param values the row's source columns; null for a delete
    */
-  private record Event(Object sequence, int arrival, boolean delete, @Nullable GenericRecord values) {}
+  private record Event(Object sequence, int arrival, boolean delete, @Nullable GenericRecord values) {
+    /** Whether this run read it, rather than the committed history holding it. */
+    boolean read() {
+      return arrival == Integer.MAX_VALUE;
+    }
+  }
 }

@@ -1,6 +1,7 @@
 package com.example.connector.merge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.catalog.ScdType;
 import com.example.connector.catalog.Timestamps;
@@ -71,6 +72,50 @@ class ScdHistoryModelTest {
   private boolean snapshots;
 
   private record Event(long sequence, int run, boolean delete, @Nullable String email) {}
+
+  @Test
+  void versionsFollowTheSequenceRunAfterRun() {
+    TableTarget bounded = create("bounded", SCD2);
+    TableTarget interval = create("interval", SCD2);
+
+    runs(bounded, interval,
+        upsert("u1", "a", 10), upsert("u2", "b", 10), upsert("u3", "c", 10),
+        upsert("u4", "d", 10), delete("u4", 20), // a delete in the run of its version
+        delete("u5", 5), // a key never seen
+        upsert("u6", "e", 10), delete("u6", 10), // an upsert and a delete of one sequence
+        upsert("u7", "x", 10), upsert("u7", "y", 10)); // two upserts of one sequence
+    runs(bounded, interval,
+        upsert("u1", "a0", 5), // older than the current version: before it
+        upsert("u1", "a2", 30),
+        upsert("u2", "b2", 10), // the sequence of the committed version: the later run wins
+        delete("u3", 15), delete("u3", 16), // two deletes
+        upsert("u4", "d2", 25), // re-inserted after its delete
+        upsert("u6", "f", 10),
+        upsert("u7", "x", 10)); // read again in a later run: it wins again
+    runs(bounded, interval,
+        upsert("u1", "a1", 20), // between two committed versions
+        upsert("u3", "c2", 12), // between a version and the delete that closed it
+        upsert("u4", "d1", 15), // the same, of a re-inserted key
+        upsert("u2", "b", 10), // the older version read again
+        upsert("u1", "a2", 30)); // the current version read again: no new version
+
+    compact(bounded);
+    compact(interval);
+    runs(bounded, interval,
+        delete("u1", 40),
+        upsert("u2", "b3", 11),
+        upsert("u4", "d3", 22), // after the delete at 20, before d2
+        upsert("u3", "c0", 1),
+        upsert("u8", "g", 50));
+    runs(bounded, interval,
+        upsert("u1", "a3", 35), // between a2 and the delete at 40
+        upsert("u1", "a4", 45), // re-inserted after it
+        delete("u4", 22), // the sequence of a version: after it, closing it
+        upsert("u8", "g", 50)); // read again
+    compact(bounded);
+    compact(interval);
+    runs(bounded, interval, upsert("u5", "h", 7), delete("u8", 60)); // after a delete of the key never seen
+  }
 
   /**
    * Two versions of one sequence, from two runs, then a delete at that sequence: both versions are
@@ -214,8 +259,11 @@ class ScdHistoryModelTest {
     return target;
   }
 
+  /** Compacts the table, which has position deletes, into one data file without any. */
   private void compact(TableTarget target) {
-    Maintenance.maintain(target.load(), Maintenance.Settings.defaults(), Clock.systemUTC());
+    Maintenance.Report report = Maintenance.maintain(target.load(), Maintenance.Settings.defaults(), Clock.systemUTC());
+    assertTrue(report.deleteFilesBefore() > 0, report.describe());
+    assertEquals(List.of(1, 0), List.of(report.dataFilesAfter(), report.deleteFilesAfter()), report.describe());
   }
 
   /** The run's commit of the table, its cursor the run's number (seconds). */
