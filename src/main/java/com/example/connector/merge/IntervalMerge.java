@@ -83,7 +83,7 @@ public final class IntervalMerge {
         }
       }
     }
-    KeyReplay replay = new KeyReplay(rule, feedSchema, snapshotAt);
+    KeyReplay replay = new KeyReplay(rule, feedSchema, snapshotAt, tableKey);
     List<GenericRecord> inserts = new ArrayList<>();
     List<RowPosition> deletes = new ArrayList<>();
     for (KeyRows rows : byKey.values()) {

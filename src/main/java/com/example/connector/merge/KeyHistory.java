@@ -29,6 +29,8 @@ final class KeyHistory {
   private static final GenericData DATA = GenericData.get();
 
   private final MergeRule rule;
+  /** The table's key, for errors. */
+  private final String table;
   private final Schema tableSchema;
   /** The source's columns: what a version holds and what decides whether two are the same. */
   private final Schema valuesSchema;
@@ -37,8 +39,9 @@ final class KeyHistory {
   private final @Nullable Long snapshotAt;
   private final Comparator<Event> order;
 
-  KeyHistory(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt) {
+  KeyHistory(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, String table) {
     this.rule = rule;
+    this.table = table;
     this.tableSchema = rule.tableSchema(feedSchema);
     this.valuesSchema = MergeRule.sourceColumns(feedSchema);
     this.sequenceSchema = rule.sequenceSchema(feedSchema);
@@ -135,6 +138,7 @@ final class KeyHistory {
         continue; // the same row again (a re-read, or an unchanged row in a snapshot)
       }
       if (open != null) {
+        checkClosable(e);
         out.add(version(open, e.sequence()));
       }
       open = e.delete() ? null : e;
@@ -143,6 +147,20 @@ final class KeyHistory {
       out.add(version(open, null));
     }
     return out;
+  }
+
+  /**
+   * Fails the table on a version that would be closed without a sequence value (null sorts first,
+   * so only a version without one can be): its null {@code __END_AT} would mark it current beside
+   * the key's current version.
+   */
+  private void checkClosable(Event closing) {
+    if (closing.sequence() == null) {
+      throw new IllegalStateException("table " + table + ": sequence_by column '" + rule.sequenceBy()
+          + "' is null in two versions of a key (or a version and its delete): the first could only be closed at a"
+          + " null " + MergeRule.END_AT + ", which marks the current version. Order the table by a column that"
+          + " always has a value (table_configuration.sequence_by, in a new destination: a table keeps its own)");
+    }
   }
 
   private GenericRecord version(Event start, @Nullable Object end) {

@@ -20,8 +20,8 @@ final class KeyReplay {
   private final KeyHistory history;
   private final Schema tableSchema;
 
-  KeyReplay(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt) {
-    this.history = new KeyHistory(rule, feedSchema, snapshotAt);
+  KeyReplay(MergeRule rule, Schema feedSchema, @Nullable Long snapshotAt, String table) {
+    this.history = new KeyHistory(rule, feedSchema, snapshotAt, table);
     this.tableSchema = rule.tableSchema(feedSchema);
   }
 

@@ -355,7 +355,8 @@ public class MergeChanges extends PTransform<PCollection<GenericRecord>, PCollec
 
     @Setup
     public void setup() {
-      keyReplay = new KeyReplay(replay.rule(), new Schema.Parser().parse(replay.feedSchemaJson()), replay.snapshotAt());
+      keyReplay = new KeyReplay(replay.rule(), new Schema.Parser().parse(replay.feedSchemaJson()), replay.snapshotAt(),
+          replay.table());
     }
 
     void emit(List<GenericRecord> committed, List<GenericRecord> changes, MultiOutputReceiver out) {

@@ -42,7 +42,7 @@ class KeyHistoryTest {
   }
 
   private static List<String> merge(MergeRule rule, Long snapshotAt, List<GenericRecord> committed, List<GenericRecord> changes) {
-    return show(new KeyHistory(rule, FEED, snapshotAt).merge(committed, changes));
+    return show(new KeyHistory(rule, FEED, snapshotAt, "main.example.users").merge(committed, changes));
   }
 
   /** User u1's row in an SCD type 1 table, written by hand. */

@@ -1,6 +1,7 @@
 package com.example.connector.merge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.catalog.ScdType;
@@ -130,6 +131,45 @@ class ScdHistoryModelTest {
     runs(bounded, interval, delete("u1", 10));
     runs(bounded, interval, upsert("u1", "w", 5), upsert("u2", "w", 5));
     runs(bounded, interval, upsert("u1", "z", 20), upsert("u2", "z", 20));
+  }
+
+  /**
+   * Versions without a sequence value (a {@code sequence_by} column null in a record, as a
+   * nullable column's can be): one is open from a null {@code __START_AT} until the next version,
+   * but a second could only close it at a null {@code __END_AT}, which marks the current version,
+   * and the key would have two current versions. The table fails instead, naming itself and the
+   * column, and keeps its rows.
+   */
+  @Test
+  void aVersionClosedWithoutASequenceValueFailsTheTable() {
+    TableTarget bounded = create("bounded", SCD2);
+    TableTarget interval = create("interval", SCD2);
+    run++;
+    mergeBounded(bounded, SCD2, null, List.of(unordered("u1", "a")));
+    mergeInterval(interval, SCD2, null, List.of(unordered("u1", "a")));
+    assertEquals(List.of("u1:a@null[null,null)"), rows(bounded.load()));
+    assertEquals(List.of("u1:a@null[null,null)"), rows(interval.load()));
+
+    run++;
+    for (Runnable merge : List.<Runnable>of(
+        () -> mergeBounded(bounded, SCD2, null, List.of(unordered("u1", "b"))),
+        () -> mergeInterval(interval, SCD2, null, List.of(unordered("u1", "b"))))) {
+      Throwable e = assertThrows(RuntimeException.class, merge::run);
+      while (!e.getMessage().startsWith("table ") && e.getCause() != null) {
+        e = e.getCause();
+      }
+      assertTrue(e.getMessage().startsWith("table main.example.") && e.getMessage().contains(
+          "sequence_by column 'updated_at' is null in two versions of a key"), e.getMessage());
+    }
+    assertEquals(List.of("u1:a@null[null,null)"), rows(bounded.load()));
+    assertEquals(List.of("u1:a@null[null,null)"), rows(interval.load()));
+  }
+
+  /** An upsert without a sequence value. */
+  private static GenericRecord unordered(String key, String email) {
+    GenericRecord change = upsert(key, email, 0);
+    change.put("updated_at", null);
+    return change;
   }
 
   /**
