@@ -22,6 +22,7 @@ import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.values.KV;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,8 +91,7 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, KV<Long, Long
       @TimerId("commit") Timer commit,
       OutputReceiver<KV<Long, Long>> out) {
     pending.add(batch.getValue());
-    Long last = lastAttempt.read();
-    long wait = last == null ? 0 : last + interval.toMillis() - Instant.now().toEpochMilli();
+    long wait = waitMillis(lastAttempt.read(), Instant.now(), interval);
     // Due within a tenth of the interval counts as due: batches arriving on a regular beat (polls,
     // Flink's checkpoints) would otherwise miss it by a hair and wait a whole beat more.
     if (wait <= interval.toMillis() / 10) {
@@ -114,6 +114,17 @@ public class CommitIntervalsFn extends DoFn<KV<String, FeedBatch>, KV<Long, Long
       @TimerId("commit") Timer commit,
       OutputReceiver<KV<Long, Long>> out) {
     commit(pending, armed, lastAttempt, lastCommit, reached, commit, out);
+  }
+
+  /**
+   * How long after {@code now} the next commit is due: an interval after the last attempt, and
+   * never more than an interval away. A last attempt ahead of {@code now} means this machine's
+   * clock was set back since, or the state was saved on a machine whose clock ran ahead: waiting
+   * out the difference would hold the table's commits back that long.
+   */
+  static long waitMillis(@Nullable Long lastAttempt, Instant now, Duration interval) {
+    return lastAttempt == null ? 0
+        : Math.min(interval.toMillis(), lastAttempt + interval.toMillis() - now.toEpochMilli());
   }
 
   /** Commits the batches held that extend the cursors; keeps the others, and a tick for them. */
