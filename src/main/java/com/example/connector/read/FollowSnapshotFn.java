@@ -25,12 +25,14 @@ import org.slf4j.LoggerFactory;
  * one whole snapshot per snapshot interval, output as one {@link FeedBatch}, which the table's
  * committer merges (keys gone from it become deletes).
  *
- * <p><b>Restriction.</b> An {@link OffsetRange} of snapshot numbers {@code [0, ∞)} on Beam's
- * {@link OffsetRangeTracker}: each call claims the next number, reads the whole table with the
+ * <p><b>Restriction.</b> An {@link OffsetRange} of snapshot times in microseconds {@code [0, ∞)} on
+ * Beam's {@link OffsetRangeTracker}: each call claims its snapshot's time (the source's clock, or
+ * just after the previous snapshot's if that clock went back below it: the committer drops a
+ * snapshot no later than the one its table holds, as one it committed already), reads the whole table with the
  * bounded snapshot read ({@link ReadSnapshotPagesFn}, its key ranges read side by side by this
  * call, which keeps its guarantee: every row that exists throughout is read exactly once while
  * rows are inserted), outputs it, and resumes after the snapshot interval. A checkpoint falls between
- * snapshots, never inside one: a snapshot is read whole before its number is claimed, so it is
+ * snapshots, never inside one: a snapshot is read whole before its time is claimed, so it is
  * output whole or not at all, and a read that fails after its retries (the source unreachable,
  * failing or throttling) is counted in {@code failed_polls} and tried again after the interval.
  *
@@ -101,7 +103,8 @@ public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
     List<GenericRecord> rows = new ArrayList<>();
     try {
       java.time.Instant clock = client.sourceTime();
-      at = Timestamps.toMicros(clock != null ? clock : java.time.Instant.now());
+      at = Math.max(Timestamps.toMicros(clock != null ? clock : java.time.Instant.now()),
+          tracker.currentRestriction().getFrom());
       pages.readWhole(planned, new OutputReceiver<>() { // its filters, not the element's
         @Override
         public void output(List<GenericRecord> chunk) {
@@ -123,7 +126,7 @@ public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
           read.table(), e.getMessage(), snapshotInterval.toSeconds());
       return next();
     }
-    if (!tracker.tryClaim(tracker.currentRestriction().getFrom())) {
+    if (!tracker.tryClaim(at)) {
       return ProcessContinuation.stop();
     }
     Instant time = new Instant(Math.floorDiv(at, 1000L));

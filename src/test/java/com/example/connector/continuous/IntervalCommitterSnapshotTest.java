@@ -18,6 +18,9 @@ import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.connector.merge.MergeRule;
 import com.example.connector.read.FeedBatch;
+import com.example.connector.read.FollowSnapshotFn;
+import com.example.connector.read.ReadContext;
+import com.example.connector.read.SnapshotRead;
 import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.Destination;
 import com.example.connector.table.TableSchemas;
@@ -26,6 +29,7 @@ import com.example.connector.table.Warehouse;
 import com.example.crash.CrashCheck;
 import com.example.source.ExampleSource;
 import com.example.testing.IcebergFiles;
+import com.example.testing.TestClock;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
@@ -38,6 +42,9 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
+import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.relocated.com.google.common.collect.ImmutableList;
 import org.junit.jupiter.api.BeforeAll;
@@ -116,6 +123,56 @@ class IntervalCommitterSnapshotTest {
     IcebergFiles.rows(table).forEach(r -> discontinued.put((String) r.getField("product_id"), r.getField("discontinued_at")));
     assertEquals(Map.of("prod_1", OffsetDateTime.parse("9999-12-31T00:00:00Z"),
         "prod_2", OffsetDateTime.parse("0001-01-01T00:00:00Z")), discontinued);
+  }
+
+  /**
+   * The source's clock went back an hour between two snapshots of a continuous read (a clock
+   * stepped back, a source of several hosts): the second snapshot, a product added, is still
+   * committed, after the first, as a bounded run's is ({@code SnapshotClockTest}). Its time was
+   * the source's clock, below the snapshot the table held, so every commit dropped it as one it had
+   * committed already, until that clock came back past the first: the table stood still that long.
+   */
+  @Test
+  void aSnapshotFollowedAfterTheSourcesClockWentBackIsCommitted() {
+    TestClock clock = TestClock.frozenAt(Instant.parse("2026-01-01T00:00:00Z"));
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).nullRate(0).clock(clock).start()) {
+      ReadContext context = new ReadContext(new SourceConfig(source.baseUrl(), "u", Password.inline("p"),
+          new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1))), products, new RunStamp("run-1", T0),
+          "main.example.products");
+      SnapshotRead read = new SnapshotRead("products", Map.of());
+      FollowSnapshotFn fn = new FollowSnapshotFn(context, read, Duration.ofSeconds(1));
+      List<FeedBatch> batches = new ArrayList<>();
+      OutputReceiver<FeedBatch> out = new OutputReceiver<>() {
+        @Override
+        public void output(FeedBatch batch) {
+          batches.add(batch);
+        }
+
+        @Override
+        public void outputWithTimestamp(FeedBatch batch, org.joda.time.Instant timestamp) {
+          output(batch);
+        }
+      };
+      ContinuousTable t = productsTable();
+      fn.setup();
+      try {
+        RestrictionTracker<OffsetRange, Long> tracker = fn.newTracker(fn.initialRestriction());
+        var watermark = fn.newWatermarkEstimator(fn.initialWatermark());
+        fn.process(read, tracker, watermark, out);
+        assertTrue(IntervalCommitter.commit(t, List.copyOf(batches), false, NOW, Map.of()).committed());
+
+        clock.advance(Duration.ofHours(-1));
+        source.upsert("products", Map.of("product_id", "prod_9999", "name", "new"));
+        batches.clear();
+        tracker = fn.newTracker(tracker.trySplit(0).getResidual()); // the runner's resume after the interval
+        fn.process(read, tracker, watermark, out);
+        assertTrue(IntervalCommitter.commit(t, List.copyOf(batches), false, NOW, Map.of()).committed(),
+            "the second snapshot committed");
+      } finally {
+        fn.teardown();
+      }
+      assertEquals(53 + 1, CrashCheck.read(t.target().load()).size(), "the product added");
+    }
   }
 
   private ContinuousTable productsTable() {
