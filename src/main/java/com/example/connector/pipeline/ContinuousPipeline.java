@@ -52,7 +52,7 @@ public final class ContinuousPipeline {
         batches = pipeline
             .apply(name + "/Snapshot", Create.of(table.snapshot()).withCoder(SerializableCoder.of(SnapshotRead.class)))
             .apply(name + "/Read snapshots",
-                ParDo.of(new FollowSnapshotFn(table.context(), table.snapshot(), snapshots)));
+                ParDo.of(new FollowSnapshotFn(table.context(), table.snapshot(), snapshots, table.snapshotAt())));
       } else {
         table.feeds().forEach(f -> feedStarts.put(f.feedName(), f.continuousFrom()));
         boolean windowed = table.feeds().get(0).windowMicros() != null;

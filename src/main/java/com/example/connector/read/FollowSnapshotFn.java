@@ -25,10 +25,11 @@ import org.slf4j.LoggerFactory;
  * one whole snapshot per snapshot interval, output as one {@link FeedBatch}, which the table's
  * committer merges (keys gone from it become deletes).
  *
- * <p><b>Restriction.</b> An {@link OffsetRange} of snapshot times in microseconds {@code [0, ∞)} on
- * Beam's {@link OffsetRangeTracker}: each call claims its snapshot's time (the source's clock, or
- * just after the previous snapshot's if that clock went back below it: the committer drops a
- * snapshot no later than the one its table holds, as one it committed already), reads the whole table with the
+ * <p><b>Restriction.</b> An {@link OffsetRange} of snapshot times in microseconds {@code [first,
+ * ∞)} on Beam's {@link OffsetRangeTracker}, {@code first} the run's planned snapshot time (after the
+ * table's last snapshot): each call claims its snapshot's time (the source's clock, or the first
+ * time not yet claimed if that clock is below it: the committer drops a snapshot no later than the
+ * one its table holds, as one it committed already), reads the whole table with the
  * bounded snapshot read ({@link ReadSnapshotPagesFn}, its key ranges read side by side by this
  * call, which keeps its guarantee: every row that exists throughout is read exactly once while
  * rows are inserted), outputs it, and resumes after the snapshot interval. A checkpoint falls between
@@ -37,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * failing or throttling) is counted in {@code failed_polls} and tried again after the interval.
  *
  * <p><b>Size and watermark.</b> A snapshot is held in memory while it is read (a snapshot table
- * is a dimension table; its size is the table's). Event time is the source's clock when the
- * snapshot's read began: the watermark moves there after each snapshot.
+ * is a dimension table; its size is the table's). Event time is the snapshot's time: the watermark
+ * moves there after each snapshot.
  */
 @DoFn.UnboundedPerElement
 public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
@@ -47,14 +48,17 @@ public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
   /** This job's read: a job resumed from a savepoint gets its element from there, as an older spec planned it. */
   private final SnapshotRead planned;
   private final Duration snapshotInterval;
+  private final long firstAt;
   private final TableCalls calls;
   private final Counter failedReads;
   private transient ExampleClient client;
 
-  public FollowSnapshotFn(ReadContext context, SnapshotRead planned, Duration snapshotInterval) {
+  /** @param firstAt the earliest time of the run's snapshots: the planned one, after the table's last */
+  public FollowSnapshotFn(ReadContext context, SnapshotRead planned, Duration snapshotInterval, long firstAt) {
     this.pages = new ReadSnapshotPagesFn(context);
     this.planned = planned;
     this.snapshotInterval = snapshotInterval;
+    this.firstAt = firstAt;
     this.calls = new TableCalls(context);
     this.failedReads = Metrics.counter(context.metricsNamespace(), "failed_polls");
   }
@@ -75,7 +79,7 @@ public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
 
   @GetInitialRestriction
   public OffsetRange initialRestriction() {
-    return new OffsetRange(0, Long.MAX_VALUE);
+    return new OffsetRange(firstAt, Long.MAX_VALUE);
   }
 
   @NewTracker

@@ -140,7 +140,7 @@ class IntervalCommitterSnapshotTest {
           new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1))), products, new RunStamp("run-1", T0),
           "main.example.products");
       SnapshotRead read = new SnapshotRead("products", Map.of());
-      FollowSnapshotFn fn = new FollowSnapshotFn(context, read, Duration.ofSeconds(1));
+      FollowSnapshotFn fn = new FollowSnapshotFn(context, read, Duration.ofSeconds(1), 0);
       List<FeedBatch> batches = new ArrayList<>();
       OutputReceiver<FeedBatch> out = new OutputReceiver<>() {
         @Override

@@ -3,12 +3,15 @@ package com.example.connector.pipeline;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.connector.continuous.StopSignal;
 import com.example.source.ExampleSource;
 import com.example.testing.TestClock;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.avro.generic.GenericRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,5 +58,44 @@ class SnapshotClockTest {
       assertTrue((Long) added.get("__START_AT") > firstStart, "opened after the first snapshot: " + added);
       assertEquals(books + 1, history.stream().filter(r -> r.get("__END_AT") == null).count());
     }
+  }
+
+  /**
+   * As above, with a continuous run after the bounded one: its snapshots come after the table's last
+   * one too. Stamped with the source's clock, an hour below it, each was dropped by the committer as
+   * one the table held already, so the run landed no change to the table for that hour.
+   */
+  @Test
+  void aContinuousRunAfterTheSourcesClockWentBackCommitsItsSnapshots() throws Exception {
+    TestClock clock = TestClock.system();
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("p.json", "\"source_table\": \"products\"");
+      h.runOk(spec);
+      source.upsert("products", Map.of("product_id", "prod_9999", "name", "new", "price", 1.5, "category", "books"));
+      clock.advance(Duration.ofHours(-1));
+
+      StopSignal.reset();
+      CompletableFuture<IngestMain.Outcome> run = CompletableFuture.supplyAsync(() -> h.run(spec, "--streaming=true",
+          "--pollIntervalSeconds=1", "--commitIntervalSeconds=1", "--snapshotIntervalSeconds=1"));
+      try {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!hasProduct(h, "prod_9999") && System.nanoTime() < deadline) {
+          assertTrue(!run.isDone(), () -> "the run ended: " + run.join().exitCode() + "\n" + h.lastOut + h.lastErr);
+          Thread.sleep(250); // polls the table, which the run commits every second
+        }
+      } finally {
+        StopSignal.request();
+      }
+      assertEquals(0, run.get(2, TimeUnit.MINUTES).exitCode(), h.lastOut + h.lastErr);
+      assertTrue(hasProduct(h, "prod_9999"), "the continuous run's snapshot committed");
+      assertEquals(53 + 1, h.rows("products").size());
+    } finally {
+      StopSignal.reset();
+    }
+  }
+
+  private static boolean hasProduct(IngestHarness h, String id) {
+    return h.rows("products").stream().anyMatch(r -> r.get("product_id").toString().equals(id));
   }
 }
