@@ -33,9 +33,11 @@ import org.slf4j.LoggerFactory;
  * bounded snapshot read ({@link ReadSnapshotPagesFn}, its key ranges read side by side by this
  * call, which keeps its guarantee: every row that exists throughout is read exactly once while
  * rows are inserted), outputs it, and resumes after the snapshot interval. A checkpoint falls between
- * snapshots, never inside one: a snapshot is read whole before its time is claimed, so it is
- * output whole or not at all, and a read that fails after its retries (the source unreachable,
- * failing or throttling) is counted in {@code failed_polls} and tried again after the interval.
+ * snapshots, never inside one: a snapshot's time is claimed before its rows are read, so a checkpoint
+ * the runner takes during a long read (the DirectRunner's after 1 s, Flink's after 10 s) gives the
+ * residual the times after it, and this snapshot is output whole or not at all. A read that fails
+ * after its retries (the source unreachable, failing or throttling) is counted in {@code
+ * failed_polls}, and the next snapshot reads the table again after the interval.
  *
  * <p><b>Size and watermark.</b> A snapshot is held in memory while it is read (a snapshot table
  * is a dimension table; its size is the table's). Event time is the snapshot's time: the watermark
@@ -109,6 +111,11 @@ public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
       java.time.Instant clock = client.sourceTime();
       at = Math.max(Timestamps.toMicros(clock != null ? clock : java.time.Instant.now()),
           tracker.currentRestriction().getFrom());
+      // Claimed before the rows are read: a checkpoint taken before the claim would give the residual
+      // this snapshot, read again at once, and a table slower to read than the runner's checkpoint never output.
+      if (!tracker.tryClaim(at)) {
+        return ProcessContinuation.stop();
+      }
       pages.readWhole(planned, new OutputReceiver<>() { // its filters, not the element's
         @Override
         public void output(List<GenericRecord> chunk) {
@@ -124,14 +131,11 @@ public class FollowSnapshotFn extends DoFn<SnapshotRead, FeedBatch> {
       if (!FollowFeedFn.transientFailure(e.status())) {
         throw e;
       }
-      // Nothing is claimed before the snapshot is read whole: it is read again after the interval.
+      // Nothing of this snapshot was output: the next one reads the table again after the interval.
       failedReads.inc();
       LOG.warn("{}: a snapshot read failed after its retries ({}); reading again in {} s",
           read.table(), e.getMessage(), snapshotInterval.toSeconds());
       return next();
-    }
-    if (!tracker.tryClaim(at)) {
-      return ProcessContinuation.stop();
     }
     Instant time = new Instant(Math.floorDiv(at, 1000L));
     out.outputWithTimestamp(new FeedBatch(FeedBatch.SNAPSHOT, at, at, rows), time);
