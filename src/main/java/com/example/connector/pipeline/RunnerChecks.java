@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
 import org.apache.beam.runners.dataflow.DataflowRunner;
@@ -93,10 +94,36 @@ final class RunnerChecks {
     checkBucket(warehouseOption(options), warehouse(options), options);
     checkBucket("--tempLocation", options.getTempLocation(), options);
     if (isDataflow(options)) {
-      // Read only now: unset, it defaults from --tempLocation, whose bucket is checked above.
-      String staging = options.as(DataflowPipelineOptions.class).getStagingLocation();
-      checkNoPlaceholderBucket("--stagingLocation", staging);
-      checkBucket("--stagingLocation", staging, options);
+      checkDataflowRunnerOptions(options.as(DataflowPipelineOptions.class), options);
+    }
+  }
+
+  /**
+   * The staging location's bucket, then DataflowRunner's own checks (its region, project ID, a
+   * gs:// temp location, the files to stage...): Beam runs them only when the pipeline is created,
+   * after the run had read the source and created its tables, and a bad temp location failed here
+   * as a stack trace.
+   */
+  static void checkDataflowRunnerOptions(DataflowPipelineOptions dataflow, IngestOptions options) {
+    // Read only now: unset, it defaults from --tempLocation, whose bucket is checked above.
+    String staging = acceptedByDataflow(dataflow::getStagingLocation);
+    checkNoPlaceholderBucket("--stagingLocation", staging);
+    checkBucket("--stagingLocation", staging, options);
+    acceptedByDataflow(() -> DataflowRunner.fromOptions(dataflow));
+  }
+
+  /** What {@code beamCheck} returns; Beam's refusal, with its reason, as a configuration error. */
+  private static <T> T acceptedByDataflow(Supplier<T> beamCheck) {
+    try {
+      return beamCheck.get();
+    } catch (RuntimeException e) {
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      throw new ConfigurationException("DataflowRunner refuses the options: " + String.valueOf(e.getMessage()).strip()
+          + (root == e ? "" : " (" + root.getMessage() + ")") + "; a Dataflow run needs --project, --region and a"
+          + " gs:// --tempLocation (see runner-configs/dataflow)", e);
     }
   }
 

@@ -106,6 +106,37 @@ class RunnerChecksTest {
         "--warehouse=gs://YOUR_BUCKET/warehouse");
   }
 
+  /**
+   * DataflowRunner's own checks ran only when the pipeline was created, after the run had read the
+   * source and created its tables: "the pipeline failed" (exit 1); a local temp location failed the
+   * checks with a stack trace.
+   */
+  @Test
+  void dataflowsOwnOptionErrorsAreRefusedBeforeAnythingIsRead() throws Exception {
+    try (FakeGcs gcs = new FakeGcs(Set.of("real-bucket"))) {
+      List<String> dataflow = List.of("--runner=DataflowRunner", "--spec=" + ProjectFiles.pipelines("minimal.json"),
+          "--connection=" + connection("http://example-source.invalid:8080"), REST_CATALOG, REST_CATALOG_URI,
+          "--warehouse=gs://real-bucket/warehouse", "--gcsEndpoint=" + gcs.endpoint());
+      Run r = refused(with(dataflow, "--project=real-project", "--region=", "--tempLocation=gs://real-bucket/tmp"));
+      assertMentions(r, "DataflowRunner refuses the options: Missing required pipeline options: region", "--region");
+      r = refused(with(dataflow, "--project=p1", "--region=us-central1", "--tempLocation=gs://real-bucket/tmp"));
+      assertMentions(r, "Project ID 'p1' invalid");
+      String local = dir.resolve("tmp").toString();
+      r = refused(with(dataflow, "--project=real-project", "--region=us-central1", "--tempLocation=" + local));
+      assertMentions(r, "failed to retrieve gcpTempLocation", "(Invalid GCS URI: " + local + ")", "a gs:// --tempLocation");
+      String jar = dir.resolve("no-such.jar").toString();
+      r = refused(with(dataflow, "--project=real-project", "--region=us-central1", "--tempLocation=gs://real-bucket/tmp",
+          "--filesToStage=" + jar));
+      assertMentions(r, "Non-existent files specified in filesToStage: " + jar);
+    }
+  }
+
+  private static String[] with(List<String> args, String... more) {
+    List<String> all = new ArrayList<>(args);
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
+  }
+
   @Test
   void aRemoteFlinkClusterWithALocalOutputRootIsRefused() {
     Run r = refused("--runnerConfig=" + ProjectFiles.runnerConfig("flink-cluster"), "--spec=" + ProjectFiles.pipelines("minimal.json"),
