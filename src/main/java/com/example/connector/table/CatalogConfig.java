@@ -207,9 +207,11 @@ public final class CatalogConfig implements Serializable {
     return properties.get(CatalogProperties.WAREHOUSE_LOCATION);
   }
 
+  /** A Hadoop catalog, by its type or by its class ({@code --catalogImpl}: the same catalog, the same renames). */
   public boolean isHadoop() {
-    return !properties.containsKey(CatalogProperties.CATALOG_IMPL)
-        && "hadoop".equals(properties.get(CatalogUtil.ICEBERG_CATALOG_TYPE));
+    String impl = properties.get(CatalogProperties.CATALOG_IMPL);
+    return impl != null ? impl.equals(CatalogUtil.ICEBERG_CATALOG_HADOOP)
+        : "hadoop".equals(properties.get(CatalogUtil.ICEBERG_CATALOG_TYPE));
   }
 
   private void check() {

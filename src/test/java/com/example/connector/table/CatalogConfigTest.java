@@ -30,6 +30,15 @@ class CatalogConfigTest {
     }
   }
 
+  /** Named by its class, the Hadoop catalog was accepted on a bucket, where its commits are not atomic. */
+  @ParameterizedTest
+  @ValueSource(strings = {"gs://bucket/wh", "s3://bucket/wh"})
+  void aHadoopCatalogNamedByItsClassIsRefusedOnAnObjectStoreToo(String warehouse) {
+    ConfigurationException e = assertThrows(ConfigurationException.class, () -> CatalogConfig.of("example", null,
+        "org.apache.iceberg.hadoop.HadoopCatalog", null, warehouse, "/tmp/out", Map.of()));
+    assertTrue(e.getMessage().startsWith("--warehouse/--outputRoot=" + warehouse + ": a Hadoop catalog"), e.getMessage());
+  }
+
   @Test
   void aCatalogServiceOnAnObjectStoreIsAccepted() {
     assertEquals("s3://bucket/wh",
