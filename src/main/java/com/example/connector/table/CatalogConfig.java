@@ -196,8 +196,10 @@ public final class CatalogConfig implements Serializable {
     try (Reader in = Files.newBufferedReader(Path.of(propertiesFile))) {
       props.load(in);
     } catch (IOException e) {
-      throw new ConfigurationException("--catalogPropertiesFile=" + propertiesFile + ": cannot be read ("
-          + e.getClass().getSimpleName() + "); give a readable Java properties file (key=value lines)");
+      // Only the path travels with the job: on a worker, "readable" alone would blame a file the launcher read.
+      throw new ConfigurationException("--catalogPropertiesFile=" + propertiesFile + ": cannot be read here ("
+          + e.getClass().getSimpleName() + "); it is read wherever the catalog loads, so give a readable Java"
+          + " properties file (key=value lines) at this path on every worker of a remote runner too");
     }
     props.stringPropertyNames().forEach(k -> loaded.put(k, props.getProperty(k)));
     return loaded;

@@ -9,6 +9,7 @@ import com.example.connector.ConfigurationException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.apache.beam.sdk.util.SerializableUtils;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -97,6 +98,23 @@ class CatalogConfigTest {
     assertTrue(e.getMessage().contains("uri=http://127.0.0.1:9/") && e.getMessage().contains("could not be loaded"),
         e.getMessage());
     assertFalse(e.getMessage().contains("tok-789"), e.getMessage());
+  }
+
+  /**
+   * Only the file's path travels with the job: a worker without the file failed its first writer's
+   * setup telling to "give a readable Java properties file", which the launcher had read fine.
+   */
+  @Test
+  void aPropertiesFileMissingWhereTheCatalogLoadsSaysItMustBeOnEveryWorker(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("catalog.properties"), "jdbc.password=pw-123456\n");
+    CatalogConfig launcher = CatalogConfig.of("worker", "jdbc", null, "jdbc:sqlite:" + dir.resolve("catalog.db"),
+        "/tmp/wh", "/tmp/out", Map.of()).withPropertiesFile(file.toString());
+    CatalogConfig worker = SerializableUtils.clone(launcher);
+    Files.delete(file);
+    ConfigurationException e = assertThrows(ConfigurationException.class, worker::load);
+    assertTrue(e.getMessage().startsWith("--catalogPropertiesFile=" + file + ": cannot be read here (NoSuchFileException)"),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("at this path on every worker"), e.getMessage());
   }
 
   /**
