@@ -135,6 +135,10 @@ public final class CatalogConfig implements Serializable {
       Map<String, String> fromFile = config.fileProperties();
       Map<String, String> all = new TreeMap<>(fromFile);
       all.putAll(config.properties);
+      // No option names a FileIO: the file's replaces the default GCSFileIO of a gs:// warehouse.
+      if (fromFile.containsKey(CatalogProperties.FILE_IO_IMPL)) {
+        all.put(CatalogProperties.FILE_IO_IMPL, fromFile.get(CatalogProperties.FILE_IO_IMPL));
+      }
       try {
         return CatalogUtil.buildIcebergCatalog(config.name, all, hadoopConf());
       } catch (RuntimeException e) {

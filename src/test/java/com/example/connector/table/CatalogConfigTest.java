@@ -101,6 +101,22 @@ class CatalogConfigTest {
   }
 
   /**
+   * The properties file is the only place a FileIO can be named (no option does), but for a gs://
+   * warehouse the default GCSFileIO replaced the file's io-impl, silently.
+   */
+  @Test
+  void aFileIoNamedInThePropertiesFileIsUsedOnAGcsWarehouse(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("catalog.properties"), "io-impl=org.apache.iceberg.inmemory.InMemoryFileIO\n");
+    org.apache.iceberg.catalog.Catalog catalog = CatalogConfig.of("fileio", "jdbc", null,
+        "jdbc:sqlite:" + dir.resolve("catalog.db"), "gs://bucket/wh", "/tmp/out", Map.of())
+        .withPropertiesFile(file.toString()).load();
+    org.apache.iceberg.Table table = catalog.buildTable(org.apache.iceberg.catalog.TableIdentifier.of("s", "t"),
+        new org.apache.iceberg.Schema(org.apache.iceberg.types.Types.NestedField.required(1, "id",
+            org.apache.iceberg.types.Types.LongType.get()))).create();
+    assertEquals("org.apache.iceberg.inmemory.InMemoryFileIO", table.io().getClass().getName());
+  }
+
+  /**
    * Only the file's path travels with the job: a worker without the file failed its first writer's
    * setup telling to "give a readable Java properties file", which the launcher had read fine.
    */
