@@ -137,6 +137,9 @@ public final class Maintenance {
   /**
    * What {@link #maintain} did to one table (in a dry run: what it would have done; the counts
    * after are then the counts before).
+   *
+   * @param compacts in a dry run, whether a real run would compact first: its expiry and orphan
+   *     counts are then those of the table as it stands, before the snapshot compaction adds
    */
   public record Report(
       String table,
@@ -146,7 +149,8 @@ public final class Maintenance {
       int deleteFilesAfter,
       int snapshotsExpired,
       List<String> orphansRemoved,
-      boolean dryRun) {
+      boolean dryRun,
+      boolean compacts) {
     public Report {
       orphansRemoved = List.copyOf(orphansRemoved);
     }
@@ -155,9 +159,11 @@ public final class Maintenance {
     public String describe() {
       if (dryRun) {
         return String.format(
-            "%s (dry run, nothing changed): %d data files, %d delete files; would expire %d snapshots"
+            "%s (dry run, nothing changed): %d data files, %d delete files%s would expire %d snapshots"
                 + " and remove %d orphan files",
-            table, dataFilesBefore, deleteFilesBefore, snapshotsExpired, orphansRemoved.size());
+            table, dataFilesBefore, deleteFilesBefore,
+            compacts ? ", which it would compact; before that compaction," : ";",
+            snapshotsExpired, orphansRemoved.size());
       }
       return String.format(
           "%s: data files %d -> %d, delete files %d -> %d, %d snapshots expired, %d orphan files removed",
@@ -198,7 +204,8 @@ public final class Maintenance {
                 TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
                 DEFAULT_TARGET_FILE_SIZE_BYTES);
     Abandoned abandoned = null;
-    if (!settings.dryRun() && before.needCompaction(table.spec(), target)) {
+    boolean compacts = before.needCompaction(table.spec(), target);
+    if (!settings.dryRun() && compacts) {
       try {
         compact(table, start, before, target, beforeRewriteCommit);
       } catch (Abandoned e) {
@@ -231,7 +238,8 @@ public final class Maintenance {
         after.deletes().size(),
         expired,
         orphans,
-        settings.dryRun());
+        settings.dryRun(),
+        settings.dryRun() && compacts);
   }
 
   /** The data and delete files a snapshot reads. */

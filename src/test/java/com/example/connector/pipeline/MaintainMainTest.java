@@ -62,6 +62,52 @@ class MaintainMainTest {
     }
   }
 
+  /**
+   * A dry run of a table that needs compacting says so, and that its counts are those before the
+   * compaction a real run does first (whose snapshot pushes one more out of the last N kept, and
+   * whose replaced files then go as orphans). It printed the line of a table already compact, and
+   * the real run then expired and removed more than it said. Once compact, the dry run's counts
+   * are the real run's.
+   */
+  @Test
+  void aDryRunSaysItsCountsComeBeforeTheCompactionARealRunDoesFirst() throws Exception {
+    TestClock clock = TestClock.system();
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("s.json", "\"source_table\": \"users\"");
+      h.runOk(spec);
+      source.upsert("users", Map.of("user_id", "user_0003", "email", "changed@example.com"));
+      clock.advance(Duration.ofSeconds(2)); // past the second the write is stamped with
+      h.runOk(spec);
+      Clock later = Clock.offset(Clock.systemUTC(), Duration.ofDays(30)); // every file and snapshot old enough
+
+      String dry = maintainUsers(h, later, "--dryRun=true");
+      String real = maintainUsers(h, later, "--dryRun=false");
+
+      assertTrue(dry.endsWith("main.example.users (dry run, nothing changed): 2 data files, 1 delete files, which it"
+          + " would compact; before that compaction, would expire 1 snapshots and remove 0 orphan files"), dry);
+      assertTrue(real.endsWith("main.example.users: data files 2 -> 1, delete files 1 -> 0, 2 snapshots expired,"
+          + " 3 orphan files removed"), real); // the 3 files compacted, unreferenced once their snapshots expired
+      assertTrue(maintainUsers(h, later, "--dryRun=true").endsWith(
+          "main.example.users (dry run, nothing changed): 1 data files, 0 delete files; would expire 0 snapshots and"
+              + " remove 0 orphan files"));
+      assertTrue(maintainUsers(h, later, "--dryRun=false").endsWith(
+          "main.example.users: data files 1 -> 1, delete files 0 -> 0, 0 snapshots expired, 0 orphan files removed"));
+    }
+  }
+
+  /** The line maintenance prints for the users table, keeping one snapshot of any age. */
+  private static String maintainUsers(IngestHarness h, Clock clock, String dryRun) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit = MaintainMain.run(new String[] {"--spec=" + h.dir.resolve("s.json"), "--outputRoot=" + h.output, dryRun,
+        "--expireSnapshotsOlderThanHours=0", "--retainLastSnapshots=1"}, new PrintStream(out, true),
+        new PrintStream(err, true), clock);
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, exit, printed + err.toString(StandardCharsets.UTF_8));
+    return printed.lines().filter(l -> l.contains("main.example.users")).findFirst().orElseThrow(() -> new AssertionError(printed));
+  }
+
   @Test
   void badOptionsAreRefusedBeforeAnyTableIsTouched() {
     String spec = "--spec=" + ProjectFiles.pipelines("minimal.json");

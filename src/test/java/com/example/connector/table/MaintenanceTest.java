@@ -366,8 +366,8 @@ class MaintenanceTest {
     assertEquals(10, report.dataFilesAfter());
     assertEquals(1, report.deleteFilesAfter());
     assertEquals(
-        table.name() + " (dry run, nothing changed): 10 data files, 1 delete files; would expire 8"
-            + " snapshots and remove 1 orphan files",
+        table.name() + " (dry run, nothing changed): 10 data files, 1 delete files, which it would compact; before"
+            + " that compaction, would expire 8 snapshots and remove 1 orphan files",
         report.describe());
     assertEquals(filesBefore, filesUnder(tableDir("metrics")));
     table.refresh();
