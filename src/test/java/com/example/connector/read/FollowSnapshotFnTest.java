@@ -33,7 +33,7 @@ class FollowSnapshotFnTest {
    * Runners checkpoint a call that runs long, from another thread: the DirectRunner after 1 s,
    * Flink after 10 s. Here the checkpoint comes at the snapshot's first page request, as it does
    * when a table takes that long to read. The snapshot is still output, whole, and the residual
-   * is the next snapshot. (It was given this one: unclaimed while read, so every call that read
+   * holds the snapshots after it. (It was given this one: unclaimed while read, so every call that read
    * the table for longer than that was thrown away, and the table was never committed.)
    */
   @Test
@@ -45,7 +45,7 @@ class FollowSnapshotFnTest {
         context = new ReadContext(config, TableCatalog.discover(client).table("products", "test"),
             new RunStamp("run", 0), "main.example.products");
       }
-      FollowSnapshotFn fn = new FollowSnapshotFn(context, READ, Duration.ofSeconds(300));
+      FollowSnapshotFn fn = new FollowSnapshotFn(context, READ, Duration.ofSeconds(300), 1);
       OffsetRangeTracker tracker = fn.newTracker(fn.initialRestriction());
       AtomicReference<SplitResult<OffsetRange>> checkpoint = new AtomicReference<>();
       source.setRequestListener((method, path, query) -> {
@@ -75,7 +75,8 @@ class FollowSnapshotFnTest {
       assertNotNull(checkpoint.get(), "the runner checkpointed during the read");
       assertEquals(1, batches.size(), "the snapshot read is output");
       assertEquals(53, batches.get(0).rows().size(), "every product, once");
-      assertEquals(new OffsetRange(1, Long.MAX_VALUE), checkpoint.get().getResidual(), "the residual: the next snapshot");
+      assertEquals(new OffsetRange(batches.get(0).toMicros() + 1, Long.MAX_VALUE), checkpoint.get().getResidual(),
+          "the residual: the snapshots after this one's time");
       assertEquals(53, batches.get(0).rows().stream().map(r -> r.get("product_id").toString()).distinct().count());
     }
   }
