@@ -62,6 +62,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ScdHistoryModelTest {
   private static final Schema FEED = TestUsers.FEED;
   private static final MergeRule SCD2 = new MergeRule(ScdType.SCD_TYPE_2, List.of("user_id"), "updated_at", false);
+  private static final MergeRule SCD1 = new MergeRule(ScdType.SCD_TYPE_1, List.of("user_id"), "updated_at", false);
   private static final MergeRule SNAPSHOT2 = new MergeRule(ScdType.SCD_TYPE_2, List.of("user_id"), null, true);
 
   @TempDir Path dir;
@@ -69,6 +70,10 @@ class ScdHistoryModelTest {
   /** The model's events of each key, as the runs read them. */
   private final Map<String, List<Event>> events = new TreeMap<>();
   private int run;
+  /** How the tables of the test keep their rows. */
+  private MergeRule rule = SCD2;
+  /** SCD type 1: the row each key kept after the last run. */
+  private final Map<String, Event> kept = new TreeMap<>();
   /** Whether the versions are a snapshot table's, whose rows hold no sequence: an equal row is unchanged. */
   private boolean snapshots;
 
@@ -76,8 +81,8 @@ class ScdHistoryModelTest {
 
   @Test
   void versionsFollowTheSequenceRunAfterRun() {
-    TableTarget bounded = create("bounded", SCD2);
-    TableTarget interval = create("interval", SCD2);
+    TableTarget bounded = create("bounded", rule);
+    TableTarget interval = create("interval", rule);
 
     runs(bounded, interval,
         upsert("u1", "a", 10), upsert("u2", "b", 10), upsert("u3", "c", 10),
@@ -116,6 +121,13 @@ class ScdHistoryModelTest {
     compact(bounded);
     compact(interval);
     runs(bounded, interval, upsert("u5", "h", 7), delete("u8", 60)); // after a delete of the key never seen
+  }
+
+  /** SCD type 1 through the same code: the same runs leave each key's latest row (no tombstone store). */
+  @Test
+  void typeOneKeepsTheLatestRunAfterRun() {
+    rule = SCD1;
+    versionsFollowTheSequenceRunAfterRun();
   }
 
   /**
@@ -201,10 +213,10 @@ class ScdHistoryModelTest {
       events.computeIfAbsent(c.get("user_id").toString(), k -> new ArrayList<>())
           .add(new Event((Long) c.get("updated_at"), run, delete, delete ? null : c.get("email").toString()));
     }
-    List<String> expected = expected();
-    mergeBounded(bounded, SCD2, null, List.of(changes));
+    List<String> expected = rule.scdType() == ScdType.SCD_TYPE_1 ? latest() : expected();
+    mergeBounded(bounded, rule, null, List.of(changes));
     assertEquals(expected, rows(bounded.load()), "bounded, after run " + run);
-    mergeInterval(interval, SCD2, null, List.of(changes));
+    mergeInterval(interval, rule, null, List.of(changes));
     assertEquals(expected, rows(interval.load()), "interval, after run " + run);
   }
 
@@ -256,12 +268,35 @@ class ScdHistoryModelTest {
     return out;
   }
 
-  /** Every row of the table, "key:email@updated_at[start,end)". */
+  /** SCD type 1: each key's last event in the model's order, forgetting deletes once applied. */
+  private List<String> latest() {
+    events.forEach((key, list) -> {
+      List<Event> candidates = new ArrayList<>(list.stream().filter(e -> e.run() == run).toList());
+      if (kept.containsKey(key)) {
+        candidates.add(kept.get(key));
+      }
+      candidates.stream().max(Comparator.comparingLong(Event::sequence).thenComparingInt(Event::run)
+              .thenComparing(Event::delete).thenComparing(Event::email, Comparator.nullsFirst(Comparator.naturalOrder())))
+          .ifPresent(last -> {
+            if (last.delete()) {
+              kept.remove(key);
+            } else {
+              kept.put(key, last);
+            }
+          });
+    });
+    List<String> out = new ArrayList<>();
+    kept.forEach((key, last) -> out.add(key + ":" + last.email() + "@" + last.sequence()));
+    return out;
+  }
+
+  /** Every row of the table, "key:email@updated_at[start,end)" (SCD type 2) or "key:email@updated_at". */
   private static List<String> rows(Table table) {
     List<String> out = new ArrayList<>();
     for (Record r : IcebergFiles.rows(table)) {
-      out.add(r.getField("user_id") + ":" + r.getField("email") + "@" + micros(r.getField("updated_at"))
-          + "[" + micros(r.getField(MergeRule.START_AT)) + "," + micros(r.getField(MergeRule.END_AT)) + ")");
+      String row = r.getField("user_id") + ":" + r.getField("email") + "@" + micros(r.getField("updated_at"));
+      out.add(table.schema().findField(MergeRule.START_AT) == null ? row
+          : row + "[" + micros(r.getField(MergeRule.START_AT)) + "," + micros(r.getField(MergeRule.END_AT)) + ")");
     }
     out.sort(null);
     return out;

@@ -35,6 +35,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -241,6 +242,79 @@ class FeedSplitReadTest {
         reads.cuts, "two sub-ranges of 10 tombstones");
     assertEquals(keys("order_", 0, 20), reads.keys("order_id"), "this run: the 20 earlier tombstones, each once");
     assertEquals(List.of("order_0050", "order_0060"), sorted(nextRun(feed).keys("order_id")), "the next run");
+  }
+
+  /**
+   * All of a feed's sub-ranges as one group, read side by side in lanes, and split by the runner
+   * after every {@code every}-th claim at {@code fraction} (0: a checkpoint, granted at once), the
+   * residuals read in turn the same way: every record once.
+   */
+  @ParameterizedTest(name = "{0}, ties {1}, split after every {2} claims at {3}")
+  @CsvSource({"users, 1, 3, 0.5", "users, 3, 2, 0.99", "users, 3, 5, 0", "users, 4, 1, 0.3", "users, 2, 7, 0.01",
+      "orders, 1, 3, 0.5", "orders, 2, 2, 0", "orders, 3, 4, 0.9",
+      "events, 1, 3, 0.5", "events, 3, 2, 0.2", "events, 2, 5, 0",
+      "metrics, 1, 3, 0.5", "metrics, 3, 2, 0.7", "metrics, 2, 4, 0", "metrics, 1, 1, 0.99"})
+  void aGroupSplitByTheRunnerMidReadLosesAndRepeatsNothing(String table, int ties, int every, double fraction) {
+    source.close();
+    start(ties);
+    Map<String, String> params = switch (table) {
+      case "orders" -> Map.of("status", "shipped");
+      case "events" -> Map.of("limit", "4");
+      default -> Map.of();
+    };
+    CursorFeed feed = new CursorFeed(table, false, params, null, null, micros(CAP), 5, "upsert",
+        table.equals("metrics") ? HOUR : null);
+    ReadContext context = context(table);
+    List<OffsetRange> cuts = split(context, feed);
+    assertTrue(cuts.size() > 1, "cuts: " + cuts);
+    FeedRangeReadFn fn = table.equals("metrics") ? new ReadWindowsFn(context) : new ReadCursorFn(context);
+    if (fraction == 0) {
+      fn.checkpointingAfter(Duration.ZERO);
+    }
+    List<GenericRecord> rows = new ArrayList<>();
+    OutputReceiver<List<GenericRecord>> out = new OutputReceiver<>() {
+      @Override
+      public void output(List<GenericRecord> chunk) {
+        rows.addAll(chunk);
+      }
+
+      @Override
+      public void outputWithTimestamp(List<GenericRecord> chunk, org.joda.time.Instant timestamp) {
+        output(chunk);
+      }
+    };
+    FeedRanges element = new FeedRanges(feed, cuts);
+    AtomicInteger claims = new AtomicInteger();
+    java.util.Deque<LaneSet<OffsetRange>> work = new java.util.ArrayDeque<>(List.of(fn.initialRestriction(element)));
+    int restrictions = 0;
+    fn.setup();
+    try {
+      while (!work.isEmpty()) {
+        assertTrue(++restrictions < 5_000, "residuals without end");
+        SplittingTracker<LaneSet<OffsetRange>, LaneSet.Claim<Long>> tracker =
+            new SplittingTracker<>(fn.newTracker(work.poll()), n -> n % every == 0, fraction, claims);
+        boolean resume = fn.process(element, tracker, out).shouldResume();
+        SplitResult<LaneSet<OffsetRange>> checkpoint = resume ? tracker.trySplit(0) : null;
+        tracker.checkDone();
+        work.addAll(tracker.residuals);
+        if (checkpoint != null) {
+          work.add(checkpoint.getResidual());
+        }
+      }
+    } finally {
+      fn.teardown();
+    }
+    String id = context.table().identityField();
+    int count = switch (table) {
+      case "users" -> 37;
+      case "orders" -> 34;
+      case "events" -> 101;
+      default -> 253;
+    };
+    List<String> ids = rows.stream().map(r -> String.valueOf(r.get(id))).sorted().toList();
+    assertEquals(count, Set.copyOf(ids).size(), "records read: " + ids);
+    assertEquals(count, ids.size(), "records read twice: " + ids);
+    assertTrue(restrictions > 2, "splits happened: " + restrictions);
   }
 
   // --- the runner's part ---

@@ -114,6 +114,57 @@ class SnapshotReadTest {
     }
   }
 
+  /**
+   * The ranges as one group, read side by side in lanes while products are inserted before them,
+   * split by the runner after every {@code every}-th claim at {@code fraction} (0: a checkpoint,
+   * granted at once), the residuals read in turn the same way.
+   */
+  @org.junit.jupiter.params.ParameterizedTest(name = "split after every {0} claims at {1}")
+  @org.junit.jupiter.params.provider.CsvSource({"3, 0.5", "2, 0.99", "5, 0", "1, 0.3", "7, 0.01", "4, 0.9"})
+  void aGroupSplitByTheRunnerMidReadLosesAndRepeatsNothing(int every, double fraction) {
+    AtomicInteger next = new AtomicInteger(); // lanes request pages side by side
+    source.setRequestListener((method, path, query) -> {
+      if (path.equals("/tables/products/records") && reading.get()) {
+        String key = String.format("prod_0000_%05d", next.getAndIncrement());
+        source.upsert("products", Map.of("product_id", key, "name", "new", "price", 1.0, "category", "books"));
+      }
+    });
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      List<KeyRange> ranges = initialSplits(fn);
+      reading.set(true);
+      if (fraction == 0) {
+        fn.checkpointingAfter(Duration.ZERO);
+      }
+      SnapshotRanges element = new SnapshotRanges(READ, ranges);
+      Collect<List<GenericRecord>> pages = new Collect<>();
+      AtomicInteger claims = new AtomicInteger();
+      Deque<LaneSet<KeyRange>> work = new ArrayDeque<>(List.of(fn.initialRestriction(element)));
+      int restrictions = 0;
+      while (!work.isEmpty()) {
+        assertTrue(++restrictions < 5_000, "residuals without end");
+        SplittingTracker<LaneSet<KeyRange>, LaneSet.Claim<PageKeys>> tracker =
+            new SplittingTracker<>(fn.newTracker(work.poll()), n -> n % every == 0, fraction, claims);
+        boolean resume = fn.process(element, tracker, pages).shouldResume();
+        org.apache.beam.sdk.transforms.splittabledofn.SplitResult<LaneSet<KeyRange>> checkpoint =
+            resume ? tracker.trySplit(0) : null;
+        tracker.checkDone();
+        work.addAll(tracker.residuals);
+        if (checkpoint != null) {
+          work.add(checkpoint.getResidual());
+        }
+      }
+      List<String> keys = pages.items.stream().flatMap(List::stream).map(r -> r.get("product_id").toString()).toList();
+      Set<String> missed = new TreeSet<>(seedKeys());
+      missed.removeAll(keys);
+      assertEquals(Set.of(), missed, "seeded products not read");
+      assertNoDuplicates(keys);
+      assertTrue(restrictions > 2, "splits happened: " + restrictions);
+    } finally {
+      fn.teardown();
+    }
+  }
+
   @Test
   void initialRangesPartitionTheKeysAndBoundaryPagesGiveEachRowToOneRange() {
     onPageRequests(0);
