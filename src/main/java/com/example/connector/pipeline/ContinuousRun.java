@@ -44,11 +44,17 @@ final class ContinuousRun {
   private final IngestOptions options;
   private final PrintStream out;
   private final Instant start = Instant.now();
+  /**
+   * How far the source's clock is ahead of this machine's (behind: negative) when the run was
+   * planned: the committed cursors are the source's times, so a lag is measured on its clock.
+   */
+  private final Duration sourceAhead;
 
   ContinuousRun(IngestPlan plan, IngestOptions options, PrintStream out) {
     this.plan = plan;
     this.options = options;
     this.out = out;
+    this.sourceAhead = Duration.between(Timestamps.parse(plan.committedAt()), plan.cap());
   }
 
   /**
@@ -238,8 +244,9 @@ final class ContinuousRun {
   }
 
   /**
-   * Per table: its lag (now less the lowest cursor it committed), the time since its last commit,
-   * and the rows its commits added over the last minute, per second.
+   * Per table: its lag (now on the source's clock less the lowest cursor it committed; never below
+   * zero, which only the second the source's {@code Date} header is rounded to could make it), the
+   * time since its last commit, and the rows its commits added over the last minute, per second.
    */
   String line(Instant now) {
     StringBuilder b = new StringBuilder(String.format("[%5ds]", Duration.between(start, now).toSeconds()));
@@ -250,7 +257,8 @@ final class ContinuousRun {
         b.append("no commit yet");
         continue;
       }
-      b.append("lag ").append(seconds(Duration.between(f.cursor(), now)))
+      Duration lag = Duration.between(f.cursor(), now.plus(sourceAhead));
+      b.append("lag ").append(seconds(lag.isNegative() ? Duration.ZERO : lag))
           .append(", commit ").append(seconds(Duration.between(f.committedAt(), now))).append(" ago, ")
           .append(String.format("%.1f rows/s", f.rowsLastMinute() / 60.0));
     }

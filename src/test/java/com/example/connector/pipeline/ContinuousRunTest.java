@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.example.connector.continuous.StopSignal;
 import com.example.source.ExampleSource;
 import com.example.testing.TestClock;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -16,6 +19,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -156,6 +161,43 @@ class ContinuousRunTest {
     while (source.requestCount() < count && System.nanoTime() < deadline) {
       assertTrue(!run.isDone(), () -> "the run ended: " + run.join().exitCode() + "\n" + h.lastOut + h.lastErr);
       Thread.sleep(50); // polls the source's request count
+    }
+  }
+
+  /**
+   * The source's clock two minutes ahead of this machine's: the progress line's lag is measured on
+   * the source's clock, as the cursors are. It read "lag -110.7 s" (this machine's clock less a
+   * cursor of the source's).
+   */
+  @Test
+  void theProgressLinesLagIsMeasuredOnTheSourcesClock() throws Exception {
+    TestClock clock = TestClock.system();
+    clock.advance(Duration.ofMinutes(2));
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).clock(clock).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("users.json", "\"source_table\": \"users\"");
+      CountDownLatch lagShown = new CountDownLatch(1);
+      ByteArrayOutputStream out = new ByteArrayOutputStream() {
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+          super.write(b, off, len);
+          if (toString(StandardCharsets.UTF_8).contains("users: lag ")) {
+            lagShown.countDown();
+          }
+        }
+      };
+      StopSignal.reset();
+      CompletableFuture<IngestMain.Outcome> run = CompletableFuture.supplyAsync(() -> IngestMain.run(new String[] {
+          "--spec=" + spec, "--runner=DirectRunner", "--outputRoot=" + h.output, "--streaming=true",
+          "--pollIntervalSeconds=1", "--commitIntervalSeconds=1", "--progressIntervalSeconds=1"},
+          new PrintStream(out, true), new PrintStream(new ByteArrayOutputStream(), true)));
+      assertTrue(lagShown.await(CATCH_UP.toSeconds(), TimeUnit.SECONDS), () -> out.toString());
+      assertEquals(0, stop(run).exitCode(), () -> out.toString());
+
+      Matcher lag = Pattern.compile("users: lag (-?[0-9.]+) s").matcher(out.toString());
+      assertTrue(lag.find(), out.toString());
+      double seconds = Double.parseDouble(lag.group(1));
+      assertTrue(seconds >= 0 && seconds < 60, "a lag of seconds, not the clocks' two minutes: " + lag.group());
     }
   }
 
