@@ -5,9 +5,11 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.beam.sdk.options.ApplicationNameOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
@@ -21,12 +23,21 @@ final class OptionChecks {
   /** A URI's scheme as Beam's FileSystems reads it; {@code file:} and plain paths are local. */
   private static final Pattern SCHEME = Pattern.compile("^([a-zA-Z][-a-zA-Z0-9+.]*):/");
 
+  /** The app's name, which Beam's default job names start with. */
+  static final String APP_NAME = "ExampleConnector";
+
   private OptionChecks() {}
 
   /** Beam's parse of {@code args}; its errors (an unknown option, a bad value) are configuration errors. */
   static <T extends PipelineOptions> T parse(String[] args, Class<T> type) {
     try {
-      return PipelineOptionsFactory.fromArgs(args).withValidation().as(type);
+      T options = PipelineOptionsFactory.fromArgs(args).withValidation().as(type);
+      // Beam names the app, and so the default job name (Dataflow's, Flink's), after the class that
+      // parsed the options: this one, "optionchecks-USER-TIME".
+      if (Arrays.stream(args).noneMatch(a -> a.startsWith("--appName"))) {
+        options.as(ApplicationNameOptions.class).setAppName(APP_NAME);
+      }
+      return options;
     } catch (IllegalArgumentException e) {
       throw new ConfigurationException("pipeline options: " + e.getMessage().replaceFirst("\\.$", "")
           + "; see --help=" + type.getSimpleName() + " for the options");

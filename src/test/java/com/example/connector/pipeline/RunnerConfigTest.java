@@ -50,6 +50,21 @@ class RunnerConfigTest {
     assertEquals(List.of(args), List.of(RunnerConfig.merge(args)));
   }
 
+  /**
+   * A Dataflow job's default name, which `--update` and the console show, starts with the app's:
+   * it was "optionchecks-USER-TIME", after the class that parsed the options. A given --appName wins.
+   */
+  @Test
+  void theDefaultJobNameIsTheConnectorsNotTheOptionParsers() {
+    PipelineOptionsFactory.register(IngestOptions.class);
+    String[] dataflow = {"--spec=s.json", "--runner=DataflowRunner"};
+    assertTrue(OptionChecks.parse(dataflow, IngestOptions.class).as(DataflowPipelineOptions.class).getJobName()
+        .startsWith("exampleconnector-"));
+    String[] named = {"--spec=s.json", "--runner=DataflowRunner", "--appName=Nightly"};
+    assertTrue(OptionChecks.parse(named, IngestOptions.class).as(DataflowPipelineOptions.class).getJobName()
+        .startsWith("nightly-"));
+  }
+
   private static <T extends PipelineOptions> T shipped(String name, Class<T> type) {
     PipelineOptionsFactory.register(IngestOptions.class);
     String[] merged = RunnerConfig.merge(new String[] {"--runnerConfig=" + ProjectFiles.runnerConfig(name)});
