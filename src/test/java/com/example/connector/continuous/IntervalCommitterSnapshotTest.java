@@ -3,6 +3,7 @@ package com.example.connector.continuous;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.example.testing.Receivers;
 import com.example.testing.SourceRows;
 import com.example.connector.catalog.FieldType;
 import com.example.connector.catalog.RecordSchemas;
@@ -142,17 +143,7 @@ class IntervalCommitterSnapshotTest {
       SnapshotRead read = new SnapshotRead("products", Map.of());
       FollowSnapshotFn fn = new FollowSnapshotFn(context, read, Duration.ofSeconds(1), 0);
       List<FeedBatch> batches = new ArrayList<>();
-      OutputReceiver<FeedBatch> out = new OutputReceiver<>() {
-        @Override
-        public void output(FeedBatch batch) {
-          batches.add(batch);
-        }
-
-        @Override
-        public void outputWithTimestamp(FeedBatch batch, org.joda.time.Instant timestamp) {
-          output(batch);
-        }
-      };
+      OutputReceiver<FeedBatch> out = Receivers.into(batches);
       ContinuousTable t = productsTable();
       fn.setup();
       try {

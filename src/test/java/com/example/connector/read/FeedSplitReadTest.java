@@ -11,6 +11,7 @@ import com.example.connector.client.Password;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.source.ExampleSource;
+import com.example.testing.Receivers;
 import com.example.testing.TestClock;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -28,8 +29,6 @@ import java.util.stream.IntStream;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.io.range.OffsetRange;
 import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
-import org.apache.beam.sdk.transforms.DoFn.ProcessContinuation;
-import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -272,17 +271,7 @@ class FeedSplitReadTest {
       fn.checkpointingAfter(Duration.ZERO);
     }
     List<GenericRecord> rows = new ArrayList<>();
-    OutputReceiver<List<GenericRecord>> out = new OutputReceiver<>() {
-      @Override
-      public void output(List<GenericRecord> chunk) {
-        rows.addAll(chunk);
-      }
-
-      @Override
-      public void outputWithTimestamp(List<GenericRecord> chunk, org.joda.time.Instant timestamp) {
-        output(chunk);
-      }
-    };
+    OutputReceiver<List<GenericRecord>> out = Receivers.allInto(rows);
     FeedRanges element = new FeedRanges(feed, cuts);
     AtomicInteger claims = new AtomicInteger();
     java.util.Deque<LaneSet<OffsetRange>> work = new java.util.ArrayDeque<>(List.of(fn.initialRestriction(element)));
@@ -368,17 +357,7 @@ class FeedSplitReadTest {
     FeedRangeReadFn fn = new ReadCursorFn(context);
     fn.checkpointingAfter(checkpointAfter);
     int calls = 0;
-    OutputReceiver<List<GenericRecord>> out = new OutputReceiver<>() {
-      @Override
-      public void output(List<GenericRecord> chunk) {
-        rows.addAll(chunk);
-      }
-
-      @Override
-      public void outputWithTimestamp(List<GenericRecord> chunk, org.joda.time.Instant timestamp) {
-        output(chunk);
-      }
-    };
+    OutputReceiver<List<GenericRecord>> out = Receivers.allInto(rows);
     fn.setup();
     try {
       // One cut after another, so that the changes made during a range's read land where the

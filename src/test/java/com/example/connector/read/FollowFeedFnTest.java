@@ -17,6 +17,7 @@ import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.connector.client.SourceException;
 import com.example.source.ExampleSource;
+import com.example.testing.Receivers;
 import com.example.testing.TestClock;
 import java.net.URI;
 import java.time.Duration;
@@ -49,7 +50,7 @@ class FollowFeedFnTest {
       CursorFeed feed = usersFeed();
       FollowFeedFn fn = usersFollower(source.baseUrl(), source.baseUrl(), feed);
       List<FeedBatch> batches = new ArrayList<>();
-      OutputReceiver<FeedBatch> out = into(batches);
+      OutputReceiver<FeedBatch> out = Receivers.into(batches);
       fn.setup();
       try {
         // The primary: split halfway through what is left after its 10th claim.
@@ -120,7 +121,7 @@ class FollowFeedFnTest {
       CursorFeed feed = usersFeed();
       FollowFeedFn fn = usersFollower(server.baseUrl(), source.baseUrl(), feed);
       List<FeedBatch> batches = new ArrayList<>();
-      OutputReceiver<FeedBatch> out = into(batches);
+      OutputReceiver<FeedBatch> out = Receivers.into(batches);
       fn.setup();
       try {
         var tracker = fn.newTracker(fn.initialRestriction(feed));
@@ -143,21 +144,6 @@ class FollowFeedFnTest {
 
   private static List<String> spans(List<FeedBatch> batches) {
     return batches.stream().map(b -> "[" + b.fromMicros() + ", " + b.toMicros() + ")").toList();
-  }
-
-  /** A receiver that adds each batch output to {@code batches}. */
-  private static OutputReceiver<FeedBatch> into(List<FeedBatch> batches) {
-    return new OutputReceiver<>() {
-      @Override
-      public void output(FeedBatch batch) {
-        batches.add(batch);
-      }
-
-      @Override
-      public void outputWithTimestamp(FeedBatch batch, org.joda.time.Instant timestamp) {
-        output(batch);
-      }
-    };
   }
 
   /** The users feed, followed from {@code CAP}. */

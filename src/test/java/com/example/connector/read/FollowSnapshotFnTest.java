@@ -10,18 +10,17 @@ import com.example.connector.client.Password;
 import com.example.connector.client.RetryPolicy;
 import com.example.connector.client.SourceConfig;
 import com.example.source.ExampleSource;
+import com.example.testing.Receivers;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.io.range.OffsetRange;
-import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
 import org.apache.beam.sdk.transforms.splittabledofn.OffsetRangeTracker;
 import org.apache.beam.sdk.transforms.splittabledofn.SplitResult;
 import org.apache.beam.sdk.transforms.splittabledofn.WatermarkEstimators;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /** The continuous snapshot read, driven as a runner drives an unbounded Splittable DoFn. */
@@ -57,17 +56,7 @@ class FollowSnapshotFnTest {
       fn.setup();
       try {
         fn.process(READ, tracker, new WatermarkEstimators.Manual(BoundedWindow.TIMESTAMP_MIN_VALUE),
-            new OutputReceiver<>() {
-              @Override
-              public void output(FeedBatch batch) {
-                batches.add(batch);
-              }
-
-              @Override
-              public void outputWithTimestamp(FeedBatch batch, Instant timestamp) {
-                output(batch);
-              }
-            });
+            Receivers.into(batches));
         tracker.checkDone();
       } finally {
         fn.teardown();
