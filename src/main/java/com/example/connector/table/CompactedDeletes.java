@@ -32,8 +32,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * planned from; a compaction committed since (only {@code replace} snapshots: no row changed) wrote
  * those rows again into other files, and a delete of the old position would delete nothing. Each
  * such row is read back from its old file (still there: the run's base snapshot holds it) and found,
- * by its values, among the live rows of the files the compactions added; the table's deletes are
- * then written again, naming where the rows are now. A key's rows are unique in a kept table (one
+ * by its values, among the live rows of the files the compactions added; the delete files that
+ * named a replaced file are then written again, naming where the rows are now. A key's rows are unique in a kept table (one
  * row per key, or per key and start), and equal rows are interchangeable, so matching values
  * deletes the same rows. This reads the replaced files a run deleted from and every compacted file:
  * a cost paid only by a run a compaction overlapped.
@@ -50,16 +50,19 @@ final class CompactedDeletes {
       List<WrittenFile> files) {
     List<FileScanTask> now = Warehouse.files(table, table.currentSnapshot().snapshotId());
     Set<String> current = paths(now);
+    List<WrittenFile> kept = new ArrayList<>(); // data files, and delete files naming only files still there
     List<RowPosition> positions = new ArrayList<>();
     Map<String, Set<Long>> gone = new HashMap<>();
     for (WrittenFile f : files) {
-      if (!f.isData()) {
-        for (RowPosition p : positions(table, f)) {
-          if (current.contains(p.file())) {
-            positions.add(p);
-          } else {
-            gone.computeIfAbsent(p.file(), k -> new HashSet<>()).add(p.position());
-          }
+      if (f.isData() || current.containsAll(f.referencedDataFiles())) {
+        kept.add(f);
+        continue;
+      }
+      for (RowPosition p : positions(table, f)) {
+        if (current.contains(p.file())) {
+          positions.add(p);
+        } else {
+          gone.computeIfAbsent(p.file(), k -> new HashSet<>()).add(p.position());
         }
       }
     }
@@ -100,7 +103,7 @@ final class CompactedDeletes {
       return null;
     }
     Collections.sort(positions);
-    List<WrittenFile> moved = new ArrayList<>(files.stream().filter(WrittenFile::isData).toList());
+    List<WrittenFile> moved = new ArrayList<>(kept);
     moved.addAll(TableFiles.writeDeletes(table, tableKey, runId, positions, DataFilePartitions.of(now)));
     return moved;
   }

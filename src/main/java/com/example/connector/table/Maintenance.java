@@ -71,8 +71,8 @@ import org.slf4j.LoggerFactory;
  *       it lands on top of the run's with the run's cursors, unless the run deleted from a file
  *       being replaced (a merge's position delete, another engine's equality delete): Iceberg then
  *       refuses it, its files are deleted and nothing changed; the expiry and orphan removal still
- *       run, and then the failure is thrown. A run whose merge read the replaced files fails its
- *       own commit ({@link TableCommitter}).
+ *       run, and then the failure is thrown. A run whose merge deleted rows of the replaced files
+ *       moves those deletes onto the compacted files when it commits ({@link CompactedDeletes}).
  *   <li><b>Snapshot expiry.</b> Snapshots older than an age are removed, the last N always kept,
  *       with the files only they referenced. Safe: Iceberg re-applies the expiry on top of
  *       concurrent commits and never deletes a file a remaining snapshot references.

@@ -11,6 +11,7 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.SnapshotUpdate;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.catalog.Catalog;
+import org.apache.iceberg.exceptions.NotFoundException;
 import org.apache.iceberg.exceptions.ValidationException;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.slf4j.Logger;
@@ -115,7 +116,11 @@ public final class TableCommitter implements Serializable {
     }
     LOG.info("{}: a compaction replaced files run {} deletes from; its deletes move to the compacted files",
         t.target().destination().key(), runId);
-    return CompactedDeletes.onto(table, t.baseSnapshotId(), t.target().destination().key(), runId, files);
+    try {
+      return CompactedDeletes.onto(table, t.baseSnapshotId(), t.target().destination().key(), runId, files);
+    } catch (NotFoundException e) {
+      return null; // the base snapshot's files, expired since the check above: the run must read again
+    }
   }
 
   /**

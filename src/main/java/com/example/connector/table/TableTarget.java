@@ -18,7 +18,7 @@ public record TableTarget(CatalogConfig catalog, Destination destination) implem
       return catalog.loadTable(destination.identifier());
     } catch (NoSuchTableException e) {
       throw new IllegalStateException("table " + destination.key() + " was dropped while this run read it (it was"
-          + " there when the run was planned), so this run commits nothing to it. Run again: it creates the table"
+          + " there when the run was planned), so this run commits nothing more to it. Run again: it creates the table"
           + " and reads its source table from the start", e);
     }
   }
