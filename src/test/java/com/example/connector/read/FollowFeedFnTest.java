@@ -26,9 +26,24 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Delayed;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.beam.runners.core.NullSideInputReader;
+import org.apache.beam.runners.core.OutputAndTimeBoundedSplittableProcessElementInvoker;
+import org.apache.beam.runners.core.OutputWindowedValue;
+import org.apache.beam.runners.core.SplittableProcessElementInvoker;
 import org.apache.beam.sdk.io.range.OffsetRange;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.DoFn.OutputReceiver;
+import org.apache.beam.sdk.transforms.reflect.DoFnInvokers;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.PaneInfo;
+import org.apache.beam.sdk.util.WindowedValue;
+import org.apache.beam.sdk.values.TupleTag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -74,6 +89,149 @@ class FollowFeedFnTest {
       assertEquals(Timestamps.toMicros(CAP), at, "up to the source's clock");
       assertEquals(37, batches.stream().mapToInt(b -> b.rows().size()).sum(), "the 37 users, each once");
     }
+  }
+
+  /**
+   * The runner's checkpoint cannot throw a poll away however long its clock call and first page
+   * take (429s retried after their Retry-After): the DirectRunner's and Flink's SDF invoker starts
+   * its timer (1 s, 10 s) at the call's first claim, so the checkpoint lands after it and the poll
+   * outputs what it claimed. Here the invoker the DirectRunner uses runs each poll, its timer
+   * firing at every page request once scheduled: each poll outputs its first page, the next one
+   * starts after it, and the batches cover the feed once.
+   */
+  @Test
+  void theRunnersCheckpointLandsAfterThePollsFirstClaimHoweverSlowItsFirstPage() {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).nullRate(0)
+        .pageSize("users", 10).clock(TestClock.frozenAt(CAP)).start()) {
+      CursorFeed feed = usersFeed();
+      List<FeedBatch> batches = new ArrayList<>();
+      Followed followed = followCheckpointedAtEveryCall(source, usersFollower(source.baseUrl(), source.baseUrl(), feed),
+          feed, batches, 20);
+      assertTrue(followed.froms().size() > 2, "the runner checkpointed polls: " + followed.froms());
+      assertEquals(followed.froms().stream().map(f -> 0).toList(), followed.pendingAtFirstCall(),
+          "no checkpoint could land before a poll's first claim");
+      assertCoverUpToTheCap(batches);
+      assertEquals(37, batches.stream().flatMap(b -> b.rows().stream()).map(r -> r.get("user_id").toString())
+          .distinct().count(), "the 37 users");
+      assertEquals(37, batches.stream().mapToInt(b -> b.rows().size()).sum(), "each once");
+    }
+  }
+
+  /** The spans and rows a run followed up to: one after the other from the epoch, up to the source's clock. */
+  private static void assertCoverUpToTheCap(List<FeedBatch> batches) {
+    long at = 0;
+    for (FeedBatch b : batches) {
+      assertEquals(at, b.fromMicros(), "batches " + spans(batches));
+      at = b.toMicros();
+    }
+    assertEquals(Timestamps.toMicros(CAP), at, "up to the source's clock, in calls: " + batches.size());
+  }
+
+  /** The start of each call's restriction, and the checkpoints pending at each call's first request. */
+  private record Followed(List<Long> froms, List<Integer> pendingAtFirstCall) {}
+
+  /**
+   * Follows {@code feed} up to the source's clock (at most {@code maxCalls} calls) through the
+   * DirectRunner's SDF invoker (a checkpoint after 100 outputs or 1 s, its timer started at a
+   * call's first claim), the timer firing at every request of the feed's table once scheduled: a
+   * source whose every call outlasts the runner's maximum. Batches go to {@code batches}.
+   */
+  private static Followed followCheckpointedAtEveryCall(ExampleSource source, FollowFeedFn fn, CursorFeed feed,
+      List<FeedBatch> batches, int maxCalls) {
+    ManualTimer timer = new ManualTimer();
+    OutputAndTimeBoundedSplittableProcessElementInvoker<CursorFeed, FeedBatch, OffsetRange, Long, org.joda.time.Instant>
+        invoker = new OutputAndTimeBoundedSplittableProcessElementInvoker<>(fn, PipelineOptionsFactory.create(),
+            runnerOutput(batches), NullSideInputReader.empty(), timer, 100,
+            org.joda.time.Duration.standardSeconds(1), () -> null);
+    List<Integer> pendingAtFirstCall = new ArrayList<>();
+    AtomicBoolean firstCall = new AtomicBoolean();
+    source.setRequestListener((method, path, query) -> {
+      if (path.startsWith("/tables/" + feed.table() + "/")) {
+        if (firstCall.getAndSet(false)) {
+          pendingAtFirstCall.add(timer.pending());
+        }
+        timer.fire(); // the runner's thread: the call has run past its maximum
+      }
+    });
+    List<Long> froms = new ArrayList<>();
+    fn.setup();
+    try {
+      OffsetRange restriction = fn.initialRestriction(feed);
+      org.joda.time.Instant watermark = fn.initialWatermark(feed);
+      while (restriction.getFrom() < Timestamps.toMicros(CAP) && froms.size() < maxCalls) {
+        froms.add(restriction.getFrom());
+        firstCall.set(true);
+        SplittableProcessElementInvoker<CursorFeed, FeedBatch, OffsetRange, Long, org.joda.time.Instant>.Result
+            result = invoker.invokeProcessElement(DoFnInvokers.invokerFor(fn), WindowedValue.valueInGlobalWindow(feed),
+                fn.newTracker(restriction), fn.newWatermarkEstimator(watermark), Map.of());
+        restriction = result.getResidualRestriction();
+        watermark = result.getFutureWatermarkEstimatorState();
+      }
+    } finally {
+      fn.teardown();
+      timer.shutdownNow();
+      source.setRequestListener(null);
+    }
+    return new Followed(froms, pendingAtFirstCall);
+  }
+
+  /** The runner's timer: what the invoker schedules runs when the test fires it, not after a duration. */
+  private static final class ManualTimer extends ScheduledThreadPoolExecutor {
+    private final List<FutureTask<Void>> tasks = new ArrayList<>();
+
+    ManualTimer() {
+      super(1);
+    }
+
+    @Override
+    public synchronized ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
+      Task task = new Task(command);
+      tasks.add(task);
+      return task;
+    }
+
+    /** Checkpoints scheduled and neither run nor cancelled. */
+    synchronized int pending() {
+      return (int) tasks.stream().filter(t -> !t.isDone()).count();
+    }
+
+    /** Runs what is scheduled and neither run nor cancelled. */
+    synchronized void fire() {
+      tasks.forEach(FutureTask::run);
+    }
+
+    private static final class Task extends FutureTask<Void> implements ScheduledFuture<Void> {
+      Task(Runnable command) {
+        super(command, null);
+      }
+
+      @Override
+      public long getDelay(TimeUnit unit) {
+        return 0;
+      }
+
+      @Override
+      public int compareTo(Delayed other) {
+        return 0;
+      }
+    }
+  }
+
+  /** The runner's output of the invoker: each batch to {@code batches}. */
+  private static OutputWindowedValue<FeedBatch> runnerOutput(List<FeedBatch> batches) {
+    return new OutputWindowedValue<>() {
+      @Override
+      public void outputWindowedValue(FeedBatch batch, org.joda.time.Instant timestamp,
+          java.util.Collection<? extends BoundedWindow> windows, PaneInfo pane) {
+        batches.add(batch);
+      }
+
+      @Override
+      public <T> void outputWindowedValue(TupleTag<T> tag, T value, org.joda.time.Instant timestamp,
+          java.util.Collection<? extends BoundedWindow> windows, PaneInfo pane) {
+        throw new UnsupportedOperationException();
+      }
+    };
   }
 
   /** The users' field descriptors, as the source's schema route lists them, with {@code extra} after them. */
