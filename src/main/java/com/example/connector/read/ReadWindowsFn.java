@@ -19,7 +19,8 @@ import org.apache.beam.sdk.transforms.splittabledofn.RestrictionTracker;
  * {@link CursorGroupReader} claims one position per cursor value, as on Beam's
  * {@link OffsetRangeTracker}, and when a window is exhausted its last position is claimed too, so
  * empty windows still make progress. After an empty window the next window starts at the next
- * record's cursor (one call without {@code until}), so sparse data is not read window by window.
+ * record's cursor (one call without {@code until}), so sparse data is not read window by window;
+ * the empty window and the stretch up to that record are claimed together once that call returns.
  *
  * <p><b>Splitting.</b> {@link SplitFeedFn} cuts the run's range into up to {@value
  * ReadSpread#GROUPS} times {@code max_concurrent_requests} sub-ranges of about equal record
@@ -61,16 +62,17 @@ public class ReadWindowsFn extends FeedRangeReadFn {
       if (outcome == Outcome.STOPPED) {
         return;
       }
-      if (!reader.claim(windowEnd - 1)) { // the window is done, even if it was empty
-        return;
-      }
       if (reader.emitted() > emittedBefore) {
         windowStart = windowEnd;
       } else {
         // An empty window: jump to the next record's cursor in one call, so a sparse stretch of
-        // time costs one request instead of one per window.
+        // time costs one request instead of one per window. The stretch is claimed with the window
+        // once the call returns: claimed before it, a checkpoint during a slow call kept this window only.
         Long next = reader.nextCursorAfter(windowEnd - 1);
         windowStart = next == null ? end : Math.min(next, end);
+      }
+      if (!reader.claim(windowStart - 1)) { // the window is done, even if it was empty
+        return;
       }
     }
   }

@@ -117,6 +117,35 @@ class FollowFeedFnTest {
     }
   }
 
+  /**
+   * A windowed feed's empty window is claimed with the stretch after it, once the call that finds
+   * the next record returns. Claimed before that call, a checkpoint the runner took during it (a
+   * slow source: calls near a second, 429s) kept the one window only, and each poll, resumed at
+   * once, moved an hour on: from the epoch, a poll per hour of the feed's history.
+   */
+  @Test
+  void aSlowSourcesCheckpointsStillLetAWindowedFeedJumpItsEmptyStretches() {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).nullRate(0)
+        .clock(TestClock.frozenAt(CAP)).start()) {
+      CursorFeed feed = new CursorFeed("metrics", false, Map.of(), null, null, Timestamps.toMicros(CAP), 10_000,
+          "upsert", 3_600_000_000L);
+      List<FeedBatch> unchecked = new ArrayList<>();
+      FollowFeedFn plain = follower(source.baseUrl(), feed);
+      plain.setup();
+      try {
+        plain.process(feed, plain.newTracker(plain.initialRestriction(feed)),
+            plain.newWatermarkEstimator(plain.initialWatermark(feed)), into(unchecked));
+      } finally {
+        plain.teardown();
+      }
+      List<FeedBatch> batches = new ArrayList<>();
+      Followed followed = followCheckpointedAtEveryCall(source, follower(source.baseUrl(), feed), feed, batches, 200);
+      assertTrue(followed.froms().size() > 2, "the runner checkpointed polls: " + followed.froms().size());
+      assertCoverUpToTheCap(batches);
+      assertEquals(keys(unchecked), keys(batches), "the rows a poll without checkpoints reads, each once");
+    }
+  }
+
   /** The spans and rows a run followed up to: one after the other from the epoch, up to the source's clock. */
   private static void assertCoverUpToTheCap(List<FeedBatch> batches) {
     long at = 0;
@@ -124,7 +153,15 @@ class FollowFeedFnTest {
       assertEquals(at, b.fromMicros(), "batches " + spans(batches));
       at = b.toMicros();
     }
-    assertEquals(Timestamps.toMicros(CAP), at, "up to the source's clock, in calls: " + batches.size());
+    assertEquals(Timestamps.toMicros(CAP), at, "up to the source's clock, in batches: " + batches.size());
+  }
+
+  /** Each row as its fields but the run's stamp, sorted. */
+  private static List<String> keys(List<FeedBatch> batches) {
+    return batches.stream().flatMap(b -> b.rows().stream())
+        .map(r -> r.getSchema().getFields().stream().filter(f -> !f.name().startsWith("_"))
+            .map(f -> f.name() + "=" + r.get(f.name())).toList().toString())
+        .sorted().toList();
   }
 
   /** The start of each call's restriction, and the checkpoints pending at each call's first request. */
@@ -307,6 +344,18 @@ class FollowFeedFnTest {
   /** The users feed, followed from {@code CAP}. */
   private static CursorFeed usersFeed() {
     return new CursorFeed("users", false, Map.of(), null, null, Timestamps.toMicros(CAP), 10_000, "upsert", null);
+  }
+
+  /** A follower of {@code feed}, read and its table declared by the source at {@code source}. */
+  private static FollowFeedFn follower(URI source, CursorFeed feed) {
+    RetryPolicy retry = new RetryPolicy(3, Duration.ofMillis(1), Duration.ofMillis(1));
+    SourceConfig config = new SourceConfig(source, "u", Password.inline("p"), retry);
+    try (ExampleClient client = ExampleClient.create(config)) {
+      ReadContext context = new ReadContext(config, TableCatalog.discover(client).table(feed.table(), "test"),
+          new RunStamp("run", 0), "main.example." + feed.table());
+      FeedRangeReadFn read = feed.windowMicros() != null ? new ReadWindowsFn(context) : new ReadCursorFn(context);
+      return new FollowFeedFn(context, read, Duration.ofSeconds(1), List.of(feed));
+    }
   }
 
   /** A follower of {@code feed} that reads from {@code readFrom}, its table as the source at {@code schemaFrom} declares it. */
