@@ -134,7 +134,7 @@ class FollowFeedFnTest {
       plain.setup();
       try {
         plain.process(feed, plain.newTracker(plain.initialRestriction(feed)),
-            plain.newWatermarkEstimator(plain.initialWatermark(feed)), into(unchecked));
+            plain.newWatermarkEstimator(plain.initialWatermark(feed)), Receivers.into(unchecked));
       } finally {
         plain.teardown();
       }
