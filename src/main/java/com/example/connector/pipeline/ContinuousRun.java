@@ -39,6 +39,12 @@ import sun.misc.SignalHandler;
 final class ContinuousRun {
   /** How long a stop waits for the final commits beyond a poll and a commit interval. */
   private static final Duration STOP_GRACE = Duration.ofSeconds(30);
+  /**
+   * How long a stop waits for a submission under way to return its job (a stop that came as the job
+   * was submitted): a Dataflow or detached Flink job found that way is left running, not cancelled
+   * after waiting for commits its workers never make. An attached run never returns: it waits that long once.
+   */
+  private static final Duration SUBMISSION_GRACE = Duration.ofSeconds(2);
 
   private final IngestPlan plan;
   private final IngestOptions options;
@@ -126,7 +132,7 @@ final class ContinuousRun {
           nextLine = nextLine.plus(every);
         }
       }
-      PipelineResult detached = await(running, Duration.ofMillis(1));
+      PipelineResult detached = await(running, SUBMISSION_GRACE);
       if (detached != null && isDetachedFlink(detached)) {
         out.println("The job goes on running on the Flink cluster; stop it with a savepoint (README, Runners:"
             + " flink stop --savepointPath DIR JOB_ID) and resume it from there, or cancel it: the tables"
