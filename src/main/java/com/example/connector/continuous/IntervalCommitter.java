@@ -72,12 +72,13 @@ public final class IntervalCommitter {
     TableTarget target = t.target();
     Table table = target.load();
     Table feedTable = t.merge().appendOnly() ? null : target.changeFeed().load();
+    String feedKey = target.changeFeed().destination().key();
     checkPlanned(t, t.key(), table);
     if (feedTable != null) {
-      checkPlanned(t, target.changeFeed().destination().key(), feedTable);
+      checkPlanned(t, feedKey, feedTable);
     }
     Map<String, Long> tableCursors = cursors(table, t.key());
-    Map<String, Long> feedCursors = feedTable == null ? tableCursors : cursors(feedTable, t.key() + "__changes");
+    Map<String, Long> feedCursors = feedTable == null ? tableCursors : cursors(feedTable, feedKey);
     checkNotBehind(t, reached, tableCursors, feedCursors);
     Interval interval = t.snapshot() ? latestSnapshot(batches, tableCursors)
         : contiguous(t, batches, tableCursors, feedCursors);
@@ -97,7 +98,7 @@ public final class IntervalCommitter {
     } else {
       List<GenericRecord> feedRows = !t.snapshot() ? since(interval.rows(), t.cursorField(), feedCursors)
           : inFeed(interval, feedCursors) ? List.of() : interval.rows();
-      written.addAll(TableFiles.writeData(feedTable, target.changeFeed().destination().key(), commitId, feedSchema,
+      written.addAll(TableFiles.writeData(feedTable, feedKey, commitId, feedSchema,
           List.of(), feedRows));
       Map<String, Long> feedAfter = new HashMap<>(feedCursors);
       interval.spans().forEach((feed, cursor) -> feedAfter.merge(feed, cursor, Math::max));

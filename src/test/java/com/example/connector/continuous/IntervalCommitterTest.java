@@ -179,7 +179,7 @@ class IntervalCommitterTest {
    * Flink restarted it from its last checkpoint) whenever a compaction landed inside a commit.
    */
   @Test
-  void aCompactionDuringACommitIsMergedAgainNotAFailure() {
+  void aCompactionDuringACommitHasTheCommitsDeletesMovedNotAFailure() {
     ContinuousTable t = table();
     IntervalCommitter.commit(t, List.of(
         records(0, 10, order("order_1", "a", 1), order("order_2", "b", 2), order("order_3", "c", 3)),
