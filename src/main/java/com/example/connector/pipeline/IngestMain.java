@@ -7,6 +7,7 @@ import com.example.connector.table.CatalogConfig;
 import com.example.connector.table.Destination;
 import com.example.connector.table.SnapshotSummary;
 import com.example.source.ExampleSource;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
@@ -173,7 +175,12 @@ public final class IngestMain {
         return new Outcome(0, plan, counters);
       }
     } catch (RuntimeException e) {
-      err.println("error: the pipeline failed: " + rootMessage(e) + "; " + commitStatus(plan));
+      boolean interrupted = Thread.interrupted(); // cleared while the tables are read for the status
+      err.println("error: the pipeline " + (interrupted ? "was interrupted and cancelled" : "failed: " + rootMessage(e))
+          + "; " + commitStatus(plan));
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
       return new Outcome(1, plan, Map.of());
     }
   }
@@ -199,10 +206,24 @@ public final class IngestMain {
       @Nullable FlinkJobStatus flinkJob) {
     Duration interval = Duration.ofSeconds(Math.max(1, options.getProgressIntervalSeconds()));
     PipelineResult.State state;
-    while (!(state = waitFor(result, interval)).isTerminal()) {
-      if (options.getProgressIntervalSeconds() > 0) {
-        Progress.line(out, plan, Progress.counters(result), Duration.between(start, Instant.now()), flinkJob);
+    try {
+      while (!(state = waitFor(result, interval)).isTerminal()) {
+        if (options.getProgressIntervalSeconds() > 0) {
+          Progress.line(out, plan, Progress.counters(result), Duration.between(start, Instant.now()), flinkJob);
+        }
       }
+    } catch (RuntimeException e) {
+      if (Thread.currentThread().isInterrupted() && result instanceof DirectRunner.DirectPipelineResult) {
+        // Its workers are this JVM's threads: a caller that interrupts the run (an embedding
+        // application, a test's timeout) must not leave them reading, and committing after the
+        // run has reported its failure.
+        try {
+          result.cancel();
+        } catch (IOException | RuntimeException cancel) {
+          e.addSuppressed(cancel);
+        }
+      }
+      throw e;
     }
     if (flinkJob != null) {
       flinkJob.awaitFinalView(Duration.ofSeconds(30));
