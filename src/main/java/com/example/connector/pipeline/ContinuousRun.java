@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.beam.runners.dataflow.DataflowPipelineJob;
+import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.Pipeline;
@@ -122,6 +123,9 @@ final class ContinuousRun {
               return failed(FlinkJobStatus.ended(state, flinkJob));
             }
           } catch (RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+              return interrupted(running);
+            }
             return failed("failed: " + e.getMessage());
           }
         } else if (running.isCompletedExceptionally()) {
@@ -151,6 +155,8 @@ final class ContinuousRun {
       end(running);
       summary(committed);
       return committed ? 0 : 1;
+    } catch (InterruptedException e) {
+      return interrupted(running);
     } finally {
       previous.forEach(Signal::handle);
     }
@@ -191,6 +197,22 @@ final class ContinuousRun {
         // a cancelled DirectRunner pipeline may report its cancellation as a failure: it has stopped
       }
     }
+  }
+
+  /**
+   * The launching thread was interrupted (an application that embeds the run, a test's timeout):
+   * the run ends at once, without a final commit. A DirectRunner pipeline, whose threads are this
+   * JVM's, is cancelled rather than left committing after the run has ended; each table keeps the
+   * cursors it committed. A job on a cluster or Dataflow goes on, as after Ctrl-C.
+   */
+  private int interrupted(CompletableFuture<PipelineResult> running) throws InterruptedException {
+    Thread.interrupted(); // cleared while the pipeline is cancelled, then restored
+    boolean inThisJvm = await(running, Duration.ZERO) instanceof DirectRunner.DirectPipelineResult;
+    if (inThisJvm) {
+      end(running);
+    }
+    Thread.currentThread().interrupt();
+    return failed("was interrupted" + (inThisJvm ? " and cancelled, without a final commit" : ""));
   }
 
   private static boolean isDetachedFlink(PipelineResult result) {

@@ -1,6 +1,7 @@
 package com.example.connector.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.example.connector.continuous.StopSignal;
@@ -14,10 +15,12 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -198,6 +201,42 @@ class ContinuousRunTest {
       assertTrue(lag.find(), out.toString());
       double seconds = Double.parseDouble(lag.group(1));
       assertTrue(seconds >= 0 && seconds < 60, "a lag of seconds, not the clocks' two minutes: " + lag.group());
+    }
+  }
+
+  /**
+   * The launching thread interrupted (an embedding application, a test's timeout): the run ends,
+   * says so, and its DirectRunner pipeline is cancelled rather than left reading and committing in
+   * this JVM after the run has returned.
+   */
+  @Test
+  void anInterruptedRunCancelsItsPipeline() throws Exception {
+    try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start()) {
+      IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
+      Path spec = h.spec("continuous.json", "\"source_table\": \"users\"");
+      Set<Thread> before = IngestHarness.directRunnerWorkers();
+      AtomicReference<IngestMain.Outcome> outcome = new AtomicReference<>();
+      Thread run = new Thread(() -> outcome.set(h.run(spec, "--streaming=true", "--pollIntervalSeconds=1",
+          "--commitIntervalSeconds=1")), "interrupted-continuous-run");
+      run.start();
+      long deadline = System.nanoTime() + CATCH_UP.toNanos();
+      while (h.table("users") == null || h.table("users").currentSnapshot() == null) { // its first commit
+        assertTrue(System.nanoTime() < deadline, "no commit");
+        Thread.sleep(100);
+      }
+
+      run.interrupt();
+      run.join(TimeUnit.MINUTES.toMillis(2));
+
+      assertFalse(run.isAlive(), "the interrupted run did not return");
+      Set<Thread> started = IngestHarness.directRunnerWorkers();
+      started.removeAll(before);
+      for (Thread worker : started) {
+        worker.join(TimeUnit.MINUTES.toMillis(1));
+        assertFalse(worker.isAlive(), "a worker of the interrupted run still runs");
+      }
+      assertEquals(1, outcome.get().exitCode());
+      assertTrue(h.lastOut.contains("error: the continuous pipeline was interrupted and cancelled"), h.lastOut);
     }
   }
 

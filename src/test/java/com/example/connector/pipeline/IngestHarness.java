@@ -17,8 +17,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.avro.AvroSchemaUtil;
@@ -96,16 +98,25 @@ final class IngestHarness {
    * their files could land in the directory JUnit is deleting, or under the next run.
    */
   private static void awaitDirectRunnerWorkers() {
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().startsWith("direct-runner-worker")) {
-        try {
-          t.join(Duration.ofMinutes(1).toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
+    for (Thread t : directRunnerWorkers()) {
+      try {
+        t.join(Duration.ofMinutes(1).toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       }
     }
+  }
+
+  /** The DirectRunner's worker threads alive in this JVM, of every pipeline. */
+  static Set<Thread> directRunnerWorkers() {
+    Set<Thread> workers = new HashSet<>();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (t.getName().startsWith("direct-runner-worker")) {
+        workers.add(t);
+      }
+    }
+    return workers;
   }
 
   IngestMain.Outcome runOk(Path spec, String... extraArgs) {

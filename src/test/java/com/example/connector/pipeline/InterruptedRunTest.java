@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.example.connector.table.SnapshotSummary;
 import com.example.source.ExampleSource;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +37,7 @@ class InterruptedRunTest {
       });
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
       Path spec = h.spec("s.json", "\"source_table\": \"users\"");
-      Set<Thread> before = workers();
+      Set<Thread> before = IngestHarness.directRunnerWorkers();
       AtomicReference<IngestMain.Outcome> outcome = new AtomicReference<>();
       Thread run = new Thread(() -> outcome.set(h.run(spec)), "interrupted-run");
       run.start();
@@ -47,7 +46,7 @@ class InterruptedRunTest {
       run.interrupt();
       run.join(TimeUnit.MINUTES.toMillis(1));
       release.countDown();
-      Set<Thread> started = workers();
+      Set<Thread> started = IngestHarness.directRunnerWorkers();
       started.removeAll(before);
       for (Thread worker : started) {
         worker.join(TimeUnit.MINUTES.toMillis(1));
@@ -64,16 +63,6 @@ class InterruptedRunTest {
       assertEquals(1, outcome.get().exitCode());
       assertTrue(h.lastErr.contains("error: the pipeline was interrupted and cancelled; nothing was committed"), h.lastErr);
     }
-  }
-
-  private static Set<Thread> workers() {
-    Set<Thread> workers = new HashSet<>();
-    for (Thread t : Thread.getAllStackTraces().keySet()) {
-      if (t.getName().startsWith("direct-runner-worker")) {
-        workers.add(t);
-      }
-    }
-    return workers;
   }
 
   private static void await(CountDownLatch latch) {
