@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.beam.runners.dataflow.DataflowPipelineJob;
-import org.apache.beam.runners.direct.DirectRunner;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.Pipeline;
@@ -201,18 +200,15 @@ final class ContinuousRun {
 
   /**
    * The launching thread was interrupted (an application that embeds the run, a test's timeout):
-   * the run ends at once, without a final commit. A DirectRunner pipeline, whose threads are this
-   * JVM's, is cancelled rather than left committing after the run has ended; each table keeps the
-   * cursors it committed. A job on a cluster or Dataflow goes on, as after Ctrl-C.
+   * the run ends at once, without a final commit ({@link IngestMain#cancelInThisJvm}); each table
+   * keeps the cursors it committed. A job on a cluster or Dataflow goes on, as after Ctrl-C.
    */
   private int interrupted(CompletableFuture<PipelineResult> running) throws InterruptedException {
     Thread.interrupted(); // cleared while the pipeline is cancelled, then restored
-    boolean inThisJvm = await(running, Duration.ZERO) instanceof DirectRunner.DirectPipelineResult;
-    if (inThisJvm) {
-      end(running);
-    }
+    PipelineResult result = await(running, Duration.ZERO);
+    boolean cancelled = result != null && IngestMain.cancelInThisJvm(result);
     Thread.currentThread().interrupt();
-    return failed("was interrupted" + (inThisJvm ? " and cancelled, without a final commit" : ""));
+    return failed("was interrupted" + (cancelled ? " and cancelled, without a final commit" : ""));
   }
 
   private static boolean isDetachedFlink(PipelineResult result) {

@@ -213,15 +213,8 @@ public final class IngestMain {
         }
       }
     } catch (RuntimeException e) {
-      if (Thread.currentThread().isInterrupted() && result instanceof DirectRunner.DirectPipelineResult) {
-        // Its workers are this JVM's threads: a caller that interrupts the run (an embedding
-        // application, a test's timeout) must not leave them reading, and committing after the
-        // run has reported its failure.
-        try {
-          result.cancel();
-        } catch (IOException | RuntimeException cancel) {
-          e.addSuppressed(cancel);
-        }
+      if (Thread.currentThread().isInterrupted()) {
+        cancelInThisJvm(result);
       }
       throw e;
     }
@@ -317,6 +310,23 @@ public final class IngestMain {
     return state == null ? result.getState() : state;
   }
 
+  /**
+   * Cancels the pipeline if it runs on this JVM's threads (the DirectRunner's), for a caller that
+   * interrupted the run (an embedding application, a test's timeout): its workers must not go on
+   * reading, and committing after the run has ended. Jobs elsewhere go on. Whether it cancelled.
+   */
+  static boolean cancelInThisJvm(PipelineResult result) {
+    if (!(result instanceof DirectRunner.DirectPipelineResult)) {
+      return false;
+    }
+    try {
+      result.cancel();
+    } catch (IOException | RuntimeException e) {
+      // a cancelled DirectRunner pipeline may report its cancellation as a failure: it has stopped
+    }
+    return true;
+  }
+
   /** The exception's own message, with its root cause's when that is not already in it. */
   private static String describe(RuntimeException e) {
     Throwable root = root(e);
@@ -327,7 +337,7 @@ public final class IngestMain {
         : e.getMessage() + " (" + rootMessage(e) + ")";
   }
 
-  private static Throwable root(Throwable e) {
+  static Throwable root(Throwable e) {
     Throwable t = e;
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();

@@ -117,10 +117,7 @@ final class RunnerChecks {
     try {
       return beamCheck.get();
     } catch (RuntimeException e) {
-      Throwable root = e;
-      while (root.getCause() != null && root.getCause() != root) {
-        root = root.getCause();
-      }
+      Throwable root = IngestMain.root(e);
       throw new ConfigurationException("DataflowRunner refuses the options: " + String.valueOf(e.getMessage()).strip()
           + (root == e ? "" : " (" + root.getMessage() + ")") + "; a Dataflow run needs --project, --region and a"
           + " gs:// --tempLocation (see runner-configs/dataflow)", e);

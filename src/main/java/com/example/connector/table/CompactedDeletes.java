@@ -33,10 +33,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * those rows again into other files, and a delete of the old position would delete nothing. Each
  * such row is read back from its old file (still there: the run's base snapshot holds it) and found,
  * by its values, among the live rows of the files the compactions added; the delete files that
- * named a replaced file are then written again, naming where the rows are now. A key's rows are unique in a kept table (one
- * row per key, or per key and start), and equal rows are interchangeable, so matching values
- * deletes the same rows. This reads the replaced files a run deleted from and every compacted file:
- * a cost paid only by a run a compaction overlapped.
+ * named a replaced file are then written again, naming where the rows are now. A key's rows are
+ * unique in a kept table (one row per key, or per key and start), and equal rows are
+ * interchangeable, so matching values deletes the same rows. This reads the replaced files a run
+ * deleted from and every compacted file: a cost paid only by a run a compaction overlapped.
  */
 final class CompactedDeletes {
   private CompactedDeletes() {}
