@@ -1,7 +1,9 @@
 package com.example.bench;
 
+import com.example.connector.pipeline.EmbeddedFlinkFiles;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -11,7 +13,8 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * A runner's floor: the smallest Beam pipeline with a shuffle (eight numbers, a map, a
- * reshuffle, a sum), run with the same options as the connector. What any Beam job on that
+ * reshuffle, a sum), run with the same options as the connector, and on Flink embedded with the
+ * configuration a connector run gives its cluster ({@link EmbeddedFlinkFiles}). What any Beam job on that
  * runner costs before it reads a record, so that a benchmark can tell the runner's fixed cost
  * from the connector's. With a wait, one number's map first waits that long, as a read waits on
  * a slow API's answer: what the runner itself costs while its work waits.
@@ -27,7 +30,8 @@ public final class MinimalPipeline {
    * waiting {@code waitMillis} first; fails unless it ends DONE.
    */
   public static void run(String[] options, long waitMillis) {
-    Pipeline pipeline = Pipeline.create(PipelineOptionsFactory.fromArgs(options).create());
+    PipelineOptions pipelineOptions = PipelineOptionsFactory.fromArgs(options).create();
+    Pipeline pipeline = Pipeline.create(pipelineOptions);
     pipeline
         .apply("Numbers", Create.of(1, 2, 3, 4, 5, 6, 7, 8))
         .apply("Next", MapElements.into(TypeDescriptors.integers()).via((Integer n) -> {
@@ -38,7 +42,10 @@ public final class MinimalPipeline {
         }))
         .apply("Spread", Reshuffle.viaRandomKey())
         .apply("Sum", Sum.integersGlobally());
-    PipelineResult.State state = pipeline.run().waitUntilFinish();
+    PipelineResult.State state;
+    try (EmbeddedFlinkFiles flinkFiles = EmbeddedFlinkFiles.of(pipelineOptions, "minimal")) {
+      state = pipeline.run().waitUntilFinish();
+    }
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("the minimal pipeline ended " + state);
     }

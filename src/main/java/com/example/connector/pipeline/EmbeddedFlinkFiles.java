@@ -2,6 +2,10 @@ package com.example.connector.pipeline;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.nio.channels.FileChannel;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
@@ -15,12 +19,14 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.util.FileUtils;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * The temporary files of a run's embedded Flink cluster, in a directory of the run's own that is
- * removed when the run ends.
+ * The configuration and temporary files of a run's embedded Flink cluster, in a directory of the
+ * run's own that is removed when the run ends.
  *
  * <p>An embedded cluster keeps its RPC service (a 22 MB jar Flink extracts for each cluster), its
  * working directory and its shuffle and spill files in Flink's temporary directories, and removes
@@ -32,6 +38,13 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * empty the first, tens of milliseconds, and removes them, with anything a cluster that did not
  * shut down in time left there.
  *
+ * <p>The configuration also sizes the cluster's managed memory (the off-heap buffers of Flink's
+ * batch sorts and combines) as Beam's Flink runner would, {@code
+ * taskmanager.memory.managed.fraction} of the free heap, but from the heap's usage after its last
+ * collections: left to Beam, it measures the free heap after a {@code System.gc()}, a full
+ * collection before every embedded job (150-250 ms in the merge benchmark's JVM, and the longer
+ * the larger the live heap of an application that embeds the connector).
+ *
  * <p>A run holds a lock on a file in its directory while it lives, which the operating system
  * releases however the run ends. A run that was killed ({@code kill -9}) leaves its directory
  * behind, unlocked: the next embedded Flink run with the same {@code java.io.tmpdir} removes it.
@@ -39,7 +52,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <p>A run given a Flink configuration ({@code --flinkConfDir}, or Flink's {@code FLINK_CONF_DIR})
  * keeps it, and with it Flink's temporary directories.
  */
-final class EmbeddedFlinkFiles implements AutoCloseable {
+public final class EmbeddedFlinkFiles implements AutoCloseable {
   /** How long a run waits for its cluster to remove its files once the job has ended. */
   private static final Duration SHUTDOWN = Duration.ofSeconds(10);
   private static final long POLL_MILLIS = 10;
@@ -66,9 +79,10 @@ final class EmbeddedFlinkFiles implements AutoCloseable {
 
   /**
    * For a run on an embedded Flink cluster with Flink's default configuration: the directory,
-   * created and set as the run's {@code --flinkConfDir}; null for any other run.
+   * created and set as the run's {@code --flinkConfDir}; null for any other run. Public for the
+   * benchmarks' minimal pipeline, which runs as a connector run does.
    */
-  static @Nullable EmbeddedFlinkFiles of(IngestOptions options, String runId) {
+  public static @Nullable EmbeddedFlinkFiles of(PipelineOptions options, String runId) {
     if (!FlinkRunner.class.isAssignableFrom(options.getRunner())) {
       return null;
     }
@@ -93,7 +107,8 @@ final class EmbeddedFlinkFiles implements AutoCloseable {
       // The web monitor's upload directory: Flink never removes it, so it is apart from the files waited on.
       Path web = Files.createDirectory(dir.resolve("web"));
       Files.writeString(conf.resolve("config.yaml"),
-          "io.tmp.dirs: " + yamlString(files) + "\nweb.tmpdir: " + yamlString(web) + "\n");
+          "io.tmp.dirs: " + yamlString(files) + "\nweb.tmpdir: " + yamlString(web) + "\n"
+              + TaskManagerOptions.MANAGED_MEMORY_SIZE.key() + ": " + managedMemoryBytes() + "b\n");
       flink.setFlinkConfDir(conf.toString());
       return new EmbeddedFlinkFiles(dir, files, lock);
     } catch (IOException e) {
@@ -103,6 +118,24 @@ final class EmbeddedFlinkFiles implements AutoCloseable {
       throw new UncheckedIOException("creating the embedded Flink cluster's temporary directory in "
           + System.getProperty("java.io.tmpdir") + " (java.io.tmpdir)", e);
     }
+  }
+
+  /**
+   * Flink's default share of the free heap, the heap's live size taken as its pools' usage after
+   * their last collection (a pool not yet collected: its usage now, garbage and all). At most
+   * that share of the maximum heap.
+   */
+  static long managedMemoryBytes() {
+    long live = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP) {
+        MemoryUsage afterCollection = pool.getCollectionUsage();
+        boolean collected = afterCollection != null && afterCollection.getCommitted() > 0;
+        live += collected ? afterCollection.getUsed() : pool.getUsage().getUsed();
+      }
+    }
+    long free = Math.max(0, Runtime.getRuntime().maxMemory() - live);
+    return (long) (TaskManagerOptions.MANAGED_MEMORY_FRACTION.defaultValue() * free);
   }
 
   /** Flink's config.yaml is YAML: a single-quoted scalar takes any path, its quotes doubled. */

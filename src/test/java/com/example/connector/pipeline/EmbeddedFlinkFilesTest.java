@@ -5,16 +5,30 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import com.example.bench.MinimalPipeline;
+import com.sun.management.GarbageCollectionNotificationInfo;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
+import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.configuration.WebOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +55,8 @@ class EmbeddedFlinkFilesTest {
       assertEquals(dir, tmp.getParent());
       assertEquals(dir, web.getParent());
       assertTrue(Files.isDirectory(tmp) && Files.isDirectory(web));
+      long managed = flink.get(TaskManagerOptions.MANAGED_MEMORY_SIZE).getBytes();
+      assertTrue(managed > 0 && managed <= 0.4 * Runtime.getRuntime().maxMemory(), "managed memory " + managed);
     }
     assertFalse(Files.exists(dir), dir + " removed");
   }
@@ -83,6 +99,41 @@ class EmbeddedFlinkFilesTest {
       EmbeddedFlinkFiles.removeAbandoned(dir.getParent());
       assertTrue(Files.exists(dir.resolve("lock")), dir.toString());
     }
+  }
+
+  /**
+   * Beam sizes an embedded cluster's managed memory after a {@code System.gc()} unless its
+   * configuration sizes it: a job on a cluster configured here forces no full collection. The
+   * collector's notifications come on a thread of their own, so a collection of another cause (a
+   * diagnostic command's) marks the end: once its notification is in, so are those before it.
+   */
+  @Test
+  void anEmbeddedJobForcesNoFullCollection() throws Exception {
+    assumeFalse(Boolean.getBoolean("gcPressure"), "stress mode calls System.gc() itself");
+    List<String> causes = new CopyOnWriteArrayList<>();
+    CountDownLatch marked = new CountDownLatch(1);
+    NotificationListener listener = (notification, handback) -> {
+      if (notification.getType().equals(GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION)) {
+        String cause = GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData()).getGcCause();
+        causes.add(cause);
+        if (cause.equals("Diagnostic Command")) {
+          marked.countDown();
+        }
+      }
+    };
+    List<GarbageCollectorMXBean> collectors = ManagementFactory.getGarbageCollectorMXBeans();
+    collectors.forEach(c -> ((NotificationEmitter) c).addNotificationListener(listener, null, null));
+    try {
+      MinimalPipeline.run(new String[] {"--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=1"}, 0);
+      ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName("com.sun.management:type=DiagnosticCommand"),
+          "gcRun", new Object[] {null}, new String[] {String[].class.getName()});
+      marked.await();
+    } finally {
+      for (GarbageCollectorMXBean c : collectors) {
+        ((NotificationEmitter) c).removeNotificationListener(listener);
+      }
+    }
+    assertFalse(causes.contains("System.gc()"), "collections during the job: " + causes);
   }
 
   private static IngestOptions options(String... args) {
