@@ -13,10 +13,10 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * A runner's floor: the smallest Beam pipeline with a shuffle (eight numbers, a map, a
- * reshuffle, a sum), run with the same options as the connector, and on Flink embedded with the
- * configuration a connector run gives its cluster ({@link EmbeddedFlinkFiles}). What any Beam job on that
- * runner costs before it reads a record, so that a benchmark can tell the runner's fixed cost
- * from the connector's. With a wait, one number's map first waits that long, as a read waits on
+ * reshuffle, a sum), run with the same options as the connector (on Flink embedded, with the
+ * configuration a connector run gives its cluster: {@link EmbeddedFlinkFiles}). What any Beam job
+ * on that runner costs before it reads a record, so that a benchmark can tell the runner's fixed
+ * cost from the connector's. With a wait, one number's map first waits that long, as a read waits on
  * a slow API's answer: what the runner itself costs while its work waits.
  */
 public final class MinimalPipeline {
