@@ -134,11 +134,7 @@ public final class CatalogConfig implements Serializable {
     return LOADED.computeIfAbsent(this, config -> {
       Map<String, String> fromFile = config.fileProperties();
       Map<String, String> all = new TreeMap<>(fromFile);
-      all.putAll(config.properties);
-      // No option names a FileIO: the file's replaces the default GCSFileIO of a gs:// warehouse.
-      if (fromFile.containsKey(CatalogProperties.FILE_IO_IMPL)) {
-        all.put(CatalogProperties.FILE_IO_IMPL, fromFile.get(CatalogProperties.FILE_IO_IMPL));
-      }
+      all.putAll(config.withFileIoOf(fromFile));
       try {
         return CatalogUtil.buildIcebergCatalog(config.name, all, hadoopConf());
       } catch (RuntimeException e) {
@@ -285,13 +281,32 @@ public final class CatalogConfig implements Serializable {
   }
 
   /**
-   * The catalog's name and properties, those whose name looks secret masked (a location holds no
+   * These properties, with the properties file's FileIO if it names one: no option names a FileIO,
+   * so the file's replaces the default GCSFileIO of a gs:// warehouse.
+   */
+  private Map<String, String> withFileIoOf(Map<String, String> fromFile) {
+    Map<String, String> props = new TreeMap<>(properties);
+    if (fromFile.containsKey(CatalogProperties.FILE_IO_IMPL)) {
+      props.put(CatalogProperties.FILE_IO_IMPL, fromFile.get(CatalogProperties.FILE_IO_IMPL));
+    }
+    return props;
+  }
+
+  /**
+   * The catalog's name and properties (with the properties file's FileIO, the one it loads with),
+   * those whose name looks secret masked (a location holds no
    * credential: {@link #checkNoCredential}); of the properties file only its path.
    */
   @Override
   public String toString() {
+    Map<String, String> fromFile;
+    try {
+      fromFile = fileProperties();
+    } catch (ConfigurationException e) {
+      fromFile = Map.of(); // unreadable here: its path is shown, and loading the catalog says why
+    }
     Map<String, String> shown = new TreeMap<>();
-    properties.forEach((k, v) -> shown.put(k, SECRET.matcher(k).matches() ? "****" : v));
+    withFileIoOf(fromFile).forEach((k, v) -> shown.put(k, SECRET.matcher(k).matches() ? "****" : v));
     return name + shown + (propertiesFile == null ? "" : " + properties of " + propertiesFile);
   }
 }

@@ -116,6 +116,17 @@ class CatalogConfigTest {
     assertEquals("org.apache.iceberg.inmemory.InMemoryFileIO", table.io().getClass().getName());
   }
 
+  /** The run's header line names the FileIO the catalog loads with: it showed GCSFileIO here. */
+  @Test
+  void theCatalogAsPrintedNamesThePropertiesFilesFileIo(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("catalog.properties"),
+        "io-impl=org.apache.iceberg.inmemory.InMemoryFileIO\njdbc.password=pw-123456\n");
+    String shown = CatalogConfig.of("fileio", "jdbc", null, "jdbc:sqlite:" + dir.resolve("catalog.db"),
+        "gs://bucket/wh", "/tmp/out", Map.of()).withPropertiesFile(file.toString()).toString();
+    assertTrue(shown.contains("io-impl=org.apache.iceberg.inmemory.InMemoryFileIO"), shown);
+    assertFalse(shown.contains("GCSFileIO") || shown.contains("pw-123456") || shown.contains("jdbc.password"), shown);
+  }
+
   /**
    * Only the file's path travels with the job: a worker without the file failed its first writer's
    * setup telling to "give a readable Java properties file", which the launcher had read fine.
