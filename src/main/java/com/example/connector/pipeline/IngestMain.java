@@ -165,7 +165,17 @@ public final class IngestMain {
       try (EmbeddedFlinkFiles flinkFiles = EmbeddedFlinkFiles.of(options, plan.runId())) {
         PipelineResult result = pipeline.run();
         FlinkJobStatus flinkJob = FlinkJobStatus.ofDetached(result, options);
-        PipelineResult.State state = awaitWithProgress(result, plan, options, out, start, flinkJob);
+        PipelineResult.State state;
+        try {
+          state = awaitWithProgress(result, plan, options, out, start, flinkJob);
+        } catch (RuntimeException e) {
+          if (flinkJob != null && Thread.currentThread().isInterrupted()) {
+            err.println("error: the launcher was interrupted while it waited; the detached Flink job goes on, and"
+                + " commits when it ends (cancel it on its cluster to stop it): " + flinkJob.uri());
+            return new Outcome(1, plan, Map.of());
+          }
+          throw e;
+        }
         Map<String, Map<String, Long>> counters = Progress.counters(result);
         if (state != PipelineResult.State.DONE) {
           err.println("error: the pipeline " + FlinkJobStatus.ended(state, flinkJob) + "; " + commitStatus(plan));
@@ -288,26 +298,43 @@ public final class IngestMain {
    * {@code --attachedMode=false} (a cluster only) it returns a FlinkDetachedRunnerResult whose
    * {@code waitUntilFinish(duration)} logs a warning each time the duration passes; its
    * {@code getState()} asks the JobManager, so that is polled here and the exit code follows the
-   * job's final state; the progress lines add the job's status ({@link FlinkJobStatus}).
+   * job's final state; the progress lines add the job's status ({@link FlinkJobStatus}). An
+   * interrupt of that wait throws, the thread's interrupt status set.
    */
   static PipelineResult.State waitFor(PipelineResult result, Duration interval) {
     if (result.getClass().getName().equals("org.apache.beam.runners.flink.FlinkDetachedRunnerResult")) {
       long deadline = System.nanoTime() + interval.toNanos();
-      PipelineResult.State state = result.getState();
+      PipelineResult.State state = detachedState(result);
       while (!state.isTerminal() && System.nanoTime() < deadline) {
         try {
           Thread.sleep(Math.min(500, Math.max(1, interval.toMillis())));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          return result.getState();
+          throw new IllegalStateException("interrupted while waiting for the detached Flink job", e);
         }
-        state = result.getState();
+        state = detachedState(result);
       }
       return state;
     }
     PipelineResult.State state =
         result.waitUntilFinish(org.joda.time.Duration.millis(interval.toMillis()));
     return state == null ? result.getState() : state;
+  }
+
+  /**
+   * The detached job's state. Beam's detached result asks the JobManager and wraps an interrupt of
+   * that wait in a RuntimeException, the thread's interrupt status cleared: restored here, so that
+   * the caller tells an interrupted launcher from a failed job.
+   */
+  private static PipelineResult.State detachedState(PipelineResult result) {
+    try {
+      return result.getState();
+    } catch (RuntimeException e) {
+      if (e.getCause() instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw e;
+    }
   }
 
   /**

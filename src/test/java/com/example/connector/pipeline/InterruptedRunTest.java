@@ -4,13 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import com.example.connector.table.SnapshotSummary;
 import com.example.source.ExampleSource;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.beam.runners.flink.DetachedResults;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.DiscardingSink;
+import org.apache.flink.streaming.api.functions.source.SourceFunction;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.junit.jupiter.api.Test;
@@ -19,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A bounded DirectRunner run whose launching thread is interrupted (an embedding application, or
  * JUnit's timeout of a run that hung) is cancelled: it reports that, its workers end, and it
- * commits nothing after saying so.
+ * commits nothing after saying so. A launcher waiting on a detached Flink job stops waiting and
+ * says that the job goes on.
  */
 class InterruptedRunTest {
   @TempDir Path dir;
@@ -62,6 +72,45 @@ class InterruptedRunTest {
       }
       assertEquals(1, outcome.get().exitCode());
       assertTrue(h.lastErr.contains("error: the pipeline was interrupted and cancelled; nothing was committed"), h.lastErr);
+    }
+  }
+
+  /**
+   * Interrupted while it waited on a detached Flink job, the launcher said "the pipeline failed:
+   * Fail to get flink job state": Beam's detached result wraps the interrupt and clears the
+   * thread's interrupt status, so the run could not tell it from a failed job. The wait now throws
+   * with the status set, and the run says the job goes on. The job: an idle one on an embedded
+   * cluster, the interrupt already pending when the wait starts.
+   */
+  @Test
+  void aWaitOnADetachedFlinkJobThatIsInterruptedEndsAndKeepsTheInterrupt() throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1);
+    env.addSource(new Idle()).addSink(new DiscardingSink<>());
+    JobClient job = env.executeAsync("idle");
+    try {
+      PipelineResult detached = DetachedResults.of(job);
+      Thread.currentThread().interrupt();
+      assertThrows(RuntimeException.class, () -> IngestMain.waitFor(detached, Duration.ofMinutes(1)));
+      assertTrue(Thread.interrupted(), "the interrupt is kept");
+    } finally {
+      job.cancel().get();
+    }
+  }
+
+  /** A source that emits nothing until it is cancelled. */
+  private static final class Idle implements SourceFunction<Long> {
+    private volatile boolean running = true;
+
+    @Override
+    public void run(SourceContext<Long> out) throws InterruptedException {
+      while (running) {
+        Thread.sleep(20);
+      }
+    }
+
+    @Override
+    public void cancel() {
+      running = false;
     }
   }
 
