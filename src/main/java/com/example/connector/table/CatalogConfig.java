@@ -294,8 +294,8 @@ public final class CatalogConfig implements Serializable {
 
   /**
    * The catalog's name and properties (with the properties file's FileIO, the one it loads with),
-   * those whose name looks secret masked (a location holds no
-   * credential: {@link #checkNoCredential}); of the properties file only its path.
+   * those whose name looks secret masked (a location holds no credential: {@link
+   * #checkNoCredential}); of the properties file only its path.
    */
   @Override
   public String toString() {
