@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
@@ -151,6 +153,7 @@ public final class IngestMain {
   /** Runs the planned pipeline to its end, with progress lines, and reports how it ended. */
   private static Outcome execute(IngestPlan plan, IngestOptions options, PrintStream out, PrintStream err) {
     Instant start = Instant.now();
+    FlinkJobStatus flinkJob = null;
     try {
       Pipeline pipeline = Pipeline.create(options);
       if (options.isStreaming()) {
@@ -164,18 +167,8 @@ public final class IngestMain {
       options.as(DirectOptions.class).setBlockOnRun(false);
       try (EmbeddedFlinkFiles flinkFiles = EmbeddedFlinkFiles.of(options, plan.runId())) {
         PipelineResult result = pipeline.run();
-        FlinkJobStatus flinkJob = FlinkJobStatus.ofDetached(result, options);
-        PipelineResult.State state;
-        try {
-          state = awaitWithProgress(result, plan, options, out, start, flinkJob);
-        } catch (RuntimeException e) {
-          if (flinkJob != null && Thread.currentThread().isInterrupted()) {
-            err.println("error: the launcher was interrupted while it waited; the detached Flink job goes on, and"
-                + " commits when it ends (cancel it on its cluster to stop it): " + flinkJob.uri());
-            return new Outcome(1, plan, Map.of());
-          }
-          throw e;
-        }
+        flinkJob = FlinkJobStatus.ofDetached(result, options);
+        PipelineResult.State state = awaitWithProgress(result, plan, options, out, start, flinkJob);
         Map<String, Map<String, Long>> counters = Progress.counters(result);
         if (state != PipelineResult.State.DONE) {
           err.println("error: the pipeline " + FlinkJobStatus.ended(state, flinkJob) + "; " + commitStatus(plan));
@@ -185,14 +178,30 @@ public final class IngestMain {
         return new Outcome(0, plan, counters);
       }
     } catch (RuntimeException e) {
-      boolean interrupted = Thread.interrupted(); // cleared while the tables are read for the status
-      err.println("error: the pipeline " + (interrupted ? "was interrupted and cancelled" : "failed: " + rootMessage(e))
-          + "; " + commitStatus(plan));
+      // Cleared while the tables are read for the status. Flink's attached wait clears it itself
+      // and rethrows the InterruptedException wrapped.
+      boolean interrupted = Thread.interrupted() | root(e) instanceof InterruptedException;
+      String how = !interrupted ? "the pipeline failed: " + rootMessage(e) + "; "
+          : runsInThisJvm(options) ? "the pipeline was interrupted and cancelled; "
+          : "the launcher was interrupted; the job goes on where it runs and commits when it ends (cancel it there"
+              + " to stop it" + (flinkJob == null ? "" : ": " + flinkJob.uri()) + "); so far ";
+      err.println("error: " + how + commitStatus(plan));
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
       return new Outcome(1, plan, Map.of());
     }
+  }
+
+  /**
+   * Whether the pipeline's workers are this JVM's threads, which an interrupted run stops: the
+   * DirectRunner's (cancelled here) or an embedded Flink cluster's (which Flink stops when its
+   * attached wait is interrupted).
+   */
+  private static boolean runsInThisJvm(IngestOptions options) {
+    return DirectRunner.class.isAssignableFrom(options.getRunner())
+        || (FlinkRunner.class.isAssignableFrom(options.getRunner())
+            && RunnerChecks.isEmbeddedFlink(options.as(FlinkPipelineOptions.class).getFlinkMaster()));
   }
 
   /** A continuous run ({@code --streaming=true}): until Ctrl-C, SIGTERM or a failure. */

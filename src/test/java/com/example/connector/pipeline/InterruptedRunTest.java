@@ -14,6 +14,7 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 import org.apache.beam.runners.flink.DetachedResults;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.flink.core.execution.JobClient;
@@ -24,18 +25,29 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * A bounded DirectRunner run whose launching thread is interrupted (an embedding application, or
- * JUnit's timeout of a run that hung) is cancelled: it reports that, its workers end, and it
- * commits nothing after saying so. A launcher waiting on a detached Flink job stops waiting and
+ * A bounded run whose launching thread is interrupted (an embedding application, or JUnit's
+ * timeout of a run that hung) on the DirectRunner or Flink embedded is cancelled: it reports that,
+ * its workers end, and it commits nothing after saying so. A launcher waiting on a detached Flink job stops waiting and
  * says that the job goes on.
  */
 class InterruptedRunTest {
+  private static final Pattern FLINK_TASK = Pattern.compile(".* \\(\\d+/\\d+\\)#\\d+");
+
   @TempDir Path dir;
 
-  @Test
-  void anInterruptedRunIsCancelledAndCommitsNothingAfterItsFailure() throws Exception {
+  /**
+   * On the DirectRunner the run cancels its pipeline itself; on Flink embedded (attached) Flink
+   * stops the cluster when the launcher's wait is interrupted. Either way the run's workers (the
+   * DirectRunner's threads, Flink's task threads) end with the read still held at the source, and
+   * nothing is committed once it is released.
+   */
+  @ParameterizedTest
+  @CsvSource({"direct, DirectRunner", "flink-local, FlinkRunner"})
+  void anInterruptedRunIsCancelledAndCommitsNothingAfterItsFailure(String runnerConfig, String runner) throws Exception {
     CountDownLatch reading = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     try (ExampleSource source = ExampleSource.builder().port(0).errorRate(0).start()) {
@@ -47,23 +59,26 @@ class InterruptedRunTest {
       });
       IngestHarness h = new IngestHarness(dir, source.baseUrl().toString());
       Path spec = h.spec("s.json", "\"source_table\": \"users\"");
-      Set<Thread> before = IngestHarness.directRunnerWorkers();
+      Set<Thread> before = workers();
       AtomicReference<IngestMain.Outcome> outcome = new AtomicReference<>();
-      Thread run = new Thread(() -> outcome.set(h.run(spec)), "interrupted-run");
+      Thread run = new Thread(() -> outcome.set(h.run(spec, "--runnerConfig=runner-configs/" + runnerConfig,
+          "--runner=" + runner)), "interrupted-run");
       run.start();
       await(reading);
+      assertFalse(workersSince(before).isEmpty(), "no worker thread of the run found");
 
       run.interrupt();
       run.join(TimeUnit.MINUTES.toMillis(1));
+      assertFalse(run.isAlive(), "the interrupted run did not return");
       release.countDown();
-      Set<Thread> started = IngestHarness.directRunnerWorkers();
-      started.removeAll(before);
-      for (Thread worker : started) {
-        worker.join(TimeUnit.MINUTES.toMillis(1));
-        assertFalse(worker.isAlive(), "a worker of the interrupted run still runs");
+      // Until no worker of the run is left: a job that went on would start new ones, up to its commit.
+      for (Set<Thread> left = workersSince(before); !left.isEmpty(); left = workersSince(before)) {
+        for (Thread worker : left) {
+          worker.join(TimeUnit.MINUTES.toMillis(1));
+          assertFalse(worker.isAlive(), "a worker of the interrupted run still runs: " + worker.getName());
+        }
       }
 
-      assertFalse(run.isAlive(), "the interrupted run did not return");
       Table users = h.table("users");
       if (users != null) {
         for (Snapshot s : users.snapshots()) {
@@ -73,6 +88,28 @@ class InterruptedRunTest {
       assertEquals(1, outcome.get().exitCode());
       assertTrue(h.lastErr.contains("error: the pipeline was interrupted and cancelled; nothing was committed"), h.lastErr);
     }
+  }
+
+  /** The pipelines' worker threads alive now that are not in {@code before}. */
+  private static Set<Thread> workersSince(Set<Thread> before) {
+    Set<Thread> workers = workers();
+    workers.removeAll(before);
+    return workers;
+  }
+
+  /**
+   * The threads that run pipelines in this JVM: the DirectRunner's workers; an embedded Flink
+   * cluster's tasks ("NAME (1/2)#0") and its own threads ("flink-..."), which live as long as the
+   * cluster, so that a job going on between two stages is still seen.
+   */
+  private static Set<Thread> workers() {
+    Set<Thread> workers = IngestHarness.directRunnerWorkers();
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (FLINK_TASK.matcher(t.getName()).matches() || t.getName().startsWith("flink-")) {
+        workers.add(t);
+      }
+    }
+    return workers;
   }
 
   /**
