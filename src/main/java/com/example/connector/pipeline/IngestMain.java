@@ -178,9 +178,9 @@ public final class IngestMain {
         return new Outcome(0, plan, counters);
       }
     } catch (RuntimeException e) {
-      // Cleared while the tables are read for the status. Flink's attached wait clears it itself
-      // and rethrows the InterruptedException wrapped.
-      boolean interrupted = Thread.interrupted() | root(e) instanceof InterruptedException;
+      // Cleared while the tables are read for the status. Flink's attached wait clears it itself,
+      // and its runner wraps the InterruptedException once (a task's would be deeper, in the job's failure).
+      boolean interrupted = Thread.interrupted() | e.getCause() instanceof InterruptedException;
       String how = !interrupted ? "the pipeline failed: " + rootMessage(e) + "; "
           : runsInThisJvm(options) ? "the pipeline was interrupted and cancelled; "
           : "the launcher was interrupted; the job goes on where it runs and commits when it ends (cancel it there"
