@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -106,9 +107,10 @@ public final class EmbeddedFlinkFiles implements AutoCloseable {
       Path files = Files.createDirectory(dir.resolve("files"));
       // The web monitor's upload directory: Flink never removes it, so it is apart from the files waited on.
       Path web = Files.createDirectory(dir.resolve("web"));
+      OptionalLong managed = managedMemoryBytes();
       Files.writeString(conf.resolve("config.yaml"),
           "io.tmp.dirs: " + yamlString(files) + "\nweb.tmpdir: " + yamlString(web) + "\n"
-              + TaskManagerOptions.MANAGED_MEMORY_SIZE.key() + ": " + managedMemoryBytes() + "b\n");
+              + (managed.isEmpty() ? "" : TaskManagerOptions.MANAGED_MEMORY_SIZE.key() + ": " + managed.getAsLong() + "b\n"));
       flink.setFlinkConfDir(conf.toString());
       return new EmbeddedFlinkFiles(dir, files, lock);
     } catch (IOException e) {
@@ -123,9 +125,11 @@ public final class EmbeddedFlinkFiles implements AutoCloseable {
   /**
    * Flink's default share of the free heap, the heap's live size taken as its pools' usage after
    * their last collection (a pool not yet collected: its usage now, garbage and all). At most
-   * that share of the maximum heap.
+   * that share of the maximum heap. None (Beam measures it after a full GC) when that leaves less
+   * than half the heap free: the pools may hold garbage, and a cluster sized from it got a few MB,
+   * on which the merge's combine failed ("Record too large"); so it is at least half of Beam's.
    */
-  static long managedMemoryBytes() {
+  static OptionalLong managedMemoryBytes() {
     long live = 0;
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
       if (pool.getType() == MemoryType.HEAP) {
@@ -134,8 +138,10 @@ public final class EmbeddedFlinkFiles implements AutoCloseable {
         live += collected ? afterCollection.getUsed() : pool.getUsage().getUsed();
       }
     }
-    long free = Math.max(0, Runtime.getRuntime().maxMemory() - live);
-    return (long) (TaskManagerOptions.MANAGED_MEMORY_FRACTION.defaultValue() * free);
+    long max = Runtime.getRuntime().maxMemory();
+    long free = Math.max(0, max - live);
+    return free < max / 2 ? OptionalLong.empty()
+        : OptionalLong.of((long) (TaskManagerOptions.MANAGED_MEMORY_FRACTION.defaultValue() * free));
   }
 
   /** Flink's config.yaml is YAML: a single-quoted scalar takes any path, its quotes doubled. */
