@@ -43,8 +43,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * batch sorts and combines) as Beam's Flink runner would, {@code
  * taskmanager.memory.managed.fraction} of the free heap, but from the heap's usage after its last
  * collections: left to Beam, it measures the free heap after a {@code System.gc()}, a full
- * collection before every embedded job (150-250 ms in the merge benchmark's JVM, and the longer
- * the larger the live heap of an application that embeds the connector).
+ * collection before every embedded job (about 150 ms in the merge benchmark's JVM, and the
+ * longer the larger the live heap of an application that embeds the connector).
  *
  * <p>A run holds a lock on a file in its directory while it lives, which the operating system
  * releases however the run ends. A run that was killed ({@code kill -9}) leaves its directory
