@@ -108,9 +108,10 @@ public final class EmbeddedFlinkFiles implements AutoCloseable {
       // The web monitor's upload directory: Flink never removes it, so it is apart from the files waited on.
       Path web = Files.createDirectory(dir.resolve("web"));
       OptionalLong managed = managedMemoryBytes();
+      String managedSize =
+          managed.isEmpty() ? "" : TaskManagerOptions.MANAGED_MEMORY_SIZE.key() + ": " + managed.getAsLong() + "b\n";
       Files.writeString(conf.resolve("config.yaml"),
-          "io.tmp.dirs: " + yamlString(files) + "\nweb.tmpdir: " + yamlString(web) + "\n"
-              + (managed.isEmpty() ? "" : TaskManagerOptions.MANAGED_MEMORY_SIZE.key() + ": " + managed.getAsLong() + "b\n"));
+          "io.tmp.dirs: " + yamlString(files) + "\nweb.tmpdir: " + yamlString(web) + "\n" + managedSize);
       flink.setFlinkConfDir(conf.toString());
       return new EmbeddedFlinkFiles(dir, files, lock);
     } catch (IOException e) {

@@ -178,9 +178,7 @@ public final class IngestMain {
         return new Outcome(0, plan, counters);
       }
     } catch (RuntimeException e) {
-      // Cleared while the tables are read for the status. Flink's attached wait clears it itself,
-      // and its runner wraps the InterruptedException once (a task's would be deeper, in the job's failure).
-      boolean interrupted = Thread.interrupted() | e.getCause() instanceof InterruptedException;
+      boolean interrupted = interruptedBy(e) && Thread.interrupted(); // cleared while the tables are read for the status
       String how = !interrupted ? "the pipeline failed: " + rootMessage(e) + "; "
           : runsInThisJvm(options) ? "the pipeline was interrupted and cancelled; "
           : "the launcher was interrupted; the job goes on where it runs and commits when it ends (cancel it there"
@@ -330,20 +328,27 @@ public final class IngestMain {
     return state == null ? result.getState() : state;
   }
 
-  /**
-   * The detached job's state. Beam's detached result asks the JobManager and wraps an interrupt of
-   * that wait in a RuntimeException, the thread's interrupt status cleared: restored here, so that
-   * the caller tells an interrupted launcher from a failed job.
-   */
+  /** The detached job's state; an interrupt of its wait keeps the thread's interrupt status ({@link #interruptedBy}). */
   private static PipelineResult.State detachedState(PipelineResult result) {
     try {
       return result.getState();
     } catch (RuntimeException e) {
-      if (e.getCause() instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
+      interruptedBy(e);
       throw e;
     }
+  }
+
+  /**
+   * Whether {@code e} ended a wait of this thread that an interrupt cut short, the thread's
+   * interrupt status set again if so. Flink's waits (an attached run's, a detached result's state)
+   * clear the status and wrap the InterruptedException once; a task's would be deeper, in the
+   * job's failure.
+   */
+  private static boolean interruptedBy(RuntimeException e) {
+    if (e.getCause() instanceof InterruptedException) {
+      Thread.currentThread().interrupt();
+    }
+    return Thread.currentThread().isInterrupted();
   }
 
   /**
