@@ -52,7 +52,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * again when the client re-requests a page that a transient failure cut), claims the other keys
  * in chunks of up to {@value SourceReadFn#CHUNK_ROWS} consecutive keys of a page before outputting
  * those below {@code end}, and stops at the first key at or past {@code end} (reading no more of
- * its page) or after the last page. Only the ranges are read
+ * its page) or after the last page. When two pages in a row hold no key past its position (its
+ * start, or its last claim), rows inserted before it have moved it on since its page was read,
+ * maybe by many pages (a residual that waited while a busy table grew): it searches on from there
+ * for the last page that starts at or before the position, in a few rounds of probes, where
+ * walking would cost a call a page while more rows land. Only the ranges are read
  * concurrently: the pages of one range are read one after another, which the proof below needs.
  *
  * <p><b>Memory.</b> Pages are read as streams ({@link
@@ -67,7 +71,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * decreases, and the first key of a given page never increases: a range's page keeps starting at
  * or before the range's start. The reader's first page {@code p} has a first key at most {@code
  * start <= r} when the reader reads it (checked; or {@code p} is page 1), so {@code r}'s rank is
- * at least {@code (p - 1) * size} from then on. If {@code r} is not on a page when the reader reads it, its rank
+ * at least {@code (p - 1) * size} from then on; so for a page it searched for, which started at or
+ * before its position, below {@code r}, when probed, and still does when read (checked). If {@code
+ * r} is not on a page when the reader reads it, its rank
  * is past that page, hence past the start of the next one: by induction, every key read is below
  * {@code r}, so the reader can neither stop at a key {@code >= end > r} nor see the last page. A
  * page delivered again after a transient failure is one more read of that page, so the induction
@@ -78,8 +84,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * exactly once (a run needs no de-duplication). Rows inserted during the read may or may not be
  * read. Checked, failing the read (and the run with it) rather than let the merge take unseen
  * rows as deleted: every record has a string key, keys strictly ascend on every page, and a
- * range's page still starts at or before the range's start (rows removed or moved back before it
- * would break that). Not detectable, so outside the proof: removals elsewhere, and a source whose
+ * range's page still starts at or before the range's start, and a page searched for at or before
+ * the position it was found for (rows removed or moved back before it would break that). Not detectable, so outside the proof: removals elsewhere, and a source whose
  * key order differs from {@code String.compareTo} only across page boundaries (keys mixing
  * supplementary characters with U+E000..U+FFFF, where code point and UTF-16 orders differ).
  *
@@ -202,12 +208,16 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
     }
 
     void read() {
-      long first = snapshot.firstPage(read, tracker.currentRestriction());
-      for (long number = first; ; number++) {
+      long number = snapshot.firstPage(read, tracker.currentRestriction());
+      // The page the reader starts on (past page 1), and one it searched for, must still start
+      // at or before the key it was chosen for.
+      @Nullable ByteKey mustStartAtOrBefore = number > 1 ? start : null;
+      boolean behind = false; // the last page read held no key past this reader's position
+      while (true) {
         if (claimed != null && pause.getAsBoolean()) {
           return; // once this call claimed keys, so that every call moves on; the residual starts after them
         }
-        PageRows page = new PageRows(number, number == first && first > 1);
+        PageRows page = new PageRows(number, mustStartAtOrBefore);
         PageEnd end = snapshot.fetch(read, number, page);
         if (!page.finish()) {
           return; // the range ends on this page
@@ -216,6 +226,21 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
           tracker.tryClaim(PageKeys.REST); // no row after this page: the range is done
           return;
         }
+        mustStartAtOrBefore = null;
+        if (page.freshRows() || !behind) {
+          behind = !page.freshRows(); // one such page is the norm: a residual starts on its last claim's page
+          number++;
+          continue;
+        }
+        // Two pages in a row held nothing new: rows inserted before the position moved it on
+        // since its page was read, maybe by many pages (a residual that waited long). Walking
+        // there would cost a call a page, during which more inserts land; a search costs a few
+        // rounds of calls.
+        ByteKey position = claimed != null ? claimed : start;
+        long found = snapshot.lastPageFrom(read, number, position);
+        behind = false;
+        mustStartAtOrBefore = found > number ? position : null;
+        number = found > number ? found : number + 1;
       }
     }
 
@@ -225,14 +250,15 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
      */
     private final class PageRows implements RecordHandler {
       private final long number;
-      private final boolean mustStartAtOrBeforeStart; // the reader's first page, past page 1
+      @Nullable private final ByteKey mustStartAtOrBefore;
       private final List<KeyedRow> chunk = new ArrayList<>(); // fresh rows, not yet claimed
       @Nullable private ByteKey previous; // the last key of this delivery
+      private boolean fresh; // it held a key past the reader's position
       private boolean ended; // the range ended on this page
 
-      PageRows(long number, boolean mustStartAtOrBeforeStart) {
+      PageRows(long number, @Nullable ByteKey mustStartAtOrBefore) {
         this.number = number;
-        this.mustStartAtOrBeforeStart = mustStartAtOrBeforeStart;
+        this.mustStartAtOrBefore = mustStartAtOrBefore;
       }
 
       @Override
@@ -243,6 +269,7 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
         if (key.compareTo(start) < 0 || (claimed != null && key.compareTo(claimed) <= 0)) {
           return true; // before the range, or claimed already
         }
+        fresh = true;
         chunk.add(new KeyedRow(key, rows.convert(record)));
         // A key at or past the end (which only ever moves down) ends the range: the rest of the
         // page is not downloaded.
@@ -264,12 +291,16 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
         return previous == null;
       }
 
+      boolean freshRows() {
+        return fresh;
+      }
+
       /** After the page's last record: claims the last chunk; false when the range ended here. */
       boolean finish() {
         if (ended) {
           return false;
         }
-        if (empty() && mustStartAtOrBeforeStart) {
+        if (empty() && mustStartAtOrBefore != null) {
           throw movedBack();
         }
         return claimChunk();
@@ -277,7 +308,7 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
 
       private void checkOrder(ByteKey key) {
         if (previous == null) {
-          if (mustStartAtOrBeforeStart && key.compareTo(start) > 0) {
+          if (mustStartAtOrBefore != null && key.compareTo(mustStartAtOrBefore) > 0) {
             throw movedBack();
           }
         } else if (key.compareTo(previous) <= 0) {
@@ -288,7 +319,7 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
 
       private IllegalStateException movedBack() {
         return snapshot.incomplete(read, number, "no longer starts at or before " + snapshot.keyField() + " '"
-            + SnapshotPages.text(start)
+            + SnapshotPages.text(mustStartAtOrBefore)
             + "' as it did when read: rows left the table or moved back");
       }
 

@@ -73,9 +73,12 @@ final class SnapshotPages {
    */
   long firstPage(SnapshotRead read, KeyRange range) {
     ByteKey start = range.keys().getStartKey();
-    return start.isEmpty() || !range.search()
-        ? range.fromPage()
-        : lastPage(read, range.fromPage(), key -> key.compareTo(start) <= 0);
+    return start.isEmpty() || !range.search() ? range.fromPage() : lastPageFrom(read, range.fromPage(), start);
+  }
+
+  /** The last page from {@code from} (taken to start at or before {@code key}) whose first key is at most {@code key}. */
+  long lastPageFrom(SnapshotRead read, long from, ByteKey key) {
+    return lastPage(read, from, first -> first.compareTo(key) <= 0);
   }
 
   /**

@@ -433,6 +433,62 @@ class SnapshotReadTest {
     }
   }
 
+  /**
+   * A residual that waited while rows were inserted before it starts many pages before its keys:
+   * once its page and the next held nothing new, its reader searches for them instead of walking
+   * there a call a page.
+   */
+  @Test
+  void aRangeFarPastItsPageSearchesForItsStartInsteadOfWalking() {
+    onPageRequests(0);
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      reading.set(true);
+      // As if recorded on page 2 when prod_1500 was there, before 1,460 rows were inserted before it.
+      KeyRange far = new KeyRange(ByteKeyRange.of(key("prod_1500"), key("prod_1520")), 2);
+      assertEquals(products(1500, 1520), readAll(fn, List.of(far), 0, Integer.MAX_VALUE).keys, "the range's keys");
+      // Pages 2 and 3, nothing new; from 3, the last page that starts at or before prod_1500 (row
+      // 1,500 at 20 a page: 76) found by probes of page 4; 6, 10, 18, 34, 66 (held), 130, 258, 514;
+      // 73 (held), 80, 87, ..., 122; 74, 75, 76 (held), 77, 78, 79: 23 probes. Then pages 76 and
+      // 77, whose first key ends the range: 27 requests, where walking from page 2 took 76.
+      assertEquals(27, pageRequests.get(), "products page requests");
+    } finally {
+      fn.teardown();
+    }
+  }
+
+  /** As a range's start, so its last claim: 600 rows inserted before it mid-read, 30 pages' worth. */
+  @Test
+  void aReaderWhosePositionInsertsMovedManyPagesOnSearchesForIt() {
+    AtomicInteger requests = new AtomicInteger();
+    source.setRequestListener((method, path, query) -> {
+      if (path.equals("/tables/products/records") && requests.incrementAndGet() == 2) {
+        for (int i = 0; i < 600; i++) {
+          source.upsert("products", Map.of("product_id", String.format("prod_0000_%05d", i), "name", "new", "price", 1.0,
+              "category", "books"));
+        }
+      }
+    });
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      KeyRange range = new KeyRange(ByteKeyRange.of(key("prod_1000"), key("prod_1100")), 51);
+      assertEquals(products(1000, 1100), readAll(fn, List.of(range), 0, Integer.MAX_VALUE).keys, "the range's keys");
+      // Page 51 (prod_1000 to prod_1019, claimed); then, 600 rows on, pages 52 and 53 (from
+      // prod_0420: nothing new); from 53, the last page that starts at or before prod_1019 (row
+      // 1,619: 81) found by probes of page 54; 56, 60, 68 (held), 84, 116, 180, 308, 564; 69, 71,
+      // 73, 75, 76, 78, 80 (held), 82; 81 (held): 18 probes. Then pages 81 (claimed already) to
+      // 86, whose first key ends the range: 27 requests, where walking took 36.
+      assertEquals(27, requests.get(), "products page requests");
+    } finally {
+      fn.teardown();
+    }
+  }
+
+  /** prod_{from} up to prod_{to}, excluded. */
+  private static List<String> products(int from, int to) {
+    return IntStream.range(from, to).mapToObj(i -> String.format("prod_%04d", i)).toList();
+  }
+
   /** A products page of {@code keys}, the last page. */
   private static String page(List<String> keys) {
     return page(keys, null);
