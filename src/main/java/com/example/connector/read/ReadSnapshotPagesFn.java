@@ -55,8 +55,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * its page) or after the last page. When two pages in a row hold no key past its position (its
  * start, or its last claim), rows inserted before it have moved it on since its page was read,
  * maybe by many pages (a residual that waited while a busy table grew): it searches on from there
- * for the last page that starts at or before the position, in a few rounds of probes, where
- * walking would cost a call a page while more rows land. Only the ranges are read
+ * for the last page that starts at or before the position, in 2 to 5 rounds of probes, where
+ * walking would cost a round a page while more rows land (in calls, the search costs more than a
+ * walk of under about 20 pages). Only the ranges are read
  * concurrently: the pages of one range are read one after another, which the proof below needs.
  *
  * <p><b>Memory.</b> Pages are read as streams ({@link
@@ -71,11 +72,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * decreases, and the first key of a given page never increases: a range's page keeps starting at
  * or before the range's start. The reader's first page {@code p} has a first key at most {@code
  * start <= r} when the reader reads it (checked; or {@code p} is page 1), so {@code r}'s rank is
- * at least {@code (p - 1) * size} from then on; so for a page it searched for, which started at or
- * before its position, below {@code r}, when probed, and still does when read (checked). If {@code
- * r} is not on a page when the reader reads it, its rank
- * is past that page, hence past the start of the next one: by induction, every key read is below
- * {@code r}, so the reader can neither stop at a key {@code >= end > r} nor see the last page. A
+ * at least {@code (p - 1) * size} from then on. The same holds for a page {@code f} the reader
+ * searched for: its first key was at most the reader's position, below {@code r}, when probed, and
+ * still is when read (checked). If {@code r} is not on a page when the reader reads it, its rank is
+ * past that page, hence past the start of the next one (or below a page searched for, as above): by
+ * induction, every key read is below {@code r}, so the reader can neither stop at a key {@code >= end > r} nor see the last page. A
  * page delivered again after a transient failure is one more read of that page, so the induction
  * covers it. Each chunk claims its keys from its first to its last, and {@code r} between them
  * would have been on the page between them, so in the chunk. So each range's reader outputs every
@@ -212,10 +213,23 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
       // The page the reader starts on (past page 1), and one it searched for, must still start
       // at or before the key it was chosen for.
       @Nullable ByteKey mustStartAtOrBefore = number > 1 ? start : null;
-      boolean behind = false; // the last page read held no key past this reader's position
+      int idle = 0; // pages in a row, to the last one read, that held no key past this reader's position
       while (true) {
         if (claimed != null && pause.getAsBoolean()) {
           return; // once this call claimed keys, so that every call moves on; the residual starts after them
+        }
+        if (idle == 2) {
+          // One idle page is the norm (a residual starts on its last claim's page); two mean that
+          // rows inserted before the position moved it on since its page was read, maybe by many
+          // pages (a residual that waited long). Walking there costs a call and a round a page
+          // while more rows land; the search 10 to 25 calls in 2 to 5 rounds, whatever the distance.
+          ByteKey position = claimed != null ? claimed : start;
+          long found = snapshot.lastPageFrom(read, number - 1, position);
+          if (found >= number) {
+            number = found;
+            mustStartAtOrBefore = position;
+          }
+          idle = 0;
         }
         PageRows page = new PageRows(number, mustStartAtOrBefore);
         PageEnd end = snapshot.fetch(read, number, page);
@@ -227,20 +241,8 @@ public class ReadSnapshotPagesFn extends SourceReadFn<SnapshotRanges> {
           return;
         }
         mustStartAtOrBefore = null;
-        if (page.freshRows() || !behind) {
-          behind = !page.freshRows(); // one such page is the norm: a residual starts on its last claim's page
-          number++;
-          continue;
-        }
-        // Two pages in a row held nothing new: rows inserted before the position moved it on
-        // since its page was read, maybe by many pages (a residual that waited long). Walking
-        // there would cost a call a page, during which more inserts land; a search costs a few
-        // rounds of calls.
-        ByteKey position = claimed != null ? claimed : start;
-        long found = snapshot.lastPageFrom(read, number, position);
-        behind = false;
-        mustStartAtOrBefore = found > number ? position : null;
-        number = found > number ? found : number + 1;
+        idle = page.freshRows() ? 0 : idle + 1;
+        number++;
       }
     }
 

@@ -57,6 +57,8 @@ import org.junit.jupiter.api.Test;
  * requests: every seeded product is read, and no row twice.
  */
 class SnapshotReadTest {
+  /** How many page requests a group read under inserts may make (one row inserted before each). */
+  private static final int MAX_PAGE_REQUESTS = 100_000;
   /** 106 pages of 20. */
   private static final int PRODUCTS = 2120;
   private static final RetryPolicy FAST = new RetryPolicy(5, Duration.ofMillis(1), Duration.ofMillis(2));
@@ -124,8 +126,9 @@ class SnapshotReadTest {
   void aGroupSplitByTheRunnerMidReadLosesAndRepeatsNothing(int every, double fraction) {
     AtomicInteger next = new AtomicInteger(); // lanes request pages side by side
     source.setRequestListener((method, path, query) -> {
-      if (path.equals("/tables/products/records") && reading.get()) {
-        String key = String.format("prod_0000_%05d", next.getAndIncrement());
+      // Inserts stop at the cap below, so that a read that would not end does, and fails.
+      if (path.equals("/tables/products/records") && reading.get() && next.get() < MAX_PAGE_REQUESTS) {
+        String key = String.format("prod_0000_%06d", next.getAndIncrement());
         source.upsert("products", Map.of("product_id", key, "name", "new", "price", 1.0, "category", "books"));
       }
     });
@@ -148,7 +151,7 @@ class SnapshotReadTest {
         boolean resume = fn.process(element, tracker, pages).shouldResume();
         // A row lands per page request: readers that walked to their positions instead of
         // searching fed each other's walks without end (at most 16,593 in 600 runs that search).
-        assertTrue(next.get() < 100_000, "page requests without end: " + next.get());
+        assertTrue(next.get() < MAX_PAGE_REQUESTS, "page requests without end: " + next.get());
         org.apache.beam.sdk.transforms.splittabledofn.SplitResult<LaneSet<KeyRange>> checkpoint =
             resume ? tracker.trySplit(0) : null;
         tracker.checkDone();
@@ -455,6 +458,24 @@ class SnapshotReadTest {
       // 73 (held), 80, 87, ..., 122; 74, 75, 76 (held), 77, 78, 79: 23 probes. Then pages 76 and
       // 77, whose first key ends the range: 27 requests, where walking from page 2 took 76.
       assertEquals(27, pageRequests.get(), "products page requests");
+    } finally {
+      fn.teardown();
+    }
+  }
+
+  /** A search that finds its position on the idle page it started from reads on from the next page. */
+  @Test
+  void aSearchThatFindsNoLaterPageReadsOnFromTheNext() {
+    onPageRequests(0);
+    ReadSnapshotPagesFn fn = fn(source.baseUrl());
+    try {
+      reading.set(true);
+      // prod_1499x sorts between page 75's last key (prod_1499) and page 76's first (prod_1500).
+      KeyRange range = new KeyRange(ByteKeyRange.of(key("prod_1499x"), key("prod_1520")), 74);
+      assertEquals(products(1500, 1520), readAll(fn, List.of(range), 0, Integer.MAX_VALUE).keys, "the range's keys");
+      // Pages 74 and 75, nothing new; from 75, a probe of page 76 (prod_1500: past the start), so
+      // page 75 is the last that starts at or before it; then pages 76 and 77 (prod_1520, the end).
+      assertEquals(5, pageRequests.get(), "products page requests");
     } finally {
       fn.teardown();
     }
