@@ -446,36 +446,34 @@ class SnapshotReadTest {
    */
   @Test
   void aRangeFarPastItsPageSearchesForItsStartInsteadOfWalking() {
-    onPageRequests(0);
-    ReadSnapshotPagesFn fn = fn(source.baseUrl());
-    try {
-      reading.set(true);
-      // As if recorded on page 2 when prod_1500 was there, before 1,460 rows were inserted before it.
-      KeyRange far = new KeyRange(ByteKeyRange.of(key("prod_1500"), key("prod_1520")), 2);
-      assertEquals(products(1500, 1520), readAll(fn, List.of(far), 0, Integer.MAX_VALUE).keys, "the range's keys");
-      // Pages 2 and 3, nothing new; from 3, the last page that starts at or before prod_1500 (row
-      // 1,500 at 20 a page: 76) found by probes of page 4; 6, 10, 18, 34, 66 (held), 130, 258, 514;
-      // 73 (held), 80, 87, ..., 122; 74, 75, 76 (held), 77, 78, 79: 23 probes. Then pages 76 and
-      // 77, whose first key ends the range: 27 requests, where walking from page 2 took 76.
-      assertEquals(27, pageRequests.get(), "products page requests");
-    } finally {
-      fn.teardown();
-    }
+    // As if recorded on page 2 when prod_1500 was there, before 1,460 rows were inserted before it.
+    KeyRange far = new KeyRange(ByteKeyRange.of(key("prod_1500"), key("prod_1520")), 2);
+    assertEquals(products(1500, 1520), readCountingPages(far), "the range's keys");
+    // Pages 2 and 3, nothing new; from 3, the last page that starts at or before prod_1500 (row
+    // 1,500 at 20 a page: 76) found by probes of page 4; 6, 10, 18, 34, 66 (held), 130, 258, 514;
+    // 73 (held), 80, 87, ..., 122; 74, 75, 76 (held), 77, 78, 79: 23 probes. Then pages 76 and
+    // 77, whose first key ends the range: 27 requests, where walking from page 2 took 76.
+    assertEquals(27, pageRequests.get(), "products page requests");
   }
 
   /** A search that finds its position on the idle page it started from reads on from the next page. */
   @Test
   void aSearchThatFindsNoLaterPageReadsOnFromTheNext() {
+    // prod_1499x sorts between page 75's last key (prod_1499) and page 76's first (prod_1500).
+    KeyRange range = new KeyRange(ByteKeyRange.of(key("prod_1499x"), key("prod_1520")), 74);
+    assertEquals(products(1500, 1520), readCountingPages(range), "the range's keys");
+    // Pages 74 and 75, nothing new; from 75, a probe of page 76 (prod_1500: past the start), so
+    // page 75 is the last that starts at or before it; then pages 76 and 77 (prod_1520, the end).
+    assertEquals(5, pageRequests.get(), "products page requests");
+  }
+
+  /** The keys a reader of {@code range} outputs, its page requests counted in {@link #pageRequests}. */
+  private List<String> readCountingPages(KeyRange range) {
     onPageRequests(0);
     ReadSnapshotPagesFn fn = fn(source.baseUrl());
     try {
       reading.set(true);
-      // prod_1499x sorts between page 75's last key (prod_1499) and page 76's first (prod_1500).
-      KeyRange range = new KeyRange(ByteKeyRange.of(key("prod_1499x"), key("prod_1520")), 74);
-      assertEquals(products(1500, 1520), readAll(fn, List.of(range), 0, Integer.MAX_VALUE).keys, "the range's keys");
-      // Pages 74 and 75, nothing new; from 75, a probe of page 76 (prod_1500: past the start), so
-      // page 75 is the last that starts at or before it; then pages 76 and 77 (prod_1520, the end).
-      assertEquals(5, pageRequests.get(), "products page requests");
+      return readAll(fn, List.of(range), 0, Integer.MAX_VALUE).keys;
     } finally {
       fn.teardown();
     }
