@@ -69,26 +69,27 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * list the table sorted by primary key, and that its rows are only inserted: products have no
  * DELETE, and a POST inserts (409 for an existing key), so no row ever leaves the table or a
  * filter's selection. Then the rank of a row {@code r} (how many rows sort before it) never
- * decreases, and the first key of a given page never increases: a range's page keeps starting at
- * or before the range's start. The reader's first page {@code p} has a first key at most {@code
- * start <= r} when the reader reads it (checked; or {@code p} is page 1), so {@code r}'s rank is
- * at least {@code (p - 1) * size} from then on. The same holds for a page {@code f} the reader
- * searched for: its first key was at most the reader's position, below {@code r}, when probed, and
- * still is when read (checked). If {@code r} is not on a page when the reader reads it, its rank is
- * past that page, hence past the start of the next one (or below a page searched for, as above): by
- * induction, every key read is below {@code r}, so the reader can neither stop at a key {@code >= end > r} nor see the last page. A
- * page delivered again after a transient failure is one more read of that page, so the induction
- * covers it. Each chunk claims its keys from its first to its last, and {@code r} between them
- * would have been on the page between them, so in the chunk. So each range's reader outputs every
- * row of its range that exists throughout; the ranges, and every split of them, partition the
- * keys, and a reader claims and outputs strictly increasing keys, so each such row is output
- * exactly once (a run needs no de-duplication). Rows inserted during the read may or may not be
- * read. Checked, failing the read (and the run with it) rather than let the merge take unseen
- * rows as deleted: every record has a string key, keys strictly ascend on every page, and a
- * range's page still starts at or before the range's start, and a page searched for at or before
- * the position it was found for (rows removed or moved back before it would break that). Not detectable, so outside the proof: removals elsewhere, and a source whose
- * key order differs from {@code String.compareTo} only across page boundaries (keys mixing
- * supplementary characters with U+E000..U+FFFF, where code point and UTF-16 orders differ).
+ * decreases, and the first key of a given page never increases: a range's page keeps starting at or
+ * before the range's start. The reader's first page {@code p} has a first key at most {@code start
+ * <= r} when the reader reads it (checked; or {@code p} is page 1), so {@code r}'s rank is at least
+ * {@code (p - 1) * size} from then on. The same holds for a page {@code f} the reader searched for:
+ * its first key was at most the reader's position, below {@code r}, when probed, and still is when
+ * read (checked). If {@code r} is not on a page when the reader reads it, its rank is past that
+ * page, hence past the start of the next one (or below a page searched for, as above): by
+ * induction, every key read is below {@code r}, so the reader can neither stop at a key {@code >=
+ * end > r} nor see the last page. A page delivered again after a transient failure is one more read
+ * of that page, so the induction covers it. Each chunk claims its keys from its first to its last,
+ * and {@code r} between them would have been on the page between them, so in the chunk. So each
+ * range's reader outputs every row of its range that exists throughout; the ranges, and every split
+ * of them, partition the keys, and a reader claims and outputs strictly increasing keys, so each
+ * such row is output exactly once (a run needs no de-duplication). Rows inserted during the read
+ * may or may not be read. Checked, failing the read (and the run with it) rather than let the merge
+ * take unseen rows as deleted: every record has a string key, keys strictly ascend on every page,
+ * and a range's page still starts at or before the range's start, and a page searched for at or
+ * before the position it was found for (rows removed or moved back before it would break that). Not
+ * detectable, so outside the proof: removals elsewhere, and a source whose key order differs from
+ * {@code String.compareTo} only across page boundaries (keys mixing supplementary characters with
+ * U+E000..U+FFFF, where code point and UTF-16 orders differ).
  *
  * <p><b>Checkpointing.</b> A position is the keys of a chunk: a runner may split after any chunk;
  * the residual (from the key after the chunk, on the page of the last claim, or from an
