@@ -19,7 +19,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
-import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.util.FileUtils;
@@ -84,12 +83,11 @@ public final class EmbeddedFlinkFiles implements AutoCloseable {
    * benchmarks' minimal pipeline, which runs as a connector run does.
    */
   public static @Nullable EmbeddedFlinkFiles of(PipelineOptions options, String runId) {
-    if (!FlinkRunner.class.isAssignableFrom(options.getRunner())) {
+    if (!RunnerChecks.isEmbeddedFlink(options)) {
       return null;
     }
     FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
-    if (!RunnerChecks.isEmbeddedFlink(flink.getFlinkMaster()) || flink.getFlinkConfDir() != null
-        || System.getenv("FLINK_CONF_DIR") != null) {
+    if (flink.getFlinkConfDir() != null || System.getenv("FLINK_CONF_DIR") != null) {
       return null;
     }
     Path dir = null;

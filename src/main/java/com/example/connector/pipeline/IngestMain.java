@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.direct.DirectRunner;
-import org.apache.beam.runners.flink.FlinkPipelineOptions;
-import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.FileSystems;
@@ -197,9 +195,7 @@ public final class IngestMain {
    * attached wait is interrupted).
    */
   private static boolean runsInThisJvm(IngestOptions options) {
-    return DirectRunner.class.isAssignableFrom(options.getRunner())
-        || (FlinkRunner.class.isAssignableFrom(options.getRunner())
-            && RunnerChecks.isEmbeddedFlink(options.as(FlinkPipelineOptions.class).getFlinkMaster()));
+    return DirectRunner.class.isAssignableFrom(options.getRunner()) || RunnerChecks.isEmbeddedFlink(options);
   }
 
   /** A continuous run ({@code --streaming=true}): until Ctrl-C, SIGTERM or a failure. */

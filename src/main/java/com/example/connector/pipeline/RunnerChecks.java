@@ -20,6 +20,7 @@ import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.extensions.gcp.options.GcsOptions;
 import org.apache.beam.sdk.extensions.gcp.util.gcsfs.GcsPath;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -86,8 +87,7 @@ final class RunnerChecks {
       checkOutputRootShared(options);
       checkSourceReachableFromWorkers(options, connection);
     }
-    if (FlinkRunner.class.isAssignableFrom(options.getRunner())
-        && isEmbeddedFlink(options.as(FlinkPipelineOptions.class).getFlinkMaster())) {
+    if (isEmbeddedFlink(options)) {
       checkEmbeddedFlinkCanLoadTheJob(ClassLoader.getSystemClassLoader());
       checkEmbeddedFlinkAttached(options.as(FlinkPipelineOptions.class));
     }
@@ -269,6 +269,12 @@ final class RunnerChecks {
         : String.valueOf(cause);
     return ": cannot be checked (" + detail + "); check the network and the credentials"
         + " (gcloud auth application-default login)";
+  }
+
+  /** Whether {@code options} run on Flink's embedded cluster, in this JVM. */
+  static boolean isEmbeddedFlink(PipelineOptions options) {
+    return FlinkRunner.class.isAssignableFrom(options.getRunner())
+        && isEmbeddedFlink(options.as(FlinkPipelineOptions.class).getFlinkMaster());
   }
 
   static boolean isEmbeddedFlink(@Nullable String master) {
